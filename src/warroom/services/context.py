@@ -1,0 +1,24 @@
+"""What every use case needs: a unit of work, the clock, the policy and the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from warroom.domain.catalog import Catalog
+from warroom.domain.policy import ResponsePolicy
+from warroom.services.ports import Clock, UnitOfWork
+
+
+@dataclass(frozen=True)
+class Context:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    policy: ResponsePolicy = field(default_factory=ResponsePolicy)
+    load_catalog: Callable[[], Catalog] = Catalog
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """Read on first use, so commands that do not need it start faster."""
+        return self.load_catalog()

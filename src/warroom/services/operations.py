@@ -1,0 +1,407 @@
+"""Operations: the use cases with plain inputs and JSON views out.
+
+The CLI (embedded), the REST API and the web forms all call these, so every interface
+validates the same way and prints the same document. Inputs are strings, numbers and
+booleans as they arrive from a command line, a form or a JSON body; each is parsed here
+into domain types with errors that name the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from warroom.domain.errors import ValidationError
+from warroom.domain.incident import Declaration
+from warroom.domain.mitigation import MitigationKind, MitigationPlan, Risk
+from warroom.domain.serial import to_data
+from warroom.domain.severity import (
+    DataIntegrity,
+    Impact,
+    IncidentKind,
+    SecurityImpact,
+    Severity,
+    parse_enum,
+)
+from warroom.domain.state import Role
+from warroom.domain.timefmt import parse_time
+from warroom.services import changes as change_cases
+from warroom.services import incidents as cases
+from warroom.services.context import Context
+from warroom.services.ports import IncidentFilter
+from warroom.services.views import change_view, event_view, incident_view, summary_view
+
+View = dict[str, Any]
+MAX_PAGE = 1000
+
+
+def parse_share(value: Any, field: str = "customer_impact") -> float | None:
+    """``12%``, ``0.12`` or ``12.5 %`` to a share; numbers above 1 need the ``%`` sign."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValidationError(field, "must be a share such as 0.12 or 12%")
+    text = str(value).strip()
+    percent = text.endswith("%")
+    try:
+        number = float(text.rstrip("%").strip())
+    except ValueError:
+        raise ValidationError(field, f"{value!r} is not a share such as 0.12 or 12%") from None
+    if number != number:
+        raise ValidationError(field, "is not a number")
+    if percent:
+        number /= 100
+    if not 0 <= number <= 1:
+        raise ValidationError(field, f"{value!r} is outside 0..1 (0%..100%)")
+    return number
+
+
+def parse_amount(value: Any, field: str) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValidationError(field, "must be a number")
+    try:
+        number = float(str(value).replace(",", "").replace("_", ""))
+    except ValueError:
+        raise ValidationError(field, f"{value!r} is not a number") from None
+    if number != number or number in (float("inf"), float("-inf")) or number < 0:
+        raise ValidationError(field, "must be a finite number >= 0")
+    return number
+
+
+def _time(value: Any, field: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be an ISO 8601 time such as 2026-11-26T10:00:00Z")
+    return parse_time(value, field)
+
+
+def _str(body: Mapping[str, Any], key: str, default: str = "") -> str:
+    value = body.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ValidationError(key, "must be text")
+    return value
+
+
+def _list(body: Mapping[str, Any], key: str) -> list[str]:
+    value = body.get(key) or []
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError(key, "must be a list of text")
+    return value
+
+
+def _bool(body: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    value = body.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.lower() in ("false", "0", "no", "off", ""):
+        return False
+    raise ValidationError(key, "must be true or false")
+
+
+IMPACT_KEYS = ("customer_impact", "critical_journey", "financial_per_hour", "data_integrity", "security")
+
+
+def impact_changes(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The impact dimensions present in ``body``, parsed (absent keys are left out)."""
+    out: dict[str, Any] = {}
+    if body.get("customer_impact") not in (None, ""):
+        out["customer_share"] = parse_share(body["customer_impact"])
+    if body.get("critical_journey") not in (None,):
+        journey = _str(body, "critical_journey").strip()
+        out["critical_journey"] = journey or None
+    if body.get("financial_per_hour") not in (None, ""):
+        out["financial_per_hour"] = parse_amount(body["financial_per_hour"], "financial_per_hour")
+    if body.get("data_integrity") not in (None, ""):
+        out["data_integrity"] = parse_enum(
+            DataIntegrity, _str(body, "data_integrity"), "data_integrity"
+        ).value
+    if body.get("security") not in (None, ""):
+        out["security"] = parse_enum(SecurityImpact, _str(body, "security"), "security").value
+    return out
+
+
+def room(ctx: Context, ref: str | int) -> View:
+    """Everything ``warroom show`` and the web room display."""
+    state, services, nearby = change_cases.changes_near(ctx, ref)
+    view = incident_view(state, now=ctx.clock.now(), policy=ctx.policy)
+    view["changes"] = [change_view(c) for c in nearby[:20]]
+    view["changes_services"] = services
+    view["prepared_mitigations"] = [to_data(p) for p in cases.prepared(ctx, state)]
+    recent = cases.timeline(ctx, ref, limit=15, newest_first=True)
+    view["recent_events"] = [event_view(e) for e in recent]
+    return view
+
+
+def _view(ctx: Context, state: Any) -> View:
+    return incident_view(state, now=ctx.clock.now(), policy=ctx.policy)
+
+
+def declare(ctx: Context, actor: str, body: Mapping[str, Any]) -> View:
+    impact = Impact.from_dict(Impact().to_dict() | impact_changes(body))
+    severity = body.get("severity")
+    decl = Declaration(
+        title=_str(body, "title"),
+        kind=parse_enum(IncidentKind, _str(body, "kind", "availability"), "kind"),
+        services=_list(body, "services"),
+        impact=impact,
+        scope=_str(body, "scope"),
+        symptom=_str(body, "symptom"),
+        trigger=_str(body, "trigger"),
+        severity=Severity.parse(severity) if severity not in (None, "") else None,
+        why=_str(body, "why") or None,
+        detected_at=_time(body.get("detected_at"), "detected_at"),
+        impact_started_at=_time(body.get("impact_started_at"), "impact_started_at"),
+    )
+    return _view(ctx, cases.declare_incident(ctx, decl, actor))
+
+
+def list_incidents(ctx: Context, query: Mapping[str, Any]) -> list[View]:
+    severity = query.get("severity")
+    status = query.get("status")
+    if status not in (None, "") and status not in ("triage", "mitigating", "mitigated", "resolved", "closed"):
+        raise ValidationError(
+            "status", f"{status!r} is not one of triage, mitigating, mitigated, resolved, closed"
+        )
+    limit = query.get("limit") or 200
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise ValidationError("limit", f"must be between 1 and {MAX_PAGE}")
+    filters = IncidentFilter(
+        status=status or None,
+        severity=int(Severity.parse(severity)) if severity not in (None, "") else None,
+        service=query.get("service") or None,
+        open_only=bool(query.get("open")),
+        limit=limit,
+    )
+    return [summary_view(row) for row in cases.list_incidents(ctx, filters)]
+
+
+def show(ctx: Context, ref: str | int) -> View:
+    return room(ctx, ref)
+
+
+def timeline(
+    ctx: Context,
+    ref: str | int,
+    *,
+    after: int = 0,
+    limit: int = 100,
+    newest_first: bool = False,
+    before: int | None = None,
+) -> list[View]:
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError("limit", f"must be between 1 and {MAX_PAGE}")
+    if after < 0:
+        raise ValidationError("after", "must be >= 0")
+    events = cases.timeline(ctx, ref, after=after, before=before, limit=limit, newest_first=newest_first)
+    return [event_view(e) for e in events]
+
+
+def assess(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(ctx, cases.reassess(ctx, ref, actor, impact_changes(body)))
+
+
+def set_severity(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    severity = Severity.parse(_str(body, "severity"))
+    return _view(ctx, cases.override_severity(ctx, ref, actor, severity, _str(body, "why") or None))
+
+
+def _role(body: Mapping[str, Any]) -> Role:
+    return parse_enum(Role, _str(body, "role"), "role")
+
+
+def assign_role(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(ctx, cases.assign_role(ctx, ref, actor, _role(body), _str(body, "person")))
+
+
+def hand_off_role(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(
+        ctx, cases.hand_off_role(ctx, ref, actor, _role(body), _str(body, "person"), _str(body, "note"))
+    )
+
+
+def fact(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(ctx, cases.record_fact(ctx, ref, actor, _str(body, "text"), _str(body, "source")))
+
+
+def guess(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(ctx, cases.record_guess(ctx, ref, actor, _str(body, "text")))
+
+
+def confirm(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(ctx, cases.confirm_guess(ctx, ref, actor, _str(body, "guess"), _str(body, "source") or None))
+
+
+def refute(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(ctx, cases.refute_guess(ctx, ref, actor, _str(body, "guess"), _str(body, "why")))
+
+
+def decide(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(
+        ctx,
+        cases.record_decision(
+            ctx,
+            ref,
+            actor,
+            _str(body, "text"),
+            _str(body, "why"),
+            _list(body, "alternatives"),
+            not _bool(body, "irreversible"),
+        ),
+    )
+
+
+def note(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(ctx, cases.add_note(ctx, ref, actor, _str(body, "text"), _bool(body, "pinned")))
+
+
+def add_change(ctx: Context, actor: str, body: Mapping[str, Any]) -> View:
+    change, created = change_cases.record_change(
+        ctx,
+        service=_str(body, "service"),
+        kind=_str(body, "kind"),
+        at=_time(body.get("at"), "at"),
+        summary=_str(body, "summary"),
+        actor=actor,
+        source=_str(body, "source", "api") or "api",
+    )
+    return change_view(change) | {"created": created}
+
+
+def changes(ctx: Context, ref: str | int) -> View:
+    state, services, found = change_cases.changes_near(ctx, ref)
+    start, end = change_cases.window_of(ctx, state)
+    return {
+        "incident": state.ref,
+        "services": services,
+        "window": {"start": to_data(start), "end": to_data(end)},
+        "changes": [change_view(c) for c in found],
+    }
+
+
+def _plan(body: Mapping[str, Any], service: str | None = None) -> MitigationPlan:
+    minutes = parse_amount(body.get("expected_minutes", 2), "expected_minutes")
+    return MitigationPlan(
+        title=_str(body, "title"),
+        kind=parse_enum(MitigationKind, _str(body, "kind", "other"), "kind"),
+        risk=parse_enum(Risk, _str(body, "risk", "medium"), "risk"),
+        reversible=_bool(body, "reversible", True),
+        expected_minutes=2.0 if minutes is None else minutes,
+        changes=_str(body, "changes"),
+        authority=_str(body, "authority") or None,
+        steps=_list(body, "steps"),
+        verification=_str(body, "verification") or None,
+        service=service,
+    )
+
+
+def propose(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    prepared = body.get("prepared")
+    if prepared not in (None, ""):
+        try:
+            index = int(prepared)
+        except (TypeError, ValueError):
+            raise ValidationError("prepared", "must be the number of a prepared mitigation") from None
+        return _view(ctx, cases.propose_prepared(ctx, ref, actor, index))
+    return _view(ctx, cases.propose_mitigation(ctx, ref, actor, _plan(body)))
+
+
+def approve(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(ctx, cases.approve_mitigation(ctx, ref, actor, _str(body, "mitigation")))
+
+
+def apply(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    state = cases.apply_mitigation(ctx, ref, actor, _str(body, "mitigation"), _str(body, "changes") or None)
+    return _view(ctx, state)
+
+
+def outcome(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    state = cases.record_outcome(
+        ctx,
+        ref,
+        actor,
+        _str(body, "mitigation"),
+        _str(body, "outcome"),
+        _str(body, "note") or None,
+        before=parse_amount(body.get("before"), "before"),
+        after=parse_amount(body.get("after"), "after"),
+    )
+    return _view(ctx, state)
+
+
+def revert(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(ctx, cases.revert_mitigation(ctx, ref, actor, _str(body, "mitigation"), _str(body, "why")))
+
+
+def mitigated(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(ctx, cases.mark_mitigated(ctx, ref, actor, _str(body, "evidence") or None))
+
+
+def update(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    audience = _str(body, "audience", "internal") or "internal"
+    return _view(ctx, cases.post_update(ctx, ref, actor, _str(body, "text"), audience))
+
+
+def update_template(ctx: Context, ref: str | int) -> View:
+    """A prefilled status update from the incident's state (what, impact, mitigation, next)."""
+    from warroom.domain.comms import draft_update
+
+    state = cases.get_incident(ctx, ref)
+    return {"incident": state.ref, "text": draft_update(state, now=ctx.clock.now(), policy=ctx.policy)}
+
+
+def resolve(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    state = cases.resolve(
+        ctx,
+        ref,
+        actor,
+        _str(body, "summary"),
+        impact_stopped=_bool(body, "impact_stopped"),
+        risk_controlled=_bool(body, "risk_controlled"),
+        data_verified=_bool(body, "data_verified"),
+    )
+    return _view(ctx, state)
+
+
+def reopen(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(ctx, cases.reopen(ctx, ref, actor, _str(body, "why")))
+
+
+def close(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return _view(ctx, cases.close(ctx, ref, actor))
+
+
+def verify(ctx: Context, ref: str | int | None = None) -> View:
+    checked, broken = cases.verify_chains(ctx, ref)
+    return {
+        "ok": broken is None,
+        "incidents_checked": checked,
+        "broken": None
+        if broken is None
+        else {
+            "incident": f"INC-{broken.incident}",
+            "seq": broken.seq,
+            "kind": broken.kind,
+            "problem": broken.problem,
+            "message": str(broken),
+        },
+    }
+
+
+def prepared_list(ctx: Context, ref: str | int) -> list[View]:
+    state = cases.get_incident(ctx, ref)
+    return [to_data(p) | {"index": i} for i, p in enumerate(cases.prepared(ctx, state), start=1)]
+
+
+__all__: Sequence[str] = ()

@@ -1,0 +1,60 @@
+"""JSON views of incidents, events and changes: the one shape every interface prints.
+
+The CLI's ``--json``, the REST API and the web room all render these dicts, so embedded
+and remote mode print the same document.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from warroom.domain.changes import Change
+from warroom.domain.events import Event
+from warroom.domain.policy import ResponsePolicy
+from warroom.domain.room import intervals, next_update_due, nudges
+from warroom.domain.serial import to_data
+from warroom.domain.state import IncidentState
+from warroom.domain.timefmt import iso
+from warroom.services.ports import IncidentSummary
+
+
+def incident_view(state: IncidentState, *, now: datetime, policy: ResponsePolicy) -> dict[str, Any]:
+    """The room as data: the folded state plus what derives from it at ``now``."""
+    data: dict[str, Any] = to_data(state)
+    data.pop("counters", None)
+    data["id"] = state.ref
+    due = next_update_due(state, policy)
+    data["next_update_due"] = iso(due) if due else None
+    data["update_overdue"] = bool(due and now > due)
+    data["intervals"] = intervals(state)
+    data["nudges"] = [to_data(n) for n in nudges(state, now=now, policy=policy)]
+    data["facts"] = [to_data(e) for e in state.ledger if e.is_fact]
+    data["open_guesses"] = [to_data(e) for e in state.ledger if e.status == "open"]
+    data["refuted_guesses"] = [to_data(e) for e in state.ledger if e.status == "refuted"]
+    return data
+
+
+def summary_view(row: IncidentSummary) -> dict[str, Any]:
+    data: dict[str, Any] = to_data(row)
+    data["id"] = f"INC-{row.number}"
+    return data
+
+
+def event_view(event: Event) -> dict[str, Any]:
+    return {
+        "incident": f"INC-{event.incident}",
+        "seq": event.seq,
+        "kind": event.kind,
+        "payload": event.payload,
+        "actor": event.actor,
+        "occurred_at": iso(event.occurred_at),
+        "recorded_at": iso(event.recorded_at),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def change_view(change: Change) -> dict[str, Any]:
+    data: dict[str, Any] = to_data(change)
+    return data

@@ -1,0 +1,101 @@
+"""Settings: ``warroom.toml`` plus environment overrides, read once by the entry points.
+
+Nothing is read at import time. Relative paths in the file are relative to the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CONFIG_NAME = "warroom.toml"
+DEFAULT_DB = "warroom.db"
+
+# Every setting, with its meaning: the docs are generated from this and a test fails when
+# a key read below is missing here.
+DOCUMENTED: dict[str, str] = {
+    "database_url": "SQLAlchemy URL; default sqlite:///warroom.db next to warroom.toml. Env: WARROOM_DATABASE_URL.",
+    "catalog": "Path of the service catalog (catalog.yaml).",
+    "actor": "Default actor name for embedded CLI use. Env: WARROOM_ACTOR, else $USER.",
+    "severity.sev1_customer_share": "Customer impact share at or above which an incident is SEV1 (0.25).",
+    "severity.sev2_customer_share": "Customer impact share for SEV2 (0.05).",
+    "severity.sev1_financial_per_hour": "Financial loss per hour for SEV1 (100000).",
+    "severity.sev2_financial_per_hour": "Financial loss per hour for SEV2 (10000).",
+    "cadence.sev1_minutes": "Status update cadence of SEV1 incidents (15).",
+    "cadence.sev2_minutes": "Status update cadence of SEV2 incidents (30).",
+    "cadence.sev3_minutes": "Status update cadence of SEV3 incidents (60).",
+    "cadence.sev4_minutes": "Status update cadence of SEV4 incidents (0 = none).",
+    "roles.rotation_hours": "Hours after which a role holder is nudged to hand off (4).",
+    "changes.window_hours": "How far before impact start changes are listed (6).",
+}
+
+
+class SettingsError(Exception):
+    """The configuration file is unreadable or holds a wrong value; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    config_path: Path | None = None
+    catalog_path: Path | None = None
+    actor: str = "cli"
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        value = self.raw.get(name, {})
+        if not isinstance(value, Mapping):
+            raise SettingsError(f"[{name}] in {self.config_path} must be a table")
+        return value
+
+    def number(self, section: str, key: str, default: float) -> float:
+        value = self.section(section).get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise SettingsError(f"{section}.{key} in {self.config_path} must be a number >= 0, not {value!r}")
+        return float(value)
+
+
+def find_config(start: Path, env: Mapping[str, str]) -> Path | None:
+    explicit = env.get("WARROOM_CONFIG")
+    if explicit:
+        return Path(explicit)
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
+    env = os.environ if env is None else env
+    cwd = cwd or Path.cwd()
+    path = find_config(cwd, env)
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise SettingsError(f"config file {path} does not exist (WARROOM_CONFIG)") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path} is not valid TOML: {exc}") from None
+    base = path.parent if path else cwd
+    url = env.get("WARROOM_DATABASE_URL") or raw.get("database_url") or f"sqlite:///{DEFAULT_DB}"
+    if not isinstance(url, str):
+        raise SettingsError(f"database_url in {path} must be a string")
+    url = _absolute_sqlite(url, base)
+    catalog = raw.get("catalog", "catalog.yaml")
+    catalog_path = (base / catalog) if isinstance(catalog, str) else None
+    actor = env.get("WARROOM_ACTOR") or raw.get("actor") or env.get("USER") or "cli"
+    return Settings(database_url=url, config_path=path, catalog_path=catalog_path, actor=str(actor), raw=raw)
+
+
+def _absolute_sqlite(url: str, base: Path) -> str:
+    """``sqlite:///warroom.db`` means next to the config file, not wherever the shell is."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str((base / url[len(prefix) :]).resolve())
+    return url

@@ -1,0 +1,217 @@
+"""The incident event store: append with the expected version, fold from a snapshot.
+
+Appending updates the read model (``incidents``) in the same transaction, guarded by
+``version = expected``: of two concurrent writers one wins and the other gets a clear
+``ConcurrencyConflict``; the unique ``(incident, seq)`` constraint is the backstop.
+A snapshot of the folded state every ``SNAPSHOT_EVERY`` events keeps loading cheap on
+long incidents; it is a cache, rebuilt from the events when its format changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from warroom.domain.chain import GENESIS, canonical_json
+from warroom.domain.errors import ConcurrencyConflict, NotFound
+from warroom.domain.events import Event
+from warroom.domain.fold import fold
+from warroom.domain.serial import from_data, to_data
+from warroom.domain.state import IncidentState, Role
+from warroom.services.ports import IncidentFilter, IncidentSummary
+from warroom.storage.tables import events, incident_services, incidents, snapshots
+
+SNAPSHOT_EVERY = 100
+SNAPSHOT_FORMAT = 1
+# placeholder times of a number reserved but not yet declared (rolled back with it on failure)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _row_to_event(row: Any) -> Event:
+    return Event(
+        incident=row.incident,
+        seq=row.seq,
+        kind=row.kind,
+        payload=json.loads(row.payload),
+        actor=row.actor,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+class SqlIncidentStore:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def allocate_number(self) -> int:
+        result = self._db.execute(
+            insert(incidents)
+            .values(
+                title="",
+                status="declaring",
+                is_open=False,
+                severity=4,
+                kind="",
+                services="[]",
+                declared_at=EPOCH,
+                detected_at=EPOCH,
+                updated_at=EPOCH,
+                version=0,
+                last_hash=GENESIS,
+            )
+            .returning(incidents.c.number)
+        )
+        return int(result.scalar_one())
+
+    def load(self, number: int) -> IncidentState:
+        snap = self._db.execute(
+            select(snapshots.c.version, snapshots.c.format, snapshots.c.state).where(
+                snapshots.c.number == number
+            )
+        ).first()
+        state: IncidentState | None = None
+        after = 0
+        if snap is not None and snap.format == SNAPSHOT_FORMAT:
+            state = from_data(IncidentState, json.loads(snap.state))
+            after = snap.version
+        rest = self.events(number, after=after)
+        if state is None and not rest:
+            raise NotFound(f"no incident INC-{number}")
+        return fold(rest, state) if rest else state  # type: ignore[return-value]
+
+    def append(self, new: Sequence[Event], state: IncidentState) -> None:
+        if not new:
+            return
+        number = new[0].incident
+        expected = new[0].seq - 1
+        commander = state.roles.get(Role.COMMANDER.value)
+        declared = state.at("declared_at")
+        detected = state.at("detected_at")
+        assert declared is not None and detected is not None and state.updated_at is not None
+        result = self._db.execute(
+            update(incidents)
+            .where(and_(incidents.c.number == number, incidents.c.version == expected))
+            .values(
+                title=state.title,
+                status=state.status.value,
+                is_open=state.status.is_open,
+                severity=int(state.severity),
+                kind=state.kind.value,
+                services=json.dumps(state.services),
+                commander=commander.person if commander else None,
+                declared_at=declared,
+                detected_at=detected,
+                updated_at=state.updated_at,
+                version=state.version,
+                last_hash=state.last_hash,
+            )
+        )
+        if result.rowcount != 1:
+            current = self._db.execute(
+                select(incidents.c.version).where(incidents.c.number == number)
+            ).scalar()
+            if current is None:
+                raise NotFound(f"no incident INC-{number}")
+            raise ConcurrencyConflict(
+                f"INC-{number} changed while you were working on it (now at event #{current}, "
+                f"you had #{expected}); look again and retry"
+            )
+        try:
+            self._db.execute(
+                insert(events),
+                [
+                    {
+                        "incident": e.incident,
+                        "seq": e.seq,
+                        "kind": e.kind,
+                        "payload": canonical_json(e.payload),
+                        "actor": e.actor,
+                        "occurred_at": e.occurred_at,
+                        "recorded_at": e.recorded_at,
+                        "prev_hash": e.prev_hash,
+                        "hash": e.hash,
+                    }
+                    for e in new
+                ],
+            )
+        except IntegrityError:
+            raise ConcurrencyConflict(f"INC-{number} changed while you were working on it; retry") from None
+        if expected == 0 and state.services:
+            rows = [{"number": number, "service": service} for service in state.services]
+            self._db.execute(insert(incident_services), rows)
+        if expected == 0 or expected // SNAPSHOT_EVERY != state.version // SNAPSHOT_EVERY:
+            self._snapshot(state)
+
+    def _snapshot(self, state: IncidentState) -> None:
+        self._db.execute(delete(snapshots).where(snapshots.c.number == state.number))
+        self._db.execute(
+            insert(snapshots).values(
+                number=state.number,
+                version=state.version,
+                format=SNAPSHOT_FORMAT,
+                state=json.dumps(to_data(state), separators=(",", ":")),
+            )
+        )
+
+    def events(
+        self,
+        number: int,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[Event]:
+        query = select(events).where(events.c.incident == number, events.c.seq > after)
+        if before is not None:
+            query = query.where(events.c.seq < before)
+        query = query.order_by(events.c.seq.desc() if newest_first else events.c.seq)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_row_to_event(row) for row in self._db.execute(query)]
+
+    def summaries(self, filters: IncidentFilter) -> list[IncidentSummary]:
+        query = select(incidents).where(incidents.c.status != "declaring")
+        if filters.status:
+            query = query.where(incidents.c.status == filters.status)
+        if filters.severity:
+            query = query.where(incidents.c.severity == filters.severity)
+        if filters.open_only:
+            query = query.where(incidents.c.is_open.is_(True))
+        if filters.service:
+            query = query.where(
+                incidents.c.number.in_(
+                    select(incident_services.c.number).where(incident_services.c.service == filters.service)
+                )
+            )
+        query = query.order_by(incidents.c.is_open.desc(), incidents.c.severity, incidents.c.number.desc())
+        query = query.limit(filters.limit)
+        return [
+            IncidentSummary(
+                number=row.number,
+                title=row.title,
+                status=row.status,
+                severity=f"SEV{row.severity}",
+                kind=row.kind,
+                services=json.loads(row.services),
+                commander=row.commander,
+                declared_at=row.declared_at,
+                detected_at=row.detected_at,
+                updated_at=row.updated_at,
+                version=row.version,
+            )
+            for row in self._db.execute(query)
+        ]
+
+    def numbers(self) -> list[int]:
+        query = (
+            select(incidents.c.number).where(incidents.c.status != "declaring").order_by(incidents.c.number)
+        )
+        return list(self._db.execute(query).scalars())

@@ -1,0 +1,95 @@
+"""The schema: the append-only event log, the read models and the change log.
+
+Alembic migrations under ``migrations/versions`` create exactly these tables; a test
+compares them so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from warroom.storage.types import UTCDateTime
+
+metadata = MetaData()
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("is_open", Boolean, nullable=False),
+    Column("severity", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("services", Text, nullable=False),
+    Column("commander", String(120)),
+    Column("declared_at", UTCDateTime, nullable=False),
+    Column("detected_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Index("ix_incidents_open_severity", "is_open", "severity"),
+)
+
+incident_services = Table(
+    "incident_services",
+    metadata,
+    Column("number", Integer, ForeignKey("incidents.number", ondelete="CASCADE"), primary_key=True),
+    Column("service", String(100), primary_key=True),
+    Index("ix_incident_services_service", "service"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident", Integer, ForeignKey("incidents.number"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("incident", "seq", name="uq_events_incident_seq"),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("number", Integer, ForeignKey("incidents.number", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("format", Integer, nullable=False),
+    Column("state", Text, nullable=False),
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("service", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("dedup", String(600), unique=True),
+    Column("details", Text, nullable=False),
+    Index("ix_changes_service_at", "service", "at"),
+)

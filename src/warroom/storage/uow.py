@@ -1,0 +1,59 @@
+"""The SQL unit of work: one connection, one transaction, the stores bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
+
+from warroom.storage.change_store import SqlChangeStore
+from warroom.storage.incident_store import SqlIncidentStore
+
+
+class SqlUnitOfWork:
+    """``with uow: ...; uow.commit()``; leaving without commit rolls back."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+        self._incidents: SqlIncidentStore | None = None
+        self._changes: SqlChangeStore | None = None
+
+    def __enter__(self) -> Self:
+        self._connection = self._engine.connect()
+        self._connection.begin()
+        self._incidents = SqlIncidentStore(self._connection)
+        self._changes = SqlChangeStore(self._connection)
+        return self
+
+    @property
+    def incidents(self) -> SqlIncidentStore:
+        assert self._incidents is not None, "use the unit of work inside a with block"
+        return self._incidents
+
+    @property
+    def changes(self) -> SqlChangeStore:
+        assert self._changes is not None, "use the unit of work inside a with block"
+        return self._changes
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._connection is not None
+        try:
+            if self._connection.in_transaction():
+                self._connection.rollback()
+        finally:
+            self._connection.close()
+            self._connection = None
+
+    def commit(self) -> None:
+        assert self._connection is not None
+        self._connection.commit()
+
+    @property
+    def connection(self) -> Connection:
+        assert self._connection is not None
+        return self._connection
