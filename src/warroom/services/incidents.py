@@ -79,6 +79,12 @@ def get_incident(ctx: Context, ref: str | int) -> IncidentState:
         return uow.incidents.load(parse_ref(ref))
 
 
+def incident_version(ctx: Context, ref: str | int) -> int | None:
+    """A cheap change marker for live views: the number of events recorded so far."""
+    with ctx.uow() as uow:
+        return uow.incidents.version(parse_ref(ref))
+
+
 def list_incidents(ctx: Context, filters: IncidentFilter) -> list[IncidentSummary]:
     with ctx.uow() as uow:
         return uow.incidents.summaries(filters)

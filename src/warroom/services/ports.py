@@ -79,6 +79,10 @@ class IncidentStore(Protocol):
 
     def numbers(self) -> list[int]: ...
 
+    def version(self, number: int) -> int | None:
+        """The incident's current event count, from the read model (None: no such incident)."""
+        ...
+
 
 class ChangeStore(Protocol):
     def add(self, change: Change) -> tuple[Change, bool]:

@@ -215,3 +215,10 @@ class SqlIncidentStore:
             select(incidents.c.number).where(incidents.c.status != "declaring").order_by(incidents.c.number)
         )
         return list(self._db.execute(query).scalars())
+
+    def version(self, number: int) -> int | None:
+        query = select(incidents.c.version).where(
+            incidents.c.number == number, incidents.c.status != "declaring"
+        )
+        found = self._db.execute(query).scalar()
+        return None if found is None else int(found)

@@ -1,0 +1,131 @@
+"""Where CLI commands go: the local database (embedded) or a warroom server (remote).
+
+Both backends take the same operation names and plain arguments and return the same
+JSON views, so ``--json`` prints the same document in either mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+# Operation name -> (needs an incident id, takes an actor). The names are the contract
+# between the CLI and both backends; the remote backend maps each to one REST call.
+OPERATIONS: dict[str, tuple[bool, bool]] = {
+    "declare": (False, True),
+    "list": (False, False),
+    "show": (True, False),
+    "timeline": (True, False),
+    "assess": (True, True),
+    "severity": (True, True),
+    "role_assign": (True, True),
+    "role_handoff": (True, True),
+    "fact": (True, True),
+    "guess": (True, True),
+    "confirm": (True, True),
+    "refute": (True, True),
+    "decide": (True, True),
+    "note": (True, True),
+    "change_add": (False, True),
+    "changes": (True, False),
+    "propose": (True, True),
+    "approve": (True, True),
+    "apply": (True, True),
+    "outcome": (True, True),
+    "revert": (True, True),
+    "prepared": (True, False),
+    "mitigated": (True, True),
+    "update": (True, True),
+    "update_template": (True, False),
+    "resolve": (True, True),
+    "reopen": (True, True),
+    "close": (True, True),
+    "verify": (False, False),
+}
+
+
+class Backend(Protocol):
+    def call(self, op: str, ref: str | None = None, body: Mapping[str, Any] | None = None) -> Any:
+        """Run operation ``op`` on incident ``ref`` with ``body``; returns its JSON view.
+
+        Raises ``warroom.domain.errors.DomainError`` subclasses for refusals (remote mode
+        maps HTTP problem documents back onto them).
+        """
+        ...
+
+
+class EmbeddedBackend:
+    """Runs operations in this process against the local database."""
+
+    def __init__(self, build_context: Callable[[], Any], actor: str) -> None:
+        self._build = build_context
+        self._actor = actor
+        self._context: Any = None
+
+    def call(self, op: str, ref: str | None = None, body: Mapping[str, Any] | None = None) -> Any:
+        from warroom.services import operations as ops
+
+        if self._context is None:
+            self._context = self._build()
+        ctx = self._context
+        body = dict(body or {})
+        if op == "list":
+            return ops.list_incidents(ctx, body)
+        if op == "show":
+            return ops.show(ctx, _ref(ref))
+        if op == "timeline":
+            return ops.timeline(
+                ctx,
+                _ref(ref),
+                after=int(body.get("after", 0)),
+                limit=int(body.get("limit", 100)),
+                newest_first=bool(body.get("newest_first", False)),
+            )
+        if op == "changes":
+            return ops.changes(ctx, _ref(ref))
+        if op == "prepared":
+            return ops.prepared_list(ctx, _ref(ref))
+        if op == "update_template":
+            return ops.update_template(ctx, _ref(ref))
+        if op == "verify":
+            return ops.verify(ctx, ref)
+        if op == "declare":
+            return ops.declare(ctx, self._actor, body)
+        if op == "change_add":
+            return ops.add_change(ctx, self._actor, body | {"source": "cli"})
+        handler = _writes().get(op)
+        if handler is None:
+            raise ValueError(f"unknown operation {op!r}")
+        return handler(ctx, self._actor, _ref(ref), body)
+
+
+def _ref(ref: str | None) -> str:
+    assert ref is not None, "operation needs an incident id"
+    return ref
+
+
+def _writes() -> dict[str, Any]:
+    from warroom.services import operations as ops
+
+    return {
+        "assess": ops.assess,
+        "severity": ops.set_severity,
+        "role_assign": ops.assign_role,
+        "role_handoff": ops.hand_off_role,
+        "fact": ops.fact,
+        "guess": ops.guess,
+        "confirm": ops.confirm,
+        "refute": ops.refute,
+        "decide": ops.decide,
+        "note": ops.note,
+        "propose": ops.propose,
+        "approve": ops.approve,
+        "apply": ops.apply,
+        "outcome": ops.outcome,
+        "revert": ops.revert,
+        "mitigated": ops.mitigated,
+        "update": ops.update,
+        "resolve": ops.resolve,
+        "reopen": ops.reopen,
+        "close": ops.close,
+    }
