@@ -94,12 +94,78 @@ class ChangeStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class TokenInfo:
+    """An API token as shown to people: never its secret, never its hash."""
+
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class TokenStore(Protocol):
+    def add(self, name: str, role: str, token_hash: str, created_at: datetime) -> TokenInfo:
+        """Store a new token; raises ``ValidationError`` (field ``name``) when the name is taken."""
+        ...
+
+    def by_hash(self, token_hash: str) -> tuple[TokenInfo, str] | None:
+        """The token whose sha256 is ``token_hash`` and the stored hash, for a constant-time check."""
+        ...
+
+    def by_name(self, name: str) -> TokenInfo | None: ...
+
+    def by_id(self, token_id: int) -> TokenInfo | None: ...
+
+    def all(self) -> list[TokenInfo]: ...
+
+    def revoke(self, token_id: int, at: datetime) -> None: ...
+
+    def touch(self, token_id: int, at: datetime) -> None:
+        """Record that the token was used at ``at``."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The first answer to a POST carrying an ``Idempotency-Key``; status 0 while in flight."""
+
+    actor: str
+    key: str
+    method: str
+    path: str
+    request_hash: str
+    status: int
+    body: str
+    created_at: datetime
+
+
+class IdempotencyStore(Protocol):
+    def reserve(self, record: StoredResponse) -> StoredResponse | None:
+        """Claim ``(record.actor, record.key)``; returns the existing record when already claimed."""
+        ...
+
+    def complete(self, actor: str, key: str, status: int, body: str) -> None: ...
+
+    def release(self, actor: str, key: str) -> None:
+        """Forget a claim whose request failed, so a retry runs again."""
+        ...
+
+
 class UnitOfWork(Protocol):
     @property
     def incidents(self) -> IncidentStore: ...
 
     @property
     def changes(self) -> ChangeStore: ...
+
+    @property
+    def tokens(self) -> TokenStore: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
 
     def __enter__(self) -> Self: ...
 

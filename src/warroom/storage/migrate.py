@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-HEAD = "0001"
+from warroom.storage.migrate_head import HEAD  # bump the revision there
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

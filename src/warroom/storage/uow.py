@@ -9,7 +9,9 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
 from warroom.storage.change_store import SqlChangeStore
+from warroom.storage.idempotency_store import SqlIdempotencyStore
 from warroom.storage.incident_store import SqlIncidentStore
+from warroom.storage.token_store import SqlTokenStore
 
 
 class SqlUnitOfWork:
@@ -20,12 +22,16 @@ class SqlUnitOfWork:
         self._connection: Connection | None = None
         self._incidents: SqlIncidentStore | None = None
         self._changes: SqlChangeStore | None = None
+        self._tokens: SqlTokenStore | None = None
+        self._idempotency: SqlIdempotencyStore | None = None
 
     def __enter__(self) -> Self:
         self._connection = self._engine.connect()
         self._connection.begin()
         self._incidents = SqlIncidentStore(self._connection)
         self._changes = SqlChangeStore(self._connection)
+        self._tokens = SqlTokenStore(self._connection)
+        self._idempotency = SqlIdempotencyStore(self._connection)
         return self
 
     @property
@@ -37,6 +43,16 @@ class SqlUnitOfWork:
     def changes(self) -> SqlChangeStore:
         assert self._changes is not None, "use the unit of work inside a with block"
         return self._changes
+
+    @property
+    def tokens(self) -> SqlTokenStore:
+        assert self._tokens is not None, "use the unit of work inside a with block"
+        return self._tokens
+
+    @property
+    def idempotency(self) -> SqlIdempotencyStore:
+        assert self._idempotency is not None, "use the unit of work inside a with block"
+        return self._idempotency
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
