@@ -1,0 +1,305 @@
+"""Human output for the CLI: Rich tables and panels drawn from the JSON views."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+console = Console(highlight=False, soft_wrap=False)
+
+SEV_STYLE = {"SEV1": "bold white on red", "SEV2": "bold red", "SEV3": "yellow", "SEV4": "dim"}
+
+
+def _t(value: str | None) -> str:
+    """ISO time to ``2026-11-26 10:04:05Z`` (seconds are enough for people)."""
+    if not value:
+        return "-"
+    return value.replace("T", " ")[:19] + "Z"
+
+
+def _dur(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    from datetime import timedelta
+
+    from warroom.domain.timefmt import human_duration
+
+    return human_duration(timedelta(seconds=seconds))
+
+
+def _sev(sev: str) -> Text:
+    return Text(f" {sev} ", style=SEV_STYLE.get(sev, ""))
+
+
+def declared(view: dict[str, Any]) -> None:
+    console.print(Text.assemble("Declared ", (view["id"], "bold"), "  ", _sev(view["severity"])))
+    console.print(view["severity_explanation"])
+
+
+def incident_list(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        console.print("No incidents. Declare one with: warroom declare --title ...")
+        return
+    table = Table(box=None, header_style="bold")
+    for col in ("ID", "SEV", "STATUS", "TITLE", "SERVICES", "COMMANDER", "DECLARED"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(
+            row["id"],
+            _sev(row["severity"]),
+            row["status"],
+            row["title"],
+            ", ".join(row["services"]),
+            row.get("commander") or "-",
+            _t(row["declared_at"]),
+        )
+    console.print(table)
+
+
+def severity(view: dict[str, Any]) -> None:
+    console.print(Text.assemble((view["id"], "bold"), "  ", _sev(view["severity"])))
+    console.print(view["severity_explanation"])
+    for nudge in view.get("nudges", []):
+        if nudge["code"] == "measured_severity_differs":
+            console.print(f"! {nudge['message']}")
+
+
+def _roles_table(view: dict[str, Any]) -> Table:
+    table = Table(title="Roles", box=None, header_style="bold", title_justify="left")
+    for col in ("ROLE", "HOLDER", "SINCE", "HISTORY"):
+        table.add_column(col)
+    history: dict[str, list[str]] = {}
+    for term in view.get("role_history", []):
+        history.setdefault(term["role"], []).append(term["person"])
+    for role in ("commander", "comms", "scribe", "ops", "sme", "liaison"):
+        term = view["roles"].get(role)
+        if term is None and role not in ("commander", "comms", "scribe"):
+            continue
+        table.add_row(
+            role,
+            term["person"] if term else Text("empty", style="red"),
+            _t(term["since"]) if term else "-",
+            " -> ".join(history.get(role, [])),
+        )
+    return table
+
+
+def roles(view: dict[str, Any]) -> None:
+    console.print(_roles_table(view))
+
+
+def _ledger_tables(view: dict[str, Any]) -> Table:
+    grid = Table.grid(padding=(0, 4))
+    facts = Table(title="Confirmed facts", box=None, title_justify="left", header_style="bold")
+    facts.add_column("REF")
+    facts.add_column("FACT")
+    facts.add_column("SOURCE")
+    for entry in view["facts"]:
+        facts.add_row(entry["ref"], entry["text"], entry.get("source") or "-")
+    guesses = Table(title="Open guesses", box=None, title_justify="left", header_style="bold")
+    guesses.add_column("REF")
+    guesses.add_column("GUESS")
+    for entry in view["open_guesses"]:
+        guesses.add_row(entry["ref"], entry["text"])
+    grid.add_row(facts, guesses)
+    return grid
+
+
+def ledger(view: dict[str, Any]) -> None:
+    console.print(_ledger_tables(view))
+
+
+def decisions(view: dict[str, Any]) -> None:
+    table = Table(title="Decisions", box=None, title_justify="left", header_style="bold")
+    for col in ("REF", "WHEN", "WHO", "DECISION", "WHY", "REVERSIBLE"):
+        table.add_column(col)
+    for d in view["decisions"]:
+        table.add_row(d["ref"], _t(d["at"]), d["by"], d["text"], d["why"], "yes" if d["reversible"] else "NO")
+    console.print(table)
+
+
+def mitigations(view: dict[str, Any]) -> None:
+    table = Table(title="Mitigations", box=None, title_justify="left", header_style="bold")
+    for col in ("REF", "STATE", "KIND", "RISK", "TITLE", "APPLIED"):
+        table.add_column(col)
+    for m in view["mitigations"]:
+        risk = m["risk"] + (" !" if m.get("risk_flag") else "")
+        table.add_row(m["ref"], m["state"], m["kind"], risk, m["title"], _t(m.get("applied_at")))
+    console.print(table)
+    for m in view["mitigations"]:
+        if m.get("risk_flag"):
+            console.print(f"! {m['ref']}: {m['risk_flag']}")
+
+
+def prepared(plans: list[dict[str, Any]]) -> None:
+    if not plans:
+        console.print("No prepared mitigations in the playbooks of these services.")
+        return
+    table = Table(title="Prepared mitigations (lowest risk first)", box=None, title_justify="left")
+    for col in ("#", "KIND", "RISK", "MIN", "AUTHORITY", "TITLE"):
+        table.add_column(col)
+    for plan in plans:
+        table.add_row(
+            str(plan["index"]),
+            plan["kind"],
+            plan["risk"],
+            f"{plan['expected_minutes']:g}",
+            plan.get("authority") or "-",
+            plan["title"],
+        )
+    console.print(table)
+    console.print("Propose one with: warroom mitigate propose ID --prepared N")
+
+
+def status(view: dict[str, Any]) -> None:
+    console.print(Text.assemble((view["id"], "bold"), f" is {view['status']}"))
+
+
+def updates(view: dict[str, Any]) -> None:
+    last = view["updates"][-1]
+    console.print(f"Posted {last['ref']} ({last['audience']}) at {_t(last['at'])}:")
+    console.print(last["text"])
+    console.print(f"Next update due: {_t(view.get('next_update_due'))}")
+
+
+def ok(view: dict[str, Any]) -> None:
+    console.print(f"Recorded on {view['id']} (event #{view['version']}).")
+
+
+def change_added(view: dict[str, Any]) -> None:
+    verb = "Recorded" if view.get("created", True) else "Already recorded"
+    console.print(f"{verb} {view['kind']} on {view['service']} at {_t(view['at'])}: {view['summary']}")
+
+
+def _changes_table(changes: list[dict[str, Any]]) -> Table:
+    table = Table(box=None, header_style="bold")
+    for col in ("AT", "SERVICE", "KIND", "SUMMARY", "BY"):
+        table.add_column(col)
+    for change in changes:
+        table.add_row(_t(change["at"]), change["service"], change["kind"], change["summary"], change["actor"])
+    return table
+
+
+def changes(view: dict[str, Any]) -> None:
+    window = view["window"]
+    console.print(
+        f"Changes on {', '.join(view['services'])} from {_t(window['start'])} to {_t(window['end'])}:"
+    )
+    if not view["changes"]:
+        console.print("none recorded")
+    else:
+        console.print(_changes_table(view["changes"]))
+
+
+def timeline(events: list[dict[str, Any]]) -> None:
+    table = Table(box=None, header_style="bold")
+    for col in ("#", "OCCURRED", "ACTOR", "EVENT", "DETAIL"):
+        table.add_column(col)
+    for e in events:
+        table.add_row(str(e["seq"]), _t(e["occurred_at"]), e["actor"], e["kind"], describe(e))
+    console.print(table)
+
+
+def describe(event: dict[str, Any]) -> str:
+    """One line per event, for people."""
+    p = event["payload"]
+    kind = event["kind"]
+    if kind == "incident_declared":
+        return f"{p['severity']} {p['title']} ({p['explanation']})"
+    if kind == "role_assigned":
+        return f"{p['person']} -> {p['role']}" + (" (acknowledged)" if p.get("acknowledges") else "")
+    if kind == "role_handed_off":
+        return f"{p['role']}: {p['from']} -> {p['to']}: {p['note']}"
+    if kind == "severity_changed":
+        return f"{p['from']} -> {p['to']}: {p['explanation']}"
+    for key in ("text", "title", "summary", "why", "evidence", "outcome"):
+        if p.get(key):
+            prefix = f"{p['ref']} " if p.get("ref") else ""
+            return f"{prefix}{p[key]}"
+    return ", ".join(f"{k}={v}" for k, v in p.items() if not isinstance(v, dict | list))[:120]
+
+
+def room(view: dict[str, Any]) -> None:
+    header = Text.assemble(
+        (view["id"], "bold"),
+        "  ",
+        _sev(view["severity"]),
+        "  ",
+        (view["status"].upper(), "bold"),
+        f"  {view['kind']}  ",
+        ", ".join(view["services"]),
+    )
+    body = Text()
+    body.append(view["title"] + "\n", style="bold")
+    body.append(view["severity_explanation"] + "\n")
+    for label in ("scope", "symptom", "trigger"):
+        if view.get(label):
+            body.append(f"{label}: {view[label]}\n")
+    console.print(Panel(body, title=header, title_align="left"))
+    ms = Table(title="Milestones", box=None, title_justify="left", header_style="bold")
+    ms.add_column("MILESTONE")
+    ms.add_column("AT")
+    ms.add_column("BY / EVIDENCE")
+    for name in (
+        "impact_started_at",
+        "detected_at",
+        "declared_at",
+        "acknowledged_at",
+        "mitigated_at",
+        "resolved_at",
+        "closed_at",
+    ):
+        found = view["milestones"].get(name)
+        if found:
+            ms.add_row(name.removesuffix("_at"), _t(found["at"]), f"{found['by']}: {found['evidence']}")
+    console.print(ms)
+    gaps = "  ".join(
+        f"{k.removeprefix('time_to_')} {_dur(v)}" for k, v in view["intervals"].items() if v is not None
+    )
+    if gaps:
+        console.print(f"time to: {gaps}")
+    console.print(_roles_table(view))
+    console.print(_ledger_tables(view))
+    if view["decisions"]:
+        decisions(view)
+    if view["mitigations"]:
+        mitigations(view)
+    if view.get("changes"):
+        console.print(Text("Recent changes near impact start", style="bold"))
+        console.print(_changes_table(view["changes"][:5]))
+    if view["updates"]:
+        last = view["updates"][-1]
+        console.print(
+            Text(f"Last update {last['ref']} ({last['audience']}) at {_t(last['at'])}", style="bold")
+        )
+        console.print(last["text"])
+    due = view.get("next_update_due")
+    if due:
+        flag = Text(" OVERDUE", style="bold red") if view.get("update_overdue") else Text("")
+        console.print(Text.assemble(f"Next update due {_t(due)}", flag))
+    for nudge in view["nudges"]:
+        console.print(Text(f"! {nudge['message']}", style="yellow"))
+
+
+def verified(result: dict[str, Any]) -> None:
+    if result["ok"]:
+        console.print(f"ok: {result['incidents_checked']} incident chain(s) verified")
+    else:
+        console.print(Text(f"BROKEN: {result['broken']['message']}", style="bold red"))
+
+
+def initialized(result: dict[str, Any]) -> None:
+    for path in result["written"]:
+        console.print(f"wrote {path}")
+    for path in result["kept"]:
+        console.print(f"kept {path} (exists; --force overwrites)")
+    console.print(f"database at {result['database']} (migrated to {result['revision']})")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

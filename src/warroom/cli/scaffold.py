@@ -1,0 +1,34 @@
+"""``warroom init``: a config file, an example catalog and playbook, a migrated database."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+FILES = ("warroom.toml", "catalog.yaml", "playbooks/checkout.yaml")
+
+
+def scaffold(*, force: bool, folder: Path | None = None) -> dict[str, Any]:
+    from warroom.bootstrap import build
+    from warroom.settings import load_settings
+    from warroom.storage.migrate_head import HEAD
+
+    target = folder or Path(os.environ.get("WARROOM_HOME", "") or Path.cwd())
+    examples = resources.files("warroom") / "examples"
+    written: list[str] = []
+    kept: list[str] = []
+    for name in FILES:
+        path = target / name
+        if path.exists() and not force:
+            kept.append(str(path))
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text((examples / name).read_text())
+        written.append(str(path))
+    env = dict(os.environ)
+    env.setdefault("WARROOM_CONFIG", str(target / "warroom.toml"))
+    settings = load_settings(env=env, cwd=target)
+    build(settings)  # migrates
+    return {"written": written, "kept": kept, "database": settings.database_url, "revision": HEAD}
