@@ -1,1 +1,1 @@
-"""api"""
+"""The REST API under ``/api/v1`` and the operations endpoints; see :func:`install`."""

@@ -1,0 +1,160 @@
+"""Request bodies of the REST API, typed so ``/openapi.json`` documents them.
+
+They check shapes only (text is text, lists are lists); the meaning of each value is
+checked by ``warroom.services.operations``, the same code the CLI and the web room call,
+so every interface refuses the same input with the same message. Unknown fields are
+refused, naming the field, so a typo is not silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Share = float | str
+Text = str | None
+TextList = list[str] | str | None
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def given(self) -> dict[str, Any]:
+        """The fields the client sent, as the operations expect them."""
+        return self.model_dump(exclude_unset=True)
+
+
+class ImpactBody(Body):
+    customer_impact: Share | None = Field(None, description="Share of users or requests: 0.12 or '12%'.")
+    critical_journey: Text = Field(None, description="A critical journey that is down ('' for none).")
+    financial_per_hour: Share | None = Field(None, description="Estimated loss per hour.")
+    data_integrity: Text = Field(None, description="none, at_risk, corrupted or lost.")
+    security: Text = Field(None, description="none, suspected or confirmed.")
+
+
+class DeclareBody(ImpactBody):
+    title: str = Field(description="One line: what is broken, for whom.")
+    kind: Text = Field(None, description="availability, latency, data_integrity or security.")
+    services: TextList = Field(None, description="Affected services.")
+    scope: Text = Field(None, description="Who and what is affected (regions, routes, tenants).")
+    symptom: Text = Field(None, description="The first observed symptoms.")
+    trigger: Text = Field(None, description="What set it off, if known.")
+    severity: str | int | None = Field(None, description="Override the policy's severity (needs why).")
+    why: Text = Field(None, description="Why the severity differs from the policy.")
+    detected_at: Text = Field(None, description="ISO 8601 time it was detected (default now).")
+    impact_started_at: Text = Field(None, description="ISO 8601 time impact started, if known.")
+
+
+class SeverityBody(Body):
+    severity: str | int = Field(description="SEV1..SEV4.")
+    why: Text = None
+
+
+class RoleBody(Body):
+    role: str = Field(description="commander, comms, scribe, ops, sme or liaison.")
+    person: str
+
+
+class HandoffBody(RoleBody):
+    note: str = Field(description="What the next holder needs to know.")
+
+
+class FactBody(Body):
+    text: str
+    source: Text = Field(None, description="Where the fact comes from (a dashboard, a log, a person).")
+
+
+class GuessBody(Body):
+    text: str
+
+
+class ConfirmBody(Body):
+    guess: str = Field(description="The guess's id.")
+    source: Text = None
+
+
+class RefuteBody(Body):
+    guess: str = Field(description="The guess's id.")
+    why: str
+
+
+class DecisionBody(Body):
+    text: str
+    why: str
+    alternatives: TextList = None
+    irreversible: bool = False
+
+
+class NoteBody(Body):
+    text: str
+    pinned: bool = False
+
+
+class ChangeBody(Body):
+    service: str
+    kind: str = Field(description="deploy, config, flag, infra or dependency.")
+    summary: str
+    at: Text = Field(None, description="ISO 8601 time of the change (default now).")
+    source: Text = Field(None, description="Where the record comes from (default api).")
+
+
+class ProposeBody(Body):
+    prepared: int | str | None = Field(None, description="Number of a prepared mitigation (see prepared).")
+    title: Text = None
+    kind: Text = None
+    risk: Text = Field(None, description="low, medium or high.")
+    reversible: bool = True
+    expected_minutes: float | str | None = Field(None, description="Expected time to effect.")
+    changes: Text = None
+    authority: Text = Field(None, description="Who must approve it.")
+    steps: TextList = None
+    verification: Text = Field(None, description="How to verify (e.g. a PromQL query).")
+
+
+class MitigationBody(Body):
+    mitigation: str = Field(description="The mitigation's id.")
+
+
+class ApplyBody(MitigationBody):
+    changes: Text = Field(None, description="What it actually changed.")
+
+
+class OutcomeBody(MitigationBody):
+    outcome: str = Field(description="effective, ineffective, worse or inconclusive.")
+    note: Text = None
+    before: float | str | None = None
+    after: float | str | None = None
+
+
+class RevertBody(MitigationBody):
+    why: str
+
+
+class MitigatedBody(Body):
+    evidence: Text = None
+
+
+class UpdateBody(Body):
+    text: str
+    audience: Text = Field(None, description="internal or public.")
+
+
+class ResolveBody(Body):
+    summary: str
+    impact_stopped: bool = False
+    risk_controlled: bool = False
+    data_verified: bool = False
+
+
+class ReopenBody(Body):
+    why: str
+
+
+class CloseBody(Body):
+    pass
+
+
+class TokenBody(Body):
+    name: str
+    role: str = Field(description="viewer, responder, admin or ingest.")

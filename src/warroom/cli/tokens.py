@@ -1,0 +1,100 @@
+"""``warroom token create|list|revoke``: API tokens in the local database.
+
+The secret is printed once, at creation; only its sha256 is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(token_app, name="token")
+
+
+def _context() -> Any:
+    from warroom.bootstrap import build
+    from warroom.settings import load_settings
+
+    return build(load_settings()).context
+
+
+def _run(action: Any) -> Any:
+    """Run ``action(ctx)``; a refusal or a configuration problem is one line on stderr, exit 1."""
+    from warroom.domain.errors import DomainError
+    from warroom.settings import SettingsError
+
+    try:
+        return action(_context())
+    except (DomainError, SettingsError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except Exception as exc:
+        if type(exc).__name__ in ("OperationalError", "CatalogError", "ArgumentError"):
+            typer.echo(f"error: {str(exc).splitlines()[0]}", err=True)
+            raise typer.Exit(1) from None
+        raise
+
+
+@token_app.command("create")
+def create(
+    role: Annotated[str, typer.Option(help="viewer, responder, admin or ingest (webhooks only).")],
+    name: Annotated[str, typer.Option(help="Who or what uses it; recorded as the actor.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a token and print it once (it cannot be shown again)."""
+    from warroom.services import auth
+
+    plain, info = _run(lambda ctx: auth.create_token(ctx, name, role))
+    if as_json:
+        typer.echo(json.dumps(auth.token_view(info) | {"token": plain}, indent=2, sort_keys=True))
+        return
+    typer.echo(plain)
+    typer.echo(f"{info.role} token {info.name!r} (id {info.id}); shown once, keep it secret", err=True)
+
+
+@token_app.command("list")
+def list_(as_json: JsonOpt = False) -> None:
+    """List tokens (never their secrets)."""
+    from warroom.services import auth
+
+    views = [auth.token_view(t) for t in _run(auth.list_tokens)]
+    if as_json:
+        typer.echo(json.dumps(views, indent=2, sort_keys=True))
+        return
+    if not views:
+        typer.echo("no tokens; create one with: warroom token create --role ROLE --name NAME")
+        return
+    typer.echo(f"{'ID':>4}  {'NAME':<24} {'ROLE':<10} {'CREATED':<20} {'LAST USED':<20} STATE")
+    for v in views:
+        state = "active" if v["active"] else f"revoked {_short(v['revoked_at'])}"
+        typer.echo(
+            f"{v['id']:>4}  {v['name']:<24} {v['role']:<10} {_short(v['created_at']):<20} "
+            f"{_short(v['last_used_at']) or '-':<20} {state}"
+        )
+
+
+@token_app.command("revoke")
+def revoke(
+    token: Annotated[str, typer.Argument(metavar="NAME_OR_ID", help="The token's name or id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Revoke a token: it stops working at once."""
+    from warroom.services import auth
+
+    info = _run(lambda ctx: auth.revoke_token(ctx, token))
+    if as_json:
+        typer.echo(json.dumps(auth.token_view(info), indent=2, sort_keys=True))
+        return
+    typer.echo(f"revoked {info.role} token {info.name!r} (id {info.id})")
+
+
+def _short(value: Any) -> str:
+    return str(value)[:16].replace("T", " ") if value else ""
