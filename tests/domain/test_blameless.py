@@ -273,11 +273,11 @@ def test_ten_thousand_lines_lint_quickly() -> None:
     ]
     text = "\n".join(lines)
 
-    timings = []
+    timings = []  # CPU time, not wall time: other work on the machine must not count
     for _ in range(3):
-        started = time.perf_counter()
+        started = time.process_time()
         findings = lint(text)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.process_time() - started)
 
     assert len(findings) >= 2_000
     assert min(timings) < 0.4
