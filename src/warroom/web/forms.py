@@ -1,0 +1,104 @@
+"""From HTML form fields to the operations' plain bodies, and the actions a room form can post.
+
+Edges translate, they do not decide: this module only reshapes what a browser sends
+(absent checkboxes, textarea lines, zone-less ``datetime-local`` values) into the bodies
+``services.operations`` already validates for the CLI and the API.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from warroom.domain.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    ValidationError,
+)
+from warroom.services import operations as ops
+from warroom.services.context import Context
+
+Operation = Callable[[Context, str, str, Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Action:
+    """A room form: the operation it calls and the section the browser returns to."""
+
+    operation: Operation
+    anchor: str
+    checkboxes: tuple[str, ...] = ()
+    lines: tuple[str, ...] = ()
+
+
+ACTIONS: dict[str, Action] = {
+    "fact": Action(ops.fact, "ledger"),
+    "guess": Action(ops.guess, "ledger"),
+    "confirm": Action(ops.confirm, "ledger"),
+    "refute": Action(ops.refute, "ledger"),
+    "decide": Action(ops.decide, "decisions", checkboxes=("irreversible",)),
+    "note": Action(ops.note, "timeline", checkboxes=("pinned",)),
+    "role-assign": Action(ops.assign_role, "roles"),
+    "role-handoff": Action(ops.hand_off_role, "roles"),
+    "propose": Action(ops.propose, "mitigations", checkboxes=("reversible",), lines=("steps",)),
+    "approve": Action(ops.approve, "mitigations"),
+    "apply": Action(ops.apply, "mitigations"),
+    "outcome": Action(ops.outcome, "mitigations"),
+    "revert": Action(ops.revert, "mitigations"),
+    "mitigated": Action(ops.mitigated, "summary"),
+    "update": Action(ops.update, "updates"),
+    "resolve": Action(
+        ops.resolve, "summary", checkboxes=("impact_stopped", "risk_controlled", "data_verified")
+    ),
+    "reopen": Action(ops.reopen, "summary"),
+    "severity": Action(ops.set_severity, "summary"),
+    "assess": Action(ops.assess, "summary"),
+}
+
+DECLARE_TIMES = ("detected_at", "impact_started_at")
+_LOCAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+
+
+def fields(form: Mapping[str, Any], *, drop: tuple[str, ...] = ("csrf_token",)) -> dict[str, str]:
+    """The text fields of a submitted form (file parts and the CSRF token left out)."""
+    return {key: value for key, value in form.items() if isinstance(value, str) and key not in drop}
+
+
+def as_utc(value: str) -> str:
+    """A ``datetime-local`` value carries no zone; the form labels it UTC, so say so."""
+    text = value.strip()
+    return text + "Z" if _LOCAL_TIME.match(text) else text
+
+
+def declaration(form: Mapping[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = dict(form)
+    for name in DECLARE_TIMES:
+        if body.get(name):
+            body[name] = as_utc(body[name])
+    return body
+
+
+def action_body(action: Action, form: Mapping[str, str]) -> dict[str, Any]:
+    """An unchecked checkbox is absent from a form post: state it as false explicitly."""
+    body: dict[str, Any] = dict(form)
+    for name in action.checkboxes:
+        body[name] = "true" if form.get(name) not in (None, "", "false", "off") else "false"
+    for name in action.lines:
+        if name in body:
+            body[name] = [line.strip() for line in str(body[name]).splitlines() if line.strip()]
+    return body
+
+
+def status_of(error: DomainError) -> int:
+    """The HTTP status a refusal is shown with (the API maps the same errors alike)."""
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, InvalidTransition | ConcurrencyConflict):
+        return 409
+    if isinstance(error, ValidationError):
+        return 422
+    return 400

@@ -1,0 +1,418 @@
+"""The web room's routes: incident list, the room, live updates, the status page, login.
+
+Server-rendered HTML; every page but ``/status`` and ``/login`` needs a logged-in token
+(anonymous visitors are sent to ``/login``). Every form post carries the session's CSRF
+token, runs one ``services.operations`` call with the token's name as actor, and
+redirects back (post/redirect/get). A refusal from the domain re-renders the page with
+its message and a 4xx status. Blocking work (the database) runs in the threadpool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from warroom.bootstrap import App
+from warroom.domain.errors import DomainError, ValidationError
+from warroom.domain.mitigation import MitigationKind, Outcome, Risk
+from warroom.domain.severity import DataIntegrity, IncidentKind, SecurityImpact, Severity
+from warroom.domain.state import MILESTONES, Role, Status
+from warroom.domain.timefmt import from_iso, human_duration
+from warroom.services import auth
+from warroom.services import incidents as cases
+from warroom.services import operations as ops
+from warroom.web import live, session
+from warroom.web.describe import describe
+from warroom.web.forms import ACTIONS, action_body, declaration, fields, status_of
+from warroom.web.public import public_status
+from warroom.web.session import CSRF_FIELD, Session, User
+from warroom.web.svg import milestone_strip
+from warroom.web.templating import SECURITY_HEADERS, render
+
+TIMELINE_PAGE = 100
+STATIC = Path(__file__).parent / "static"
+STATIC_TYPES = {"warroom.css": "text/css; charset=utf-8", "room.js": "text/javascript; charset=utf-8"}
+OPEN_STATUSES = tuple(s.value for s in Status if s.is_open)
+MAX_FORM_FIELDS = 64
+NO_FILTERS = {"status": "", "severity": "", "service": ""}
+
+
+@dataclass(frozen=True)
+class Visit:
+    app: App
+    session: Session
+    user: User | None
+    fresh: bool  # the session is new and its cookie must be set
+
+
+def _visit(request: Request) -> Visit:
+    app = session.app_of(request)
+    found = session.load(request)
+    current = found or session.new_session()
+    return Visit(app, current, session.user_of(app, found), fresh=found is None)
+
+
+def _page(
+    request: Request, visit: Visit | None, template: str, *, status: int = 200, **context: Any
+) -> HTMLResponse:
+    values: dict[str, Any] = {
+        "user": visit.user if visit else None,
+        "csrf": visit.session.csrf if visit else "",
+        "error": None,
+        "values": {},
+        "failed": None,
+    }
+    values.update(context)
+    response = HTMLResponse(render(template, **values), status_code=status, headers=SECURITY_HEADERS)
+    if visit is not None and visit.fresh:
+        session.store(request, response, visit.session)
+    return response
+
+
+def _error(request: Request, visit: Visit | None, status: int, message: str) -> HTMLResponse:
+    return _page(request, visit, "error.html", status=status, message=message, status_code=status)
+
+
+def _to_login(request: Request, back: str | None = None) -> RedirectResponse:
+    target = back or request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a local path: never ``//host`` or ``/\\host``, which browsers treat as another site."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or "\n" in value:
+        return "/"
+    return value
+
+
+def _guard_write(request: Request, form: FormData, back: str) -> tuple[Visit, Response | None]:
+    visit = _visit(request)
+    if visit.user is None:
+        return visit, _to_login(request, back)
+    if not session.csrf_ok(visit.session, form.get(CSRF_FIELD)):
+        return visit, _error(
+            request, visit, 403, "This form expired or did not come from this page: reload and try again."
+        )
+    if not visit.user.can_write:
+        return visit, _error(
+            request, visit, 403, f"Your token ({visit.user.role}) may read incidents but not change them."
+        )
+    return visit, None
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+
+
+def _incident_path(ref: str) -> str:
+    return f"/incidents/INC-{cases.parse_ref(ref)}"
+
+
+# ---------------------------------------------------------------- incident list & declare
+
+
+def _list_page(
+    request: Request,
+    visit: Visit,
+    filters: dict[str, str],
+    *,
+    error: str | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    ctx = visit.app.context
+    try:
+        rows = ops.list_incidents(ctx, {key: value for key, value in filters.items() if value})
+    except DomainError as exc:
+        rows, error, status = [], error or exc.message, status if error else status_of(exc)
+    return _page(
+        request,
+        visit,
+        "list.html",
+        status=status,
+        incidents=rows,
+        filters=filters,
+        statuses=[s.value for s in Status],
+        severities=[s.name for s in Severity],
+        catalog=sorted(s.name for s in ctx.catalog.services),
+        kinds=[k.value for k in IncidentKind],
+        data_levels=[d.value for d in DataIntegrity],
+        security_levels=[s.value for s in SecurityImpact],
+        error=error,
+        values={"declare": values or {}},
+    )
+
+
+def incident_list(request: Request) -> Response:
+    visit = _visit(request)
+    if visit.user is None:
+        return _to_login(request)
+    filters = {key: request.query_params.get(key, "").strip() for key in NO_FILTERS}
+    return _list_page(request, visit, filters)
+
+
+def _declare(request: Request, form: FormData) -> Response:
+    visit, refusal = _guard_write(request, form, "/")
+    if refusal is not None:
+        return refusal
+    assert visit.user is not None
+    body = declaration(fields(form))
+    try:
+        view = ops.declare(visit.app.context, visit.user.name, body)
+    except DomainError as exc:
+        return _list_page(
+            request, visit, dict(NO_FILTERS), error=exc.message, values=body, status=status_of(exc)
+        )
+    return RedirectResponse(f"/incidents/{view['id']}", status_code=303)
+
+
+async def declare(request: Request) -> Response:
+    form = await _form(request)
+    return await run_in_threadpool(_declare, request, form)
+
+
+# ---------------------------------------------------------------- the room
+
+
+def _countdown(due: datetime, now: datetime) -> str:
+    return f"overdue by {human_duration(now - due)}" if now > due else f"in {human_duration(due - now)}"
+
+
+def _room_context(app: App, ref: str, before: int | None, user: User) -> dict[str, Any]:
+    ctx = app.context
+    incident = ops.room(ctx, ref)
+    events = ops.timeline(ctx, ref, limit=TIMELINE_PAGE, newest_first=True, before=before)
+    now = ctx.clock.now()
+    is_open = incident["status"] in OPEN_STATUSES
+    milestones = {name: from_iso(m["at"]) for name, m in incident["milestones"].items() if name in MILESTONES}
+    due = incident["next_update_due"]
+    query = urlencode({"before": before}) if before is not None else ""
+    oldest = events[-1]["seq"] if events else 0
+    return {
+        "incident": incident,
+        "events": [event | {"text": describe(event)} for event in events],
+        "older": f"?before={oldest}" if oldest > 1 else None,
+        "newer": before is not None,
+        "query": query,
+        "strip": Markup(milestone_strip(milestones, now=now if is_open else None)),
+        "now": now,
+        "is_open": is_open,
+        "countdown": _countdown(from_iso(due), now) if due else None,
+        "last_update": incident["updates"][-1] if incident["updates"] else None,
+        "draft": ops.update_template(ctx, ref)["text"] if user.can_write and is_open else "",
+        "roles": [role.value for role in Role],
+        "mitigation_kinds": [kind.value for kind in MitigationKind],
+        "risks": [risk.value for risk in Risk],
+        "outcomes": [outcome.value for outcome in Outcome],
+        "severities": [s.name for s in Severity],
+        "data_levels": [d.value for d in DataIntegrity],
+        "security_levels": [s.value for s in SecurityImpact],
+        "events_path": f"/incidents/{incident['id']}/events",
+    }
+
+
+def _before(request: Request) -> int | None:
+    text = request.query_params.get("before", "")
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def _room_error(request: Request, visit: Visit, exc: DomainError) -> HTMLResponse:
+    if isinstance(exc, ValidationError) and exc.field == "incident":
+        return _error(request, visit, 404, exc.message)
+    return _error(request, visit, status_of(exc), exc.message)
+
+
+def room(request: Request, ref: str) -> Response:
+    visit = _visit(request)
+    if visit.user is None:
+        return _to_login(request)
+    try:
+        context = _room_context(visit.app, ref, _before(request), visit.user)
+    except DomainError as exc:
+        return _room_error(request, visit, exc)
+    return _page(request, visit, "room.html", **context)
+
+
+def room_fragment(request: Request, ref: str) -> Response:
+    """The live sections of the room, swapped in by room.js when the incident changes."""
+    visit = _visit(request)
+    if visit.user is None:
+        return Response(status_code=401)
+    try:
+        context = _room_context(visit.app, ref, _before(request), visit.user)
+    except DomainError as exc:
+        return _room_error(request, visit, exc)
+    response = _page(request, visit, "room_live.html", **context)
+    response.headers["X-Warroom-Version"] = str(context["incident"]["version"])
+    return response
+
+
+def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
+    found = ACTIONS.get(action)
+    try:
+        path = _incident_path(ref)
+    except ValidationError as exc:
+        return _error(request, _visit(request), 404, exc.message)
+    if found is None:
+        return _error(request, _visit(request), 404, f"there is no action {action!r} on an incident")
+    visit, refusal = _guard_write(request, form, path)
+    if refusal is not None:
+        return refusal
+    assert visit.user is not None
+    body = action_body(found, fields(form))
+    try:
+        found.operation(visit.app.context, visit.user.name, ref, body)
+    except DomainError as exc:
+        try:
+            context = _room_context(visit.app, ref, None, visit.user)
+        except DomainError as again:
+            return _room_error(request, visit, again)
+        return _page(
+            request,
+            visit,
+            "room.html",
+            status=status_of(exc),
+            error=exc.message,
+            failed=action,
+            values={action: body},
+            **context,
+        )
+    return RedirectResponse(f"{path}#{found.anchor}", status_code=303)
+
+
+async def act(request: Request, ref: str, action: str) -> Response:
+    form = await _form(request)
+    return await run_in_threadpool(_act, request, ref, action, form)
+
+
+async def room_events(request: Request, ref: str) -> Response:
+    """Server-sent events: ``changed`` whenever the incident's version moves."""
+    visit = await run_in_threadpool(_visit, request)
+    if visit.user is None:
+        return Response(status_code=401)  # EventSource gives up on a non-200 answer
+    try:
+        number = cases.parse_ref(ref)
+    except ValidationError:
+        return Response(status_code=404)
+    ctx = visit.app.context
+
+    async def version_of() -> int | None:
+        return await run_in_threadpool(cases.incident_version, ctx, number)
+
+    since = live.parse_version(request.headers.get("last-event-id"), request.query_params.get("since"))
+    return StreamingResponse(
+        live.changes(version_of, request.is_disconnected, since=since),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+# ---------------------------------------------------------------- public status page
+
+
+def status_page(request: Request) -> Response:
+    """Public: no session is read or set, and the template gets no user."""
+    app = session.app_of(request)
+    data = public_status(app.context)
+    return _page(request, None, "status.html", status_data=data, now=app.context.clock.now())
+
+
+# ---------------------------------------------------------------- login / logout
+
+
+def login_form(request: Request) -> Response:
+    visit = _visit(request)
+    return _page(request, visit, "login.html", next=_safe_next(request.query_params.get("next")))
+
+
+def _login(request: Request, form: FormData) -> Response:
+    visit = _visit(request)
+    target = _safe_next(str(form.get("next") or "/"))
+    if visit.fresh or not session.csrf_ok(visit.session, form.get(CSRF_FIELD)):
+        return _page(
+            request,
+            visit,
+            "login.html",
+            status=403,
+            next=target,
+            error="The login form expired (or cookies are off): try again.",
+        )
+    plain = str(form.get("token") or "").strip()
+    info = auth.authenticate(visit.app.context, plain)
+    if info is None:
+        return _page(request, visit, "login.html", status=401, next=target, error="Unknown or revoked token.")
+    if info.role not in auth.RANKED:
+        return _page(
+            request,
+            visit,
+            "login.html",
+            status=403,
+            next=target,
+            error=f"A {info.role} token may only post webhooks; log in with a viewer or responder token.",
+        )
+    response = RedirectResponse(target, status_code=303)
+    session.store(request, response, session.new_session(info.id))
+    return response
+
+
+async def login(request: Request) -> Response:
+    form = await _form(request)
+    return await run_in_threadpool(_login, request, form)
+
+
+async def logout(request: Request) -> Response:
+    form = await _form(request)
+    found = session.load(request)
+    if not session.csrf_ok(found, form.get(CSRF_FIELD)):
+        return await run_in_threadpool(
+            _error, request, None, 403, "This form expired: reload the page and try again."
+        )
+    response = RedirectResponse("/login", status_code=303)
+    session.forget(response)
+    return response
+
+
+# ---------------------------------------------------------------- static files
+
+
+@cache
+def _static_body(name: str) -> bytes:
+    return (STATIC / name).read_bytes()
+
+
+def static(name: str) -> Response:
+    media = STATIC_TYPES.get(name)
+    if media is None:
+        return Response(status_code=404)
+    return Response(
+        _static_body(name),
+        media_type=media,
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def build_router() -> APIRouter:
+    """The web room's routes; ``server.create_app`` includes them next to the REST API."""
+    router = APIRouter(include_in_schema=False)
+    router.add_api_route("/", incident_list, methods=["GET"])
+    router.add_api_route("/incidents", declare, methods=["POST"])
+    router.add_api_route("/incidents/{ref}", room, methods=["GET"])
+    router.add_api_route("/incidents/{ref}/fragment", room_fragment, methods=["GET"])
+    router.add_api_route("/incidents/{ref}/events", room_events, methods=["GET"])
+    router.add_api_route("/incidents/{ref}/{action}", act, methods=["POST"])
+    router.add_api_route("/status", status_page, methods=["GET"])
+    router.add_api_route("/login", login_form, methods=["GET"])
+    router.add_api_route("/login", login, methods=["POST"])
+    router.add_api_route("/logout", logout, methods=["POST"])
+    router.add_api_route("/static/{name}", static, methods=["GET"])
+    return router

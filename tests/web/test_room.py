@@ -1,0 +1,237 @@
+"""The incident list, the declare form and the room's forms, through the ASGI client."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from warroom.bootstrap import App
+from warroom.services import operations as ops
+
+DECLARE = {
+    "title": "Search is slow",
+    "services": "search, api",
+    "kind": "latency",
+    "customer_impact": "30%",
+    "scope": "all users",
+    "symptom": "p99 8s",
+    "trigger": "alert SearchLatency",
+    "critical_journey": "",
+    "financial_per_hour": "",
+    "data_integrity": "none",
+    "security": "none",
+    "severity": "",
+    "why": "",
+    "detected_at": "2026-01-01T10:05",
+    "impact_started_at": "2026-01-01T10:00:00",
+}
+
+
+def post(client: TestClient, path: str, csrf: str, **data: str) -> object:
+    return client.post(path, data={"csrf_token": csrf, **data})
+
+
+def test_declaring_from_the_form_opens_the_room(client: TestClient, warroom_app: App, responder: str) -> None:
+    answer = client.post("/incidents", data={"csrf_token": responder, **DECLARE})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/incidents/INC-1"
+    view = ops.show(warroom_app.context, "INC-1")
+    assert view["severity"] == "SEV1" and view["services"] == ["search", "api"]
+    assert view["milestones"]["detected_at"]["at"] == "2026-01-01T10:05:00.000000Z"
+    assert view["milestones"]["detected_at"]["by"] == "alice"
+    room = client.get("/incidents/INC-1")
+    assert "Search is slow" in room.text and "customer impact 30%" in room.text
+    assert "<svg" in room.text and "time to detect" in room.text
+
+
+def test_a_refused_declaration_rerenders_the_form_with_the_message_and_values(
+    client: TestClient, responder: str
+) -> None:
+    answer = client.post(
+        "/incidents", data={"csrf_token": responder, **DECLARE, "severity": "SEV4", "title": "Keep me"}
+    )
+    assert answer.status_code == 422
+    assert "needs --why" in answer.text
+    assert 'value="Keep me"' in answer.text
+
+
+def test_the_list_shows_open_incidents_first_and_filters(
+    client: TestClient, warroom_app: App, responder: str
+) -> None:
+    ctx = warroom_app.context
+    first = ops.declare(ctx, "a", {"title": "Old thing", "services": "api"})["id"]
+    ops.resolve(ctx, "a", first, {"summary": "ok", "impact_stopped": True, "risk_controlled": True})
+    ops.declare(ctx, "a", {"title": "New thing", "services": "search"})
+    page = client.get("/").text
+    assert page.index("New thing") < page.index("Old thing")
+    assert "Old thing" not in client.get("/?status=triage").text
+    assert "New thing" not in client.get("/?service=api").text
+    assert client.get("/?severity=SEV9").status_code == 422
+
+
+def test_adding_a_fact_records_the_token_name_as_actor(
+    client: TestClient, warroom_app: App, responder: str, incident: str
+) -> None:
+    answer = post(client, f"/incidents/{incident}/fact", responder, text="5xx at 12%", source="grafana")
+    assert answer.status_code == 303  # type: ignore[attr-defined]
+    assert answer.headers["location"] == f"/incidents/{incident}#ledger"  # type: ignore[attr-defined]
+    (fact,) = ops.show(warroom_app.context, incident)["facts"]
+    assert fact["by"] == "alice" and fact["source"] == "grafana"
+    assert "5xx at 12%" in client.get(f"/incidents/{incident}").text
+
+
+def test_guesses_are_confirmed_or_refuted_from_the_room(
+    client: TestClient, warroom_app: App, responder: str, incident: str
+) -> None:
+    post(client, f"/incidents/{incident}/guess", responder, text="bad deploy")
+    post(client, f"/incidents/{incident}/guess", responder, text="cosmic rays")
+    post(client, f"/incidents/{incident}/confirm", responder, guess="G1", source="diff of v42")
+    post(client, f"/incidents/{incident}/refute", responder, guess="G2", why="no such thing")
+    view = ops.show(warroom_app.context, incident)
+    assert [f["ref"] for f in view["facts"]] == ["G1"]
+    assert [g["ref"] for g in view["refuted_guesses"]] == ["G2"]
+
+
+def test_roles_are_assigned_then_handed_off_with_a_note(
+    client: TestClient, warroom_app: App, responder: str, incident: str
+) -> None:
+    post(client, f"/incidents/{incident}/role-assign", responder, role="commander", person="bob", note="")
+    answer = post(
+        client,
+        f"/incidents/{incident}/role-handoff",
+        responder,
+        role="commander",
+        person="carol",
+        note="shift",
+    )
+    assert answer.status_code == 303  # type: ignore[attr-defined]
+    view = ops.show(warroom_app.context, incident)
+    assert view["roles"]["commander"]["person"] == "carol"
+    room = client.get(f"/incidents/{incident}").text
+    assert "commander handed off from bob to carol: shift" in room
+
+
+def test_a_mitigation_goes_from_proposed_to_applied_to_effective(
+    client: TestClient, warroom_app: App, responder: str, incident: str
+) -> None:
+    path = f"/incidents/{incident}"
+    post(
+        client,
+        f"{path}/propose",
+        responder,
+        title="Roll back",
+        kind="rollback",
+        risk="low",
+        expected_minutes="3",
+        authority="",
+        changes="v42 to v41",
+        steps="undo rollout\ncheck pods\n",
+        verification="",
+    )
+    post(client, f"{path}/apply", responder, mitigation="M1", changes="")
+    post(client, f"{path}/outcome", responder, mitigation="M1", outcome="effective", note="errors gone")
+    (mitigation,) = ops.show(warroom_app.context, incident)["mitigations"]
+    assert mitigation["state"] == "effective"
+    assert mitigation["steps"] == ["undo rollout", "check pods"]
+    assert mitigation["reversible"] is False  # the checkbox was not sent
+
+
+def test_a_decision_and_an_update_from_the_forms(
+    client: TestClient, warroom_app: App, responder: str, incident: str
+) -> None:
+    path = f"/incidents/{incident}"
+    room = client.get(path).text
+    draft = re.search(r'<textarea id="upd-text"[^>]*>([^<]*)</textarea>', room)
+    assert draft is not None and "INC-1 [SEV2] Checkout errors" in draft.group(1)
+    post(client, f"{path}/decide", responder, text="roll back", why="fastest", alternatives="wait, scale")
+    post(client, f"{path}/update", responder, text="Rolling back.", audience="public")
+    view = ops.show(warroom_app.context, incident)
+    assert view["decisions"][0]["alternatives"] == ["wait", "scale"]
+    assert view["decisions"][0]["reversible"] is True
+    assert view["updates"][0]["audience"] == "public"
+
+
+def test_resolving_needs_both_explicit_checkboxes(
+    client: TestClient, warroom_app: App, responder: str, incident: str
+) -> None:
+    path = f"/incidents/{incident}"
+    refused = post(client, f"{path}/resolve", responder, summary="fixed", impact_stopped="on")
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert "risk_controlled" in refused.text  # type: ignore[attr-defined]
+    assert 'role="alert"' in refused.text  # type: ignore[attr-defined]
+    done = post(
+        client, f"{path}/resolve", responder, summary="fixed", impact_stopped="on", risk_controlled="on"
+    )
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    assert ops.show(warroom_app.context, incident)["status"] == "resolved"
+
+
+def test_domain_refusals_are_4xx_pages_never_500(client: TestClient, responder: str, incident: str) -> None:
+    path = f"/incidents/{incident}"
+    handoff = post(client, f"{path}/role-handoff", responder, role="scribe", person="x", note="n")
+    assert handoff.status_code == 409  # type: ignore[attr-defined]
+    assert "scribe on INC-1 is empty" in handoff.text  # type: ignore[attr-defined]
+    assert post(client, f"{path}/confirm", responder, guess="G9").status_code == 404  # type: ignore[attr-defined]
+    assert post(client, f"{path}/fact", responder, text="", source="").status_code == 422  # type: ignore[attr-defined]
+    assert post(client, f"{path}/severity", responder, severity="SEV9").status_code == 422  # type: ignore[attr-defined]
+    assert post(client, f"{path}/launch-missiles", responder).status_code == 404  # type: ignore[attr-defined]
+    assert post(client, "/incidents/INC-404/fact", responder, text="x", source="y").status_code == 404  # type: ignore[attr-defined]
+    assert post(client, "/incidents/nonsense/fact", responder, text="x", source="y").status_code == 404  # type: ignore[attr-defined]
+    assert client.get("/incidents/INC-404").status_code == 404
+    assert client.get("/incidents/%3Cx%3E").status_code == 404
+
+
+def test_hostile_text_renders_inert(client: TestClient, warroom_app: App, responder: str) -> None:
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    client.post("/incidents", data={"csrf_token": responder, **DECLARE, "title": hostile})
+    post(client, "/incidents/INC-1/fact", responder, text=hostile, source=hostile)
+    post(client, "/incidents/INC-1/role-assign", responder, role="commander", person=hostile)
+    for page in (client.get("/").text, client.get("/incidents/INC-1").text):
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(" in page
+    headers = client.get("/incidents/INC-1").headers
+    assert "script-src 'self'" in headers["content-security-policy"]
+
+
+def test_the_timeline_shows_the_latest_hundred_events_with_a_link_to_older_ones(
+    client: TestClient, warroom_app: App, responder: str, incident: str
+) -> None:
+    for n in range(130):
+        ops.note(warroom_app.context, "bob", incident, {"text": f"note number {n}"})
+    page = client.get(f"/incidents/{incident}").text
+    assert page.count('<li class="ev ') == 100
+    assert "note number 129" in page and "note number 28 " not in page
+    older = re.search(r'href="(/incidents/INC-1\?before=\d+)#timeline"', page)
+    assert older is not None
+    rest = client.get(older.group(1)).text
+    assert rest.count('<li class="ev ') == 31  # 30 notes and the declaration
+    assert "declared SEV2" in rest and "« latest" in rest
+
+
+def test_the_fragment_carries_the_live_sections_and_the_version(
+    client: TestClient, responder: str, incident: str
+) -> None:
+    answer = client.get(f"/incidents/{incident}/fragment")
+    assert answer.status_code == 200
+    assert answer.headers["x-warroom-version"] == "1"
+    sections = re.findall(r'<section id="(\w+)" data-live', answer.text)
+    assert sections == [
+        "summary",
+        "updates",
+        "roles",
+        "ledger",
+        "decisions",
+        "mitigations",
+        "changes",
+        "timeline",
+    ]
+    assert "<html" not in answer.text
+
+
+def test_static_files_are_served_and_others_are_not(client: TestClient) -> None:
+    css = client.get("/static/warroom.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert client.get("/static/room.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/static/..%2Froutes.py").status_code == 404
+    assert client.get("/static/routes.py").status_code == 404
