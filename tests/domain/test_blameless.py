@@ -36,6 +36,7 @@ BLAMEFUL: list[tuple[str, Rule]] = [
     ("Kevin wasn't paying attention to the rollout.", "blame"),
     ("Nobody bothered to look at the queue.", "blame"),
     ("The on-call engineer simply forgot the second region.", "blame"),
+    ("The engineers forgot to drain the node.", "blame"),
     # counterfactual: modal + have + past participle, "if only", inverted conditionals
     ("We should have rolled back sooner.", "counterfactual"),
     ("Alice could have paged the database team.", "counterfactual"),

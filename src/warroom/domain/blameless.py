@@ -100,10 +100,11 @@ _APOSTROPHE = r"['\u2019]"
 _NOT = rf"(?:n{_APOSTROPHE}t|\s+not)"
 _HAVE = rf"(?:\s+have|{_APOSTROPHE}ve)"
 _ROLE = (
-    r"(?:the|an?|our|their|that|this)\s+(?:"
-    r"on-?call(?:\s+engineer)?|engineer|operator|developer|dev|sre|reviewer|author"
-    r"|responder|deployer|admin(?:istrator)?|intern|new\s+hire|contractor|team"
-    r"|incident\s+commander|release\s+manager|dba|team\s+member|employee|person|human)"
+    r"(?:the|an?|our|their|that|this|these|those)\s+(?:"
+    r"on-?call(?:\s+engineers?)?|engineers?|operators?|developers?|devs?|sres?|reviewers?"
+    r"|authors?|responders?|deployers?|admin(?:istrator)?s?|interns?|new\s+hires?"
+    r"|contractors?|team|incident\s+commanders?|release\s+managers?|dbas?|team\s+members?"
+    r"|employees?|person|people|humans?)"
 )
 # Any word: whether it is a pronoun, a name or neither is decided on the original text.
 _WORD = rf"[a-z]+(?:{_APOSTROPHE}[a-z]+|-[a-z]+)?"
@@ -566,7 +567,9 @@ class _Candidate:
     suggestion: str
 
 
-_SUBJECT_STARTERS = _words("the a an our their that this he she someone somebody they we his her my your")
+_SUBJECT_STARTERS = _words(
+    "the a an our their that this these those he she someone somebody they we his her my your"
+)
 _LETTERS = re.compile(r"[a-z]+")
 
 
