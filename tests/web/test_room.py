@@ -235,3 +235,20 @@ def test_static_files_are_served_and_others_are_not(client: TestClient) -> None:
     assert client.get("/static/room.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/static/..%2Froutes.py").status_code == 404
     assert client.get("/static/routes.py").status_code == 404
+
+
+def test_the_pages_single_read_shows_what_operations_room_shows(warroom_app: App, incident: str) -> None:
+    from warroom.web.room_view import room_page
+
+    ctx = warroom_app.context
+    ops.fact(ctx, "a", incident, {"text": "f", "source": "s"})
+    ops.add_change(ctx, "ci", {"service": "checkout", "kind": "deploy", "summary": "v42"})
+    expected = ops.room(ctx, incident)
+    expected_events = ops.timeline(ctx, incident, limit=100, newest_first=True)
+    view, events, draft = room_page(ctx, incident, before=None, limit=100, with_draft=True)
+    expected.pop("recent_events")
+    for derived in ("nudges", "update_overdue"):  # computed at "now"; equal here, but not by definition
+        assert view.pop(derived) == expected.pop(derived)
+    assert view == expected
+    assert events == expected_events
+    assert draft.splitlines()[0] == ops.update_template(ctx, incident)["text"].splitlines()[0]

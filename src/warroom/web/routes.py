@@ -9,11 +9,12 @@ its message and a 4xx status. Blocking work (the database) runs in the threadpoo
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request, Response
@@ -35,6 +36,7 @@ from warroom.web import live, session
 from warroom.web.describe import describe
 from warroom.web.forms import ACTIONS, action_body, declaration, fields, status_of
 from warroom.web.public import public_status
+from warroom.web.room_view import RoomCache, room_page
 from warroom.web.session import CSRF_FIELD, Session, User
 from warroom.web.svg import milestone_strip
 from warroom.web.templating import SECURITY_HEADERS, render
@@ -45,6 +47,7 @@ STATIC_TYPES = {"warroom.css": "text/css; charset=utf-8", "room.js": "text/javas
 OPEN_STATUSES = tuple(s.value for s in Status if s.is_open)
 MAX_FORM_FIELDS = 64
 NO_FILTERS = {"status": "", "severity": "", "service": ""}
+_cache_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -188,10 +191,22 @@ def _countdown(due: datetime, now: datetime) -> str:
     return f"overdue by {human_duration(now - due)}" if now > due else f"in {human_duration(due - now)}"
 
 
-def _room_context(app: App, ref: str, before: int | None, user: User) -> dict[str, Any]:
+def _room_cache(request: Request) -> RoomCache:
+    """One cache per ASGI app (and so per App): the states of one database only."""
+    state = request.app.state
+    with _cache_lock:
+        cache = getattr(state, "warroom_room_cache", None)
+        if cache is None:
+            cache = RoomCache()
+            state.warroom_room_cache = cache
+    return cast(RoomCache, cache)
+
+
+def _room_context(request: Request, app: App, ref: str, before: int | None, user: User) -> dict[str, Any]:
     ctx = app.context
-    incident = ops.room(ctx, ref)
-    events = ops.timeline(ctx, ref, limit=TIMELINE_PAGE, newest_first=True, before=before)
+    incident, events, draft = room_page(
+        ctx, ref, before=before, limit=TIMELINE_PAGE, with_draft=user.can_write, cache=_room_cache(request)
+    )
     now = ctx.clock.now()
     is_open = incident["status"] in OPEN_STATUSES
     milestones = {name: from_iso(m["at"]) for name, m in incident["milestones"].items() if name in MILESTONES}
@@ -209,7 +224,7 @@ def _room_context(app: App, ref: str, before: int | None, user: User) -> dict[st
         "is_open": is_open,
         "countdown": _countdown(from_iso(due), now) if due else None,
         "last_update": incident["updates"][-1] if incident["updates"] else None,
-        "draft": ops.update_template(ctx, ref)["text"] if user.can_write and is_open else "",
+        "draft": draft,
         "roles": [role.value for role in Role],
         "mitigation_kinds": [kind.value for kind in MitigationKind],
         "risks": [risk.value for risk in Risk],
@@ -237,7 +252,7 @@ def room(request: Request, ref: str) -> Response:
     if visit.user is None:
         return _to_login(request)
     try:
-        context = _room_context(visit.app, ref, _before(request), visit.user)
+        context = _room_context(request, visit.app, ref, _before(request), visit.user)
     except DomainError as exc:
         return _room_error(request, visit, exc)
     return _page(request, visit, "room.html", **context)
@@ -249,7 +264,7 @@ def room_fragment(request: Request, ref: str) -> Response:
     if visit.user is None:
         return Response(status_code=401)
     try:
-        context = _room_context(visit.app, ref, _before(request), visit.user)
+        context = _room_context(request, visit.app, ref, _before(request), visit.user)
     except DomainError as exc:
         return _room_error(request, visit, exc)
     response = _page(request, visit, "room_live.html", **context)
@@ -274,7 +289,7 @@ def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
         found.operation(visit.app.context, visit.user.name, ref, body)
     except DomainError as exc:
         try:
-            context = _room_context(visit.app, ref, None, visit.user)
+            context = _room_context(request, visit.app, ref, None, visit.user)
         except DomainError as again:
             return _room_error(request, visit, again)
         return _page(

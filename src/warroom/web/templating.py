@@ -6,6 +6,7 @@ and second counts for people; every time is shown in UTC and says so.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,7 @@ from markupsafe import Markup
 from warroom.domain.timefmt import from_iso, human_duration
 
 TEMPLATES = Path(__file__).parent / "templates"
+_CANONICAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")  # domain.timefmt.iso
 
 SECURITY_HEADERS = {
     # No inline script or style is used, so the policy can forbid them: an injected
@@ -40,12 +42,16 @@ def _time(value: str | datetime | None) -> datetime | None:
 
 def clock(value: str | datetime | None) -> str:
     """``2026-11-26 10:04:05Z``; a dash for an unknown time."""
+    if isinstance(value, str) and _CANONICAL.match(value):  # the views' iso(): already UTC
+        return f"{value[:10]} {value[11:19]}Z"
     at = _time(value)
     return at.strftime("%Y-%m-%d %H:%M:%SZ") if at else "—"
 
 
 def short_clock(value: str | datetime | None) -> str:
     """``10:04:05``; the day is shown elsewhere."""
+    if isinstance(value, str) and _CANONICAL.match(value):
+        return value[11:19]
     at = _time(value)
     return at.strftime("%H:%M:%S") if at else "—"
 
@@ -84,6 +90,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the package; no stat() per page
     )
     env.filters.update(
         clock=clock,
