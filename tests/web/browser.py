@@ -1,4 +1,4 @@
-"""Browser-test support: a real uvicorn server in a thread and Debian's headless Chromium."""
+"""A real uvicorn server in a thread for live and browser tests, and Debian's headless Chromium."""
 
 from __future__ import annotations
 
@@ -44,6 +44,13 @@ def free_port() -> int:
 @contextmanager
 def running(app: FastAPI) -> Iterator[str]:
     """Serve ``app`` with uvicorn on 127.0.0.1:<free port> in a thread; yields the base URL."""
+    with serving(app) as (base, _):
+        yield base
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[tuple[str, uvicorn.Server]]:
+    """Like :func:`running`, and yields the server too (to look at its open connections)."""
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", timeout_graceful_shutdown=2
@@ -57,7 +64,7 @@ def running(app: FastAPI) -> Iterator[str]:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", server
     finally:
         server.should_exit = True
         thread.join(timeout=10)

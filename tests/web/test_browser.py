@@ -197,3 +197,15 @@ def test_the_countdown_turns_red_when_the_update_is_overdue(browser: Any, tmp_pa
         color = page.eval_on_selector(".countdown", "el => getComputedStyle(el).color")
         assert color == "rgb(179, 38, 30)"
         page.context.close()
+
+
+def test_a_revoked_token_stops_the_live_room(browser: Any, site: Site) -> None:
+    ref = declare(site)
+    page = logged_in(browser, site, role="viewer", name="temp")
+    page.goto(f"{site.base}/incidents/{ref}")
+    page.wait_for_selector("#live-state.on")
+    auth.revoke_token(site.app.context, "temp")
+    ops.note(site.app.context, "cli", ref, {"text": "not for temp"})
+    page.wait_for_selector("#live-state:has-text('signed out')", timeout=LIVE_BUDGET_MS)
+    assert "not for temp" not in page.inner_text("#timeline")
+    page.context.close()

@@ -12,6 +12,7 @@
   var pending = false;   // a refresh skipped a busy section
   var loading = false;
   var again = false;
+  var stopped = false;   // signed out: nothing more to fetch
 
   function setState(text, cls) {
     if (!state) { return; }
@@ -43,12 +44,20 @@
   }
 
   function refresh() {
+    if (stopped) { return; }
     if (loading) { again = true; return; }
     loading = true;
     fetch("/incidents/" + encodeURIComponent(ref) + "/fragment" + query, {
       credentials: "same-origin",
       headers: { "Accept": "text/html" }
     }).then(function (response) {
+      if (response.status === 401) {
+        // the session expired or the token was revoked: stop listening, say so
+        stopped = true;
+        if (source) { source.close(); }
+        setState("signed out: reload to log in", "off");
+        throw new Error("signed out");
+      }
       if (!response.ok) { throw new Error("fragment " + response.status); }
       var version = response.headers.get("X-Warroom-Version");
       return response.text().then(function (html) { return [html, version]; });
