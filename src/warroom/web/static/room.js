@@ -73,6 +73,7 @@
       });
       pending = skipped;
       if (result[1]) { room.dataset.version = result[1]; }
+      setState("live · updated " + new Date().toISOString().slice(11, 19) + " UTC", "on");
       tick();
     }).catch(function () {
       pending = true;
