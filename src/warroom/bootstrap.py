@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from warroom.domain.catalog import Catalog
 from warroom.domain.policy import ResponsePolicy
@@ -14,6 +15,11 @@ from warroom.settings import Settings
 from warroom.storage.db import make_engine
 from warroom.storage.migrate import ensure_schema
 from warroom.storage.uow import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from warroom.integrations.notify_config import NotifySettings
+    from warroom.services.jobs import Job, JobRunner
+    from warroom.services.ports import Notifier
 
 
 class SystemClock:
@@ -72,3 +78,58 @@ def build(settings: Settings, *, migrate: bool = True, clock: object | None = No
         load_catalog=partial(load_catalog, settings),
     )
     return App(settings=settings, context=context)
+
+
+# --- Notifications and background jobs (imported on use: the CLI's start-up stays fast) ---
+
+
+def build_notify(settings: Settings) -> NotifySettings:
+    """``[notify]`` from the settings; a mistake is a ``SettingsError`` naming the place."""
+    from warroom.integrations.notify_config import parse_notify
+
+    return parse_notify(settings.raw)
+
+
+def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job]:
+    """Every scheduled job; new kinds of background work (mitigation checks) join here."""
+    from warroom.services import jobs, outbox
+
+    ctx, settings = app.context, app.settings
+    followup_every = timedelta(hours=settings.number("followups", "remind_every_hours", 24))
+    return [
+        jobs.Job(
+            "deliver_notifications",
+            timedelta(seconds=settings.number("jobs", "interval_seconds", 5)),
+            lambda now: outbox.deliver(ctx, notify.outbox, notifier).attempts,
+            exclusive=False,
+        ),
+        jobs.Job(
+            "remind",
+            timedelta(seconds=settings.number("jobs", "reminders_seconds", 30)),
+            lambda now: jobs.send_reminders(ctx, now),
+        ),
+        jobs.Job(
+            "remind_followups",
+            timedelta(minutes=settings.number("jobs", "followups_minutes", 10)),
+            lambda now: jobs.send_followup_reminders(ctx, now, every=followup_every),
+        ),
+    ]
+
+
+def build_runner(app: App, *, worker: str | None = None) -> JobRunner:
+    """The job runner of ``warroom serve`` and ``warroom worker``; ``close()`` it when done."""
+    import os
+    import socket
+
+    from warroom.integrations.notify_config import make_notifier
+    from warroom.services.jobs import JobRunner
+
+    notify = build_notify(app.settings)
+    notifier, close = make_notifier(notify)
+    return JobRunner(
+        app.context,
+        build_jobs(app, notify, notifier),
+        worker=worker or f"{socket.gethostname()}:{os.getpid()}",
+        lease=timedelta(seconds=app.settings.number("jobs", "lease_seconds", 300)),
+        on_close=[close],
+    )

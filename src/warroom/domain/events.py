@@ -40,6 +40,8 @@ EVENT_KINDS: dict[str, str] = {
     "postmortem_published": "The postmortem was published (with any lint override recorded).",
     "followup_added": "A follow-up action with owner and due date.",
     "followup_updated": "A follow-up was done or will not be done (with why).",
+    "stakeholder_added": "A stakeholder (channel or email) was added to the incident's update list.",
+    "stakeholder_removed": "A stakeholder was removed from the incident's update list.",
 }
 
 

@@ -320,6 +320,9 @@ FOLDS: dict[str, Callable[[IncidentState, Event], None]] = {
     "postmortem_published": _published,
     "followup_added": _followup_added,
     "followup_updated": _followup_updated,
+    # the list lives in the incident_stakeholders read model (storage/outbox_tables.py)
+    "stakeholder_added": _noop,
+    "stakeholder_removed": _noop,
 }
 
 

@@ -21,6 +21,7 @@ from warroom.domain.mitigation import MitigationPlan
 from warroom.domain.severity import Severity
 from warroom.domain.state import IncidentState, Role
 from warroom.services.context import Context
+from warroom.services.outbox import announce
 from warroom.services.ports import IncidentFilter, IncidentSummary
 
 Decide = Callable[[IncidentState, datetime], list[NewEvent]]
@@ -48,6 +49,7 @@ def execute(ctx: Context, ref: str | int, actor: str, decide: Decide) -> Inciden
         apply(state, event)
     with ctx.uow() as uow:
         uow.incidents.append(events, state)
+        announce(ctx, uow, events, state)  # the outbox rows commit with the events, or neither
         uow.commit()
     return state
 
@@ -70,6 +72,7 @@ def declare_incident(
                 apply(state, event)
             events.extend(more)
         uow.incidents.append(events, state)
+        announce(ctx, uow, events, state)
         uow.commit()
     return state
 

@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 from warroom.storage.change_store import SqlChangeStore
 from warroom.storage.idempotency_store import SqlIdempotencyStore
 from warroom.storage.incident_store import SqlIncidentStore
+from warroom.storage.job_store import SqlJobStore
+from warroom.storage.outbox_store import SqlOutboxStore, SqlStakeholderStore
 from warroom.storage.token_store import SqlTokenStore
 
 
@@ -24,6 +26,9 @@ class SqlUnitOfWork:
         self._changes: SqlChangeStore | None = None
         self._tokens: SqlTokenStore | None = None
         self._idempotency: SqlIdempotencyStore | None = None
+        self._outbox: SqlOutboxStore | None = None
+        self._stakeholders: SqlStakeholderStore | None = None
+        self._jobs: SqlJobStore | None = None
 
     def __enter__(self) -> Self:
         self._connection = self._engine.connect()
@@ -32,6 +37,9 @@ class SqlUnitOfWork:
         self._changes = SqlChangeStore(self._connection)
         self._tokens = SqlTokenStore(self._connection)
         self._idempotency = SqlIdempotencyStore(self._connection)
+        self._outbox = SqlOutboxStore(self._connection)
+        self._stakeholders = SqlStakeholderStore(self._connection)
+        self._jobs = SqlJobStore(self._connection)
         return self
 
     @property
@@ -53,6 +61,21 @@ class SqlUnitOfWork:
     def idempotency(self) -> SqlIdempotencyStore:
         assert self._idempotency is not None, "use the unit of work inside a with block"
         return self._idempotency
+
+    @property
+    def outbox(self) -> SqlOutboxStore:
+        assert self._outbox is not None, "use the unit of work inside a with block"
+        return self._outbox
+
+    @property
+    def stakeholders(self) -> SqlStakeholderStore:
+        assert self._stakeholders is not None, "use the unit of work inside a with block"
+        return self._stakeholders
+
+    @property
+    def jobs(self) -> SqlJobStore:
+        assert self._jobs is not None, "use the unit of work inside a with block"
+        return self._jobs
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

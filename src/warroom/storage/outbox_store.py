@@ -1,0 +1,228 @@
+"""The outbox and its deliveries in SQL; per-incident stakeholders.
+
+Concurrency lives here. Claims use ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+workers never wait on each other's rows and never take the same one; SQLite ignores the
+clause, and its ``BEGIN IMMEDIATE`` (see ``db.py``) serializes the claiming transactions
+instead. Every result is written under the claim's lease token: a worker whose lease
+expired (and whose row someone else took) changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from warroom.domain.notifications import Notification
+from warroom.domain.serial import from_data, to_data
+from warroom.domain.stakeholders import StakeholderChange
+from warroom.services.ports import Delivery, OutboxMessage
+from warroom.storage.outbox_tables import deliveries, incident_stakeholders, outbox
+
+
+def insert_ignoring_duplicates(connection: Connection, table: Any) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` in the connection's dialect."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def _dump(message: OutboxMessage) -> str:
+    document = {"notification": to_data(message.notification), "targets": list(message.targets)}
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+def _load(text: str) -> OutboxMessage:
+    document = json.loads(text)
+    return OutboxMessage(from_data(Notification, document["notification"]), tuple(document["targets"]))
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=row.id,
+        notification=_load(row.message).notification,
+        channel=row.channel,
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_error=row.last_error,
+        delivered_at=row.delivered_at,
+        lease_token=row.lease_token,
+    )
+
+
+_DELIVERY_COLUMNS = (*deliveries.c, outbox.c.message)
+
+
+class SqlOutboxStore:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def add(self, message: OutboxMessage, at: datetime) -> bool:
+        n = message.notification
+        number = int(n.incident.removeprefix("INC-")) if n.incident else None
+        statement = (
+            insert_ignoring_duplicates(self._db, outbox)
+            .values(key=n.key, kind=n.kind, incident=number, message=_dump(message), created_at=at)
+            .returning(outbox.c.id)
+        )
+        return self._db.execute(statement).first() is not None
+
+    def unrouted(self, limit: int) -> list[tuple[int, OutboxMessage]]:
+        query = (
+            select(outbox.c.id, outbox.c.message)
+            .where(outbox.c.routed_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [(row.id, _load(row.message)) for row in self._db.execute(query)]
+
+    def route(self, message_id: int, channels: Sequence[str], at: datetime) -> None:
+        if channels:
+            rows = [
+                {
+                    "outbox_id": message_id,
+                    "channel": channel,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": at,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for channel in channels
+            ]
+            self._db.execute(insert_ignoring_duplicates(self._db, deliveries), rows)
+        self._db.execute(update(outbox).where(outbox.c.id == message_id).values(routed_at=at))
+
+    def claim(self, now: datetime, lease_until: datetime, token: str) -> Delivery | None:
+        due = (
+            select(deliveries.c.id)
+            .where(
+                deliveries.c.status == "pending",
+                deliveries.c.next_attempt_at <= now,
+                or_(deliveries.c.leased_until.is_(None), deliveries.c.leased_until <= now),
+            )
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        found = self._db.execute(due).scalar()
+        if found is None:
+            return None
+        self._db.execute(
+            update(deliveries)
+            .where(deliveries.c.id == found)
+            .values(
+                lease_token=token,
+                leased_until=lease_until,
+                attempts=deliveries.c.attempts + 1,
+                updated_at=now,
+            )
+        )
+        row = self._db.execute(
+            select(*_DELIVERY_COLUMNS)
+            .join(outbox, outbox.c.id == deliveries.c.outbox_id)
+            .where(deliveries.c.id == found)
+        ).one()
+        return _delivery(row)
+
+    def finish(
+        self,
+        delivery_id: int,
+        token: str,
+        *,
+        at: datetime,
+        status: str,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        values: dict[str, Any] = {
+            "status": status,
+            "lease_token": None,
+            "leased_until": None,
+            "updated_at": at,
+            "last_error": error,
+        }
+        if status == "delivered":
+            values["delivered_at"] = at
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        result = self._db.execute(
+            update(deliveries)
+            .where(and_(deliveries.c.id == delivery_id, deliveries.c.lease_token == token))
+            .values(**values)
+        )
+        return result.rowcount == 1
+
+    def deliveries(self, status: str | None, limit: int) -> list[Delivery]:
+        query = select(*_DELIVERY_COLUMNS).join(outbox, outbox.c.id == deliveries.c.outbox_id)
+        if status is not None:
+            query = query.where(deliveries.c.status == status)
+        query = query.order_by(deliveries.c.id.desc()).limit(limit)
+        return [_delivery(row) for row in self._db.execute(query)]
+
+    def retry(self, ids: Sequence[int], all_dead: bool, at: datetime) -> list[int]:
+        condition = deliveries.c.status == "dead" if all_dead else deliveries.c.id.in_(list(ids))
+        condition = and_(condition, deliveries.c.status != "delivered")
+        found = list(self._db.execute(select(deliveries.c.id).where(condition)).scalars())
+        if found:
+            self._db.execute(
+                update(deliveries)
+                .where(deliveries.c.id.in_(found))
+                .values(
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=at,
+                    lease_token=None,
+                    leased_until=None,
+                    updated_at=at,
+                )
+            )
+        return sorted(found)
+
+    def counts(self) -> dict[str, int]:
+        rows = self._db.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))
+        found = {status: int(count) for status, count in rows}
+        unrouted = self._db.execute(
+            select(func.count()).select_from(outbox).where(outbox.c.routed_at.is_(None))
+        ).scalar_one()
+        return {"pending": 0, "delivered": 0, "dead": 0, **found, "unrouted": int(unrouted)}
+
+
+class SqlStakeholderStore:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def changes(self, number: int) -> list[StakeholderChange]:
+        query = (
+            select(incident_stakeholders)
+            .where(incident_stakeholders.c.incident == number)
+            .order_by(incident_stakeholders.c.changed_at, incident_stakeholders.c.target)
+        )
+        return [StakeholderChange(row.target, row.audience, row.excluded) for row in self._db.execute(query)]
+
+    def put(self, number: int, change: StakeholderChange, by: str, at: datetime) -> None:
+        self.drop(number, change.target)
+        self._db.execute(
+            incident_stakeholders.insert().values(
+                incident=number,
+                target=change.target,
+                audience=change.audience,
+                excluded=change.excluded,
+                changed_by=by,
+                changed_at=at,
+            )
+        )
+
+    def drop(self, number: int, target: str) -> None:
+        self._db.execute(
+            delete(incident_stakeholders).where(
+                incident_stakeholders.c.incident == number, incident_stakeholders.c.target == target
+            )
+        )
