@@ -36,6 +36,9 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
     )
     fastapi_app.state.warroom = app
     install(fastapi_app)
+    from warroom.api.hooks import build_hooks_router
+
+    fastapi_app.include_router(build_hooks_router())
     if with_web:
         router = _web_router()
         if router is not None:

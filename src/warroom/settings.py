@@ -31,6 +31,8 @@ DOCUMENTED: dict[str, str] = {
     "cadence.sev4_minutes": "Status update cadence of SEV4 incidents (0 = none).",
     "roles.rotation_hours": "Hours after which a role holder is nudged to hand off (4).",
     "changes.window_hours": "How far before impact start changes are listed (6).",
+    "alerts.declare": 'Declaration rules, `[[alerts.declare]]`, first match wins: name, matchers (label matchers such as `env!="staging"`), alert_severity (critical, error, warning, info), tier (the service tier or a more critical one), severity (SEV1..SEV4, required) and kind. Default: one rule, a critical alert on a tier-1 service declares SEV2. `declare = []` never declares; alerts then wait in `warroom signals`.',
+    "alerts.scope_labels": 'Alert labels whose values make up the scope of an incident declared from alerts (["region", "route"]).',
     "notify.base_url": "Public URL of warroom, for the incident links in notifications (none: no links).",
     "notify.channels": "Notification channels, `[[notify.channels]]`: name, type (slack, webhook, email), url, to, secret. See docs/notifications.md.",
     "notify.routes": "Routes, `[[notify.routes]]`: channels, and the filters max_severity, services, teams, kinds.",

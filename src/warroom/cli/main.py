@@ -583,7 +583,7 @@ def demo(as_json: JsonOpt = False) -> None:
 
 def _register_optional() -> None:
     """Sub-commands owned by other modules (server, tokens) register themselves here."""
-    for module in ("warroom.cli.serve", "warroom.cli.tokens", "warroom.cli.comms"):
+    for module in ("warroom.cli.serve", "warroom.cli.tokens", "warroom.cli.signals", "warroom.cli.comms"):
         try:
             registered = __import__(module, fromlist=["register"])
         except ImportError:

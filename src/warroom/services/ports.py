@@ -6,12 +6,14 @@ in-memory fakes and the product runs them against SQLAlchemy, httpx and SMTP.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from warroom.domain.alert_policy import AlertRecord, Known, Outcome, Route, Silence
+from warroom.domain.alerts import AlertSignal
 from warroom.domain.changes import Change
 from warroom.domain.events import Event
 from warroom.domain.notifications import ChannelSpec, Notification
@@ -253,9 +255,63 @@ class JobStore(Protocol):
     def incidents_with_followups(self) -> list[int]: ...
 
 
+class AlertStore(Protocol):
+    """Alerts, one per (source, fingerprint); every write is idempotent across processes."""
+
+    def lock_services(self, services: Iterable[str]) -> bool:
+        """Serialise check-then-declare per service for this transaction; True when the
+        caller must re-read what it decided on (it may have waited for another writer)."""
+        ...
+
+    def known(self, source: str, fingerprints: Sequence[str]) -> dict[str, Known]: ...
+
+    def insert(self, rows: Sequence[tuple[AlertSignal, Route]], now: datetime) -> dict[str, int]:
+        """Insert new alerts; fingerprint -> id of those inserted (existing ones are skipped)."""
+        ...
+
+    def update(
+        self, rows: Sequence[tuple[int, AlertSignal, Outcome, Route | None]], now: datetime
+    ) -> None: ...
+
+    def add_transitions(self, rows: Sequence[tuple[int, str, datetime]], now: datetime) -> None:
+        """Record (alert id, firing|resolved, when) transitions."""
+        ...
+
+    def attach(self, alert_ids: Sequence[int], number: int) -> None: ...
+
+    def open_incidents(self, services: Iterable[str]) -> dict[str, int]:
+        """The newest open incident of each service that has one."""
+        ...
+
+    def queued(self, service: str | None = None, *, limit: int | None = None) -> list[AlertRecord]:
+        """Firing alerts attached to no incident, by service then start."""
+        ...
+
+    def queue_counts(self) -> dict[str, int]: ...
+
+    def for_incident(self, number: int) -> list[AlertRecord]: ...
+
+    def get(self, source: str, fingerprint: str) -> AlertRecord | None: ...
+
+    def history(self, alert_id: int) -> list[tuple[str, datetime]]: ...
+
+    def add_silence(self, silence: Silence) -> None: ...
+
+    def silences(self, now: datetime) -> dict[str, Silence]:
+        """The longest silence in force at ``now``, per service."""
+        ...
+
+    def add_changes(self, items: Sequence[Change]) -> list[tuple[Change, bool]]:
+        """Store changes deduplicated on ``dedup``; each with its id and whether it is new."""
+        ...
+
+
 class UnitOfWork(Protocol):
     @property
     def incidents(self) -> IncidentStore: ...
+
+    @property
+    def alerts(self) -> AlertStore: ...
 
     @property
     def changes(self) -> ChangeStore: ...

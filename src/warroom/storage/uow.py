@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
+from warroom.storage.alert_store import SqlAlertStore
 from warroom.storage.change_store import SqlChangeStore
 from warroom.storage.idempotency_store import SqlIdempotencyStore
 from warroom.storage.incident_store import SqlIncidentStore
@@ -24,6 +25,7 @@ class SqlUnitOfWork:
         self._connection: Connection | None = None
         self._incidents: SqlIncidentStore | None = None
         self._changes: SqlChangeStore | None = None
+        self._alerts: SqlAlertStore | None = None
         self._tokens: SqlTokenStore | None = None
         self._idempotency: SqlIdempotencyStore | None = None
         self._outbox: SqlOutboxStore | None = None
@@ -35,6 +37,7 @@ class SqlUnitOfWork:
         self._connection.begin()
         self._incidents = SqlIncidentStore(self._connection)
         self._changes = SqlChangeStore(self._connection)
+        self._alerts = SqlAlertStore(self._connection)
         self._tokens = SqlTokenStore(self._connection)
         self._idempotency = SqlIdempotencyStore(self._connection)
         self._outbox = SqlOutboxStore(self._connection)
@@ -51,6 +54,11 @@ class SqlUnitOfWork:
     def changes(self) -> SqlChangeStore:
         assert self._changes is not None, "use the unit of work inside a with block"
         return self._changes
+
+    @property
+    def alerts(self) -> SqlAlertStore:
+        assert self._alerts is not None, "use the unit of work inside a with block"
+        return self._alerts
 
     @property
     def tokens(self) -> SqlTokenStore:

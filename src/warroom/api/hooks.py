@@ -1,0 +1,397 @@
+"""Webhooks (``/hooks/*``) and the triage queue (``/api/v1/signals``).
+
+Each webhook authenticates an ingest (or admin) token from ``Authorization: Bearer`` or
+``?token=``. An ingest token whose name is a source, or starts with ``<source>:`` or
+``<source>-`` (``alertmanager:prod``), opens that source's hook only. Answers:
+
+- 2xx only after the body's alerts (and any incident they declared) are committed;
+- 400 naming every problem of a malformed or invalid body, nothing stored (PagerDuty's own
+  ``{"status": "invalid event", ...}`` shape on ``/hooks/pagerduty``);
+- 401/403 for a missing, wrong or non-ingest token; 413 (the request guard) when too large;
+- 503 with ``Retry-After`` for a transient fault (database busy, locked or unreachable), as
+  Alertmanager retries 5xx only.
+
+Token lookups are cached for :data:`TOKEN_TTL` seconds so a storm of deliveries does not
+cost a database round trip each; a revoked token stops working within that time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from warroom.api import models as m
+from warroom.api.problems import problem
+from warroom.api.routes import _post, json_response
+from warroom.api.security import CHALLENGE, Caller, responder, viewer, warroom_app
+from warroom.bootstrap import App
+from warroom.domain.alert_formats import InvalidAlertPayload, parse_alert_body, parse_change_event
+from warroom.domain.alert_policy import AlertPolicyError, policy_from_config
+from warroom.domain.alerts import ALERT_SOURCES, AlertSource
+from warroom.domain.errors import ConcurrencyConflict, ValidationError
+from warroom.services import alerts as signals
+from warroom.services import auth
+from warroom.services.alerts import AlertIngest
+from warroom.services.ports import TokenInfo
+from warroom.services.views import incident_view
+from warroom.storage.alert_store import is_transient_fault
+
+log = logging.getLogger("warroom.hooks")
+
+TOKEN_TTL = 5.0
+TOKEN_CACHE_SIZE = 1024
+RETRY_AFTER = "5"
+HOOK_SOURCES = (*ALERT_SOURCES, "changes")
+JSON_TYPES = ("application/json", "text/json")
+
+Viewer = Annotated[Caller, Depends(viewer)]
+Responder = Annotated[Caller, Depends(responder)]
+
+
+class Refused(Exception):
+    """An answer decided before ingest: its response is ready."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+class TokenCache:
+    """Remembers token lookups (by the token's sha256, never the secret) for ``ttl`` seconds."""
+
+    def __init__(self, ttl: float = TOKEN_TTL, size: int = TOKEN_CACHE_SIZE) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, TokenInfo | None]] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, app: App, plain: str) -> TokenInfo | None:
+        key = auth.hash_token(plain)
+        now = time.monotonic()
+        hit = self._entries.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        info = auth.authenticate(app.context, plain)
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+            self._entries[key] = (now, info)
+        return info
+
+
+class Hooks:
+    """Per-application state of the webhooks: the ingest service and the token cache."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.tokens = TokenCache()
+        self._ingest: AlertIngest | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def ingest(self) -> AlertIngest:
+        """Built on first use: a wrong ``[alerts]`` setting then fails the request (503)."""
+        with self._lock:
+            if self._ingest is None:
+                settings = self.app.settings
+                self._ingest = AlertIngest(
+                    self.app.context,
+                    policy_from_config(settings.section("alerts")),
+                    serialize_writes=settings.database_url.startswith("sqlite"),
+                )
+            return self._ingest
+
+    def caller(self, request: Request, source: str) -> TokenInfo:
+        """The token allowed to post to ``source``; raises :class:`Refused` otherwise."""
+        plain = _token(request)
+        if plain is None:
+            raise Refused(
+                problem(
+                    401,
+                    "an ingest token is required (Authorization: Bearer wr_... or ?token=)",
+                    headers=CHALLENGE,
+                )
+            )
+        info = self.tokens.lookup(self.app, plain)
+        if info is None:
+            raise Refused(problem(401, "the token is unknown or revoked", headers=CHALLENGE))
+        if not auth.allows(info.role, "ingest"):
+            raise Refused(
+                problem(403, f"a {info.role} token may not post webhooks; it needs the ingest role")
+            )
+        bound = _bound_source(info)
+        if bound is not None and bound != source:
+            raise Refused(problem(403, f"this ingest token is for /hooks/{bound}, not /hooks/{source}"))
+        return info
+
+
+def hooks_of(request: Request) -> Hooks:
+    state = request.app.state
+    found: Hooks | None = getattr(state, "hooks", None)
+    if found is None:
+        found = state.hooks = Hooks(warroom_app(request))
+    return found
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        return value.strip() or None if scheme.lower() == "bearer" else None
+    return request.query_params.get("token") or None
+
+
+def _bound_source(info: TokenInfo) -> str | None:
+    if info.role != "ingest":
+        return None
+    name = info.name.lower()
+    for source in HOOK_SOURCES:
+        if name == source or name.startswith((f"{source}:", f"{source}-")):
+            return source
+    return None
+
+
+def _decode(raw: bytes) -> Any:
+    """The JSON body, or :class:`Refused` (400) naming what is wrong with it."""
+    if not raw.strip():
+        raise Refused(
+            problem(400, "the request body is empty; send a JSON object", kind="malformed-json", field="body")
+        )
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        detail = "the request body is not UTF-8 encoded JSON"
+    except json.JSONDecodeError as error:
+        detail = (
+            f"the request body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        )
+    except RecursionError:
+        detail = "the request body is nested too deeply to read"
+    raise Refused(problem(400, detail, kind="malformed-json", field="body"))
+
+
+def _unavailable(error: BaseException) -> Response:
+    log.warning("webhook answered 503: %s", type(error).__name__)
+    return problem(
+        503,
+        "warroom cannot store alerts right now (database busy or unreachable); retry",
+        kind="unavailable",
+        headers={"Retry-After": RETRY_AFTER},
+    )
+
+
+def _invalid(source: str, error: InvalidAlertPayload) -> Response:
+    if source == "pagerduty":
+        body = {"status": "invalid event", "message": "Event object is invalid", "errors": error.errors}
+        return Response(json.dumps(body), status_code=400, media_type="application/json")
+    return problem(400, error.errors[0], kind="invalid-payload", field="body", errors=error.errors)
+
+
+async def _guarded(work: Callable[[], Response]) -> Response:
+    """Run ``work`` in the thread pool; map refusals and transient faults to answers."""
+    try:
+        return await run_in_threadpool(work)
+    except Refused as refused:
+        return refused.response
+    except InvalidAlertPayload as error:  # only change events get here; alerts map per source
+        return problem(400, error.errors[0], kind="invalid-payload", field="body", errors=error.errors)
+    except (ConcurrencyConflict, AlertPolicyError) as error:
+        if isinstance(error, AlertPolicyError):
+            log.error("alert ingest is misconfigured: %s", error)
+        return _unavailable(error)
+    except Exception as error:
+        if is_transient_fault(error):
+            return _unavailable(error)
+        raise
+
+
+def build_hooks_router() -> APIRouter:
+    router = APIRouter()
+    for source in ALERT_SOURCES:
+        _alert_hook(router, source)
+    _change_hook(router)
+    _signals(router)
+    return router
+
+
+_HOOK_DOCS = {
+    "alertmanager": 'Prometheus Alertmanager webhook (`"version": "4"`); dedup on each alert\'s fingerprint.',
+    "grafana": 'Grafana unified-alerting webhook contact point (`"version": "1"`).',
+    "pagerduty": "A PagerDuty Events API v2 enqueue body; answers as PagerDuty does.",
+    "generic": 'One alert object, or `{"alerts": [...]}`; dedup on fingerprint or a hash of the labels.',
+}
+
+
+def _alert_hook(router: APIRouter, source: AlertSource) -> None:
+    async def hook(request: Request) -> Response:
+        hooks = hooks_of(request)
+        raw = await request.body()
+
+        def work() -> Response:
+            caller = hooks.caller(request, source)
+            body = _decode(raw)
+            try:
+                batch = parse_alert_body(source, body, new_key=lambda: uuid.uuid4().hex)
+            except InvalidAlertPayload as error:
+                return _invalid(source, error)
+            except RecursionError:
+                raise Refused(problem(400, "the request body is nested too deeply", field="body")) from None
+            result = hooks.ingest.ingest(batch, caller.name)
+            if source == "pagerduty":
+                answer = {"status": "success", "message": "Event processed", "dedup_key": batch.dedup_key}
+                return json_response(answer, 202)
+            return json_response({"status": "success"} | result.view(), 200)
+
+        return await _guarded(work)
+
+    router.add_api_route(
+        f"/hooks/{source}",
+        hook,
+        methods=["POST"],
+        tags=["webhooks"],
+        name=f"hook_{source}",
+        summary=f"Receive {source} alerts",
+        description=_HOOK_DOCS[source] + " Needs an ingest token (bearer header or `?token=`).",
+        responses={400: {}, 401: {}, 403: {}, 413: {}, 503: {}},
+    )
+
+
+def _change_hook(router: APIRouter) -> None:
+    @router.post(
+        "/hooks/changes",
+        tags=["webhooks"],
+        summary="Receive change events (CloudEvents 1.0: structured, batch or binary mode)",
+        responses={400: {}, 401: {}, 403: {}, 413: {}, 503: {}},
+    )
+    async def changes_hook(request: Request) -> Response:
+        hooks = hooks_of(request)
+        raw = await request.body()
+        headers = dict(request.headers)
+
+        def work() -> Response:
+            caller = hooks.caller(request, "changes")
+            media = headers.get("content-type", "").split(";")[0].strip().lower()
+            binary = any(name.startswith("ce-") for name in headers) and not media.startswith(
+                "application/cloudevents"
+            )
+            if binary and not (media in JSON_TYPES or media.endswith("+json")):
+                try:
+                    body: Any = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise Refused(
+                        problem(400, "binary-mode data must be UTF-8 text or JSON", field="data")
+                    ) from None
+            else:
+                body = _decode(raw)
+            try:
+                parsed = parse_change_event(body, headers=headers)
+                stored = signals.record_change_events(hooks.app.context, parsed, caller.name)
+            except ValidationError as error:
+                return problem(
+                    400, error.message, kind="invalid-payload", field=error.field, errors=[error.message]
+                )
+            answer = {
+                "status": "success",
+                "received": len(stored),
+                "new": sum(1 for _, created in stored if created),
+                "changes": [
+                    {"id": change.id, "service": change.service, "created": created}
+                    for change, created in stored
+                ],
+            }
+            return json_response(answer, 200)
+
+        return await _guarded(work)
+
+
+# --- the triage queue over REST ---------------------------------------------------------------
+
+
+class DeclareSignalsBody(m.Body):
+    severity: str | int | None = Field(
+        None, description="SEV1..SEV4; default: the matching rule, else the policy."
+    )
+    why: m.Text = Field(None, description="Why the severity differs from the policy.")
+    kind: m.Text = Field(None, description="availability, latency, data_integrity or security.")
+    title: m.Text = Field(None, description="Default: alertname on service.")
+
+
+class AttachSignalsBody(m.Body):
+    incident: str = Field(description="The open incident, e.g. INC-7.")
+
+
+class SilenceSignalsBody(m.Body):
+    until: str = Field(description="ISO 8601 time with a zone, or 30m / 2h / 1d from now.")
+    reason: str = Field(description="Why these signals may wait.")
+
+
+def _signals(router: APIRouter) -> None:
+    prefix = "/api/v1/signals"
+
+    @router.get(
+        prefix, tags=["signals"], operation_id="signals", summary="Waiting signals, grouped by service"
+    )
+    def list_signals(caller: Viewer, silenced: Annotated[bool, Query(alias="all")] = False) -> Response:
+        return json_response(signals.signal_groups(caller.app.context, include_silenced=silenced))
+
+    @router.post(
+        prefix + "/{service}/declare",
+        tags=["signals"],
+        operation_id="signals_declare",
+        status_code=201,
+        summary="Declare an incident from a service's waiting signals",
+    )
+    def declare(request: Request, caller: Responder, service: str, body: DeclareSignalsBody) -> Response:
+        def run() -> dict[str, Any]:
+            ctx = caller.app.context
+            state = signals.declare_from_signals(
+                ctx,
+                hooks_of(request).ingest.policy,
+                service,
+                caller.actor,
+                severity=None if body.severity is None else str(body.severity),
+                why=body.why,
+                kind=body.kind,
+                title=body.title,
+            )
+            return incident_view(state, now=ctx.clock.now(), policy=ctx.policy)
+
+        return _post(request, caller, request.headers.get("idempotency-key"), body, run, 201)
+
+    @router.post(
+        prefix + "/{service}/attach",
+        tags=["signals"],
+        operation_id="signals_attach",
+        summary="Attach a service's waiting signals to an open incident",
+    )
+    def attach(request: Request, caller: Responder, service: str, body: AttachSignalsBody) -> Response:
+        def run() -> dict[str, Any]:
+            ctx = caller.app.context
+            state = signals.attach_signals(ctx, service, body.incident, caller.actor)
+            return incident_view(state, now=ctx.clock.now(), policy=ctx.policy)
+
+        return _post(request, caller, request.headers.get("idempotency-key"), body, run)
+
+    @router.post(
+        prefix + "/{service}/silence",
+        tags=["signals"],
+        operation_id="signals_silence",
+        status_code=201,
+        summary="Keep a service's signals out of the queue until a time, with a reason",
+    )
+    def silence(request: Request, caller: Responder, service: str, body: SilenceSignalsBody) -> Response:
+        def run() -> dict[str, Any]:
+            made = signals.silence_signals(caller.app.context, service, body.until, body.reason, caller.actor)
+            return signals.silence_view(made)
+
+        return _post(request, caller, request.headers.get("idempotency-key"), body, run, 201)

@@ -1,0 +1,507 @@
+"""Alert ingest and the triage queue: one use case per webhook body, one per queue command.
+
+:class:`AlertIngest` takes one parsed body in ONE transaction: it reads the stored state
+of every fingerprint at once, lets :func:`~warroom.domain.alert_policy.transition` decide
+per alert, writes only what changed (so a redelivery writes nothing), and only the alerts
+that changed cause incident work: firing ones attach to their service's open incident or
+declare one by policy (else they wait in the queue); resolutions of attached alerts land
+on the incident's timeline. The incident events are stamped into the hash chain and
+appended in the same transaction, so the webhook's 2xx means all of it is committed.
+
+The queue commands (:func:`signal_groups`, :func:`declare_from_signals`,
+:func:`attach_signals`, :func:`silence_signals`) serve ``warroom signals`` and
+``/api/v1/signals`` alike.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+from warroom.domain import alert_policy as ap
+from warroom.domain.alert_formats import ChangeSignal
+from warroom.domain.alert_policy import AlertFacts, AlertPolicy, Known, Outcome, Route, Router, Silence
+from warroom.domain.alerts import AlertSignal, ParsedBatch
+from warroom.domain.chain import GENESIS, stamp
+from warroom.domain.changes import Change, ChangeKind
+from warroom.domain.errors import ConcurrencyConflict, InvalidTransition, NotFound, ValidationError
+from warroom.domain.events import NewEvent
+from warroom.domain.fold import apply
+from warroom.domain.severity import IncidentKind, Severity, parse_enum
+from warroom.domain.state import IncidentState
+from warroom.domain.text import require_text
+from warroom.domain.timefmt import iso, parse_time
+from warroom.services.context import Context
+from warroom.services.incidents import parse_ref
+from warroom.services.ports import UnitOfWork
+
+ATTEMPTS = 3
+FUTURE_SLACK = timedelta(minutes=5)
+MAX_SILENCE = timedelta(days=90)
+MAX_DEDUP = 600  # the changes.dedup column
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one body did: counts, and the incidents it declared or touched."""
+
+    received: int
+    new: int = 0
+    changed: int = 0
+    declared: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    queued: int = 0
+
+    @property
+    def unchanged(self) -> int:
+        return self.received - self.changed
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "declared": list(self.declared),
+            "updated": list(self.updated),
+            "queued": self.queued,
+        }
+
+
+@dataclass
+class _Step:
+    signal: AlertSignal
+    outcome: Outcome
+    known: Known | None
+    route: Route | None
+    alert_id: int | None = None
+
+    @property
+    def service(self) -> str:
+        if self.route is not None:
+            return self.route.service
+        assert self.known is not None
+        return self.known.service
+
+
+@dataclass
+class _IncidentWork:
+    """Events to append to one incident, and the alert rows to link to it."""
+
+    attach: list[tuple[AlertFacts, int]] = field(default_factory=list)
+    service: str = ""
+    resolved: list[tuple[str, datetime | None]] = field(default_factory=list)
+
+
+class AlertIngest:
+    """Ingests webhook bodies for one application; build it once and share it.
+
+    ``serialize_writes`` makes this process's ingest transactions take turns (SQLite:
+    threads would otherwise queue on the file lock with the busy handler's sleeps).
+    """
+
+    def __init__(self, ctx: Context, policy: AlertPolicy, *, serialize_writes: bool = False) -> None:
+        self.ctx = ctx
+        self.policy = policy
+        self._lock = threading.Lock() if serialize_writes else None
+
+    @cached_property
+    def router(self) -> Router:
+        """The catalog's matchers, compiled on first use."""
+        return Router(self.ctx.catalog)
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        with self._lock if self._lock is not None else nullcontext():
+            yield
+
+    def ingest(self, batch: ParsedBatch, actor: str) -> IngestResult:
+        """Store one body's alerts and do the incident work they call for, in one transaction.
+
+        Raises ``ConcurrencyConflict`` only when an incident kept changing under it for
+        :data:`ATTEMPTS` attempts; storage faults propagate for the caller to answer 503.
+        """
+        signals = list({s.fingerprint: s for s in batch.signals}.values())
+        if not signals:
+            return IngestResult(0)
+        for attempt in range(ATTEMPTS):
+            try:
+                with self._turn():
+                    return self._ingest_once(batch.source, signals, actor)
+            except ConcurrencyConflict:
+                if attempt + 1 == ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _plan(self, signals: Sequence[AlertSignal], known: Mapping[str, Known]) -> list[_Step]:
+        steps = []
+        route = self.router.route
+        for signal in signals:
+            found = known.get(signal.fingerprint)
+            outcome = ap.transition(found, signal)
+            if outcome.writes:
+                routed = route(signal.labels) if found is None or outcome.fires else None
+                steps.append(_Step(signal, outcome, found, routed))
+        return steps
+
+    def _ingest_once(self, source: str, signals: list[AlertSignal], actor: str) -> IngestResult:
+        with self.ctx.uow() as uow:
+            alerts = uow.alerts
+            known = alerts.known(source, [s.fingerprint for s in signals])
+            steps = self._plan(signals, known)
+            if not steps:
+                return IngestResult(len(signals))
+            if alerts.lock_services({step.service for step in steps}):
+                # Another writer may have committed while we waited for the locks.
+                known = alerts.known(source, [step.signal.fingerprint for step in steps])
+                steps = self._plan([step.signal for step in steps], known)
+            now = self.ctx.clock.now()
+            steps = self._write(uow, steps, now)
+            result = self._incident_work(uow, steps, actor, now)
+            uow.commit()
+        return IngestResult(
+            received=len(signals),
+            new=sum(1 for s in steps if s.known is None),
+            changed=len(steps),
+            declared=result[0],
+            updated=result[1],
+            queued=result[2],
+        )
+
+    def _write(self, uow: UnitOfWork, steps: list[_Step], now: datetime) -> list[_Step]:
+        """Insert, update and record transitions; returns the steps that took effect."""
+        new = [s for s in steps if s.known is None]
+        ids = uow.alerts.insert([(s.signal, s.route) for s in new if s.route is not None], now)
+        done = []
+        for step in steps:
+            step.alert_id = step.known.id if step.known is not None else ids.get(step.signal.fingerprint)
+            if step.alert_id is not None:  # None: a concurrent delivery stored it first
+                done.append(step)
+        uow.alerts.update(
+            [(s.alert_id, s.signal, s.outcome, s.route) for s in done if s.known is not None and s.alert_id],
+            now,
+        )
+        transitions: list[tuple[int, str, datetime]] = []
+        for step in done:
+            assert step.alert_id is not None
+            signal = step.signal
+            if step.outcome.fires or step.outcome is Outcome.NEW_RESOLVED:
+                transitions.append((step.alert_id, "firing", signal.starts_at or now))
+            if step.outcome in (Outcome.RESOLVED, Outcome.NEW_RESOLVED):
+                transitions.append((step.alert_id, "resolved", signal.ends_at or now))
+        uow.alerts.add_transitions(transitions, now)
+        return done
+
+    def _incident_work(
+        self, uow: UnitOfWork, steps: list[_Step], actor: str, now: datetime
+    ) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+        fired: dict[str, list[_Step]] = defaultdict(list)
+        work: dict[int, _IncidentWork] = defaultdict(_IncidentWork)
+        for step in steps:
+            if step.outcome.fires:
+                fired[step.service].append(step)
+            elif step.outcome is Outcome.RESOLVED and step.known is not None and step.known.incident:
+                work[step.known.incident].resolved.append((step.signal.fingerprint, step.signal.ends_at))
+        open_incidents = uow.alerts.open_incidents(fired) if fired else {}
+        silences = uow.alerts.silences(now) if set(fired) - set(open_incidents) else {}
+        declared: list[str] = []
+        queued = 0
+        for service in sorted(fired):
+            group = fired[service]
+            facts = [(ap.signal_facts(s.signal), s.alert_id or 0) for s in group]
+            if service in open_incidents:
+                item = work[open_incidents[service]]
+                item.attach += facts
+                item.service = service
+                continue
+            rule = None
+            if service != ap.UNROUTED and service not in silences:
+                rule = next((r for s in group if (r := self._rule(s))), None)
+            if rule is None:
+                queued += len(group)
+                continue
+            route = group[0].route
+            assert route is not None
+            decl = ap.declaration_for([f for f, _ in facts], route, self.policy, now=now, rule=rule)
+            declared.append(_declare(self.ctx, uow, decl, facts, actor, now).ref)
+        updated = [_extend(self.ctx, uow, n, item, actor, now) for n, item in sorted(work.items())]
+        return tuple(declared), tuple(ref for ref in updated if ref), queued
+
+    def _rule(self, step: _Step) -> ap.DeclareRule | None:
+        assert step.route is not None
+        return self.policy.rule_for(step.signal.labels, step.signal.severity, step.route)
+
+    # --- change events -----------------------------------------------------------------
+
+    def record_changes(self, signals: Sequence[ChangeSignal], actor: str) -> list[tuple[Change, bool]]:
+        """Store CloudEvents changes in one transaction, deduplicated on (source, id)."""
+        return record_change_events(self.ctx, signals, actor)
+
+
+def _declare(
+    ctx: Context,
+    uow: UnitOfWork,
+    decl: ap.AlertDeclaration,
+    facts: Sequence[tuple[AlertFacts, int]],
+    actor: str,
+    now: datetime,
+) -> IncidentState:
+    """Declare from alerts inside the caller's transaction and attach them."""
+    declared = ap.declare_event(decl, now=now, policy=ctx.policy)
+    number = uow.incidents.allocate_number()
+    events = stamp(number, 0, GENESIS, [declared], actor=actor, recorded_at=now)
+    state = apply(None, events[0])
+    service = decl.declaration.services[0] if decl.declaration.services else ap.UNROUTED
+    more = ap.attach_events(
+        state, [f for f, _ in facts], service, now=now, policy=ctx.policy, ownership_note=decl.ownership_note
+    )
+    events += _chain(state, more, actor, now)
+    uow.incidents.append(events, state)
+    uow.alerts.attach([alert_id for _, alert_id in facts], number)
+    return state
+
+
+def _extend(
+    ctx: Context, uow: UnitOfWork, number: int, item: _IncidentWork, actor: str, now: datetime
+) -> str:
+    """Attach alerts to and record resolutions on an existing incident; its ref if it changed."""
+    state = uow.incidents.load(number)
+    new: list[NewEvent] = []
+    if item.attach:
+        new += ap.attach_events(state, [f for f, _ in item.attach], item.service, now=now, policy=ctx.policy)
+        uow.alerts.attach([alert_id for _, alert_id in item.attach], number)
+    for fingerprint, ended in item.resolved:
+        event = ap.resolved_event(state, fingerprint, ended, now=now)
+        if event is not None:
+            new.append(event)
+    if not new:
+        return ""
+    uow.incidents.append(_chain(state, new, actor, now), state)
+    return state.ref
+
+
+def _chain(state: IncidentState, new: Sequence[NewEvent], actor: str, now: datetime) -> list[Any]:
+    """Stamp ``new`` after the state's last event and fold them in; returns the events."""
+    events = stamp(state.number, state.version, state.last_hash, new, actor=actor, recorded_at=now)
+    for event in events:
+        apply(state, event)
+    return events
+
+
+# --- the triage queue -------------------------------------------------------------------
+
+
+def signal_groups(
+    ctx: Context, *, include_silenced: bool = False, per_group: int = 20
+) -> list[dict[str, Any]]:
+    """Waiting signals (firing alerts on no incident) grouped by service, oldest first."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        counts = uow.alerts.queue_counts()
+        silences = uow.alerts.silences(now)
+        open_incidents = uow.alerts.open_incidents(counts)
+        records = uow.alerts.queued(limit=min(20_000, per_group * max(1, len(counts)) * 50))
+    grouped: dict[str, list[ap.AlertRecord]] = defaultdict(list)
+    for record in records:
+        grouped[record.service].append(record)
+    groups = []
+    for service in sorted(counts):
+        silence = silences.get(service)
+        if silence is not None and not include_silenced:
+            continue
+        members = grouped.get(service, [])
+        starts = [r.starts_at for r in members if r.starts_at is not None]
+        severities: dict[str, int] = defaultdict(int)
+        for r in members:
+            severities[r.severity or "none"] += 1
+        first = members[0] if members else None
+        groups.append(
+            {
+                "service": service,
+                "team": first.team if first else None,
+                "ownership_unclear": first.ownership_unclear if first else False,
+                "count": counts[service],
+                "firing_since": iso(min(starts)) if starts else None,
+                "severities": dict(severities),
+                "open_incident": f"INC-{open_incidents[service]}" if service in open_incidents else None,
+                "silenced": _silence_view(silence) if silence else None,
+                "alerts": [_record_view(r) for r in members[:per_group]],
+            }
+        )
+    groups.sort(key=lambda g: (g["firing_since"] or "9999", g["service"]))
+    return groups
+
+
+def declare_from_signals(
+    ctx: Context,
+    policy: AlertPolicy,
+    service: str,
+    actor: str,
+    *,
+    severity: str | None = None,
+    why: str | None = None,
+    kind: str | None = None,
+    title: str | None = None,
+) -> IncidentState:
+    """Declare an incident from a service's waiting signals and attach them all.
+
+    Without ``severity`` the first declaration rule matching one of the signals decides;
+    with none matching, the severity policy does (no impact is measured yet).
+    """
+    service = require_text(service, "service", limit=100)
+    with ctx.uow() as uow:
+        uow.alerts.lock_services([service])
+        records = uow.alerts.queued(service)
+        if not records:
+            raise NotFound(f"no signals wait for service {service!r} (see: warroom signals)")
+        _refuse_if_open(uow, service)
+        now = ctx.clock.now()
+        known = ctx.catalog.service(service)
+        first = records[0]
+        route = Route(service, first.team, known.tier if known else None, not first.ownership_unclear)
+        rule = None
+        if severity in (None, ""):
+            rule = next(
+                (r for rec in records if (r := policy.rule_for(rec.labels, rec.severity, route))), None
+            )
+        decl = ap.declaration_for(
+            [r.facts() for r in records],
+            route,
+            policy,
+            now=now,
+            rule=rule,
+            severity=Severity.parse(severity) if severity not in (None, "") else None,
+            why=why or None,
+            kind=parse_enum(IncidentKind, kind, "kind") if kind else None,
+            title=title or None,
+        )
+        state = _declare(ctx, uow, decl, [(r.facts(), r.id) for r in records], actor, now)
+        uow.commit()
+    return state
+
+
+def attach_signals(ctx: Context, service: str, ref: str | int, actor: str) -> IncidentState:
+    """Attach a service's waiting signals to an open incident."""
+    number = parse_ref(ref)
+    with ctx.uow() as uow:
+        uow.alerts.lock_services([service])
+        records = uow.alerts.queued(service)
+        if not records:
+            raise NotFound(f"no signals wait for service {service!r} (see: warroom signals)")
+        state = uow.incidents.load(number)
+        now = ctx.clock.now()
+        new = ap.attach_events(state, [r.facts() for r in records], service, now=now, policy=ctx.policy)
+        if new:
+            uow.incidents.append(_chain(state, new, actor, now), state)
+        uow.alerts.attach([r.id for r in records], number)
+        uow.commit()
+    return state
+
+
+def silence_signals(ctx: Context, service: str, until: str | datetime, reason: str, actor: str) -> Silence:
+    """Keep a service's signals out of the queue, and from declaring, until ``until``."""
+    now = ctx.clock.now()
+    when = until if isinstance(until, datetime) else parse_until(until, now)
+    if when <= now:
+        raise ValidationError("until", f"{iso(when)} is not in the future (now is {iso(now)})")
+    if when > now + MAX_SILENCE:
+        raise ValidationError("until", f"a silence lasts at most {MAX_SILENCE.days} days")
+    silence = Silence(
+        service=require_text(service, "service", limit=100),
+        until=when,
+        reason=require_text(reason, "reason", limit=ctx.policy.max_text),
+        actor=actor,
+        created_at=now,
+    )
+    with ctx.uow() as uow:
+        uow.alerts.add_silence(silence)
+        uow.commit()
+    return silence
+
+
+_RELATIVE = re.compile(r"^\+?(\d{1,5})\s*([mhd])$")
+
+
+def parse_until(text: str, now: datetime) -> datetime:
+    """``2h``, ``+30m``, ``1d`` from ``now``, or an ISO 8601 time with a zone."""
+    found = _RELATIVE.match(text.strip().lower())
+    if found:
+        amount, unit = int(found.group(1)), found.group(2)
+        return now + timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+    return parse_time(text, "until")
+
+
+def _refuse_if_open(uow: UnitOfWork, service: str) -> None:
+    found = uow.alerts.open_incidents([service]).get(service)
+    if found is not None:
+        raise InvalidTransition(
+            f"{service} already has an open incident INC-{found}: attach the signals to it "
+            f"(warroom signals attach {service} INC-{found})"
+        )
+
+
+def _record_view(record: ap.AlertRecord) -> dict[str, Any]:
+    return {
+        "source": record.source,
+        "fingerprint": record.fingerprint,
+        "name": record.name,
+        "summary": record.summary,
+        "severity": record.severity,
+        "starts_at": iso(record.starts_at) if record.starts_at else None,
+        "labels": dict(record.labels),
+    }
+
+
+def _silence_view(silence: Silence) -> dict[str, Any]:
+    return {
+        "service": silence.service,
+        "until": iso(silence.until),
+        "reason": silence.reason,
+        "actor": silence.actor,
+        "created_at": iso(silence.created_at),
+    }
+
+
+def silence_view(silence: Silence) -> dict[str, Any]:
+    return _silence_view(silence)
+
+
+# --- change events ----------------------------------------------------------------------
+
+
+def record_change_events(
+    ctx: Context, signals: Sequence[ChangeSignal], actor: str
+) -> list[tuple[Change, bool]]:
+    """Validate every change first, then store them all in one transaction (dedup on key)."""
+    now = ctx.clock.now()
+    unique = list({s.dedup_key: s for s in signals}.values())
+    items = []
+    for signal in unique:
+        at = signal.at or now
+        if len(signal.dedup_key) > MAX_DEDUP:
+            raise ValidationError("id", f"source and id together must be shorter than {MAX_DEDUP} characters")
+        if at > now + FUTURE_SLACK:
+            raise ValidationError("time", f"{iso(at)} is in the future (now is {iso(now)})")
+        items.append(
+            Change(
+                service=require_text(signal.service, "data.service", limit=100),
+                kind=ChangeKind(signal.kind),
+                at=at,
+                summary=require_text(signal.summary, "summary", limit=ctx.policy.max_text),
+                actor=require_text(actor, "actor", limit=120),
+                source="cloudevents",
+                dedup=signal.dedup_key,
+                details=dict(signal.details),
+            )
+        )
+    with ctx.uow() as uow:
+        stored = uow.alerts.add_changes(items)
+        uow.commit()
+    return stored
