@@ -51,7 +51,10 @@ def test_logging_in_sets_a_signed_http_only_cookie_and_returns_to_next(
     assert "alice" in client.get("/").text
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/\\evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/x", "https://evil.example", "/\\evil.example", "/\t/evil.example", "/\n/evil.example"],
+)
 def test_login_never_redirects_off_site(client: TestClient, warroom_app: App, target: str) -> None:
     plain, _ = auth.create_token(warroom_app.context, "alice", "responder")
     page = client.get("/login")

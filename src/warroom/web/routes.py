@@ -92,8 +92,16 @@ def _to_login(request: Request, back: str | None = None) -> RedirectResponse:
 
 
 def _safe_next(value: str | None) -> str:
-    """Only a local path: never ``//host`` or ``/\\host``, which browsers treat as another site."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or "\n" in value:
+    """Only a local path. Browsers read ``//host`` and ``/\\host`` as another site, and drop
+    tabs and newlines first (``/\t/host`` is ``//host``), so those are refused outright."""
+    if (
+        not value
+        or not value.startswith("/")
+        or "\\" in value
+        or any(ord(c) < 32 or ord(c) == 127 for c in value)
+    ):
+        return "/"
+    if value.startswith("//"):
         return "/"
     return value
 
