@@ -209,3 +209,30 @@ def test_a_revoked_token_stops_the_live_room(browser: Any, site: Site) -> None:
     page.wait_for_selector("#live-state:has-text('signed out')", timeout=LIVE_BUDGET_MS)
     assert "not for temp" not in page.inner_text("#timeline")
     page.context.close()
+
+
+def test_a_change_made_through_the_rest_api_appears_in_the_room_within_2s(
+    browser: Any, tmp_path: Path
+) -> None:
+    import httpx
+
+    from warroom.server import create_app
+
+    app = bootstrap.build(Settings(database_url=f"sqlite:///{tmp_path / 'warroom.db'}"))
+    with running(create_app(app)) as base:
+        site = Site(base, app)
+        ref = declare(site)
+        page = logged_in(browser, site)
+        page.goto(f"{base}/incidents/{ref}")
+        page.wait_for_selector("#live-state.on")
+        started = time.monotonic()
+        answer = httpx.post(
+            f"{base}/api/v1/incidents/{ref}/facts",
+            json={"text": "posted through the API", "source": "curl"},
+            headers={"Authorization": f"Bearer {site.token('responder', 'api-bot')}"},
+        )
+        assert answer.status_code < 300, answer.text
+        page.wait_for_selector("#ledger :text('posted through the API')", timeout=LIVE_BUDGET_MS)
+        assert (time.monotonic() - started) * 1000 < LIVE_BUDGET_MS
+        assert "api-bot" in page.inner_text("#timeline")
+        page.context.close()
