@@ -76,10 +76,13 @@ def _role_assigned(state: IncidentState, event: Event) -> None:
 
 def _role_handed_off(state: IncidentState, event: Event) -> None:
     role = Role(event.payload["role"])
-    current = state.roles.get(role.value)
-    if current is not None:
-        current.until = event.occurred_at
-        current.note = event.payload.get("note", "")
+    # Close the open interval in the history itself: in a state rebuilt from a snapshot the
+    # current holder and its history entry are equal but no longer the same object.
+    for term in reversed(state.role_history):
+        if term.role is role and term.until is None:
+            term.until = event.occurred_at
+            term.note = event.payload.get("note", "")
+            break
     term = RoleTerm(role, event.payload["to"], event.occurred_at, note=event.payload.get("note", ""))
     state.roles[role.value] = term
     state.role_history.append(term)
