@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,14 @@ def scaffold(*, force: bool, folder: Path | None = None) -> dict[str, Any]:
             kept.append(str(path))
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text((examples / name).read_text())
+        text = (examples / name).read_text()
+        if name == "warroom.toml":
+            # A per-installation key, so web sessions survive restarts (never a shared default).
+            text = text.replace(
+                'catalog = "catalog.yaml"',
+                f'catalog = "catalog.yaml"\n\n# Signs web session cookies.\nsecret_key = "{secrets.token_urlsafe(32)}"',
+            )
+        path.write_text(text)
         written.append(str(path))
     env = dict(os.environ)
     env.setdefault("WARROOM_CONFIG", str(target / "warroom.toml"))
