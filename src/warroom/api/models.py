@@ -10,15 +10,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 Share = float | str
 Text = str | None
 TextList = list[str] | str | None
 
 
+NUL = "\x00"
+
+
+def refuse_nul(value: Any) -> Any:
+    """No text may hold NUL: PostgreSQL cannot store it, so it is refused at the edge."""
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(text, str) and NUL in text for text in texts):
+        raise PydanticCustomError("nul", "contains a NUL character")
+    return value
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return refuse_nul(value)
 
     def given(self) -> dict[str, Any]:
         """The fields the client sent, as the operations expect them."""
@@ -96,7 +113,7 @@ class ChangeBody(Body):
     kind: str = Field(description="deploy, config, flag, infra or dependency.")
     summary: str
     at: Text = Field(None, description="ISO 8601 time of the change (default now).")
-    source: Text = Field(None, description="Where the record comes from (default api).")
+    source: str | None = Field(None, max_length=40, description="Where the record comes from (default api).")
 
 
 class ProposeBody(Body):

@@ -23,7 +23,7 @@ def build_ops_router(registry: metrics.RequestMetrics) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="The process is up")
-    def healthz() -> Response:
+    async def healthz() -> Response:
         return json_response({"status": "ok"})
 
     @router.get("/readyz", summary="The database answers", responses={503: {"description": "Not ready"}})

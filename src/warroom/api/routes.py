@@ -12,11 +12,12 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from starlette.responses import Response
 
 from warroom.api import models as m
 from warroom.api.security import Caller, admin, responder, viewer
+from warroom.domain.errors import ValidationError
 from warroom.services import auth, idempotency
 from warroom.services import operations as ops
 
@@ -33,7 +34,7 @@ IdempotencyKey = Annotated[
         description="Retrying a POST with the same key (and token) returns the first answer and changes nothing.",
     ),
 ]
-Ref = Annotated[str, "INC-7 or 7"]
+Ref = Annotated[str, Path(description="The incident: INC-7 or 7.", examples=["INC-1"])]
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -74,8 +75,15 @@ def _post(
     return Response(text, status_code=status, media_type="application/json")
 
 
+async def no_nul(request: Request) -> None:
+    """Query and path values with NUL are refused, naming the parameter (see ``models.refuse_nul``)."""
+    for name, value in (*request.query_params.multi_items(), *request.path_params.items()):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationError(name, "contains a NUL character")
+
+
 def build_router() -> APIRouter:
-    router = APIRouter(prefix=PREFIX, tags=["incidents"])
+    router = APIRouter(prefix=PREFIX, tags=["incidents"], dependencies=[Depends(no_nul)])
     _incident_reads(router)
     _incident_writes(router)
     _mitigations(router)

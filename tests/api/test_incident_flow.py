@@ -1,0 +1,67 @@
+"""A whole incident through the REST API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Api
+
+INC = "/api/v1/incidents/INC-1"
+
+
+def test_an_incident_from_declaration_to_close(api: Api) -> None:
+    room = api.declare(title="Search results empty", services=["search"], customer_impact="2%")
+    assert room["id"] == "INC-1" and room["status"] == "triage"
+    assert api.get("/api/v1/incidents", as_="vic").json()[0]["id"] == "INC-1"
+
+    steps = [
+        ("roles/assign", {"role": "commander", "person": "dana"}),
+        ("roles/handoff", {"role": "commander", "person": "lee", "note": "shift change"}),
+        ("facts", {"text": "Shard 3 is read-only", "source": "cluster health"}),
+        ("guesses", {"text": "Disk watermark reached"}),
+        ("guesses/confirm", {"guess": "G1", "source": "disk at 96%"}),
+        ("guesses", {"text": "Mapping change broke queries"}),
+        ("guesses/refute", {"guess": "G2", "why": "staging only"}),
+        ("decisions", {"text": "Free disk first", "why": "cheap", "alternatives": ["failover"]}),
+        ("notes", {"text": "vendor ticket opened", "pinned": True}),
+        ("assess", {"customer_impact": 0.04}),
+        ("severity", {"severity": "SEV4", "why": "minor"}),
+        (
+            "mitigations",
+            {"title": "Delete old snapshots", "kind": "other", "risk": "low", "authority": "lee"},
+        ),
+        ("mitigations/approve", {"mitigation": "M1"}),
+        ("mitigations/apply", {"mitigation": "M1"}),
+        ("mitigations/outcome", {"mitigation": "M1", "outcome": "effective"}),
+        ("mitigated", {"evidence": "errors at baseline"}),
+        ("updates", {"text": "Recovering.", "audience": "public"}),
+        ("resolve", {"summary": "Disk freed", "impact_stopped": True, "risk_controlled": True}),
+        ("reopen", {"why": "filled up again"}),
+        ("resolve", {"summary": "Alert added", "impact_stopped": True, "risk_controlled": True}),
+        ("close", {}),
+    ]
+    for path, body in steps:
+        answer = api.post(f"{INC}/{path}", body)
+        assert answer.status_code == 200, (path, answer.text)
+        assert answer.headers["content-type"] == "application/json"
+
+    room = api.get(INC, as_="vic").json()
+    assert room["status"] == "closed"
+    assert room["roles"]["commander"]["person"] == "lee"
+    assert [f["text"] for f in room["facts"]] == ["Shard 3 is read-only", "Disk watermark reached"]
+    events = api.get(f"{INC}/timeline?limit=1000").json()["events"]
+    assert {e["actor"] for e in events} == {"alice"}, "the actor is the token's name"
+    assert api.get("/api/v1/verify", as_="vic").json() == {"ok": True, "incidents_checked": 1, "broken": None}
+    assert api.get("/api/v1/verify?incident=INC-1").json()["ok"] is True
+
+
+def test_changes_near_an_incident_and_prepared_mitigations(api: Api) -> None:
+    api.declare(services=["checkout"], impact_started_at="2026-11-26T09:50:00Z")
+    answer = api.post(
+        "/api/v1/changes",
+        {"service": "checkout", "kind": "deploy", "summary": "v2.41", "at": "2026-11-26T09:45:00Z"},
+    )
+    assert answer.status_code == 200 and answer.json()["created"] is True and answer.json()["source"] == "api"
+    near = api.get(f"{INC}/changes", as_="vic").json()
+    assert [c["summary"] for c in near["changes"]] == ["v2.41"]
+    assert api.get(f"{INC}/mitigations/prepared", as_="vic").json() == []
+    template = api.get(f"{INC}/updates/template", as_="vic").json()
+    assert template["incident"] == "INC-1" and template["text"]
