@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.conftest import Api
+from warroom.domain.errors import ConcurrencyConflict
 
 INC = "/api/v1/incidents/INC-1"
 
@@ -72,3 +75,17 @@ def test_a_malformed_key_is_refused(sqlite_api: Api) -> None:
     for bad in (b"x" * 201, b"tab\tinside", "ключ".encode()):
         answer = sqlite_api.post(f"{INC}/notes", {"text": "x"}, headers={"Idempotency-Key": bad})
         assert answer.status_code == 422 and answer.json()["field"] == "Idempotency-Key"
+
+
+def test_a_claim_left_by_a_dead_request_expires(sqlite_api: Api) -> None:
+    from warroom.services import idempotency
+
+    sqlite_api.declare()
+    ctx, path = sqlite_api.app.context, f"{INC}/notes"
+    fingerprint = idempotency.request_hash("POST", path, b"{}")
+    assert idempotency.claim(ctx, "alice", "crashed", "POST", path, fingerprint) is None  # never answered
+    sqlite_api.clock.advance(minutes=1)
+    with pytest.raises(ConcurrencyConflict, match="still running"):
+        idempotency.claim(ctx, "alice", "crashed", "POST", path, fingerprint)
+    sqlite_api.clock.advance(minutes=2)
+    assert idempotency.claim(ctx, "alice", "crashed", "POST", path, fingerprint) is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from warroom.domain.errors import ConcurrencyConflict, ValidationError
 from warroom.services.context import Context
@@ -17,6 +18,9 @@ from warroom.services.ports import StoredResponse
 
 MAX_KEY = 200
 FIELD = "Idempotency-Key"
+# A claim still unanswered after this long belongs to a request that died (the process
+# stopped between its commit and storing the answer); a retry may then run again.
+STALE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,9 @@ def claim(ctx: Context, actor: str, key: str, method: str, path: str, fingerprin
     )
     with ctx.uow() as uow:
         existing = uow.idempotency.reserve(record)
+        if existing is not None and existing.status == 0 and record.created_at - existing.created_at > STALE:
+            uow.idempotency.release(actor, key)
+            existing = uow.idempotency.reserve(record)
         uow.commit()
     if existing is None:
         return None
