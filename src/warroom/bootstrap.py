@@ -96,13 +96,8 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
 
     ctx, settings = app.context, app.settings
     followup_every = timedelta(hours=settings.number("followups", "remind_every_hours", 24))
+    # In order: what the reminders write is delivered in the same round.
     return [
-        jobs.Job(
-            "deliver_notifications",
-            timedelta(seconds=settings.number("jobs", "interval_seconds", 5)),
-            lambda now: outbox.deliver(ctx, notify.outbox, notifier).attempts,
-            exclusive=False,
-        ),
         jobs.Job(
             "remind",
             timedelta(seconds=settings.number("jobs", "reminders_seconds", 30)),
@@ -112,6 +107,12 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
             "remind_followups",
             timedelta(minutes=settings.number("jobs", "followups_minutes", 10)),
             lambda now: jobs.send_followup_reminders(ctx, now, every=followup_every),
+        ),
+        jobs.Job(
+            "deliver_notifications",
+            timedelta(seconds=settings.number("jobs", "interval_seconds", 5)),
+            lambda now: outbox.deliver(ctx, notify.outbox, notifier).attempts,
+            exclusive=False,
         ),
     ]
 

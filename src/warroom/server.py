@@ -148,7 +148,26 @@ def serve(
         echo(f"  log in at {url}/login, or: export WARROOM_URL={url} WARROOM_TOKEN={token}")
     else:
         echo("create a token with: warroom token create --role responder --name YOUR_NAME")
-    uvicorn.run(create_app(app), host=host, port=port, log_level="info", server_header=False)
+    jobs = _start_jobs(app, echo)
+    try:
+        uvicorn.run(create_app(app), host=host, port=port, log_level="info", server_header=False)
+    finally:
+        if jobs is not None:
+            jobs.stop()
+
+
+def _start_jobs(app: App, echo: Callable[[str], None]) -> Any:
+    """Background jobs beside the server (notification delivery, reminders): see warroom.worker."""
+    from warroom.settings import SettingsError
+    from warroom.worker import start_in_thread
+
+    try:
+        jobs = start_in_thread(app)
+    except SettingsError as exc:
+        echo(f"error: {exc}")
+        raise SystemExit(2) from None
+    echo("background jobs: " + ("running in this server" if jobs else "off (jobs.in_server = false)"))
+    return jobs
 
 
 def _safe_url(url: str) -> str:

@@ -200,7 +200,7 @@ def test_a_receiver_that_fails_then_recovers_gets_it_after_backoff_once(
     clock.advance(hours=1)
     assert attempt().attempts == 0  # delivered once, never again
 
-    assert len(set(receiver.keys())) == 1 and len(receiver.keys()) == 3
+    assert len(set(receiver.idempotency_keys())) == 1 and len(receiver.idempotency_keys()) == 3
     [done] = outbox.list_deliveries(ctx, "delivered")
     assert (done.attempts, done.delivered_at, done.last_error) == (3, T0 + timedelta(seconds=15), None)
 
@@ -228,7 +228,7 @@ def test_a_receiver_that_never_recovers_is_dead_lettered_and_can_be_retried(
     receiver.respond = lambda _: (204, {})
     assert outbox.retry_deliveries(ctx, all_dead=True) == [dead.id]
     assert outbox.deliver(ctx, notify.outbox, notifier).delivered == 1
-    assert len(set(receiver.keys())) == 1 and len(receiver.keys()) == 4
+    assert len(set(receiver.idempotency_keys())) == 1 and len(receiver.idempotency_keys()) == 4
     assert outbox.list_deliveries(ctx, "dead") == []
 
 
@@ -268,7 +268,7 @@ def test_an_expired_lease_makes_the_delivery_due_again_with_the_same_key(
     assert outbox.deliver(ctx, notify.outbox, notifier).attempts == 0  # still leased
     clock.advance(seconds=1)
     assert outbox.deliver(ctx, notify.outbox, notifier).delivered == 1
-    assert receiver.keys() == [crashed.notification.key]
+    assert receiver.idempotency_keys() == [crashed.notification.key]
     with ctx.uow() as uow:  # the dead worker's late report changes nothing
         assert uow.outbox.finish(crashed.id, "crashed-worker", at=clock.now(), status="dead") is False
         uow.commit()

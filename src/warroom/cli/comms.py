@@ -216,7 +216,8 @@ def worker(
     main = _main()
     if main.STATE.url:
         raise main.fail("warroom worker runs against the database; it is not available with --url", 2)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not once:  # a long-running process logs what its jobs do; one round prints its summary
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         done = run_worker(main._settings(), once=once, interval=interval, echo=typer.echo)
     except SettingsError as exc:
