@@ -89,16 +89,7 @@ def test_an_unknown_incident_is_404_and_a_malformed_id_422(api: Api) -> None:
     problem(api.get("/api/v1/nothing-here"), 404)
 
 
-def test_an_incident_number_beyond_the_database_range_is_404(
-    api: Api, request: pytest.FixtureRequest
-) -> None:
-    if request.node.callspec.params.get("database_url") == "postgres":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="services.incidents.parse_ref accepts 12 digits; PostgreSQL INTEGER overflows (500)",
-            )
-        )
+def test_an_incident_number_beyond_the_database_range_is_404(api: Api) -> None:
     problem(api.get("/api/v1/incidents/INC-999999999999/timeline"), 404)
 
 

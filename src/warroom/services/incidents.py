@@ -13,7 +13,7 @@ from typing import Any
 from warroom.domain import incident as rules
 from warroom.domain import mitigation as mitigations
 from warroom.domain.chain import GENESIS, ChainBreak, stamp, verify
-from warroom.domain.errors import ValidationError
+from warroom.domain.errors import NotFound, ValidationError
 from warroom.domain.events import Event, NewEvent
 from warroom.domain.fold import apply
 from warroom.domain.incident import Declaration
@@ -24,15 +24,21 @@ from warroom.services.context import Context
 from warroom.services.outbox import announce
 from warroom.services.ports import IncidentFilter, IncidentSummary
 
+# Incident numbers are 32-bit in storage; a larger one cannot exist.
+MAX_NUMBER = 2_147_483_647
+
 Decide = Callable[[IncidentState, datetime], list[NewEvent]]
 
 
 def parse_ref(ref: str | int) -> int:
     """``INC-7``, ``inc-7`` or ``7`` to 7; anything else is a clear error."""
     text = str(ref).strip().upper().removeprefix("INC-")
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise ValidationError("incident", f"{ref!r} is not an incident id such as INC-7")
-    return int(text)
+    number = int(text)
+    if number > MAX_NUMBER:
+        raise NotFound(f"no incident INC-{number}")
+    return number
 
 
 def execute(ctx: Context, ref: str | int, actor: str, decide: Decide) -> IncidentState:
@@ -104,7 +110,8 @@ def timeline(
 ) -> list[Event]:
     number = parse_ref(ref)
     with ctx.uow() as uow:
-        uow.incidents.load(number)  # NotFound for an unknown incident, not an empty list
+        if uow.incidents.version(number) is None:  # NotFound, not an empty list; no fold needed
+            raise NotFound(f"no incident INC-{number}")
         return uow.incidents.events(
             number, after=after, before=before, limit=limit, newest_first=newest_first
         )
