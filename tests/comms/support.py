@@ -148,3 +148,43 @@ def verifier_from_the_docs() -> Callable[..., bool]:
     exec(compile(code, str(DOCS), "exec"), namespace)
     verify: Callable[..., bool] = namespace["verify_warroom_request"]
     return verify
+
+
+@dataclass
+class DocsReceiver:
+    """The receiver published in docs/notifications.md, run as written."""
+
+    url: str
+    handled: list[dict[str, Any]]
+    statuses: list[int]
+
+
+@contextmanager
+def receiver_from_the_docs() -> Iterator[DocsReceiver]:
+    text = DOCS.read_text().split("<!-- recipe: verify -->", 1)[1]
+    blocks = [part.split("```", 1)[0] for part in text.split("```python\n")[1:3]]
+    handled: list[dict[str, Any]] = []
+    statuses: list[int] = []
+    namespace: dict[str, Any] = {"handle": handled.append}
+    for block in blocks:
+        exec(compile(block, str(DOCS), "exec"), namespace)
+    documented = namespace["WarroomReceiver"]
+
+    class Handler(documented):  # type: ignore[misc,valid-type]
+        def send_response(self, code: int, message: str | None = None) -> None:
+            statuses.append(code)
+            super().send_response(code, message)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = QuietServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        yield DocsReceiver(f"http://127.0.0.1:{server.server_port}/warroom", handled, statuses)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

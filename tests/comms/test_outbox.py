@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 
-from tests.comms.support import SECRET, T0, FakeClock, Receiver, SmtpServer, verifier_from_the_docs
+from tests.comms.support import (
+    SECRET,
+    T0,
+    FakeClock,
+    Receiver,
+    SmtpServer,
+    receiver_from_the_docs,
+    verifier_from_the_docs,
+)
 from warroom.domain import incident as rules
 from warroom.domain.catalog import Catalog, Playbook, Service
 from warroom.domain.incident import Declaration
@@ -345,3 +353,36 @@ def test_a_stakeholder_without_a_channel_is_dead_lettered_with_the_reason(
     [dead] = outbox.list_deliveries(ctx, "dead")
     assert dead.channel == "email:storefront-pm@example.com"
     assert dead.last_error == "no SMTP server is configured ([notify.smtp])"
+
+
+def test_the_receiver_from_the_docs_verifies_and_drops_the_redelivered_duplicate(
+    ctx: Context, clock: FakeClock, receiver: Receiver, sender: Sender
+) -> None:
+    with receiver_from_the_docs() as docs:
+        bridge = {"name": "status-bridge", "type": "webhook", "url": docs.url, "secret": SECRET}
+        notify = settings_for(receiver, channels=[bridge], routes=[{"channels": ["status-bridge"]}])
+        notifier = sender(notify)
+        declare(ctx)
+        outbox.route_pending(ctx, notify.outbox)
+        with ctx.uow() as uow:  # a worker leases the delivery, sends it, and dies before recording it
+            crashed = uow.outbox.claim(T0, T0 + notify.outbox.lease, "crashed-worker")
+            uow.commit()
+        assert crashed is not None
+        notifier.send(outbox.with_link(crashed.notification, None), notify.outbox.channels["status-bridge"])
+        clock.advance(seconds=61)
+        assert outbox.deliver(ctx, notify.outbox, notifier).delivered == 1
+        assert docs.statuses == [204, 204]  # both verified ...
+        assert [n["id"] for n in docs.handled] == [crashed.notification.key]  # ... handled once
+
+
+def test_a_wrong_secret_is_refused_by_the_docs_receiver_and_dead_lettered(
+    ctx: Context, receiver: Receiver, sender: Sender
+) -> None:
+    with receiver_from_the_docs() as docs:
+        bridge = {"name": "status-bridge", "type": "webhook", "url": docs.url, "secret": "not the secret"}
+        notify = settings_for(receiver, channels=[bridge], routes=[{"channels": ["status-bridge"]}])
+        declare(ctx)
+        assert outbox.deliver(ctx, notify.outbox, sender(notify)).dead == 1
+        assert (docs.statuses, docs.handled) == ([401], [])
+        [dead] = outbox.list_deliveries(ctx, "dead")
+        assert dead.last_error is not None and "HTTP 401" in dead.last_error

@@ -81,6 +81,8 @@ class JobRunner:
                 continue
             if count is not None:
                 done[job.name] = count
+                if count:
+                    log.info("%s: %s did %d", self.worker, job.name, count)
         return done
 
     def _run_shared(self, job: Job) -> int | None:
