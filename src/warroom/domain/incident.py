@@ -24,6 +24,7 @@ from warroom.domain.timefmt import iso, require_aware
 # a typo (or a wrong zone) and would corrupt every duration derived from it.
 CLOCK_SKEW = timedelta(seconds=60)
 MAX_SERVICES = 50
+MAX_JOURNEY = 200
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def declare(decl: Declaration, *, now: datetime, policy: ResponsePolicy) -> NewE
     started = None
     if decl.impact_started_at is not None:
         started = _past(decl.impact_started_at, "impact_started_at", now)
+    _journey(decl.impact)
     verdict = assess(decl.impact, decl.kind, policy.severity)
     severity, explanation, why = _choose_severity(verdict.severity, verdict.explanation, decl, limit)
     milestones: dict[str, Any] = {
@@ -97,6 +99,13 @@ def declare(decl: Declaration, *, now: datetime, policy: ResponsePolicy) -> NewE
         "milestones": milestones,
     }
     return NewEvent("incident_declared", payload, now)
+
+
+def _journey(impact: Impact) -> Impact:
+    """The critical journey is free text a person typed: checked here, not when folding."""
+    if impact.critical_journey is not None:
+        require_text(impact.critical_journey, "critical_journey", limit=MAX_JOURNEY)
+    return impact
 
 
 def _choose_severity(
@@ -135,7 +144,7 @@ def reassess(
     ensure_writable(state)
     if not changes:
         raise ValidationError("impact", "name at least one dimension to re-assess")
-    impact = state.impact.merged(changes)
+    impact = _journey(state.impact.merged(changes))
     verdict = assess(impact, state.kind, policy.severity)
     events = [
         NewEvent(

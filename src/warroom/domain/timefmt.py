@@ -11,7 +11,10 @@ def require_aware(value: datetime, field: str) -> datetime:
     """Return ``value`` in UTC; a naive datetime is refused because its zone is a guess."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(field, "needs a timezone (e.g. 2026-11-26T10:00:00Z)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC equivalent
+        raise ValidationError(field, f"{value.isoformat()} is out of range") from None
 
 
 def parse_time(text: str, field: str) -> datetime:

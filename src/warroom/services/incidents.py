@@ -20,12 +20,14 @@ from warroom.domain.incident import Declaration
 from warroom.domain.mitigation import MitigationPlan
 from warroom.domain.severity import Severity
 from warroom.domain.state import IncidentState, Role
+from warroom.domain.text import require_text
 from warroom.services.context import Context
 from warroom.services.outbox import announce
 from warroom.services.ports import IncidentFilter, IncidentSummary
 
 # Incident numbers are 32-bit in storage; a larger one cannot exist.
 MAX_NUMBER = 2_147_483_647
+MAX_ACTOR = 120
 
 Decide = Callable[[IncidentState, datetime], list[NewEvent]]
 
@@ -41,9 +43,15 @@ def parse_ref(ref: str | int) -> int:
     return number
 
 
+def require_actor(actor: str) -> str:
+    """Who acts is stored on every event (120 characters at most, like a person's name)."""
+    return require_text(actor, "actor", limit=MAX_ACTOR)
+
+
 def execute(ctx: Context, ref: str | int, actor: str, decide: Decide) -> IncidentState:
     """Load, let the domain decide, stamp and append with the expected version; returns the new state."""
     number = parse_ref(ref)
+    actor = require_actor(actor)
     with ctx.uow() as uow:
         state = uow.incidents.load(number)
     # The domain decides outside any transaction; the append re-checks the version, so a
@@ -64,6 +72,7 @@ def declare_incident(
     ctx: Context, decl: Declaration, actor: str, extra: Sequence[Decide] = ()
 ) -> IncidentState:
     """Declare an incident; ``extra`` decisions (e.g. attaching alerts) join the same transaction."""
+    actor = require_actor(actor)
     with ctx.uow() as uow:
         now = ctx.clock.now()
         declared = rules.declare(decl, now=now, policy=ctx.policy)
@@ -95,6 +104,8 @@ def incident_version(ctx: Context, ref: str | int) -> int | None:
 
 
 def list_incidents(ctx: Context, filters: IncidentFilter) -> list[IncidentSummary]:
+    if filters.service is not None:
+        require_text(filters.service, "service", limit=100)  # a NUL would fail in PostgreSQL
     with ctx.uow() as uow:
         return uow.incidents.summaries(filters)
 
@@ -294,10 +305,29 @@ def verify_chains(ctx: Context, ref: str | int | None = None) -> tuple[int, Chai
     """Recompute hash chains (one incident or all); returns how many were checked and the first break."""
     with ctx.uow() as uow:
         numbers = [parse_ref(ref)] if ref is not None else uow.incidents.numbers()
-        if ref is not None:
-            uow.incidents.load(numbers[0])
+        # existence from the read model: folding could fail on the very rows being checked
+        if ref is not None and uow.incidents.version(numbers[0]) is None:
+            raise NotFound(f"no incident INC-{numbers[0]}")
         for count, number in enumerate(numbers, start=1):
-            broken = verify(uow.incidents.events(number))
+            events = uow.incidents.events(number)
+            broken = verify(events) or _count_mismatch(number, events, uow.incidents.version(number))
             if broken is not None:
                 return count, broken
         return len(numbers), None
+
+
+def _count_mismatch(number: int, events: Sequence[Event], recorded: int | None) -> ChainBreak | None:
+    """Rows cut from (or added to) the end of an intact chain: the read model counted them."""
+    if recorded is None or recorded == len(events):
+        return None
+    if len(events) < recorded:
+        return ChainBreak(
+            number,
+            len(events) + 1,
+            "missing",
+            f"the incident records {recorded} events; only {len(events)} remain",
+        )
+    extra = events[recorded]
+    return ChainBreak(
+        number, extra.seq, extra.kind, f"the incident records {recorded} events; this one is extra"
+    )
