@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 
 from warroom.domain.catalog import Catalog
 from warroom.domain.policy import ResponsePolicy
+from warroom.domain.probe import ProbePolicy
 from warroom.domain.severity import Severity, SeverityPolicy
 from warroom.services.context import Context
-from warroom.settings import Settings
+from warroom.services.ports import MetricsSource
+from warroom.settings import Settings, SettingsError
 from warroom.storage.db import make_engine
 from warroom.storage.migrate import ensure_schema
 from warroom.storage.uow import SqlUnitOfWork
@@ -20,6 +22,10 @@ if TYPE_CHECKING:
     from warroom.integrations.notify_config import NotifySettings
     from warroom.services.jobs import Job, JobRunner
     from warroom.services.ports import Notifier
+
+
+_MINUTE = timedelta(minutes=1)
+_HOUR = timedelta(hours=1)
 
 
 class SystemClock:
@@ -59,6 +65,54 @@ def load_catalog(settings: Settings) -> Catalog:
     return read_catalog(settings.catalog_path)
 
 
+def build_probe_policy(settings: Settings) -> ProbePolicy:
+    """``[impact]``: how the impact probe reads and judges indicators."""
+    d = ProbePolicy()
+
+    def number(key: str, default: float) -> float:
+        return settings.number("impact", key, default)
+
+    def positive(key: str, default: float) -> float:
+        value = number(key, default)
+        if value <= 0:
+            raise SettingsError(f"impact.{key} in {settings.config_path} must be > 0, not {value!r}")
+        return value
+
+    def share(key: str, default: float) -> float:
+        value = positive(key, default)
+        if value > 1:
+            raise SettingsError(f"impact.{key} in {settings.config_path} must be in (0, 1], not {value!r}")
+        return value
+
+    return ProbePolicy(
+        step=timedelta(seconds=positive("step_seconds", d.step.total_seconds())),
+        baseline_window=timedelta(minutes=positive("baseline_window_minutes", d.baseline_window / _MINUTE)),
+        baseline_search=timedelta(hours=positive("baseline_search_hours", d.baseline_search / _HOUR)),
+        trend_lookback=timedelta(minutes=positive("trend_minutes", d.trend_lookback / _MINUTE)),
+        trend_noise=number("trend_noise", d.trend_noise),
+        deviation_share=positive("deviation_share", d.deviation_share),
+        min_improvement_share=share("min_improvement_share", d.min_improvement_share),
+        verdict_window=timedelta(
+            seconds=positive("verdict_window_seconds", d.verdict_window.total_seconds())
+        ),
+        resolve_window=timedelta(minutes=positive("resolve_window_minutes", d.resolve_window / _MINUTE)),
+        chart_window=timedelta(minutes=positive("chart_minutes", d.chart_window / _MINUTE)),
+        timeout=positive("timeout_seconds", d.timeout),
+    )
+
+
+def build_metrics(settings: Settings) -> MetricsSource:
+    """The impact probe's Prometheus: ``impact.prometheus_url``, per-service overrides."""
+    from warroom.integrations.prometheus_metrics import PrometheusMetrics
+
+    url = settings.section("impact").get("prometheus_url") or None
+    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+        raise SettingsError(
+            f"impact.prometheus_url in {settings.config_path} must be an http(s) URL, not {url!r}"
+        )
+    return PrometheusMetrics(url, build_probe_policy(settings).timeout)
+
+
 @dataclass(frozen=True)
 class App:
     """Everything an entry point needs, built from settings."""
@@ -76,6 +130,8 @@ def build(settings: Settings, *, migrate: bool = True, clock: object | None = No
         clock=clock or SystemClock(),  # type: ignore[arg-type]
         policy=build_policy(settings),
         load_catalog=partial(load_catalog, settings),
+        metrics=build_metrics(settings),
+        probe=build_probe_policy(settings),
     )
     return App(settings=settings, context=context)
 

@@ -41,6 +41,10 @@ OPERATIONS: dict[str, tuple[bool, bool]] = {
     "reopen": (True, True),
     "close": (True, True),
     "verify": (False, False),
+    # the impact probe (services.triage)
+    "triage": (True, True),
+    "triage_show": (True, False),
+    "mitigation_check": (True, True),
 }
 
 
@@ -89,6 +93,8 @@ class EmbeddedBackend:
             return ops.update_template(ctx, _ref(ref))
         if op == "verify":
             return ops.verify(ctx, ref)
+        if op == "triage_show":
+            return ops.triage_show(ctx, _ref(ref))
         if op == "declare":
             return ops.declare(ctx, self._actor, body)
         if op == "change_add":
@@ -128,4 +134,6 @@ def _writes() -> dict[str, Any]:
         "resolve": ops.resolve,
         "reopen": ops.reopen,
         "close": ops.close,
+        "triage": ops.triage,
+        "mitigation_check": ops.mitigation_check,
     }

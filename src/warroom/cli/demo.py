@@ -149,3 +149,23 @@ def play(run: Run, *, as_json: bool = False) -> dict[str, Any]:
         render.verified(verified)
         render.console.print(f"\nNext: warroom timeline {ref} | warroom show {ref} --json")
     return dict(final)
+
+
+def play_live(
+    settings: Any, actor: str | None, *, as_json: bool = False, fail: Callable[..., Exception]
+) -> dict[str, Any]:
+    """``demo --live``: a real fault in demo-shop, measured by a real Prometheus (see demo_live)."""
+    from warroom.cli.demo_live import DemoFailed
+    from warroom.cli.demo_live import play as play_for_real
+    from warroom.devstack import StackError, binaries_available
+    from warroom.domain.errors import DomainError
+
+    available = binaries_available()
+    if not available:
+        raise fail(f"demo --live needs {available.reason}", 2)
+    try:
+        return play_for_real(settings, actor or settings.actor, as_json=as_json)
+    except (DemoFailed, StackError) as exc:
+        raise fail(f"demo --live: {str(exc).splitlines()[0]}") from None
+    except DomainError as exc:
+        raise fail(f"demo --live: {exc.message}") from None

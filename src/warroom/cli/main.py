@@ -518,14 +518,21 @@ def resolve(
     data_verified: Annotated[
         bool, typer.Option("--data-verified", help="Data verified (data-integrity).")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Resolve although the impact probe sees indicators off baseline.")
+    ] = False,
+    why: Annotated[str | None, typer.Option(help="Why --force: recorded on the timeline.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Resolve: user impact stopped and risk controlled, both stated explicitly."""
+    """Resolve: user impact stopped and risk controlled, both stated explicitly; where the
+    impact probe reads the services, their indicators must be back at baseline."""
     body = {
         "summary": summary,
         "impact_stopped": impact_stopped,
         "risk_controlled": risk_controlled,
         "data_verified": data_verified,
+        "force": force,
+        "why": why,
     }
     emit(run("resolve", incident, body), as_json, _render("status"))
 
@@ -574,8 +581,23 @@ def init(
 
 
 @app.command()
-def demo(as_json: JsonOpt = False) -> None:
+def demo(
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live", help="Run demo-shop, Prometheus and Alertmanager on 127.0.0.1 and measure a real fault."
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Play a scripted incident against the local database, printing the room at key steps."""
+    if live:
+        from warroom.cli.demo import play_live
+
+        if STATE.url:
+            raise fail("demo --live runs embedded (it starts its own Prometheus); drop --url")
+        play_live(_settings(), STATE.actor, as_json=as_json, fail=fail)
+        return
     from warroom.cli.demo import play
 
     play(run, as_json=as_json)
@@ -583,7 +605,13 @@ def demo(as_json: JsonOpt = False) -> None:
 
 def _register_optional() -> None:
     """Sub-commands owned by other modules (server, tokens) register themselves here."""
-    for module in ("warroom.cli.serve", "warroom.cli.tokens", "warroom.cli.signals", "warroom.cli.comms"):
+    for module in (
+        "warroom.cli.serve",
+        "warroom.cli.tokens",
+        "warroom.cli.signals",
+        "warroom.cli.comms",
+        "warroom.cli.triage",
+    ):
         try:
             registered = __import__(module, fromlist=["register"])
         except ImportError:

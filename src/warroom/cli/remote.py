@@ -59,6 +59,9 @@ ROUTES: dict[str, tuple[str, str]] = {
     "reopen": ("POST", "/incidents/{ref}/reopen"),
     "close": ("POST", "/incidents/{ref}/close"),
     "verify": ("GET", "/verify"),
+    "triage": ("POST", "/incidents/{ref}/triage"),
+    "triage_show": ("GET", "/incidents/{ref}/triage"),
+    "mitigation_check": ("POST", "/incidents/{ref}/mitigations/check"),
 }
 
 _PROBLEMS: dict[str, type[DomainError]] = {

@@ -26,9 +26,21 @@ class Playbook:
     stakeholders: Sequence[str] = field(default=())
 
 
+INDICATOR_KINDS = ("error_ratio", "latency", "traffic", "other")
+
+
 @dataclass(frozen=True)
 class Indicator:
-    """A PromQL indicator of a service's health, split by label dimensions."""
+    """A PromQL indicator of a service's health, split by label dimensions.
+
+    ``query`` may hold ``$by``, replaced by the labels to group by: nothing for the
+    service as a whole, ``region`` for the split by region (write ``sum by ($by) (...)``).
+    ``kind`` says how the impact probe uses it: an ``error_ratio`` (0..1) gives customer
+    impact and financial loss, a ``latency`` breach counts the traffic it slows, and
+    ``traffic`` (requests per second) weighs the slices of the others. ``deviation`` is
+    how far from its baseline a value may stray and still count as "at baseline", in the
+    indicator's units (None: a share of the gap between baseline and SLO).
+    """
 
     name: str
     query: str
@@ -36,6 +48,8 @@ class Indicator:
     higher_is_worse: bool = True
     split_by: Sequence[str] = field(default=())
     unit: str = ""
+    kind: str = "other"
+    deviation: float | None = None
 
 
 @dataclass(frozen=True)

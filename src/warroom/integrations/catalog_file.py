@@ -6,11 +6,12 @@ e.g. ``catalog.yaml: services[2].tier: Input should be a valid integer``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from warroom.domain.catalog import Catalog, Indicator, Playbook, Service, Team
 from warroom.domain.mitigation import MitigationKind, MitigationPlan, Risk
@@ -54,6 +55,24 @@ class IndicatorModel(_Strict):
     higher_is_worse: bool = True
     split_by: list[str] = []
     unit: str = ""
+    kind: Literal["error_ratio", "latency", "traffic", "other"] = "other"
+    deviation: float | None = Field(default=None, gt=0)
+
+    @field_validator("split_by")
+    @classmethod
+    def _labels(cls, labels: list[str]) -> list[str]:
+        for label in labels:
+            if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", label):
+                raise ValueError(f"{label!r} is not a Prometheus label name")
+        return labels
+
+    @model_validator(mode="after")
+    def _splits_need_by(self) -> IndicatorModel:
+        if self.split_by and "$by" not in self.query:
+            raise ValueError(
+                f"query must group by $by (e.g. sum by ($by) (...)) to split by {', '.join(self.split_by)}"
+            )
+        return self
 
 
 class ServiceModel(_Strict):

@@ -21,7 +21,16 @@ __all__ = ["PrometheusClient", "PrometheusUnavailable", "Sample", "Series"]
 
 
 class PrometheusUnavailable(Exception):
-    """Prometheus gave no usable answer; the message is one line, fit for a human."""
+    """Prometheus gave no usable answer; the message is one line, fit for a human.
+
+    `rejected` is True when Prometheus answered but refused this query (a 4xx or a
+    `bad_data` error: the query is wrong, not the server), so a caller may go on with
+    other queries; it is False when the server itself is unreachable, slow or failing.
+    """
+
+    def __init__(self, message: str, *, rejected: bool = False) -> None:
+        super().__init__(message)
+        self.rejected = rejected
 
 
 @dataclass(frozen=True)
@@ -68,9 +77,12 @@ class PrometheusClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def query(self, expr: str, at: datetime) -> list[Sample]:
-        """Evaluate `expr` at `at` (aware). A scalar result becomes one unlabelled sample."""
-        data = self._get("/api/v1/query", {"query": expr, "time": _unix(at)})
+    def query(self, expr: str, at: datetime, *, timeout: float | None = None) -> list[Sample]:
+        """Evaluate `expr` at `at` (aware). A scalar result becomes one unlabelled sample.
+
+        `timeout` shortens this call's limit below the client's (never lengthens it).
+        """
+        data = self._get("/api/v1/query", {"query": expr, "time": _unix(at)}, timeout)
         kind: Any = data.get("resultType")
         result: Any = data.get("result")
         try:
@@ -82,8 +94,19 @@ class PrometheusClient:
             raise self._unavailable(f"returned a malformed {kind} result ({exc!r})") from exc
         raise self._unavailable(f"returned a {kind!r} result where a vector was expected")
 
-    def query_range(self, expr: str, start: datetime, end: datetime, step: timedelta) -> list[Series]:
-        """Evaluate `expr` every `step` from `start` to `end` (aware), one Series per result."""
+    def query_range(
+        self,
+        expr: str,
+        start: datetime,
+        end: datetime,
+        step: timedelta,
+        *,
+        timeout: float | None = None,
+    ) -> list[Series]:
+        """Evaluate `expr` every `step` from `start` to `end` (aware), one Series per result.
+
+        `timeout` shortens this call's limit below the client's (never lengthens it).
+        """
         if step <= timedelta(0):
             raise ValueError(f"step must be positive, got {step}")
         params = {
@@ -92,7 +115,7 @@ class PrometheusClient:
             "end": _unix(end),
             "step": format(step.total_seconds(), "g"),
         }
-        data = self._get("/api/v1/query_range", params)
+        data = self._get("/api/v1/query_range", params, timeout)
         if data.get("resultType") != "matrix":
             raise self._unavailable(
                 f"returned a {data.get('resultType')!r} result where a matrix was expected"
@@ -108,20 +131,23 @@ class PrometheusClient:
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise self._unavailable(f"returned a malformed matrix result ({exc!r})") from exc
 
-    def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+    def _get(self, path: str, params: dict[str, str], timeout: float | None = None) -> dict[str, Any]:
         """GET an API path and return its `data`, or raise PrometheusUnavailable."""
+        limit = self.timeout if timeout is None else min(self.timeout, timeout)
+        if limit <= 0:
+            raise self._unavailable(f"was not asked: no time left of the {self.timeout:g} s allowed")
         # Ask Prometheus to give up before we do, so its error says why.
-        params = {**params, "timeout": f"{self.timeout:g}s"}
-        deadline = time.monotonic() + self.timeout
+        params = {**params, "timeout": _duration(limit)}
+        deadline = time.monotonic() + limit
         try:
-            with self._client.stream("GET", path, params=params) as response:
+            with self._client.stream("GET", path, params=params, timeout=httpx.Timeout(limit)) as response:
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
                     if time.monotonic() > deadline:
-                        raise self._unavailable(f"did not answer within {self.timeout:g} s")
+                        raise self._unavailable(f"did not answer within {limit:g} s")
         except httpx.TimeoutException as exc:
-            raise self._unavailable(f"did not answer within {self.timeout:g} s") from exc
+            raise self._unavailable(f"did not answer within {limit:g} s") from exc
         except httpx.ConnectError as exc:
             raise self._unavailable(f"refused the connection ({_first_line(exc)})") from exc
         except httpx.HTTPError as exc:
@@ -133,21 +159,39 @@ class PrometheusClient:
         except ValueError as exc:
             if status >= 400:
                 reason = response.reason_phrase or "error"
-                raise self._unavailable(f"answered HTTP {status} {reason}") from exc
+                raise self._unavailable(
+                    f"answered HTTP {status} {reason}", rejected=_rejects(status)
+                ) from exc
             raise self._unavailable(f"returned malformed JSON (HTTP {status})") from exc
         if not isinstance(payload, dict):
             raise self._unavailable(f"returned JSON that is not an API response (HTTP {status})")
         if payload.get("status") == "error" or status >= 400:
             kind = payload.get("errorType", "error")
             error = _first_line(payload.get("error", "no error message"))
-            raise self._unavailable(f"refused the query (HTTP {status} {kind}): {error}")
+            rejected = kind == "bad_data" or _rejects(status)
+            raise self._unavailable(f"refused the query (HTTP {status} {kind}): {error}", rejected=rejected)
         data = payload.get("data")
         if payload.get("status") != "success" or not isinstance(data, dict):
             raise self._unavailable(f"returned JSON without a successful 'data' (HTTP {status})")
         return data
 
-    def _unavailable(self, what: str) -> PrometheusUnavailable:
-        return PrometheusUnavailable(f"Prometheus at {self.base_url} {what}")
+    def _unavailable(self, what: str, *, rejected: bool = False) -> PrometheusUnavailable:
+        return PrometheusUnavailable(f"Prometheus at {self.base_url} {what}", rejected=rejected)
+
+
+def _rejects(status: int) -> bool:
+    """A 4xx other than 429 (rate limited) says the query is wrong, not the server."""
+    return 400 <= status < 500 and status != 429
+
+
+def _duration(seconds: float) -> str:
+    """A duration Prometheus parses: whole seconds as "2s", anything else in milliseconds.
+
+    Prometheus's duration syntax has no fractions ("1.5s" is refused), so 1.5 s is "1500ms".
+    """
+    if seconds == int(seconds):
+        return f"{int(seconds)}s"
+    return f"{max(1, round(seconds * 1000))}ms"
 
 
 def _unix(at: datetime) -> str:

@@ -8,7 +8,8 @@ from functools import cached_property
 
 from warroom.domain.catalog import Catalog
 from warroom.domain.policy import ResponsePolicy
-from warroom.services.ports import Clock, UnitOfWork
+from warroom.domain.probe import ProbePolicy
+from warroom.services.ports import Clock, MetricsSource, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,9 @@ class Context:
     clock: Clock
     policy: ResponsePolicy = field(default_factory=ResponsePolicy)
     load_catalog: Callable[[], Catalog] = Catalog
+    # The impact probe: where indicators are read (None: nowhere) and how they are judged.
+    metrics: MetricsSource | None = None
+    probe: ProbePolicy = field(default_factory=ProbePolicy)
 
     @cached_property
     def catalog(self) -> Catalog:

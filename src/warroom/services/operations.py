@@ -28,6 +28,7 @@ from warroom.domain.state import Role
 from warroom.domain.timefmt import parse_time
 from warroom.services import changes as change_cases
 from warroom.services import incidents as cases
+from warroom.services import triage as probe
 from warroom.services.context import Context
 from warroom.services.ports import IncidentFilter
 from warroom.services.views import change_view, event_view, incident_view, summary_view
@@ -362,7 +363,9 @@ def update_template(ctx: Context, ref: str | int) -> View:
 
 
 def resolve(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
-    state = cases.resolve(
+    """Resolve; where the impact probe reads the affected services, only once their
+    indicators are back at baseline, unless ``force`` with ``why`` (recorded)."""
+    state = probe.resolve(
         ctx,
         ref,
         actor,
@@ -370,6 +373,8 @@ def resolve(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -
         impact_stopped=_bool(body, "impact_stopped"),
         risk_controlled=_bool(body, "risk_controlled"),
         data_verified=_bool(body, "data_verified"),
+        force=_bool(body, "force"),
+        why=_str(body, "why") or None,
     )
     return _view(ctx, state)
 
@@ -402,6 +407,21 @@ def verify(ctx: Context, ref: str | int | None = None) -> View:
 def prepared_list(ctx: Context, ref: str | int) -> list[View]:
     state = cases.get_incident(ctx, ref)
     return [to_data(p) | {"index": i} for i, p in enumerate(cases.prepared(ctx, state), start=1)]
+
+
+def triage(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    """Measure the incident's impact now and record it (``impact_measured``)."""
+    return probe.triage(ctx, ref, actor)
+
+
+def triage_show(ctx: Context, ref: str | int) -> View:
+    """The last recorded measurement, without asking Prometheus."""
+    return probe.last_measurement(ctx, ref)
+
+
+def mitigation_check(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    """Re-check applied mitigations against the metrics; ``mitigation`` picks one."""
+    return probe.check_mitigations(ctx, ref, actor, _str(body, "mitigation") or None)
 
 
 __all__: Sequence[str] = ()

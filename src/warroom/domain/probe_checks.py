@@ -1,0 +1,231 @@
+"""What the impact probe concludes from a reading: did a mitigation work, may we resolve.
+
+Pure, like ``probe``: the readings come in, verdicts and refusals go out. Traffic
+indicators weigh the others but are never judged themselves: a traffic shift that
+empties a region is the mitigation working, not a second incident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from warroom.domain.errors import InvalidTransition, ValidationError
+from warroom.domain.impact import judge_mitigation, mean_over
+from warroom.domain.impact_types import MitigationOutcome, MitigationVerdict, TimeSeries
+from warroom.domain.probe import TINY, ProbePolicy, Reading, finite, format_value, worse_by
+from warroom.domain.state import IncidentState, Mitigation
+from warroom.domain.timefmt import human_duration, iso
+
+
+@dataclass(frozen=True)
+class MitigationCheck:
+    """The probe's verdict on one mitigation, with the numbers of the slice that decided it."""
+
+    ref: str
+    verdict: MitigationVerdict
+    before: float | None
+    after: float | None
+    note: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    service: str
+    indicator: str
+    slice: str
+    outcome: MitigationOutcome
+    reading: Reading
+
+    @property
+    def breach_before(self) -> float | None:
+        if self.outcome.before is None:
+            return None
+        return worse_by(self.outcome.before, self.outcome.slo, self.reading.indicator.higher_is_worse)
+
+    def describe(self) -> str:
+        ind = self.reading.indicator
+        where = "" if self.slice == "all" else f" {self.slice}"
+        change = f"{format_value(ind, self.outcome.before)} -> {format_value(ind, self.outcome.after)}"
+        return f"{self.service} {ind.name}{where} {change} ({self.outcome.reason})"
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "indicator": self.indicator,
+            "slice": self.slice,
+            "verdict": self.outcome.verdict,
+            "before": finite(self.outcome.before),
+            "after": finite(self.outcome.after),
+            "improvement_share": finite(self.outcome.improvement_share),
+            "reason": self.outcome.reason,
+        }
+
+
+def _series(reading: Reading) -> list[tuple[str, TimeSeries]]:
+    found: list[tuple[str, TimeSeries]] = [("all", reading.series.overall)]
+    for slices in reading.series.splits.values():
+        found += list(slices.items())
+    return found
+
+
+def judge(
+    mitigation: Mitigation, readings: Sequence[Reading], *, now: datetime, policy: ProbePolicy
+) -> MitigationCheck:
+    """Compare each indicator (and each slice) before the mitigation with after its effect.
+
+    Before: the mean over ``verdict_window`` up to the moment it was applied. After: the
+    mean over the ``verdict_window`` up to ``now`` (never reaching back before it was
+    applied). The target is the worst SLO breach before; the verdict is "worse" when
+    anything breaches that did not before (or the target's breach grew), otherwise the
+    target's verdict. Nothing breaching before leaves nothing to judge: "inconclusive".
+    """
+    assert mitigation.applied_at is not None, "judge an applied mitigation"
+    applied = mitigation.applied_at
+    candidates: list[_Candidate] = []
+    for reading in readings:
+        ind = reading.indicator
+        if ind.kind == "traffic" or reading.record.get("status") == "error":
+            continue
+        for name, points in _series(reading):
+            before = mean_over(points, applied - policy.verdict_window, applied)
+            after = mean_over(points, max(applied, now - policy.verdict_window), now + TINY)
+            outcome = judge_mitigation(
+                before,
+                after,
+                slo=ind.slo,
+                min_improvement_share=policy.min_improvement_share,
+                higher_is_worse=ind.higher_is_worse,
+            )
+            candidates.append(_Candidate(reading.series.service, ind.name, name, outcome, reading))
+    breaching = [c for c in candidates if (c.breach_before or 0.0) > 0]
+    target = max(breaching, key=lambda c: c.breach_before or 0.0, default=None)
+    widened = [c for c in candidates if c.outcome.verdict == "worse" and c is not target]
+    details: dict[str, Any] = {
+        "checked_at": iso(now),
+        "applied_at": iso(applied),
+        "window_seconds": policy.verdict_window.total_seconds(),
+        "target": target.record() if target else None,
+        "widened": [c.record() for c in widened],
+        "breaching_before": [c.record() for c in breaching],
+    }
+    if target is None:
+        verdict: MitigationVerdict = "inconclusive"
+        if not candidates:
+            note = "no indicator to judge it by"
+        elif all(c.outcome.verdict == "inconclusive" for c in candidates):
+            note = "no data before or after it was applied"
+        else:
+            note = "no indicator breached its SLO before it was applied: nothing to judge"
+        if widened:
+            verdict, note = "worse", "; ".join(c.describe() for c in widened[:3])
+        return MitigationCheck(mitigation.ref, verdict, None, None, note, details)
+    verdict = target.outcome.verdict
+    parts = [target.describe()]
+    if widened and verdict != "inconclusive":
+        verdict = "worse"
+        parts += [f"but {c.describe()}" for c in widened[:3]]
+    still = [c for c in breaching if c is not target and c.outcome.verdict not in ("effective",)]
+    if verdict == "effective" and still:
+        parts += [f"still: {c.describe()}" for c in still[:2]]
+    return MitigationCheck(
+        mitigation.ref,
+        verdict,
+        finite(target.outcome.before),
+        finite(target.outcome.after),
+        "; ".join(parts),
+        details,
+    )
+
+
+def due_at(mitigation: Mitigation) -> datetime | None:
+    """When the mitigation's expected time to effect has passed."""
+    if mitigation.applied_at is None:
+        return None
+    return mitigation.applied_at + timedelta(minutes=mitigation.expected_minutes)
+
+
+def awaiting_check(state: IncidentState, now: datetime) -> list[Mitigation]:
+    """Applied mitigations, not yet judged, whose expected time to effect has passed."""
+    return [
+        m for m in state.mitigations if m.state == "applied" and (due := due_at(m)) is not None and due <= now
+    ]
+
+
+# --- the resolve gate -------------------------------------------------------------------
+
+
+def off_baseline(readings: Sequence[Reading], *, now: datetime, window: timedelta) -> list[str]:
+    """Why the indicators have not been back at baseline for ``window``; empty when they have.
+
+    Every point of the last ``window``, of every indicator and every slice, must be
+    within the indicator's threshold of its baseline (within the SLO where no baseline
+    was found). Fewer than two points in the window cannot show that.
+    """
+    problems: list[str] = []
+    start = now - window
+    for reading in readings:
+        ind = reading.indicator
+        if ind.kind == "traffic":
+            continue
+        service = reading.series.service
+        if reading.record.get("status") == "error":
+            problems.append(f"{service} {ind.name} cannot be read: {reading.record['error']}")
+            continue
+        if not reading.measured or reading.reference is None:
+            problems.append(f"{service} {ind.name} has no data")
+            continue
+        for name, points in _series(reading):
+            reference = reading.reference if name == "all" else reading.slice_reference.get(name)
+            if reference is None:
+                continue
+            recent = sorted(p for p in points if start <= p[0] <= now and p[1] == p[1])
+            where = "" if name == "all" else f" {name}"
+            if len(recent) < 2:
+                if name == "all":
+                    problems.append(f"{service} {ind.name} has no data in the last {human_duration(window)}")
+                continue
+            bad = [p for p in recent if worse_by(p[1], reference, ind.higher_is_worse) > reading.threshold]
+            if bad:
+                at, value = bad[-1]
+                allowed = (
+                    f"baseline {format_value(ind, reference)}"
+                    if reading.threshold > 0
+                    else f"SLO {format_value(ind, ind.slo)}, no baseline"
+                )
+                problems.append(
+                    f"{service} {ind.name}{where} was {format_value(ind, value)} at {at:%H:%M:%S} ({allowed})"
+                )
+    return problems
+
+
+def gate_resolve(
+    state: IncidentState,
+    problems: Sequence[str],
+    *,
+    window: timedelta,
+    force: bool,
+    why: str | None,
+    max_text: int,
+) -> str | None:
+    """Refuse to resolve while the probe sees ``problems``, unless forced with a reason.
+
+    Returns the reason to record as ``forced_why`` (None when nothing was overridden).
+    """
+    reason = (why or "").strip()
+    if force and not reason:
+        raise ValidationError("why", "--force needs --why: say why you resolve against the impact probe")
+    if len(reason) > max_text:
+        raise ValidationError("why", f"at most {max_text} characters")
+    if not problems:
+        return None
+    if not force:
+        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        raise InvalidTransition(
+            f"{state.ref}: the indicators have not been back at baseline for {human_duration(window)}: "
+            f"{shown}. Wait, or resolve with --force --why ..."
+        )
+    return reason
