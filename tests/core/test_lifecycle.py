@@ -16,6 +16,7 @@ from warroom.domain.mitigation import MitigationKind, MitigationPlan, Risk
 from warroom.domain.room import intervals
 from warroom.domain.severity import IncidentKind, Severity
 from warroom.domain.state import Role, Status
+from warroom.domain.timefmt import parse_time
 
 PLAN = MitigationPlan("Turn the new flow off", MitigationKind.FEATURE_FLAG, Risk.LOW)
 
@@ -326,3 +327,17 @@ def test_a_resolved_incident_still_takes_facts_but_not_new_roles() -> None:
     )
     with pytest.raises(InvalidTransition, match="reopen it"):
         rules.assign_role(incident.state, Role.COMMANDER, "bob", now=incident.now)
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_time_without_a_utc_equivalent_is_refused(text: str) -> None:
+    with pytest.raises(ValidationError, match="out of range") as refused:
+        parse_time(text, "detected_at")
+    assert refused.value.field == "detected_at"
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "2026-13-01T00:00:00Z", "2026-11-26T10:00:00"])
+def test_a_time_that_is_not_iso_8601_with_a_zone_is_refused(text: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        parse_time(text, "at")
+    assert refused.value.field == "at"

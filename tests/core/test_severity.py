@@ -272,3 +272,13 @@ def test_reassessing_nothing_is_refused() -> None:
     incident = Incident()
     with pytest.raises(ValidationError, match="at least one dimension"):
         rules.reassess(incident.state, {}, now=incident.now, policy=POLICY)
+
+
+@pytest.mark.parametrize("journey", ["x" * 201, "pay\x00ment"])
+def test_a_critical_journey_is_checked_like_any_text_a_person_types(journey: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        rules.declare(declaration(impact=Impact(critical_journey=journey)), now=Incident().now, policy=POLICY)
+    assert refused.value.field == "critical_journey"
+    incident = Incident()
+    with pytest.raises(ValidationError):
+        rules.reassess(incident.state, {"critical_journey": journey}, now=incident.now, policy=POLICY)
