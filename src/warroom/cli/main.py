@@ -14,10 +14,45 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from warroom.cli.backend import Backend
 
+# The click in use (typer may vendor its own), found through a class typer exports.
+_UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class _OneLineErrors(TyperGroup):
+    """Usage errors (a missing option, ``--limit abc``) print one ``error:`` line like
+    every other refusal, instead of click's usage block."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except _UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _UsageError as exc:
+            raise _one_line(exc) from None
+
+
+class _UsageLine(_UsageError):  # type: ignore[misc, valid-type]
+    def show(self, file: Any = None) -> None:
+        typer.echo(f"error: {self.format_message()}", err=True)
+
+
+def _one_line(exc: Any) -> Any:
+    if isinstance(exc, _UsageLine) or type(exc).__name__ == "NoArgsIsHelpError":
+        return exc  # "warroom role" alone shows the help, as asked
+    where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+    return _UsageLine(exc.format_message().rstrip(".") + where, exc.ctx)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="warroom",
     help="Incident response from the first alarm to the last follow-up.",
     no_args_is_help=True,
@@ -40,6 +75,7 @@ class State:
     token: str | None = None
     actor: str | None = None
     backend: Backend | None = None
+    closers: list[Callable[[], None]] = []
 
 
 STATE = State()
@@ -50,6 +86,7 @@ IdArg = Annotated[str, typer.Argument(metavar="ID", help="Incident id, e.g. INC-
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     url: Annotated[
         str | None, typer.Option("--url", envvar="WARROOM_URL", help="Talk to a warroom server at this URL.")
     ] = None,
@@ -62,6 +99,15 @@ def _root(
     ] = None,
 ) -> None:
     STATE.url, STATE.token, STATE.actor = url, token, actor
+    STATE.backend = None
+    ctx.call_on_close(_release)
+
+
+def _release() -> None:
+    """Close the local database's connections when the command ends (the process may
+    live on: a test runner, the demo, an embedding program)."""
+    while STATE.closers:
+        STATE.closers.pop()()
     STATE.backend = None
 
 
@@ -88,7 +134,11 @@ def backend() -> Backend:
         def build() -> Any:
             from warroom.bootstrap import build as build_app
 
-            return build_app(settings).context
+            built = build_app(settings)
+            engine = getattr(built.context.uow, "args", (None,))[0]
+            if engine is not None:
+                STATE.closers.append(engine.dispose)
+            return built.context
 
         STATE.backend = EmbeddedBackend(build, actor)
     return STATE.backend
@@ -207,6 +257,8 @@ def _fast_list(query: dict[str, Any]) -> list[dict[str, Any]] | None:
     """On SQLite, read the list without loading SQLAlchemy (cold-start budget)."""
     if any(query.get(k) for k in ("status", "severity", "service")):
         return None
+    if not 1 <= int(query["limit"]) <= 1000:
+        return None  # the regular path refuses it with the reason
     from warroom.storage.fast_read import fast_summaries
 
     settings = _settings()

@@ -175,7 +175,8 @@ def list_incidents(ctx: Context, query: Mapping[str, Any]) -> list[View]:
         raise ValidationError(
             "status", f"{status!r} is not one of triage, mitigating, mitigated, resolved, closed"
         )
-    limit = query.get("limit") or 200
+    limit = query.get("limit")
+    limit = 200 if limit in (None, "") else limit  # 0 is refused below, not read as "unset"
     if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise ValidationError("limit", f"must be between 1 and {MAX_PAGE}")
     filters = IncidentFilter(
