@@ -1,0 +1,102 @@
+"""Tampering: a row altered behind warroom's back makes ``warroom verify`` exit 1 naming the
+event; an untouched database verifies with exit 0. On SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from tests.cli.conftest import Cli, make_cli
+
+
+@pytest.fixture
+def two_incidents(tmp_path: Path, database_url: str) -> Iterator[Cli]:
+    """INC-1 with five events (#3 is a fact), INC-2 with one."""
+    (tmp_path / "warroom.toml").write_text("# defaults\n")
+    cli = make_cli(tmp_path, database_url)
+    cli.ok("declare", "--title", "Checkout 5xx", "-s", "checkout", "--customer-impact", "12%")
+    cli.ok("role", "assign", "INC-1", "commander", "alice")
+    cli.ok("fact", "INC-1", "eu-west 5xx ratio is 37%", "--source", "Grafana")
+    cli.ok("guess", "INC-1", "the deploy")
+    cli.ok("note", "INC-1", "bridge open")
+    cli.ok("declare", "--title", "Search slow", "-s", "search")
+    yield cli
+    cli.close()
+
+
+def tamper(cli: Cli, statement: str, **params: Any) -> None:
+    """What someone with database access could do: change a row directly."""
+    with cli.engine().begin() as connection:
+        assert connection.execute(text(statement), params).rowcount == 1
+
+
+def verify(cli: Cli, *args: str) -> tuple[int, str]:
+    result = cli.run("verify", *args)
+    assert isinstance(result.exception, SystemExit | None), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout
+
+
+def test_an_untouched_database_verifies(two_incidents: Cli) -> None:
+    assert verify(two_incidents) == (0, "ok: 2 incident chain(s) verified\n")
+    assert verify(two_incidents, "INC-1") == (0, "ok: 1 incident chain(s) verified\n")
+    assert json.loads(verify(two_incidents, "--json")[1]) == {
+        "ok": True,
+        "incidents_checked": 2,
+        "broken": None,
+    }
+
+
+def test_an_altered_payload_fails_verify_naming_the_event(two_incidents: Cli) -> None:
+    tamper(
+        two_incidents,
+        "UPDATE events SET payload = :p WHERE incident = 1 AND seq = 3",
+        p=json.dumps(
+            {"ref": "F1", "source": "Grafana", "text": "eu-west 5xx ratio is 3%"}, separators=(",", ":")
+        ),
+    )
+    code, shown = verify(two_incidents)
+    assert code == 1
+    assert "INC-1 event #3 (fact_recorded): content does not match its hash" in shown
+    code, shown = verify(two_incidents, "INC-1", "--json")
+    assert code == 1
+    broken = json.loads(shown)["broken"]
+    assert (broken["incident"], broken["seq"], broken["kind"]) == ("INC-1", 3, "fact_recorded")
+    assert verify(two_incidents, "INC-2")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("actor", "mallory"), ("kind", "note_added"), ("hash", "0" * 64)],
+)
+def test_an_altered_column_fails_verify(two_incidents: Cli, column: str, value: str) -> None:
+    tamper(two_incidents, f"UPDATE events SET {column} = :v WHERE incident = 1 AND seq = 2", v=value)
+    code, shown = verify(two_incidents, "INC-1")
+    assert code == 1
+    assert "INC-1 event #2 (" in shown
+
+
+def test_a_payload_that_no_longer_folds_still_fails_verify_cleanly(two_incidents: Cli) -> None:
+    tamper(two_incidents, "UPDATE events SET payload = '{}' WHERE incident = 1 AND seq = 3")
+    code, shown = verify(two_incidents, "INC-1")
+    assert code == 1
+    assert "INC-1 event #3 (fact_recorded)" in shown
+
+
+def test_a_deleted_last_event_fails_verify(two_incidents: Cli) -> None:
+    tamper(two_incidents, "DELETE FROM events WHERE incident = 1 AND seq = 5")
+    code, shown = verify(two_incidents)
+    assert code == 1
+    assert "INC-1 event #5 (missing): the incident records 5 events; only 4 remain" in shown
+
+
+def test_a_deleted_middle_event_fails_verify(two_incidents: Cli) -> None:
+    tamper(two_incidents, "DELETE FROM events WHERE incident = 1 AND seq = 2")
+    code, shown = verify(two_incidents)
+    assert code == 1
+    assert "INC-1 event #3 (fact_recorded): expected event #2" in shown
