@@ -35,10 +35,11 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
         "errors are `application/problem+json` naming the offending field.",
     )
     fastapi_app.state.warroom = app
-    install(fastapi_app)
+    # Webhooks first: a storm of deliveries should not be matched against every API route.
     from warroom.api.hooks import build_hooks_router
 
     fastapi_app.include_router(build_hooks_router())
+    install(fastapi_app)
     if with_web:
         router = _web_router()
         if router is not None:

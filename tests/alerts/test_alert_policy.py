@@ -54,7 +54,6 @@ def known(status: str = "firing", starts_at: datetime | None = T0, **fields: Any
         "status": status,
         "service": "checkout",
         "starts_at": starts_at,
-        "ends_at": None,
         "incident": None,
         "acknowledged": False,
     }

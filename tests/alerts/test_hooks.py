@@ -28,6 +28,12 @@ def test_grafana_generic_and_change_bodies_are_accepted(sqlite_hooks: Hooks) -> 
     grafana = sqlite_hooks.post("/hooks/grafana", load("grafana_firing.json"))
     assert grafana.status_code == 200, grafana.text
     assert grafana.json()["declared"] == ["INC-1"]  # critical on checkout, a tier-1 service
+    put = sqlite_hooks.client.put(
+        "/hooks/grafana",
+        json=load("grafana_firing.json"),
+        headers={"Authorization": f"Bearer {sqlite_hooks.tokens['hook']}"},
+    )
+    assert put.status_code == 200 and put.json()["unchanged"] == 1  # Grafana can be set to PUT
     batch = sqlite_hooks.post("/hooks/generic", load("generic_batch.json"))
     assert batch.json()["new"] == 2
     single = sqlite_hooks.post("/hooks/generic", load("generic_single.json"))

@@ -104,11 +104,7 @@ class Hooks:
         with self._lock:
             if self._ingest is None:
                 settings = self.app.settings
-                self._ingest = AlertIngest(
-                    self.app.context,
-                    policy_from_config(settings.section("alerts")),
-                    serialize_writes=settings.database_url.startswith("sqlite"),
-                )
+                self._ingest = AlertIngest(self.app.context, policy_from_config(settings.section("alerts")))
             return self._ingest
 
     def caller(self, request: Request, source: str) -> TokenInfo:
@@ -257,7 +253,7 @@ def _alert_hook(router: APIRouter, source: AlertSource) -> None:
     router.add_api_route(
         f"/hooks/{source}",
         hook,
-        methods=["POST"],
+        methods=["POST", "PUT"] if source == "grafana" else ["POST"],  # Grafana may be set to PUT
         tags=["webhooks"],
         name=f"hook_{source}",
         summary=f"Receive {source} alerts",

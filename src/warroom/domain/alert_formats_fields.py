@@ -142,21 +142,20 @@ def read_str(
 
     A required string must also be non-blank. ``max_bytes`` bounds its UTF-8 size.
     """
-    where = child(path, key)
     value = obj.get(key)
     if value is None:
         if required:
-            problems.add(where, "is required")
+            problems.add(child(path, key), "is required")
         return None
     if not isinstance(value, str):
-        problems.add(where, f"must be a string, not {kind_of(value)}")
+        problems.add(child(path, key), f"must be a string, not {kind_of(value)}")
         return None
     if required and not value.strip():
-        problems.add(where, "must not be empty")
+        problems.add(child(path, key), "must not be empty")
         return None
     problem = text_problem(value, max_bytes)
     if problem is not None:
-        problems.add(where, problem)
+        problems.add(child(path, key), problem)
         return None
     return value
 
@@ -226,6 +225,8 @@ def read_string_map(
     if non_empty and not value:
         problems.add(where, "must have at least one entry")
         return {}
+    if _plain_strings(value):
+        return dict(value)  # the common case, checked in one cheap pass
     result: dict[str, str] = {}
     for name, entry in value.items():
         if not isinstance(name, str) or not name:
@@ -241,6 +242,28 @@ def read_string_map(
     return result
 
 
+def _plain_strings(value: Mapping[object, object]) -> bool:
+    """Every name and value is an ASCII string without NUL that fits
+    :data:`MAX_VALUE_BYTES`, and no name is empty: what the slow path would accept
+    unchanged. Checked with C-level string operations, not a Python loop per entry."""
+    if not value:
+        return True
+    try:
+        names = "".join(value)  # type: ignore[arg-type]  # TypeError: not all strings
+        values = "".join(value.values())  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return (
+        names.isascii()
+        and values.isascii()
+        and "\x00" not in names
+        and "\x00" not in values
+        and "" not in value
+        and max(map(len, value)) <= MAX_VALUE_BYTES  # type: ignore[arg-type]
+        and max(map(len, value.values())) <= MAX_VALUE_BYTES  # type: ignore[arg-type]
+    )
+
+
 def read_time(
     obj: Mapping[str, object],
     key: str,
@@ -254,17 +277,16 @@ def read_time(
     With ``zero_is_absent``, Go's zero time ``0001-01-01T00:00:00Z`` (Alertmanager's "not
     ended yet") also reads as None.
     """
-    where = child(path, key)
     value = obj.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
-        problems.add(where, f"must be an RFC 3339 time string, not {kind_of(value)}")
+        problems.add(child(path, key), f"must be an RFC 3339 time string, not {kind_of(value)}")
         return None
     try:
         parsed = parse_timestamp(value)
     except ValueError as error:
-        problems.add(where, str(error))
+        problems.add(child(path, key), str(error))
         return None
     if zero_is_absent and parsed == _ZERO_TIME:
         return None
@@ -341,6 +363,12 @@ def text_problem(text: str, max_bytes: int | None) -> str | None:
     """
     if "\x00" in text:
         return "must not contain NUL characters"
+    if text.isascii():  # one byte per character, and no surrogates: skip the encode
+        return (
+            None
+            if max_bytes is None or len(text) <= max_bytes
+            else f"is too long (more than {max_bytes} bytes)"
+        )
     try:
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError:

@@ -27,7 +27,7 @@ from warroom.domain.catalog import Catalog
 from warroom.domain.errors import ValidationError
 from warroom.domain.events import NewEvent
 from warroom.domain.incident import Declaration
-from warroom.domain.matchers import Matcher, MatcherSyntaxError, matches_all, parse_matchers
+from warroom.domain.matchers import Matcher, MatcherSyntaxError, MatchType, matches_all, parse_matchers
 from warroom.domain.policy import ResponsePolicy
 from warroom.domain.severity import IncidentKind, Severity
 from warroom.domain.state import IncidentState
@@ -79,12 +79,27 @@ class Router:
             if matchers:
                 compiled.append((service.name, service.team, service.tier, tuple(matchers)))
         self._compiled = tuple(compiled)
+        # An index on one equality matcher per service, so an alert is checked against the
+        # few services it can match instead of the whole catalog (order is kept).
+        self._keyed: dict[tuple[str, str], list[int]] = {}
+        self._unkeyed: list[int] = []
+        for position, (*_, conditions) in enumerate(compiled):
+            key = next(((m.name, m.value) for m in conditions if m.type is MatchType.EQUAL), None)
+            if key is None:
+                self._unkeyed.append(position)
+            else:
+                self._keyed.setdefault(key, []).append(position)
+        self._key_names = tuple(sorted({name for name, _ in self._keyed}))
         self._by_name = {s.name: (s.team, s.tier) for s in catalog.services}
         fallback = catalog.fallback_team
         self._fallback = fallback.name if fallback is not None else None
 
     def route(self, labels: Mapping[str, str]) -> Route:
-        for name, team, tier, matchers in self._compiled:
+        candidates = list(self._unkeyed)
+        for label in self._key_names:
+            candidates += self._keyed.get((label, labels.get(label, "")), ())
+        for position in sorted(candidates):
+            name, team, tier, matchers = self._compiled[position]
             if matches_all(matchers, labels):
                 return Route(name, team, tier, True)
         label = labels.get("service", "").strip()
@@ -125,7 +140,6 @@ class Known:
     status: str
     service: str
     starts_at: datetime | None
-    ends_at: datetime | None
     incident: int | None
     acknowledged: bool
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -43,6 +42,7 @@ from warroom.services.incidents import parse_ref
 from warroom.services.ports import UnitOfWork
 
 ATTEMPTS = 3
+GROUP_SIGNALS = 5000  # most alerts written in one group transaction
 FUTURE_SLACK = timedelta(minutes=5)
 MAX_SILENCE = timedelta(days=90)
 MAX_DEDUP = 600  # the changes.dedup column
@@ -82,6 +82,9 @@ class _Step:
     known: Known | None
     route: Route | None
     alert_id: int | None = None
+    ref: str | None = None
+    declared: bool = False
+    queued: bool = False
 
     @property
     def service(self) -> str:
@@ -89,6 +92,78 @@ class _Step:
             return self.route.service
         assert self.known is not None
         return self.known.service
+
+
+@dataclass
+class _Pending:
+    """One body waiting for the group transaction that writes it."""
+
+    source: str
+    signals: list[AlertSignal]
+    actor: str
+    done: threading.Event = field(default_factory=threading.Event)
+    result: IngestResult | None = None
+    error: Exception | None = None
+
+
+class _Tally:
+    """One body's share of a group's steps."""
+
+    def __init__(self) -> None:
+        self.steps: list[_Step] = []
+
+    def add(self, step: _Step) -> None:
+        self.steps.append(step)
+
+    def result(self, received: int) -> IngestResult:
+        steps = self.steps
+        return IngestResult(
+            received=received,
+            new=sum(1 for s in steps if s.known is None),
+            changed=len(steps),
+            declared=tuple(sorted({s.ref for s in steps if s.declared and s.ref})),
+            updated=tuple(sorted({s.ref for s in steps if not s.declared and s.ref})),
+            queued=sum(1 for s in steps if s.queued),
+        )
+
+
+def _parts(
+    group: Sequence[_Pending],
+) -> tuple[list[tuple[str, str, list[AlertSignal]]], dict[tuple[int, str], int]]:
+    """The group's signals as parts written in order, one per (source, actor), plus a later
+    part whenever a body repeats a fingerprint with a different report (its resolution after
+    its firing), so every transition is applied as if the bodies came one by one. Identical
+    repeats are dropped: they would change nothing. ``origin`` maps (part, fingerprint) to
+    the index of the body the signal came from."""
+    parts: list[tuple[str, str, dict[str, AlertSignal]]] = []
+    origin: dict[tuple[int, str], int] = {}
+    for index, pending in enumerate(group):
+        source, actor = pending.source, pending.actor
+        for signal in pending.signals:
+            key = signal.fingerprint
+            last = max(
+                (n for n, part in enumerate(parts) if part[0] == source and key in part[2]), default=-1
+            )
+            if last >= 0 and _same_report(parts[last][2][key], signal):
+                continue
+            target = next(
+                (n for n in range(last + 1, len(parts)) if parts[n][0] == source and parts[n][1] == actor),
+                None,
+            )
+            if target is None:
+                parts.append((source, actor, {}))
+                target = len(parts) - 1
+            parts[target][2][key] = signal
+            origin[target, key] = index
+    return [(source, actor, list(signals.values())) for source, actor, signals in parts], origin
+
+
+def _same_report(a: AlertSignal, b: AlertSignal) -> bool:
+    return (a.status, a.starts_at, a.extra.get("event_action")) == (
+        b.status,
+        b.starts_at,
+        b.extra.get("event_action"),
+    )
 
 
 @dataclass
@@ -100,45 +175,114 @@ class _IncidentWork:
     resolved: list[tuple[str, datetime | None]] = field(default_factory=list)
 
 
+class _States:
+    """Incident states as this process last committed them, reused while the stored version
+    is unchanged: a storm attaches to the same incident body after body, and folding it
+    from its snapshot each time would cost more than the alerts themselves. A timeline
+    only grows, so an equal version means an equal state. A state is taken out while a
+    transaction works on it and put back only after commit."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._states: dict[int, IncidentState] = {}
+        self._lock = threading.Lock()
+
+    def take(self, uow: UnitOfWork, number: int) -> IncidentState:
+        with self._lock:
+            state = self._states.pop(number, None)
+        if state is not None and uow.incidents.version(number) == state.version:
+            return state
+        return uow.incidents.load(number)
+
+    def keep(self, states: Sequence[IncidentState]) -> None:
+        with self._lock:
+            for state in states:
+                self._states[state.number] = state
+            while len(self._states) > self._size:
+                self._states.pop(next(iter(self._states)))
+
+
 class AlertIngest:
     """Ingests webhook bodies for one application; build it once and share it.
 
-    ``serialize_writes`` makes this process's ingest transactions take turns (SQLite:
-    threads would otherwise queue on the file lock with the busy handler's sleeps).
+    One thread at a time writes, for the bodies of every waiting thread (on SQLite, threads
+    would otherwise queue on the file lock with the busy handler's sleeps).
     """
 
-    def __init__(self, ctx: Context, policy: AlertPolicy, *, serialize_writes: bool = False) -> None:
+    def __init__(self, ctx: Context, policy: AlertPolicy) -> None:
         self.ctx = ctx
         self.policy = policy
-        self._lock = threading.Lock() if serialize_writes else None
+        self._writer = threading.Lock()  # held by the thread writing a group
+        self._queue: list[_Pending] = []
+        self._queue_lock = threading.Lock()
+        self._states = _States()
 
     @cached_property
     def router(self) -> Router:
         """The catalog's matchers, compiled on first use."""
         return Router(self.ctx.catalog)
 
-    @contextmanager
-    def _turn(self) -> Iterator[None]:
-        with self._lock if self._lock is not None else nullcontext():
-            yield
-
     def ingest(self, batch: ParsedBatch, actor: str) -> IngestResult:
-        """Store one body's alerts and do the incident work they call for, in one transaction.
+        """Store one body's alerts and do the incident work they call for; returns after commit.
 
-        Raises ``ConcurrencyConflict`` only when an incident kept changing under it for
-        :data:`ATTEMPTS` attempts; storage faults propagate for the caller to answer 503.
+        Bodies that arrive while another is being written wait and are then written together
+        in one transaction (group commit: one BEGIN, one read per source and one COMMIT for
+        many small deliveries), each getting its own result. Raises ``ConcurrencyConflict``
+        only when an incident kept changing under it for :data:`ATTEMPTS` attempts; storage
+        faults propagate for the caller to answer 503.
         """
         signals = list({s.fingerprint: s for s in batch.signals}.values())
         if not signals:
             return IngestResult(0)
+        pending = _Pending(batch.source, signals, actor)
+        with self._queue_lock:
+            self._queue.append(pending)
+        while not pending.done.is_set():
+            if self._writer.acquire(blocking=False):
+                try:
+                    self._drain()
+                finally:
+                    self._writer.release()
+            else:
+                pending.done.wait(0.002)  # woken when written; else retries leadership
+        if pending.error is not None:
+            raise pending.error
+        assert pending.result is not None
+        return pending.result
+
+    def _drain(self) -> None:
+        """Write queued bodies, a group at a time, until the queue is empty."""
+        while True:
+            with self._queue_lock:
+                group: list[_Pending] = []
+                size = 0
+                while self._queue and (not group or size + len(self._queue[0].signals) <= GROUP_SIGNALS):
+                    group.append(self._queue.pop(0))
+                    size += len(group[-1].signals)
+            if not group:
+                return
+            self._store(group)
+
+    def _store(self, group: list[_Pending]) -> None:
+        failure: Exception | None = None
         for attempt in range(ATTEMPTS):
             try:
-                with self._turn():
-                    return self._ingest_once(batch.source, signals, actor)
-            except ConcurrencyConflict:
-                if attempt + 1 == ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
+                results = self._ingest_once(group)
+            except ConcurrencyConflict as error:
+                failure = error
+                if attempt + 1 < ATTEMPTS:
+                    continue
+            except Exception as error:  # a storage fault: every body of the group answers it
+                failure = error
+            else:
+                for pending, result in zip(group, results, strict=True):
+                    pending.result = result
+                    pending.done.set()
+                return
+            break
+        for pending in group:
+            pending.error = failure
+            pending.done.set()
 
     def _plan(self, signals: Sequence[AlertSignal], known: Mapping[str, Known]) -> list[_Step]:
         steps = []
@@ -151,29 +295,33 @@ class AlertIngest:
                 steps.append(_Step(signal, outcome, found, routed))
         return steps
 
-    def _ingest_once(self, source: str, signals: list[AlertSignal], actor: str) -> IngestResult:
+    def _ingest_once(self, group: list[_Pending]) -> list[IngestResult]:
+        parts, origin = _parts(group)
+        results = [_Tally() for _ in group]
         with self.ctx.uow() as uow:
             alerts = uow.alerts
-            known = alerts.known(source, [s.fingerprint for s in signals])
-            steps = self._plan(signals, known)
-            if not steps:
-                return IngestResult(len(signals))
-            if alerts.lock_services({step.service for step in steps}):
-                # Another writer may have committed while we waited for the locks.
-                known = alerts.known(source, [step.signal.fingerprint for step in steps])
-                steps = self._plan([step.signal for step in steps], known)
+            first = [
+                self._plan(signals, alerts.known(source, [s.fingerprint for s in signals]))
+                for source, _, signals in parts
+            ]
+            services = {step.service for steps in first for step in steps}
+            if not services:
+                return [IngestResult(len(p.signals)) for p in group]
+            # Every service at once, in sorted order: two writers never wait on each other in turn.
+            relock = alerts.lock_services(services)
             now = self.ctx.clock.now()
-            steps = self._write(uow, steps, now)
-            result = self._incident_work(uow, steps, actor, now)
+            touched: list[IncidentState] = []
+            for index, (source, actor, signals) in enumerate(parts):
+                steps = first[index]
+                if relock or index > 0:  # re-read: another writer, or an earlier part, wrote since
+                    steps = self._plan(signals, alerts.known(source, [s.fingerprint for s in signals]))
+                steps = self._write(uow, steps, now)
+                self._incident_work(uow, steps, actor, now, touched)
+                for step in steps:
+                    results[origin[index, step.signal.fingerprint]].add(step)
             uow.commit()
-        return IngestResult(
-            received=len(signals),
-            new=sum(1 for s in steps if s.known is None),
-            changed=len(steps),
-            declared=result[0],
-            updated=result[1],
-            queued=result[2],
-        )
+        self._states.keep(touched)
+        return [tally.result(len(p.signals)) for tally, p in zip(results, group, strict=True)]
 
     def _write(self, uow: UnitOfWork, steps: list[_Step], now: datetime) -> list[_Step]:
         """Insert, update and record transitions; returns the steps that took effect."""
@@ -200,8 +348,10 @@ class AlertIngest:
         return done
 
     def _incident_work(
-        self, uow: UnitOfWork, steps: list[_Step], actor: str, now: datetime
-    ) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+        self, uow: UnitOfWork, steps: list[_Step], actor: str, now: datetime, touched: list[IncidentState]
+    ) -> None:
+        """Attach, declare or queue the firing steps; resolutions go to their incidents.
+        Each step records what happened to it (``ref``, ``declared``, ``queued``)."""
         fired: dict[str, list[_Step]] = defaultdict(list)
         work: dict[int, _IncidentWork] = defaultdict(_IncidentWork)
         for step in steps:
@@ -209,30 +359,37 @@ class AlertIngest:
                 fired[step.service].append(step)
             elif step.outcome is Outcome.RESOLVED and step.known is not None and step.known.incident:
                 work[step.known.incident].resolved.append((step.signal.fingerprint, step.signal.ends_at))
+                step.ref = f"INC-{step.known.incident}"
         open_incidents = uow.alerts.open_incidents(fired) if fired else {}
-        silences = uow.alerts.silences(now) if set(fired) - set(open_incidents) else {}
-        declared: list[str] = []
-        queued = 0
+        silenced = uow.alerts.silenced(set(fired) - set(open_incidents), now)
         for service in sorted(fired):
             group = fired[service]
-            facts = [(ap.signal_facts(s.signal), s.alert_id or 0) for s in group]
             if service in open_incidents:
                 item = work[open_incidents[service]]
-                item.attach += facts
+                item.attach += _facts(group)
                 item.service = service
+                for step in group:
+                    step.ref = f"INC-{open_incidents[service]}"
                 continue
             rule = None
-            if service != ap.UNROUTED and service not in silences:
+            if service != ap.UNROUTED and service not in silenced:
                 rule = next((r for s in group if (r := self._rule(s))), None)
             if rule is None:
-                queued += len(group)
+                for step in group:
+                    step.queued = True
                 continue
             route = group[0].route
             assert route is not None
+            facts = _facts(group)
             decl = ap.declaration_for([f for f, _ in facts], route, self.policy, now=now, rule=rule)
-            declared.append(_declare(self.ctx, uow, decl, facts, actor, now).ref)
-        updated = [_extend(self.ctx, uow, n, item, actor, now) for n, item in sorted(work.items())]
-        return tuple(declared), tuple(ref for ref in updated if ref), queued
+            state = _declare(self.ctx, uow, decl, facts, actor, now)
+            touched.append(state)
+            for step in group:
+                step.ref, step.declared = state.ref, True
+        for number, item in sorted(work.items()):
+            state = self._states.take(uow, number)
+            touched.append(state)
+            _extend(self.ctx, uow, state, item, actor, now)
 
     def _rule(self, step: _Step) -> ap.DeclareRule | None:
         assert step.route is not None
@@ -243,6 +400,10 @@ class AlertIngest:
     def record_changes(self, signals: Sequence[ChangeSignal], actor: str) -> list[tuple[Change, bool]]:
         """Store CloudEvents changes in one transaction, deduplicated on (source, id)."""
         return record_change_events(self.ctx, signals, actor)
+
+
+def _facts(steps: Sequence[_Step]) -> list[tuple[AlertFacts, int]]:
+    return [(ap.signal_facts(step.signal), step.alert_id or 0) for step in steps]
 
 
 def _declare(
@@ -269,10 +430,10 @@ def _declare(
 
 
 def _extend(
-    ctx: Context, uow: UnitOfWork, number: int, item: _IncidentWork, actor: str, now: datetime
+    ctx: Context, uow: UnitOfWork, state: IncidentState, item: _IncidentWork, actor: str, now: datetime
 ) -> str:
     """Attach alerts to and record resolutions on an existing incident; its ref if it changed."""
-    state = uow.incidents.load(number)
+    number = state.number
     new: list[NewEvent] = []
     if item.attach:
         new += ap.attach_events(state, [f for f, _ in item.attach], item.service, now=now, policy=ctx.policy)

@@ -301,6 +301,10 @@ class AlertStore(Protocol):
         """The longest silence in force at ``now``, per service."""
         ...
 
+    def silenced(self, services: Iterable[str], now: datetime) -> set[str]:
+        """Which of ``services`` have a silence in force at ``now``."""
+        ...
+
     def add_changes(self, items: Sequence[Change]) -> list[tuple[Change, bool]]:
         """Store changes deduplicated on ``dedup``; each with its id and whether it is new."""
         ...

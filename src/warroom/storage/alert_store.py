@@ -10,11 +10,13 @@ check-then-declare; on SQLite ``BEGIN IMMEDIATE`` already serialises writers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, func, insert, select, text, update
@@ -26,26 +28,33 @@ from warroom.domain.alert_policy import AlertRecord, Known, Outcome, Route, Sile
 from warroom.domain.alerts import AlertSignal
 from warroom.domain.changes import Change
 from warroom.storage.alert_tables import alert_silences, alert_transitions, alerts
-from warroom.storage.tables import changes, incident_services, incidents
+from warroom.storage.tables import changes
 
 CHUNK = 500  # bound the bind parameters of one IN list (SQLite allows 32766, PG 65535)
 
-_KNOWN = select(
-    alerts.c.id,
-    alerts.c.fingerprint,
-    alerts.c.status,
-    alerts.c.service,
-    alerts.c.starts_at,
-    alerts.c.ends_at,
-    alerts.c.incident,
-    alerts.c.acknowledged_at,
-).where(alerts.c.source == bindparam("source"), alerts.c.fingerprint.in_(bindparam("fps", expanding=True)))
-
-_RESOLVE = (
-    update(alerts)
-    .where(alerts.c.id == bindparam("b_id"))
-    .values(status="resolved", ends_at=bindparam("b_ends_at"), changed_at=bindparam("b_now"))
+# The hot writes go to the driver directly: SQLAlchemy's per-row parameter processing cost
+# more than the database work for 100-row bodies. Column order of the two inserts:
+_ALERT_COLUMNS = (
+    "source",
+    "fingerprint",
+    "status",
+    "name",
+    "summary",
+    "severity",
+    "service",
+    "team",
+    "ownership_unclear",
+    "labels",
+    "annotations",
+    "extra",
+    "group_key",
+    "starts_at",
+    "ends_at",
+    "first_seen_at",
+    "changed_at",
 )
+_TRANSITION_COLUMNS = ("alert", "status", "at", "recorded_at")
+
 _ACKNOWLEDGE = (
     update(alerts)
     .where(alerts.c.id == bindparam("b_id"))
@@ -75,7 +84,13 @@ _REFIRE = (
 )
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
-TRANSIENT = (OperationalError, PoolTimeout)
+TRANSIENT: tuple[type[BaseException], ...] = (OperationalError, PoolTimeout, sqlite3.OperationalError)
+try:  # the driver's own errors, raised by the statements run on its cursor
+    import psycopg
+
+    TRANSIENT += (psycopg.OperationalError,)
+except ImportError:  # pragma: no cover - psycopg is a dependency
+    pass
 
 
 def is_transient_fault(error: BaseException) -> bool:
@@ -92,8 +107,7 @@ def lock_key(service: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _signal_columns(signal: AlertSignal, route: Route) -> dict[str, Any]:
@@ -113,6 +127,10 @@ def _signal_columns(signal: AlertSignal, route: Route) -> dict[str, Any]:
         "group_key": signal.group_key,
         "starts_at": signal.starts_at,
     }
+
+
+def _flat(rows: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
+    return tuple(value for row in rows for value in row)
 
 
 def _record(row: Any) -> AlertRecord:
@@ -143,6 +161,8 @@ class SqlAlertStore:
         self._db = connection
         self._postgres = connection.dialect.name == "postgresql"
         self._dialect_insert = postgresql.insert if self._postgres else sqlite.insert
+        self._mark = "%s" if self._postgres else "?"
+        self._driver: Any = connection.connection.driver_connection
 
     # --- ingest ------------------------------------------------------------------------
 
@@ -157,17 +177,23 @@ class SqlAlertStore:
 
     def known(self, source: str, fingerprints: Sequence[str]) -> dict[str, Known]:
         found: dict[str, Known] = {}
+        read_time = self._read_time
         for start in range(0, len(fingerprints), CHUNK):
             chunk = list(fingerprints[start : start + CHUNK])
-            for row in self._db.execute(_KNOWN, {"source": source, "fps": chunk}):
-                found[row.fingerprint] = Known(
-                    id=row.id,
-                    status=row.status,
-                    service=row.service,
-                    starts_at=row.starts_at,
-                    ends_at=row.ends_at,
-                    incident=row.incident,
-                    acknowledged=row.acknowledged_at is not None,
+            sql = (
+                "SELECT id, fingerprint, status, service, starts_at, incident, acknowledged_at IS NOT NULL"
+                f" FROM alerts WHERE source = {self._mark} AND fingerprint IN ({self._marks(len(chunk))})"
+            )
+            for alert_id, fingerprint, status, service, starts_at, incident, acknowledged in self._rows(
+                sql, (source, *chunk)
+            ):
+                found[fingerprint] = Known(
+                    id=alert_id,
+                    status=status,
+                    service=service,
+                    starts_at=read_time(starts_at),
+                    incident=incident,
+                    acknowledged=bool(acknowledged),
                 )
         return found
 
@@ -176,32 +202,50 @@ class SqlAlertStore:
         that exists already, e.g. inserted by a concurrent delivery, is skipped)."""
         if not rows:
             return {}
-        values = [
-            _signal_columns(signal, route)
-            | {
-                "source": signal.source,
-                "fingerprint": signal.fingerprint,
-                "status": signal.status,
-                "ends_at": signal.ends_at if signal.status == "resolved" else None,
-                "acknowledged_at": None,
-                "first_seen_at": now,
-                "changed_at": now,
-                "incident": None,
-            }
-            for signal, route in sorted(rows, key=lambda pair: pair[0].fingerprint)
-        ]
-        statement = (
-            self._dialect_insert(alerts)
-            .on_conflict_do_nothing(index_elements=["source", "fingerprint"])
-            .returning(alerts.c.id, alerts.c.fingerprint)
-        )
-        return {row.fingerprint: row.id for row in self._db.execute(statement, values)}
+        at = functools.lru_cache(maxsize=64)(self._time)  # a group's alerts share times
+        stamp = at(now)
+        values = []
+        # Sorted, so two transactions inserting overlapping bodies lock index entries in
+        # the same order and cannot deadlock.
+        for signal, route in sorted(rows, key=lambda pair: pair[0].fingerprint):
+            extra = dict(signal.extra)
+            if signal.generator_url:
+                extra["generator_url"] = signal.generator_url
+            values.append(
+                (
+                    signal.source,
+                    signal.fingerprint,
+                    signal.status,
+                    alert_name(signal.labels, signal.summary),
+                    signal.summary,
+                    signal.severity,
+                    route.service,
+                    route.team,
+                    route.ownership_unclear,
+                    _dumps(signal.labels),
+                    _dumps(signal.annotations),
+                    _dumps(extra),
+                    signal.group_key,
+                    None if signal.starts_at is None else at(signal.starts_at),
+                    at(signal.ends_at) if signal.status == "resolved" and signal.ends_at else None,
+                    stamp,
+                    stamp,
+                )
+            )
+        found: dict[str, int] = {}
+        suffix = " ON CONFLICT (source, fingerprint) DO NOTHING RETURNING id, fingerprint"
+        for chunk in self._chunks(values, len(_ALERT_COLUMNS)):
+            sql = self._values_sql("alerts", _ALERT_COLUMNS, len(chunk)) + suffix
+            found.update({fingerprint: alert_id for alert_id, fingerprint in self._rows(sql, _flat(chunk))})
+        return found
 
     def update(self, rows: Sequence[tuple[int, AlertSignal, Outcome, Route | None]], now: datetime) -> None:
-        resolved, acknowledged, refired = [], [], []
+        resolved: list[tuple[Any, ...]] = []
+        acknowledged: list[dict[str, Any]] = []
+        refired: list[dict[str, Any]] = []
         for alert_id, signal, outcome, route in rows:
             if outcome is Outcome.RESOLVED:
-                resolved.append({"b_id": alert_id, "b_ends_at": signal.ends_at or now, "b_now": now})
+                resolved.append((self._time(signal.ends_at or now), self._time(now), alert_id))
             elif outcome is Outcome.ACKNOWLEDGED:
                 acknowledged.append({"b_id": alert_id, "b_now": now})
             elif outcome is Outcome.REFIRED:
@@ -210,37 +254,95 @@ class SqlAlertStore:
                 refired.append({f"b_{key}": value for key, value in columns.items()} | {"b_id": alert_id})
                 refired[-1]["b_unclear"] = refired[-1].pop("b_ownership_unclear")
                 refired[-1]["b_now"] = now
-        for statement, params in ((_RESOLVE, resolved), (_ACKNOWLEDGE, acknowledged), (_REFIRE, refired)):
+        if resolved:
+            mark = self._mark
+            sql = f"UPDATE alerts SET status = 'resolved', ends_at = {mark}, changed_at = {mark} WHERE id = {mark}"
+            self._many(sql, resolved)
+        for statement, params in ((_ACKNOWLEDGE, acknowledged), (_REFIRE, refired)):
             if params:
                 self._db.execute(statement, params)
 
     def add_transitions(self, rows: Sequence[tuple[int, str, datetime]], now: datetime) -> None:
-        if rows:
-            self._db.execute(
-                insert(alert_transitions),
-                [
-                    {"alert": alert_id, "status": status, "at": at, "recorded_at": now}
-                    for alert_id, status, at in rows
-                ],
-            )
+        at = self._time
+        stamp = at(now)
+        values = [(alert_id, status, at(when), stamp) for alert_id, status, when in rows]
+        for chunk in self._chunks(values, len(_TRANSITION_COLUMNS)):
+            self._rows(self._values_sql("alert_transitions", _TRANSITION_COLUMNS, len(chunk)), _flat(chunk))
+
+    def _time(self, value: datetime) -> Any:
+        """A time as the column stores it: aware on PostgreSQL; on SQLite the naive UTC text
+        that :class:`~warroom.storage.types.UTCDateTime` writes, so reads and order agree."""
+        if self._postgres:
+            return value
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """Run ``sql`` on the driver's own cursor, inside this transaction; its rows, if any.
+
+        The hot statements skip SQLAlchemy's execution machinery, which costs more per
+        statement than SQLite takes to run it; errors are the driver's own (see
+        :func:`is_transient_fault`)."""
+        cursor = self._driver.cursor()
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+        finally:
+            cursor.close()
+
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        cursor = self._driver.cursor()
+        try:
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
+
+    def _marks(self, count: int) -> str:
+        return ", ".join([self._mark] * count)
+
+    def _read_time(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+    def _values_sql(self, table: str, columns: Sequence[str], count: int) -> str:
+        row = "(" + ", ".join([self._mark] * len(columns)) + ")"
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([row] * count)
+
+    @staticmethod
+    def _chunks(values: list[tuple[Any, ...]], width: int) -> Iterator[list[tuple[Any, ...]]]:
+        """Rows in groups small enough for the bind-parameter limits of both databases."""
+        size = max(1, 30_000 // width)
+        for start in range(0, len(values), size):
+            yield values[start : start + size]
 
     def attach(self, alert_ids: Sequence[int], number: int) -> None:
         if alert_ids:
-            statement = update(alerts).where(alerts.c.id == bindparam("b_id")).values(incident=number)
-            self._db.execute(statement, [{"b_id": alert_id} for alert_id in alert_ids])
+            sql = f"UPDATE alerts SET incident = {self._mark} WHERE id = {self._mark}"
+            self._many(sql, [(number, alert_id) for alert_id in alert_ids])
 
     def open_incidents(self, services: Iterable[str]) -> dict[str, int]:
         """The newest open incident of each of ``services`` that has one."""
         names = sorted(set(services))
         if not names:
             return {}
-        query = (
-            select(incident_services.c.service, func.max(incidents.c.number).label("number"))
-            .join(incidents, incidents.c.number == incident_services.c.number)
-            .where(incident_services.c.service.in_(names), incidents.c.is_open.is_(True))
-            .group_by(incident_services.c.service)
+        sql = (
+            "SELECT s.service, MAX(i.number) FROM incident_services s JOIN incidents i ON i.number = s.number"
+            f" WHERE i.is_open AND s.service IN ({', '.join([self._mark] * len(names))}) GROUP BY s.service"
         )
-        return {row.service: int(row.number) for row in self._db.execute(query)}
+        return {service: int(number) for service, number in self._rows(sql, tuple(names))}
+
+    def silenced(self, services: Iterable[str], now: datetime) -> set[str]:
+        """Which of ``services`` have a silence in force at ``now``."""
+        names = sorted(set(services))
+        if not names:
+            return set()
+        sql = (
+            f"SELECT DISTINCT service FROM alert_silences WHERE until > {self._mark}"
+            f" AND service IN ({', '.join([self._mark] * len(names))})"
+        )
+        return {service for (service,) in self._rows(sql, (self._time(now), *names))}
 
     # --- the triage queue ----------------------------------------------------------------
 

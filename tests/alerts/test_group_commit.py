@@ -1,0 +1,86 @@
+"""Bodies arriving together are written in one transaction, each with its own result."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from warroom.bootstrap import App
+from warroom.domain.alert_formats import parse_alertmanager
+from warroom.domain.alert_policy import AlertPolicy
+from warroom.services.alerts import AlertIngest, IngestResult, _parts, _Pending
+
+from .conftest import load, with_catalog
+
+
+def body(numbers: range, status: str, critical: bool = False) -> dict[str, Any]:
+    doc = copy.deepcopy(load("alertmanager_firing.json"))
+    base = doc["alerts"][0]
+    doc["alerts"] = [
+        base
+        | {
+            "status": status,
+            "fingerprint": f"{n:016x}",
+            "endsAt": "2026-11-26T22:29:00Z" if status == "resolved" else base["endsAt"],
+            "labels": base["labels"]
+            | {"route": f"/r/{n}", "severity": "critical" if critical else "warning"},
+        }
+        for n in numbers
+    ]
+    return doc
+
+
+def test_a_firing_and_its_resolution_in_one_group_are_both_applied_in_order() -> None:
+    firing = parse_alertmanager(body(range(3), "firing"))
+    resolved = parse_alertmanager(body(range(1, 2), "resolved"))
+    group = [
+        _Pending("alertmanager", firing.signals, "a"),
+        _Pending("alertmanager", firing.signals, "a"),
+        _Pending("alertmanager", resolved.signals, "a"),
+    ]
+    parts, origin = _parts(group)
+    assert [[s.fingerprint for s in signals] for _, _, signals in parts] == [
+        [f"{n:016x}" for n in range(3)],
+        ["0000000000000001"],
+    ]
+    assert origin[0, "0000000000000000"] == 0 and origin[1, "0000000000000001"] == 2
+
+
+def test_concurrent_bodies_keep_exact_dedup_and_their_own_results(
+    sqlite_url: str, build_app: Callable[..., App]
+) -> None:
+    app = with_catalog(build_app(sqlite_url))
+    ingest = AlertIngest(app.context, AlertPolicy())
+    bodies = [parse_alertmanager(body(range(k * 5, k * 5 + 5), "firing", critical=k == 0)) for k in range(8)]
+    results: list[IngestResult] = []
+    lock = threading.Lock()
+
+    def deliver(index: int) -> None:
+        result = ingest.ingest(bodies[index % 8], "alertmanager")
+        with lock:
+            results.append(result)
+
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(16)]  # each body twice
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.new for r in results) == 40 and sum(r.changed for r in results) == 40
+    assert sum(r.received for r in results) == 80
+    assert [ref for r in results for ref in r.declared] == ["INC-1"]
+    queued = sum(r.queued for r in results)  # warnings written before the critical declared
+    resolved = [parse_alertmanager(body(range(k * 5, k * 5 + 5), "resolved")) for k in range(8)]
+    threads = [threading.Thread(target=lambda b=b: ingest.ingest(b, "alertmanager")) for b in resolved * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.context.uow() as uow:
+        records = [uow.alerts.get("alertmanager", f"{n:016x}") for n in range(40)]
+        histories = [[s for s, _ in uow.alerts.history(r.id)] for r in records if r is not None]
+        kinds = [e.kind for e in uow.incidents.events(1)]
+    assert histories == [["firing", "resolved"]] * 40
+    attached = 40 - queued
+    assert kinds == ["incident_declared"] + ["alert_attached"] * attached + ["alert_resolved"] * attached
