@@ -93,19 +93,36 @@ def roles(view: dict[str, Any]) -> None:
     console.print(_roles_table(view))
 
 
+# The room shows the latest entries of long lists; --json and the timeline have them all.
+LATEST = 15
+
+
+def _latest(entries: list[dict[str, Any]], what: str) -> tuple[list[dict[str, Any]], str | None]:
+    if len(entries) <= LATEST:
+        return entries, None
+    hidden = len(entries) - LATEST
+    return entries[-LATEST:], f"... {hidden} earlier {what} (--json lists all)"
+
+
 def _ledger_tables(view: dict[str, Any]) -> Table:
     grid = Table.grid(padding=(0, 4))
     facts = Table(title="Confirmed facts", box=None, title_justify="left", header_style="bold")
     facts.add_column("REF")
     facts.add_column("FACT")
     facts.add_column("SOURCE")
-    for entry in view["facts"]:
+    shown, more = _latest(view["facts"], "facts")
+    for entry in shown:
         facts.add_row(entry["ref"], entry["text"], entry.get("source") or "-")
+    if more:
+        facts.add_row("", Text(more, style="dim"), "")
     guesses = Table(title="Open guesses", box=None, title_justify="left", header_style="bold")
     guesses.add_column("REF")
     guesses.add_column("GUESS")
-    for entry in view["open_guesses"]:
+    shown, more = _latest(view["open_guesses"], "open guesses")
+    for entry in shown:
         guesses.add_row(entry["ref"], entry["text"])
+    if more:
+        guesses.add_row("", Text(more, style="dim"))
     grid.add_row(facts, guesses)
     return grid
 
@@ -118,20 +135,26 @@ def decisions(view: dict[str, Any]) -> None:
     table = Table(title="Decisions", box=None, title_justify="left", header_style="bold")
     for col in ("REF", "WHEN", "WHO", "DECISION", "WHY", "REVERSIBLE"):
         table.add_column(col)
-    for d in view["decisions"]:
+    shown, more = _latest(view["decisions"], "decisions")
+    for d in shown:
         table.add_row(d["ref"], _t(d["at"]), d["by"], d["text"], d["why"], "yes" if d["reversible"] else "NO")
     console.print(table)
+    if more:
+        console.print(Text(more, style="dim"))
 
 
 def mitigations(view: dict[str, Any]) -> None:
     table = Table(title="Mitigations", box=None, title_justify="left", header_style="bold")
     for col in ("REF", "STATE", "KIND", "RISK", "TITLE", "APPLIED"):
         table.add_column(col)
-    for m in view["mitigations"]:
+    shown, more = _latest(view["mitigations"], "mitigations")
+    for m in shown:
         risk = m["risk"] + (" !" if m.get("risk_flag") else "")
         table.add_row(m["ref"], m["state"], m["kind"], risk, m["title"], _t(m.get("applied_at")))
     console.print(table)
-    for m in view["mitigations"]:
+    if more:
+        console.print(Text(more, style="dim"))
+    for m in shown:
         if m.get("risk_flag"):
             console.print(f"! {m['ref']}: {m['risk_flag']}")
 

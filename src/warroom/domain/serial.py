@@ -20,10 +20,25 @@ from warroom.domain.timefmt import from_iso, iso
 
 T = TypeVar("T")
 
+# Snapshots of long incidents hold thousands of entries: both directions look the shape
+# of each class (and each annotation) up once, not once per object.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@cache
+def _field_names(cls: Any) -> tuple[str, ...] | None:
+    if dataclasses.is_dataclass(cls):
+        return tuple(f.name for f in dataclasses.fields(cls))
+    return None
+
 
 def to_data(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    cls: Any = type(value)
+    if cls in _PLAIN:
+        return value
+    names = _field_names(cls)
+    if names is not None:
+        return {name: to_data(getattr(value, name)) for name in names}
     if isinstance(value, IntEnum):
         return value.name  # Severity.SEV2 reads as "SEV2", not 2
     if isinstance(value, Enum):
@@ -43,40 +58,56 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def from_data(cls: type[T], data: Any) -> T:
-    return typing.cast(T, _build(cls, data))
+    hint: Any = cls
+    return typing.cast(T, _converter(hint)(data))
 
 
-def _build(hint: Any, data: Any) -> Any:
-    if data is None:
-        return None
+Convert = typing.Callable[[Any], Any]
+
+
+def _identity(data: Any) -> Any:
+    return data
+
+
+@cache
+def _converter(hint: Any) -> Convert:
+    """A function that rebuilds plain data into ``hint`` (None stays None at every level)."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _build(options[0], data)
+        return _converter(options[0])
     if origin is list:
-        (item,) = typing.get_args(hint)
-        return [_build(item, value) for value in data]
+        (item_hint,) = typing.get_args(hint)
+        item = _converter(item_hint)
+        return lambda data: None if data is None else [item(value) for value in data]
     if origin is tuple:
-        args = typing.get_args(hint)
-        return tuple(_build(args[0], value) for value in data)
+        first = _converter(typing.get_args(hint)[0])
+        return lambda data: None if data is None else tuple(first(value) for value in data)
     if origin is dict:
-        _, item = typing.get_args(hint)
-        return {key: _build(item, value) for key, value in data.items()}
+        value_of = _converter(typing.get_args(hint)[1])
+        return lambda data: None if data is None else {key: value_of(v) for key, v in data.items()}
     if isinstance(hint, type):
-        if dataclasses.is_dataclass(hint):
-            hints = _hints(hint)
-            kwargs = {
-                f.name: _build(hints[f.name], data[f.name])
-                for f in dataclasses.fields(hint)
-                if f.name in data
-            }
-            return hint(**kwargs)
-        if issubclass(hint, IntEnum) and isinstance(data, str):
-            return hint[data]
-        if issubclass(hint, Enum):
-            return hint(data)
-        if hint is datetime:
-            return from_iso(data)
-        if hint is float and isinstance(data, int):
-            return float(data)
-    return data
+        return _type_converter(hint)
+    return _identity
+
+
+def _type_converter(hint: type) -> Convert:
+    if dataclasses.is_dataclass(hint):
+        hints = _hints(hint)
+        fields = [(f.name, _converter(hints[f.name])) for f in dataclasses.fields(hint)]
+
+        def build(data: Any) -> Any:
+            if data is None:
+                return None
+            return hint(**{name: convert(data[name]) for name, convert in fields if name in data})
+
+        return build
+    if issubclass(hint, IntEnum):
+        return lambda data: None if data is None else (hint[data] if isinstance(data, str) else hint(data))
+    if issubclass(hint, Enum):
+        return lambda data: None if data is None else hint(data)
+    if hint is datetime:
+        return lambda data: None if data is None else from_iso(data)
+    if hint is float:
+        return lambda data: float(data) if isinstance(data, int) and not isinstance(data, bool) else data
+    return _identity

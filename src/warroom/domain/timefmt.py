@@ -32,8 +32,13 @@ def parse_time(text: str, field: str) -> datetime:
 
 
 def iso(value: datetime) -> str:
-    """The canonical text form of a stored time: UTC, microseconds, ``Z`` suffix."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The canonical text form of a stored time: UTC, microseconds, ``Z`` suffix.
+
+    Hashed into the chain, so it must never change: the same text as
+    ``strftime("%Y-%m-%dT%H:%M:%S.%fZ")``, except that years before 1000 keep four digits
+    (strftime wrote ``500-01-01...``, which ``from_iso`` cannot read back).
+    """
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def from_iso(text: str) -> datetime:

@@ -29,9 +29,11 @@ def incident_view(state: IncidentState, *, now: datetime, policy: ResponsePolicy
     data["update_overdue"] = bool(due and now > due)
     data["intervals"] = intervals(state)
     data["nudges"] = [to_data(n) for n in nudges(state, now=now, policy=policy)]
-    data["facts"] = [to_data(e) for e in state.ledger if e.is_fact]
-    data["open_guesses"] = [to_data(e) for e in state.ledger if e.status == "open"]
-    data["refuted_guesses"] = [to_data(e) for e in state.ledger if e.status == "refuted"]
+    # the ledger is already serialised above: split it rather than serialise it twice
+    entries = list(zip(state.ledger, data["ledger"], strict=True))
+    data["facts"] = [view for entry, view in entries if entry.is_fact]
+    data["open_guesses"] = [view for entry, view in entries if entry.status == "open"]
+    data["refuted_guesses"] = [view for entry, view in entries if entry.status == "refuted"]
     return data
 
 
