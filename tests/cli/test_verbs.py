@@ -81,3 +81,14 @@ def test_the_demo_plays_a_whole_incident_that_verifies(cli: Cli, as_json: bool) 
         assert "Resolve: impact stopped and risk controlled" in shown
         assert "ok: 1 incident chain(s) verified" in shown
     assert cli.ok("verify", "--json")["ok"] is True
+
+
+def test_the_room_shows_the_latest_facts_and_says_how_many_are_left_out(cli: Cli) -> None:
+    cli.ok("declare", "--title", "Long incident", "-s", "checkout")
+    for i in range(1, 18):
+        cli.ok("fact", "INC-1", f"observation number {i}", "--source", "log")
+    room = cli.ok("show", "INC-1")
+    assert "observation number 17" in room and "observation number 3 " in room
+    assert "observation number 2 " not in room
+    assert "... 2 earlier facts (--json lists all)" in room
+    assert len(cli.ok("show", "INC-1", "--json")["facts"]) == 17

@@ -341,3 +341,11 @@ def test_a_time_that_is_not_iso_8601_with_a_zone_is_refused(text: str) -> None:
     with pytest.raises(ValidationError) as refused:
         parse_time(text, "at")
     assert refused.value.field == "at"
+
+
+def test_a_time_before_the_year_1000_round_trips_through_the_timeline() -> None:
+    """The canonical time text keeps four-digit years, so folding can read it back."""
+    long_ago = datetime(526, 11, 26, 10, 0, tzinfo=UTC)
+    incident = Incident(declaration(detected_at=long_ago))
+    assert incident.events[0].payload["milestones"]["detected_at"]["at"] == "0526-11-26T10:00:00.000000Z"
+    assert incident.state.at("detected_at") == long_ago
