@@ -122,14 +122,27 @@ class IncidentRecord:
     def __post_init__(self) -> None:
         if not 1 <= self.severity <= 4:
             raise ValidationError("severity", f"{self.severity} is not 1..4")
-        for name in _MILESTONES:
-            _require_aware(getattr(self, name), name)
-        for index, done_at in enumerate(self.followups_done_at):
-            _require_aware(done_at, f"followups_done_at[{index}]")
+        # A review reads tens of thousands of records: one cheap pass, and the named
+        # check only when some time is naive.
+        times = (
+            self.impact_started_at,
+            self.detected_at,
+            self.declared_at,
+            self.acknowledged_at,
+            self.mitigated_at,
+            self.resolved_at,
+            self.closed_at,
+            *self.followups_done_at,
+        )
+        if not all(at is None or at.tzinfo is UTC or at.utcoffset() is not None for at in times):
+            for name in _MILESTONES:
+                _require_aware(getattr(self, name), name)
+            for index, done_at in enumerate(self.followups_done_at):
+                _require_aware(done_at, f"followups_done_at[{index}]")
         # Tuples keep the record hashable and immutable even if lists were passed.
-        object.__setattr__(self, "services", tuple(self.services))
-        object.__setattr__(self, "contributing_factors", tuple(self.contributing_factors))
-        object.__setattr__(self, "followups_done_at", tuple(self.followups_done_at))
+        for name in ("services", "contributing_factors", "followups_done_at"):
+            if type(getattr(self, name)) is not tuple:
+                object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @property
     def anchor(self) -> datetime | None:
@@ -389,7 +402,8 @@ def review_reliability(
                 declared = declared.astimezone(UTC)
             by_month[(declared.year, declared.month)].append(measured)
         kinds[record.kind] += 1
-        factors.update(set(record.contributing_factors))
+        if record.contributing_factors:
+            factors.update(set(record.contributing_factors))
         if anchor is not None:
             anchors.append(anchor)
     window_start = since if since is not None else min(anchors, default=None)
