@@ -46,6 +46,11 @@ def test_grafana_generic_and_change_bodies_are_accepted(sqlite_hooks: Hooks) -> 
     assert answer.json()["new"] == 1
 
 
+def test_alerts_the_sender_dropped_are_reported_back(sqlite_hooks: Hooks) -> None:
+    body = load("alertmanager_firing.json") | {"truncatedAlerts": 7}
+    assert sqlite_hooks.post(AM, body).json()["truncated_alerts"] == 7
+
+
 def test_a_replayed_body_changes_nothing(sqlite_hooks: Hooks) -> None:
     body = load("alertmanager_firing_with_resolved_alert.json")
     assert sqlite_hooks.post(AM, body).json()["changed"] == 3

@@ -131,11 +131,18 @@ class Hooks:
         return info
 
 
+_HOOKS_LOCK = threading.Lock()
+
+
 def hooks_of(request: Request) -> Hooks:
+    """The application's webhook state, made once (two first requests must not make two)."""
     state = request.app.state
     found: Hooks | None = getattr(state, "hooks", None)
     if found is None:
-        found = state.hooks = Hooks(warroom_app(request))
+        with _HOOKS_LOCK:
+            found = getattr(state, "hooks", None)
+            if found is None:
+                found = state.hooks = Hooks(warroom_app(request))
     return found
 
 
@@ -243,10 +250,18 @@ def _alert_hook(router: APIRouter, source: AlertSource) -> None:
             except RecursionError:
                 raise Refused(problem(400, "the request body is nested too deeply", field="body")) from None
             result = hooks.ingest.ingest(batch, caller.name)
+            if batch.truncated_alerts:
+                log.warning(
+                    "%s dropped %d alerts of group %s (max_alerts)",
+                    source,
+                    batch.truncated_alerts,
+                    batch.group_key,
+                )
             if source == "pagerduty":
                 answer = {"status": "success", "message": "Event processed", "dedup_key": batch.dedup_key}
                 return json_response(answer, 202)
-            return json_response({"status": "success"} | result.view(), 200)
+            extra = {"truncated_alerts": batch.truncated_alerts} if batch.truncated_alerts else {}
+            return json_response({"status": "success"} | result.view() | extra, 200)
 
         return await _guarded(work)
 

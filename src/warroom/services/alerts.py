@@ -261,7 +261,13 @@ class AlertIngest:
                     size += len(group[-1].signals)
             if not group:
                 return
-            self._store(group)
+            try:
+                self._store(group)
+            finally:  # never leave a waiting body behind, whatever stopped this thread
+                for pending in group:
+                    if not pending.done.is_set():
+                        pending.error = RuntimeError("the alert writer stopped")
+                        pending.done.set()
 
     def _store(self, group: list[_Pending]) -> None:
         failure: Exception | None = None

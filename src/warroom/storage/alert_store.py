@@ -14,12 +14,12 @@ import functools
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -54,6 +54,11 @@ _ALERT_COLUMNS = (
     "changed_at",
 )
 _TRANSITION_COLUMNS = ("alert", "status", "at", "recorded_at")
+# PostgreSQL gets one array per column (INSERT ... SELECT FROM unnest): a short statement
+# that psycopg and the server parse once, however many rows a body has. The arrays go in
+# binary (%b): text arrays would be escaped element by element.
+_ALERT_TYPES = ("text",) * 8 + ("boolean",) + ("text",) * 4 + ("timestamptz",) * 4
+_TRANSITION_TYPES = ("bigint", "text", "timestamptz", "timestamptz")
 
 _ACKNOWLEDGE = (
     update(alerts)
@@ -82,7 +87,6 @@ _REFIRE = (
         changed_at=bindparam("b_now"),
     )
 )
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 TRANSIENT: tuple[type[BaseException], ...] = (OperationalError, PoolTimeout, sqlite3.OperationalError)
 try:  # the driver's own errors, raised by the statements run on its cursor
@@ -171,8 +175,10 @@ class SqlAlertStore:
         so the caller must re-read what it decided on before waiting."""
         if not self._postgres:
             return False
-        for key in sorted({lock_key(name) for name in services}):
-            self._db.execute(_LOCK, {"key": key})
+        keys = sorted({lock_key(name) for name in services})
+        # One round trip; unnest yields the sorted array in order, so locks are taken in
+        # key order (a deadlock would still be detected by PostgreSQL and answered 503).
+        self._rows("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", (keys,))
         return True
 
     def known(self, source: str, fingerprints: Sequence[str]) -> dict[str, Known]:
@@ -180,12 +186,20 @@ class SqlAlertStore:
         read_time = self._read_time
         for start in range(0, len(fingerprints), CHUNK):
             chunk = list(fingerprints[start : start + CHUNK])
-            sql = (
-                "SELECT id, fingerprint, status, service, starts_at, incident, acknowledged_at IS NOT NULL"
-                f" FROM alerts WHERE source = {self._mark} AND fingerprint IN ({self._marks(len(chunk))})"
-            )
+            columns = "id, fingerprint, status, service, starts_at, incident, acknowledged_at IS NOT NULL"
+            if self._postgres:
+                # One unique-index lookup per fingerprint, whatever the (possibly stale)
+                # statistics say: the planner would otherwise scan every alert of the source.
+                sql = (
+                    f"SELECT a.* FROM unnest(%b::text[]) AS f(fp), LATERAL (SELECT {columns} FROM alerts"
+                    " WHERE source = %s AND fingerprint = f.fp LIMIT 1) AS a"
+                )
+                params: tuple[Any, ...] = (list(chunk), source)
+            else:
+                sql = f"SELECT {columns} FROM alerts WHERE source = ? AND fingerprint IN ({', '.join('?' * len(chunk))})"
+                params = (source, *chunk)
             for alert_id, fingerprint, status, service, starts_at, incident, acknowledged in self._rows(
-                sql, (source, *chunk)
+                sql, params
             ):
                 found[fingerprint] = Known(
                     id=alert_id,
@@ -232,12 +246,9 @@ class SqlAlertStore:
                     stamp,
                 )
             )
-        found: dict[str, int] = {}
         suffix = " ON CONFLICT (source, fingerprint) DO NOTHING RETURNING id, fingerprint"
-        for chunk in self._chunks(values, len(_ALERT_COLUMNS)):
-            sql = self._values_sql("alerts", _ALERT_COLUMNS, len(chunk)) + suffix
-            found.update({fingerprint: alert_id for alert_id, fingerprint in self._rows(sql, _flat(chunk))})
-        return found
+        rows = self._insert("alerts", _ALERT_COLUMNS, _ALERT_TYPES, values, suffix)
+        return {fingerprint: alert_id for alert_id, fingerprint in rows}
 
     def update(self, rows: Sequence[tuple[int, AlertSignal, Outcome, Route | None]], now: datetime) -> None:
         resolved: list[tuple[Any, ...]] = []
@@ -254,10 +265,17 @@ class SqlAlertStore:
                 refired.append({f"b_{key}": value for key, value in columns.items()} | {"b_id": alert_id})
                 refired[-1]["b_unclear"] = refired[-1].pop("b_ownership_unclear")
                 refired[-1]["b_now"] = now
-        if resolved:
-            mark = self._mark
-            sql = f"UPDATE alerts SET status = 'resolved', ends_at = {mark}, changed_at = {mark} WHERE id = {mark}"
-            self._many(sql, resolved)
+        if resolved and self._postgres:
+            sql = (
+                "UPDATE alerts AS a SET status = 'resolved', ends_at = v.ends_at, changed_at = v.changed_at"
+                " FROM unnest(%b::timestamptz[], %b::timestamptz[], %b::bigint[]) AS v(ends_at, changed_at, id)"
+                " WHERE a.id = v.id"
+            )
+            self._rows(sql, [list(column) for column in zip(*resolved, strict=True)])
+        elif resolved:
+            self._many(
+                "UPDATE alerts SET status = 'resolved', ends_at = ?, changed_at = ? WHERE id = ?", resolved
+            )
         for statement, params in ((_ACKNOWLEDGE, acknowledged), (_REFIRE, refired)):
             if params:
                 self._db.execute(statement, params)
@@ -266,8 +284,38 @@ class SqlAlertStore:
         at = self._time
         stamp = at(now)
         values = [(alert_id, status, at(when), stamp) for alert_id, status, when in rows]
-        for chunk in self._chunks(values, len(_TRANSITION_COLUMNS)):
-            self._rows(self._values_sql("alert_transitions", _TRANSITION_COLUMNS, len(chunk)), _flat(chunk))
+        self._insert("alert_transitions", _TRANSITION_COLUMNS, _TRANSITION_TYPES, values, "")
+
+    def _insert(
+        self,
+        table: str,
+        columns: Sequence[str],
+        types: Sequence[str],
+        values: list[tuple[Any, ...]],
+        suffix: str,
+    ) -> list[Any]:
+        """Insert ``values`` (tuples in ``columns`` order); the rows ``suffix`` returns."""
+        if not values:
+            return []
+        names = ", ".join(columns)
+        if self._postgres:
+            arrays = ", ".join(f"%b::{kind}[]" for kind in types)
+            sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){suffix}"
+            return self._rows(sql, [list(column) for column in zip(*values, strict=True)])
+        found: list[Any] = []
+        size = max(1, 30_000 // len(columns))  # SQLite's bind-parameter limit is 32,766
+        row = "(" + ", ".join(["?"] * len(columns)) + ")"
+        for start in range(0, len(values), size):
+            chunk = values[start : start + size]
+            sql = f"INSERT INTO {table} ({names}) VALUES " + ", ".join([row] * len(chunk)) + suffix
+            found += self._rows(sql, _flat(chunk))
+        return found
+
+    def _in(self, column: str, values: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+        """``column IN (...)`` as SQL and its parameters; ``= ANY(array)`` on PostgreSQL."""
+        if self._postgres:
+            return f"{column} = ANY(%s)", (list(values),)
+        return f"{column} IN ({', '.join(['?'] * len(values))})", tuple(values)
 
     def _time(self, value: datetime) -> Any:
         """A time as the column stores it: aware on PostgreSQL; on SQLite the naive UTC text
@@ -296,9 +344,6 @@ class SqlAlertStore:
         finally:
             cursor.close()
 
-    def _marks(self, count: int) -> str:
-        return ", ".join([self._mark] * count)
-
     def _read_time(self, value: Any) -> datetime | None:
         if value is None:
             return None
@@ -306,43 +351,33 @@ class SqlAlertStore:
             return value.astimezone(UTC)
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
-    def _values_sql(self, table: str, columns: Sequence[str], count: int) -> str:
-        row = "(" + ", ".join([self._mark] * len(columns)) + ")"
-        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([row] * count)
-
-    @staticmethod
-    def _chunks(values: list[tuple[Any, ...]], width: int) -> Iterator[list[tuple[Any, ...]]]:
-        """Rows in groups small enough for the bind-parameter limits of both databases."""
-        size = max(1, 30_000 // width)
-        for start in range(0, len(values), size):
-            yield values[start : start + size]
-
     def attach(self, alert_ids: Sequence[int], number: int) -> None:
         if alert_ids:
-            sql = f"UPDATE alerts SET incident = {self._mark} WHERE id = {self._mark}"
-            self._many(sql, [(number, alert_id) for alert_id in alert_ids])
+            if self._postgres:
+                self._rows("UPDATE alerts SET incident = %s WHERE id = ANY(%s)", (number, list(alert_ids)))
+            else:
+                self._many("UPDATE alerts SET incident = ? WHERE id = ?", [(number, i) for i in alert_ids])
 
     def open_incidents(self, services: Iterable[str]) -> dict[str, int]:
         """The newest open incident of each of ``services`` that has one."""
         names = sorted(set(services))
         if not names:
             return {}
+        where, params = self._in("s.service", names)
         sql = (
             "SELECT s.service, MAX(i.number) FROM incident_services s JOIN incidents i ON i.number = s.number"
-            f" WHERE i.is_open AND s.service IN ({', '.join([self._mark] * len(names))}) GROUP BY s.service"
+            f" WHERE i.is_open AND {where} GROUP BY s.service"
         )
-        return {service: int(number) for service, number in self._rows(sql, tuple(names))}
+        return {service: int(number) for service, number in self._rows(sql, params)}
 
     def silenced(self, services: Iterable[str], now: datetime) -> set[str]:
         """Which of ``services`` have a silence in force at ``now``."""
         names = sorted(set(services))
         if not names:
             return set()
-        sql = (
-            f"SELECT DISTINCT service FROM alert_silences WHERE until > {self._mark}"
-            f" AND service IN ({', '.join([self._mark] * len(names))})"
-        )
-        return {service for (service,) in self._rows(sql, (self._time(now), *names))}
+        where, params = self._in("service", names)
+        sql = f"SELECT DISTINCT service FROM alert_silences WHERE until > {self._mark} AND {where}"
+        return {service for (service,) in self._rows(sql, (self._time(now), *params))}
 
     # --- the triage queue ----------------------------------------------------------------
 
