@@ -148,7 +148,7 @@ def build_notify(settings: Settings) -> NotifySettings:
 
 def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job]:
     """Every scheduled job; new kinds of background work (mitigation checks) join here."""
-    from warroom.services import jobs, outbox
+    from warroom.services import jobs, outbox, triage
 
     ctx, settings = app.context, app.settings
     followup_every = timedelta(hours=settings.number("followups", "remind_every_hours", 24))
@@ -163,6 +163,11 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
             "remind_followups",
             timedelta(minutes=settings.number("jobs", "followups_minutes", 10)),
             lambda now: jobs.send_followup_reminders(ctx, now, every=followup_every),
+        ),
+        jobs.Job(
+            "check_mitigations",
+            timedelta(seconds=settings.number("impact", "check_every_seconds", 30)),
+            lambda now: triage.run_due_checks(ctx, now),
         ),
         jobs.Job(
             "deliver_notifications",

@@ -43,6 +43,7 @@ DOCUMENTED: dict[str, str] = {
     "impact.verdict_window_seconds": "The window averaged before a mitigation and before its check (60).",
     "impact.resolve_window_minutes": "How long the indicators must have been back at baseline before resolve is allowed without --force (10).",
     "impact.chart_minutes": "How much history the room's impact charts show (60).",
+    "impact.check_every_seconds": "How often the job runner looks for applied mitigations whose expected time to effect has passed, to check them against the metrics (30).",
     "alerts.declare": 'Declaration rules, `[[alerts.declare]]`, first match wins: name, matchers (label matchers such as `env!="staging"`), alert_severity (critical, error, warning, info), tier (the service tier or a more critical one), severity (SEV1..SEV4, required) and kind. Default: one rule, a critical alert on a tier-1 service declares SEV2. `declare = []` never declares; alerts then wait in `warroom signals`.',
     "alerts.scope_labels": 'Alert labels whose values make up the scope of an incident declared from alerts (["region", "route"]).',
     "notify.base_url": "Public URL of warroom, for the incident links in notifications (none: no links).",

@@ -217,5 +217,10 @@ def test_the_job_registry_holds_delivery_and_both_reminders(
         names = [(job.name, job.exclusive) for job in build_jobs(app, notify, notifier)]
     finally:
         close()
-    assert names == [("remind", True), ("remind_followups", True), ("deliver_notifications", False)]
+    assert names == [
+        ("remind", True),
+        ("remind_followups", True),
+        ("check_mitigations", True),
+        ("deliver_notifications", False),
+    ]
     assert outbox.outbox_counts(app.context)["unrouted"] == 0

@@ -403,3 +403,28 @@ def test_a_missing_statement_is_refused_before_any_query(ctx: Context, metrics: 
 def test_latency_indicators_split_with_by_inside_a_grouping() -> None:
     indicator = Indicator("p95", LATENCY, 0.5, split_by=("region",), kind="latency")
     assert probe.render_query(indicator.query, []) == "histogram_quantile(0.95, sum by (le) (latency))"
+
+
+def test_the_job_runner_of_the_server_runs_the_due_checks(
+    ctx: Context, metrics: FakeMetrics, clock: FakeClock, sqlite_url: str
+) -> None:
+    from warroom.bootstrap import App, build_jobs, build_notify
+    from warroom.integrations.notify_config import make_notifier
+    from warroom.services.jobs import JobRunner
+    from warroom.settings import Settings
+
+    serve(metrics, eu_west_fault(until=FLAG_OFF))
+    ref = declare(ctx)
+    apply_flag(ctx, ref, clock)
+    app = App(settings=Settings(database_url=sqlite_url), context=ctx)
+    notify = build_notify(app.settings)
+    notifier, close = make_notifier(notify)
+    try:
+        [job] = [j for j in build_jobs(app, notify, notifier) if j.name == "check_mitigations"]
+    finally:
+        close()
+    runner = JobRunner(ctx, [job], worker="test")
+
+    clock.at = FLAG_OFF + timedelta(minutes=2, seconds=5)
+    assert runner.tick() == {"check_mitigations": 1}
+    assert ops.show(ctx, ref)["mitigations"][-1]["state"] == "effective"

@@ -162,6 +162,16 @@ class ResolveBody(Body):
     impact_stopped: bool = False
     risk_controlled: bool = False
     data_verified: bool = False
+    force: bool = Field(False, description="Resolve although the impact probe sees indicators off baseline.")
+    why: Text = Field(None, description="Why `force`: recorded on the timeline as forced_why.")
+
+
+class TriageBody(Body):
+    """Measure now; nothing to say."""
+
+
+class CheckBody(Body):
+    mitigation: Text = Field(None, description="e.g. M1; default: every applied mitigation not yet judged.")
 
 
 class ReopenBody(Body):

@@ -212,6 +212,20 @@ def _incident_writes(router: APIRouter) -> None:
     write("/incidents/{ref}/mitigations/apply", "apply", m.ApplyBody, ops.apply, "Apply a mitigation")
     write("/incidents/{ref}/mitigations/outcome", "outcome", m.OutcomeBody, ops.outcome, "Record an outcome")
     write("/incidents/{ref}/mitigations/revert", "revert", m.RevertBody, ops.revert, "Revert a mitigation")
+    write(
+        "/incidents/{ref}/triage",
+        "triage",
+        m.TriageBody,
+        ops.triage,
+        "Measure impact now and record it (impact probe)",
+    )
+    write(
+        "/incidents/{ref}/mitigations/check",
+        "mitigation_check",
+        m.CheckBody,
+        ops.mitigation_check,
+        "Check applied mitigations against the metrics and record their outcomes",
+    )
 
 
 def _mitigations(router: APIRouter) -> None:
@@ -222,6 +236,14 @@ def _mitigations(router: APIRouter) -> None:
     )
     def prepared(caller: Viewer, ref: Ref) -> Response:
         return json_response(ops.prepared_list(caller.app.context, ref))
+
+    @router.get(
+        "/incidents/{ref}/triage",
+        operation_id="triage_show",
+        summary="The last recorded impact measurement (does not ask Prometheus)",
+    )
+    def triage_show(caller: Viewer, ref: Ref) -> Response:
+        return json_response(ops.triage_show(caller.app.context, ref))
 
 
 def _tokens(router: APIRouter) -> None:
