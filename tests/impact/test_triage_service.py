@@ -61,13 +61,16 @@ def metrics() -> FakeMetrics:
     return FakeMetrics()
 
 
-@pytest.fixture
-def ctx(sqlite_url: str, build_app: Callable[..., Any], clock: FakeClock, metrics: FakeMetrics) -> Context:
-    app = build_app(sqlite_url, clock=clock)
+def probe_context(app: Any, metrics: FakeMetrics) -> Context:
     context: Context = dataclasses.replace(
         app.context, metrics=metrics, probe=POLICY, load_catalog=shop_catalog
     )
     return context
+
+
+@pytest.fixture
+def ctx(sqlite_url: str, build_app: Callable[..., Any], clock: FakeClock, metrics: FakeMetrics) -> Context:
+    return probe_context(build_app(sqlite_url, clock=clock), metrics)
 
 
 def serve(metrics: FakeMetrics, errors: Callable[[str], Any]) -> None:
@@ -109,6 +112,23 @@ def test_triage_records_the_measurement_on_the_timeline_with_its_numbers(
     assert payload["customer_share"] == pytest.approx(0.398 / 3, abs=1e-3)
     assert payload["financial_per_hour"] == pytest.approx(0.1327 * 600 * 60, rel=1e-2)
     assert payload["severity"] == "SEV2"
+
+
+def test_a_measurement_and_a_verdict_round_trip_through_sqlite_and_postgresql(
+    database_url: str, build_app: Callable[..., Any], clock: FakeClock, metrics: FakeMetrics
+) -> None:
+    ctx = probe_context(build_app(database_url, clock=clock), metrics)
+    serve(metrics, eu_west_fault(until=FLAG_OFF))
+    ref = declare(ctx)
+    measured = ops.triage(ctx, "alice", ref, {})
+    mitigation = apply_flag(ctx, ref, clock)
+    clock.at = FLAG_OFF + timedelta(minutes=2)
+    ops.mitigation_check(ctx, "alice", ref, {"mitigation": mitigation})
+
+    stored = [e["payload"] for e in ops.timeline(ctx, ref) if e["kind"] == "impact_measured"]
+
+    assert stored[0] == {k: measured[k] for k in stored[0]}  # every number exactly as measured
+    assert ops.verify(ctx, ref)["ok"]  # the hash chain holds over the stored JSON
 
 
 def test_a_measured_severity_that_differs_from_the_declared_one_is_suggested_not_applied(
