@@ -448,3 +448,15 @@ def test_the_job_runner_of_the_server_runs_the_due_checks(
     clock.at = FLAG_OFF + timedelta(minutes=2, seconds=5)
     assert runner.tick() == {"check_mitigations": 1}
     assert ops.show(ctx, ref)["mitigations"][-1]["state"] == "effective"
+
+
+def test_triage_lists_what_changed_on_the_service_before_the_impact(ctx: Context, metrics: FakeMetrics) -> None:
+    serve(metrics, eu_west_fault())
+    change = {"service": "shop", "kind": "flag", "summary": "new_payment_flow on", "at": START.isoformat()}
+    ops.add_change(ctx, "alice", change)
+
+    view = ops.triage(ctx, "alice", declare(ctx), {})
+
+    assert [(c["service"], c["kind"], c["summary"]) for c in view["changes"]] == [
+        ("shop", "flag", "new_payment_flow on")
+    ]

@@ -92,6 +92,16 @@ def measurement(view: dict[str, Any]) -> None:
     if view.get("financial_per_hour") is not None:
         estimate += f", loss {view['financial_per_hour']:,.0f}/h"
     console.print(estimate + (f" -> {view['explanation']}" if view.get("explanation") else ""))
+    left, detected = view.get("left_slo_at"), view.get("impact_start")
+    if left and view.get("impact_start_from") != "impact_started_at" and detected and left < detected:
+        console.print(f"the worst slice left its SLO at {left[11:19]}Z, before {detected[11:19]}Z")
+    for change in view.get("changes", []):
+        console.print(
+            Text(
+                f"changed {change['at'][11:19]}Z {change['service']} {change['kind']}: {change['summary']}",
+                style="cyan",
+            )
+        )
     for skipped in view.get("unmeasured", []):
         console.print(Text(f"not measured: {skipped['service']}: {skipped['why']}", style="dim"))
     if view.get("status") == "partial":
@@ -118,6 +128,9 @@ def _indicator(ind: dict[str, Any]) -> None:
                 style="dim",
             )
         )
+    if not ind.get("deviating"):
+        return
+    # Deviating slices are on the first line; a dimension without any says "everywhere".
     for radius in ind.get("blast_radius", []):
         if not radius["deviating"]:
             console.print(Text(f"    {radius['dimension']}: {radius['sentence']}", style="dim"))

@@ -40,15 +40,18 @@ from warroom.domain.probe_measurement import (
 )
 from warroom.domain.state import IncidentState, Mitigation
 from warroom.domain.timefmt import iso
+from warroom.services import changes as change_cases
 from warroom.services.context import Context
 from warroom.services.incidents import execute, get_incident
 from warroom.services.ports import IncidentFilter, MetricSeries, MetricsSource, MetricsUnavailable
+from warroom.services.views import change_view
 
 log = logging.getLogger("warroom.probe")
 
 PROBE_ACTOR = "impact-probe"
 MAX_POINTS = 10_000  # Prometheus refuses ranges over 11,000 points per series
 MAX_NOTE = 1000
+NEARBY_CHANGES = 5
 
 View = dict[str, Any]
 
@@ -251,6 +254,12 @@ def _view(state: IncidentState, payload: dict[str, Any] | None, *, recorded: boo
     }
 
 
+def _nearby_changes(ctx: Context, ref: str | int) -> list[dict[str, Any]]:
+    """What changed on the services and their dependencies before impact, newest first."""
+    _, _, found = change_cases.changes_near(ctx, ref)
+    return [change_view(c) for c in found[:NEARBY_CHANGES]]
+
+
 def _not_configured(state: IncidentState, unmeasured: Sequence[dict[str, str]]) -> View:
     reasons = "; ".join(f"{u['service']}: {u['why']}" for u in unmeasured) or "no affected service"
     return _view(
@@ -283,7 +292,7 @@ def triage(ctx: Context, ref: str | int, actor: str) -> View:
             return _view(state, payload, recorded=False)
         payload["last_good"] = _without_last_good(last_good(state))
     state = execute(ctx, ref, actor, lambda s, at: record_measurement(s, payload, at=now))
-    return _view(state, payload, recorded=True, seq=state.version)
+    return _view(state, payload, recorded=True, seq=state.version, changes=_nearby_changes(ctx, ref))
 
 
 def _without_last_good(payload: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -295,7 +304,8 @@ def _without_last_good(payload: dict[str, Any] | None) -> dict[str, Any] | None:
 def last_measurement(ctx: Context, ref: str | int) -> View:
     """The latest recorded measurement, without asking Prometheus."""
     state = get_incident(ctx, ref)
-    return _view(state, state.measured, recorded=state.measured is not None)
+    changes = _nearby_changes(ctx, ref)
+    return _view(state, state.measured, recorded=state.measured is not None, changes=changes)
 
 
 # --- mitigation checks --------------------------------------------------------------------
