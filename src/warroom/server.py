@@ -40,10 +40,16 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
 
     fastapi_app.include_router(build_hooks_router())
     install(fastapi_app)
+    from warroom.api.learning import build_learning_router
+
+    fastapi_app.include_router(build_learning_router())
     if with_web:
         router = _web_router()
         if router is not None:
             fastapi_app.include_router(router)
+        from warroom.web.learning import build_learning_web_router
+
+        fastapi_app.include_router(build_learning_web_router())
     return fastapi_app
 
 

@@ -31,6 +31,7 @@ DOCUMENTED: dict[str, str] = {
     "cadence.sev4_minutes": "Status update cadence of SEV4 incidents (0 = none).",
     "roles.rotation_hours": "Hours after which a role holder is nudged to hand off (4).",
     "changes.window_hours": "How far before impact start changes are listed (6).",
+    "readiness.threshold": "Lowest acceptable playbook readiness score (0-100) for `warroom readiness`; below it the command exits 1 (100).",
     "impact.prometheus_url": "Prometheus the impact probe reads indicators from (none: the probe is off, except for services with their own `prometheus_url` in the catalog).",
     "impact.timeout_seconds": "The longest one command (triage, a mitigation check, resolve) waits for all its Prometheus queries together (5).",
     "impact.step_seconds": "Resolution of the range queries, in seconds (15); raised automatically to stay under Prometheus's 11,000 points.",

@@ -41,10 +41,30 @@ OPERATIONS: dict[str, tuple[bool, bool]] = {
     "reopen": (True, True),
     "close": (True, True),
     "verify": (False, False),
+    # learning (services.learning_ops.EMBEDDED)
+    "postmortem_draft": (True, True),
+    "postmortem_edit": (True, True),
+    "postmortem_show": (True, False),
+    "postmortem_lint": (True, False),
+    "postmortem_publish": (True, True),
+    "followup_add": (True, True),
+    "followup_done": (True, True),
+    "followup_wontdo": (True, True),
+    "followup_list": (False, False),
+    "report": (False, False),
+    "readiness": (False, False),
+    "import": (False, True),
     # the impact probe (services.triage)
     "triage": (True, True),
     "triage_show": (True, False),
     "mitigation_check": (True, True),
+}
+
+
+LEARNING = frozenset(name for name in OPERATIONS if name.startswith(("postmortem_", "followup_"))) | {
+    "report",
+    "readiness",
+    "import",
 }
 
 
@@ -67,6 +87,12 @@ class EmbeddedBackend:
         self._context: Any = None
 
     def call(self, op: str, ref: str | None = None, body: Mapping[str, Any] | None = None) -> Any:
+        if op in LEARNING:  # before importing operations: `warroom report` starts faster
+            from warroom.services.learning_ops import EMBEDDED
+
+            if self._context is None:
+                self._context = self._build()
+            return EMBEDDED[op](self._context, self._actor, ref, dict(body or {}))
         from warroom.services import operations as ops
 
         if self._context is None:

@@ -660,6 +660,7 @@ def _register_optional() -> None:
     for module in (
         "warroom.cli.serve",
         "warroom.cli.tokens",
+        "warroom.cli.learning",
         "warroom.cli.signals",
         "warroom.cli.comms",
         "warroom.cli.triage",

@@ -59,9 +59,29 @@ ROUTES: dict[str, tuple[str, str]] = {
     "reopen": ("POST", "/incidents/{ref}/reopen"),
     "close": ("POST", "/incidents/{ref}/close"),
     "verify": ("GET", "/verify"),
+    "postmortem_draft": ("POST", "/incidents/{ref}/postmortem/draft"),
+    "postmortem_edit": ("POST", "/incidents/{ref}/postmortem/edit"),
+    "postmortem_show": ("GET", "/incidents/{ref}/postmortem"),
+    "postmortem_lint": ("GET", "/incidents/{ref}/postmortem/lint"),
+    "postmortem_publish": ("POST", "/incidents/{ref}/postmortem/publish"),
+    "followup_add": ("POST", "/incidents/{ref}/followups"),
+    "followup_done": ("POST", "/incidents/{ref}/followups/done"),
+    "followup_wontdo": ("POST", "/incidents/{ref}/followups/wontdo"),
+    "followup_list": ("GET", "/followups"),
+    "report": ("GET", "/report"),
+    "readiness": ("GET", "/readiness"),
+    "import": ("POST", "/history/import"),
     "triage": ("POST", "/incidents/{ref}/triage"),
     "triage_show": ("GET", "/incidents/{ref}/triage"),
     "mitigation_check": ("POST", "/incidents/{ref}/mitigations/check"),
+}
+
+# GET operations with query parameters besides list and timeline
+QUERY_KEYS: dict[str, tuple[str, ...]] = {
+    "postmortem_show": ("format",),
+    "followup_list": ("status", "owner", "incident", "overdue", "limit"),
+    "report": ("since", "until", "service", "severity"),
+    "readiness": ("threshold", "service"),
 }
 
 _PROBLEMS: dict[str, type[DomainError]] = {
@@ -141,7 +161,7 @@ def _query(op: str, ref: str | None, data: Mapping[str, Any]) -> dict[str, str]:
     elif op == "list":
         keys = ("status", "severity", "service", "open", "limit")
     else:
-        keys = ()
+        keys = QUERY_KEYS.get(op, ())
     return {key: _text(data[key]) for key in keys if data.get(key) not in (None, "")}
 
 

@@ -19,6 +19,7 @@ from warroom.domain.events import Event
 from warroom.domain.notifications import ChannelSpec, Notification
 from warroom.domain.stakeholders import StakeholderChange
 from warroom.domain.state import IncidentState
+from warroom.services.learning_ports import LearningStore
 
 
 class Clock(Protocol):
@@ -325,6 +326,9 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def learning(self) -> LearningStore: ...
 
     @property
     def outbox(self) -> OutboxStore: ...

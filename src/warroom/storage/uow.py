@@ -13,6 +13,7 @@ from warroom.storage.change_store import SqlChangeStore
 from warroom.storage.idempotency_store import SqlIdempotencyStore
 from warroom.storage.incident_store import SqlIncidentStore
 from warroom.storage.job_store import SqlJobStore
+from warroom.storage.learning_store import SqlLearningStore
 from warroom.storage.outbox_store import SqlOutboxStore, SqlStakeholderStore
 from warroom.storage.token_store import SqlTokenStore
 
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
         self._alerts: SqlAlertStore | None = None
         self._tokens: SqlTokenStore | None = None
         self._idempotency: SqlIdempotencyStore | None = None
+        self._learning: SqlLearningStore | None = None
         self._outbox: SqlOutboxStore | None = None
         self._stakeholders: SqlStakeholderStore | None = None
         self._jobs: SqlJobStore | None = None
@@ -40,6 +42,7 @@ class SqlUnitOfWork:
         self._alerts = SqlAlertStore(self._connection)
         self._tokens = SqlTokenStore(self._connection)
         self._idempotency = SqlIdempotencyStore(self._connection)
+        self._learning = SqlLearningStore(self._connection)
         self._outbox = SqlOutboxStore(self._connection)
         self._stakeholders = SqlStakeholderStore(self._connection)
         self._jobs = SqlJobStore(self._connection)
@@ -69,6 +72,11 @@ class SqlUnitOfWork:
     def idempotency(self) -> SqlIdempotencyStore:
         assert self._idempotency is not None, "use the unit of work inside a with block"
         return self._idempotency
+
+    @property
+    def learning(self) -> SqlLearningStore:
+        assert self._learning is not None, "use the unit of work inside a with block"
+        return self._learning
 
     @property
     def outbox(self) -> SqlOutboxStore:
