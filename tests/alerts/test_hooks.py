@@ -46,6 +46,14 @@ def test_grafana_generic_and_change_bodies_are_accepted(sqlite_hooks: Hooks) -> 
     assert answer.json()["new"] == 1
 
 
+def test_every_hook_is_in_the_openapi_document_once(sqlite_hooks: Hooks) -> None:
+    paths = sqlite_hooks.client.get("/openapi.json").json()["paths"]
+    for source in ("alertmanager", "grafana", "pagerduty", "generic", "changes"):
+        assert paths[f"/hooks/{source}"]["post"]["operationId"] == f"hook_{source}"
+    assert paths["/hooks/grafana"]["put"]["operationId"] == "hook_grafana_put"
+    assert "/api/v1/signals" in paths
+
+
 def test_alerts_the_sender_dropped_are_reported_back(sqlite_hooks: Hooks) -> None:
     body = load("alertmanager_firing.json") | {"truncatedAlerts": 7}
     assert sqlite_hooks.post(AM, body).json()["truncated_alerts"] == 7

@@ -265,21 +265,25 @@ def _alert_hook(router: APIRouter, source: AlertSource) -> None:
 
         return await _guarded(work)
 
-    router.add_api_route(
-        f"/hooks/{source}",
-        hook,
-        methods=["POST", "PUT"] if source == "grafana" else ["POST"],  # Grafana may be set to PUT
-        tags=["webhooks"],
-        name=f"hook_{source}",
-        summary=f"Receive {source} alerts",
-        description=_HOOK_DOCS[source] + " Needs an ingest token (bearer header or `?token=`).",
-        responses={400: {}, 401: {}, 403: {}, 413: {}, 503: {}},
-    )
+    methods = ["POST", "PUT"] if source == "grafana" else ["POST"]  # Grafana may be set to PUT
+    for method in methods:
+        router.add_api_route(
+            f"/hooks/{source}",
+            hook,
+            methods=[method],
+            tags=["webhooks"],
+            name=f"hook_{source}",
+            operation_id=f"hook_{source}" if method == "POST" else f"hook_{source}_{method.lower()}",
+            summary=f"Receive {source} alerts",
+            description=_HOOK_DOCS[source] + " Needs an ingest token (bearer header or `?token=`).",
+            responses={400: {}, 401: {}, 403: {}, 413: {}, 503: {}},
+        )
 
 
 def _change_hook(router: APIRouter) -> None:
     @router.post(
         "/hooks/changes",
+        operation_id="hook_changes",
         tags=["webhooks"],
         summary="Receive change events (CloudEvents 1.0: structured, batch or binary mode)",
         responses={400: {}, 401: {}, 403: {}, 413: {}, 503: {}},
