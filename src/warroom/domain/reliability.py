@@ -32,7 +32,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from warroom.domain.errors import ValidationError
 from warroom.domain.timefmt import iso
@@ -333,6 +333,40 @@ def _measure(record: IncidentRecord) -> _Measured:
     return durations
 
 
+class MeasuredIncident(NamedTuple):
+    """An incident as the review uses it: the five durations in seconds (detect,
+    declare, acknowledge, mitigate, resolve; ``math.inf`` where not measured) and the
+    UTC ``YYYY-MM`` of its declaration. Storage can keep these beside the record, so a
+    review of many incidents does not rebuild every milestone time; they are trusted
+    as given (build them with :func:`measure`)."""
+
+    services: tuple[str, ...]
+    severity: int
+    kind: str
+    anchor: datetime | None
+    month: str | None
+    durations: _Measured
+    contributing_factors: tuple[str, ...] = ()
+    followups_done_at: tuple[datetime | None, ...] = ()
+
+
+def measure(record: IncidentRecord) -> MeasuredIncident:
+    """What the review uses of ``record``."""
+    declared = record.declared_at
+    if declared is not None and declared.tzinfo is not UTC:
+        declared = declared.astimezone(UTC)
+    return MeasuredIncident(
+        services=record.services,
+        severity=record.severity,
+        kind=record.kind,
+        anchor=record.anchor,
+        month=None if declared is None else f"{declared.year:04d}-{declared.month:02d}",
+        durations=_measure(record),
+        contributing_factors=record.contributing_factors,
+        followups_done_at=record.followups_done_at,
+    )
+
+
 def _summary_of_column(column: Iterable[float]) -> DurationSummary:
     ordered = sorted(column)
     return _summary_of_seconds(ordered[: bisect.bisect_left(ordered, _UNMEASURED)])
@@ -371,39 +405,46 @@ def review_reliability(
 
     One pass groups the incidents; each group's durations are sorted once.
     """
+    return review_measured((measure(record) for record in records), since=since, until=until)
+
+
+def review_measured(
+    incidents: Iterable[MeasuredIncident],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> ReliabilityReport:
+    """:func:`review_reliability` of incidents already measured (see :func:`measure`)."""
     _require_aware(since, "since")
     _require_aware(until, "until")
     windowed = since is not None or until is not None
     overall: list[_Measured] = []
     by_service: dict[str, list[_Measured]] = defaultdict(list)
-    service_records: dict[str, list[IncidentRecord]] = defaultdict(list)
+    service_incidents: dict[str, list[MeasuredIncident]] = defaultdict(list)
     by_severity: dict[int, list[_Measured]] = defaultdict(list)
-    by_month: dict[tuple[int, int], list[_Measured]] = defaultdict(list)
+    by_month: dict[str, list[_Measured]] = defaultdict(list)
     kinds: Counter[str] = Counter()
     factors: Counter[str] = Counter()
     anchors: list[datetime] = []
-    for record in records:
-        anchor = record.declared_at or record.detected_at or record.impact_started_at
+    for incident in incidents:
+        anchor = incident.anchor
         if windowed and (
             anchor is None
             or (since is not None and anchor < since)
             or (until is not None and anchor >= until)
         ):
             continue
-        measured = _measure(record)
+        measured = incident.durations
         overall.append(measured)
-        for service in record.services:
+        for service in incident.services:
             by_service[service].append(measured)
-            service_records[service].append(record)
-        by_severity[record.severity].append(measured)
-        declared = record.declared_at
-        if declared is not None:
-            if declared.tzinfo is not UTC:
-                declared = declared.astimezone(UTC)
-            by_month[(declared.year, declared.month)].append(measured)
-        kinds[record.kind] += 1
-        if record.contributing_factors:
-            factors.update(set(record.contributing_factors))
+            service_incidents[service].append(incident)
+        by_severity[incident.severity].append(measured)
+        if incident.month is not None:
+            by_month[incident.month].append(measured)
+        kinds[incident.kind] += 1
+        if incident.contributing_factors:
+            factors.update(set(incident.contributing_factors))
         if anchor is not None:
             anchors.append(anchor)
     window_start = since if since is not None else min(anchors, default=None)
@@ -419,14 +460,12 @@ def review_reliability(
                 service=service,
                 figures=_figures(service, rows),
                 incidents_per_30_days=_rate(len(rows), window_start, window_end),
-                fixes=_fixes_effect(service_records[service], rows, window_start, window_end),
+                fixes=_fixes_effect(service_incidents[service], window_start, window_end),
             )
             for service, rows in sorted(by_service.items())
         ),
         by_severity=tuple(_figures(f"SEV{severity}", rows) for severity, rows in sorted(by_severity.items())),
-        by_month=tuple(
-            _figures(f"{year:04d}-{month:02d}", rows) for (year, month), rows in sorted(by_month.items())
-        ),
+        by_month=tuple(_figures(month, rows) for month, rows in sorted(by_month.items())),
         recurring_factors=tuple(
             Count(factor, n)
             for factor, n in sorted(factors.items(), key=lambda item: (-item[1], item[0]))
@@ -436,16 +475,14 @@ def review_reliability(
 
 
 def _fixes_effect(
-    records: list[IncidentRecord],
-    measured: list[_Measured],
+    incidents: list[MeasuredIncident],
     window_start: datetime | None,
     window_end: datetime | None,
 ) -> FixesEffect:
-    """``records`` and their ``measured`` durations, in step."""
     placed = [
-        (anchor, record, durations)
-        for record, durations in zip(records, measured, strict=True)
-        if (anchor := record.anchor) is not None
+        (anchor, incident, incident.durations)
+        for incident in incidents
+        if (anchor := incident.anchor) is not None
     ]
     placed.sort(key=lambda row: row[0])
     if not any(record.followups_done_at for _, record, _ in placed):

@@ -22,7 +22,7 @@ from warroom.domain.fold import apply
 from warroom.domain.history_import import ImportedIncident
 from warroom.domain.postmortem import Postmortem, draft, edit, missing_sections
 from warroom.domain.readiness import PlaybookFacts, Readiness, assess_readiness
-from warroom.domain.reliability import ReliabilityReport, review_reliability
+from warroom.domain.reliability import ReliabilityReport, review_measured
 from warroom.domain.review_records import factor_types_of, incident_record
 from warroom.domain.state import Followup, IncidentState
 from warroom.services.context import Context
@@ -233,10 +233,10 @@ def review(
     """The review over warroom's incidents and imported history together."""
     refresh_records(ctx)
     with ctx.uow() as uow:
-        records = uow.learning.records(RecordFilter(since=since, until=until, severity=severity))
+        incidents = uow.learning.measured(RecordFilter(since=since, until=until, severity=severity))
     if service:
-        records = [record for record in records if service in record.services]
-    report = review_reliability(records, since=since, until=until)
+        incidents = [incident for incident in incidents if service in incident.services]
+    report = review_measured(incidents, since=since, until=until)
     if service:
         report = replace(report, by_service=tuple(s for s in report.by_service if s.service == service))
     return report

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from warroom.domain.history_import import ImportedIncident
-from warroom.domain.reliability import IncidentRecord
+from warroom.domain.reliability import IncidentRecord, MeasuredIncident
 from warroom.domain.state import Followup
 
 
@@ -107,7 +107,9 @@ class LearningStore(Protocol):
         id); returns how many were new."""
         ...
 
-    def records(self, filters: RecordFilter) -> list[IncidentRecord]: ...
+    def measured(self, filters: RecordFilter) -> list[MeasuredIncident]:
+        """The stored incidents in ``filters``, measured for the review."""
+        ...
 
     def history_count(self) -> int:
         """How many imported incidents are stored."""

@@ -8,6 +8,7 @@ the same record, or an import run twice, leave one row.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -31,11 +32,11 @@ from sqlalchemy.exc import IntegrityError
 
 from warroom.domain.errors import ConcurrencyConflict, NotFound
 from warroom.domain.history_import import ImportedIncident
-from warroom.domain.reliability import IncidentRecord
+from warroom.domain.reliability import IncidentRecord, MeasuredIncident, measure
 from warroom.domain.state import Followup
 from warroom.domain.timefmt import iso
 from warroom.services.learning_ports import FollowupFilter, FollowupItem, RecordFilter, StoredPostmortem
-from warroom.storage.learning_tables import followups, postmortems, reliability_records
+from warroom.storage.learning_tables import DURATIONS, followups, postmortems, reliability_records
 from warroom.storage.tables import incidents
 
 BATCH = 2000
@@ -74,12 +75,18 @@ def _postmortem(row: Any) -> StoredPostmortem:
 
 
 def _record_values(record: IncidentRecord) -> dict[str, Any]:
+    measured = measure(record)
     return {
         "services": json.dumps(list(record.services)),
         "severity": record.severity,
         "kind": record.kind,
         "anchor_at": record.anchor,
         **{name: getattr(record, name) for name in _MILESTONES},
+        "month": measured.month,
+        **{
+            f"{name}_seconds": None if seconds == math.inf else seconds
+            for name, seconds in zip(DURATIONS, measured.durations, strict=True)
+        },
         "factors": json.dumps(list(record.contributing_factors)),
         "followups_done": json.dumps(
             [None if done is None else iso(done) for done in record.followups_done_at]
@@ -285,14 +292,22 @@ class SqlLearningStore:
         )
         return int(self._db.execute(query).scalar_one())
 
-    def records(self, filters: RecordFilter) -> list[IncidentRecord]:
-        """The records in ``filters``; tuned for a review over 50,000 incidents: times are
-        read as text on SQLite (no per-value type adapter) and the JSON lists, which repeat
-        (a few services, a few factor types), are decoded once per distinct text."""
+    def measured(self, filters: RecordFilter) -> list[MeasuredIncident]:
+        """The incidents in ``filters``, as measured when written; tuned for a review over
+        50,000 incidents: the anchor is read as text on SQLite (no per-value type adapter)
+        and the JSON lists, which repeat (a few services, a few factor types), are decoded
+        once per distinct text."""
         r = reliability_records
-        times = [type_coerce(r.c[name], String) if self._raw_times else r.c[name] for name in _MILESTONES]
+        anchor = type_coerce(r.c.anchor_at, String) if self._raw_times else r.c.anchor_at
         query = select(
-            r.c.incident, r.c.services, r.c.severity, r.c.kind, *times, r.c.factors, r.c.followups_done
+            r.c.services,
+            r.c.severity,
+            r.c.kind,
+            anchor,
+            r.c.month,
+            *(r.c[f"{name}_seconds"] for name in DURATIONS),
+            r.c.factors,
+            r.c.followups_done,
         )
         conditions = []
         if filters.since is not None:
@@ -318,46 +333,46 @@ class SqlLearningStore:
                 found = tuple(None if d is None else datetime.fromisoformat(d) for d in json.loads(text))
             return found
 
-        rows: Sequence[Any] = self._db.execute(query).all()
-        if self._raw_times:  # SQLite's text of a UTC time (UTCDateTime writes it naive)
-            parse = datetime.fromisoformat
-            rows = [
-                (*row[:4], *(parse(t + "+00:00") if t else None for t in row[4:11]), *row[11:])
-                for row in rows
-            ]
+        # SQLite's text of a UTC time (UTCDateTime writes it naive) is made aware here.
+        when = (lambda t: datetime.fromisoformat(t + "+00:00") if t else None) if self._raw_times else _same
+        inf = math.inf
         return [
-            IncidentRecord(
-                incident or 0,
+            MeasuredIncident(
                 strings(services),
                 severity,
                 kind,
-                impact,
-                detected,
-                declared,
-                acknowledged,
-                mitigated,
-                resolved,
-                closed,
+                when(anchor_at),
+                month,
+                (
+                    inf if detect is None else detect,
+                    inf if declare is None else declare,
+                    inf if acknowledge is None else acknowledge,
+                    inf if mitigate is None else mitigate,
+                    inf if resolve is None else resolve,
+                ),
                 strings(factors),
                 done(followups),
             )
             for (
-                incident,
                 services,
                 severity,
                 kind,
-                impact,
-                detected,
-                declared,
-                acknowledged,
-                mitigated,
-                resolved,
-                closed,
+                anchor_at,
+                month,
+                detect,
+                declare,
+                acknowledge,
+                mitigate,
+                resolve,
                 factors,
                 followups,
-            ) in rows
+            ) in self._db.execute(query).all()
         ]
 
     @property
     def _raw_times(self) -> bool:
         return self._db.dialect.name == "sqlite"
+
+
+def _same(value: Any) -> Any:
+    return value

@@ -11,17 +11,32 @@ Migration 0006 creates exactly these tables.
   each. Imported history (``source`` json, csv or pagerduty, with the other tool's id)
   and warroom's own incidents (``source`` warroom, with ``incident`` and the
   ``version`` it was built from: a cache, rebuilt when the timeline moved on) live side
-  by side, so a review over 50,000 incidents is one indexed scan.
+  by side, so a review over 50,000 incidents is one indexed scan. Each row also keeps
+  what the review computes from the times (the five durations, the declaration's month),
+  measured once when it is written.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from warroom.storage.tables import metadata
 from warroom.storage.types import UTCDateTime
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The review's five durations, measured when a record is written (NULL: not measured).
+DURATIONS = ("detect", "declare", "acknowledge", "mitigate", "resolve")
 
 postmortems = Table(
     "postmortems",
@@ -76,6 +91,8 @@ reliability_records = Table(
     Column("mitigated_at", UTCDateTime),
     Column("resolved_at", UTCDateTime),
     Column("closed_at", UTCDateTime),
+    Column("month", String(7)),
+    *(Column(f"{name}_seconds", Float) for name in DURATIONS),
     Column("factors", Text, nullable=False),
     Column("followups_done", Text, nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),

@@ -83,6 +83,11 @@ def upgrade() -> None:
                 "closed_at",
             )
         ),
+        sa.Column("month", sa.String(7)),
+        *(
+            sa.Column(f"{name}_seconds", sa.Float)
+            for name in ("detect", "declare", "acknowledge", "mitigate", "resolve")
+        ),
         sa.Column("factors", sa.Text, nullable=False),
         sa.Column("followups_done", sa.Text, nullable=False),
         sa.Column("recorded_at", UTCDateTime, nullable=False),
