@@ -5,6 +5,7 @@ publish exit codes."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +185,27 @@ def test_followup_commands(home: Path) -> None:
     assert [(r["incident"], r["ref"], r["owner"]) for r in listed] == [(ref, "A1", "erin")]
     assert run("followup", "wontdo", ref, "A1", "--why", "covered by the contract test").exit_code == 0
     assert json.loads(run("followup", "list", "--json").output) == []
+
+
+def test_edit_in_the_editor_and_from_stdin(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ref = _resolved_incident()
+    editor = home / "editor.py"
+    editor.write_text(
+        "import pathlib, sys\n"
+        "path = pathlib.Path(sys.argv[1])\n"
+        "path.write_text(path.read_text().replace(\"trigger: ''\", 'trigger: A config push'))\n"
+    )
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    assert run("postmortem", "edit", ref).exit_code == 0
+    shown = json.loads(run("postmortem", "show", ref, "--json").output)
+    assert shown["document"]["trigger"] == "A config push"
+    monkeypatch.setenv("EDITOR", "true")  # saves nothing
+    unchanged = run("postmortem", "edit", ref)
+    assert unchanged.exit_code == 0 and "No changes" in unchanged.output
+    piped = CliRunner().invoke(
+        cli,
+        ["postmortem", "edit", ref, "--file", "-", "--format", "md"],
+        input='{"late_signals": ["the alert"]}',
+    )
+    assert piped.exit_code == 0 and "## Signals that were late\n\n- the alert" in piped.output

@@ -101,7 +101,8 @@ def _edit_in_editor(incident: str) -> dict[str, Any]:
             raise _main().fail(f"the editor exited with {code}; nothing was saved")
         edited = path.read_text(encoding="utf-8")
     if edited == original:
-        raise _main().fail("no changes; nothing was saved", 0)
+        typer.echo("No changes; nothing was saved.")
+        raise typer.Exit(0)
     try:
         data = yaml.safe_load(edited) or {}
     except yaml.YAMLError as exc:
