@@ -3,6 +3,11 @@
 They keep the contracts the SQL adapters keep (transactions that roll back unless
 committed, appends with the expected version, dedup of changes, newest-first windows), so
 the use cases can be unit tested in milliseconds without patching anything.
+
+They cover the stores the incident core uses (incidents, changes, tokens, idempotency);
+the alert, learning, outbox, stakeholder and job stores have fakes of their own where
+those features are tested. ``announce`` records nothing on a unit of work without an
+outbox, which is what these fakes are.
 """
 
 from __future__ import annotations
