@@ -9,7 +9,7 @@ import pytest
 from tests.core.fakes import FakeClock
 from tests.learning.conftest import GOOD_SECTIONS, at, scripted_incident
 from warroom.domain.errors import ValidationError
-from warroom.domain.postmortem import Postmortem, edit
+from warroom.domain.postmortem import Postmortem, draft, edit
 from warroom.domain.postmortem_markdown import to_markdown
 from warroom.services import learning_ops as lops
 from warroom.services import operations as ops
@@ -205,3 +205,31 @@ def test_a_draft_of_an_unknown_incident_is_not_found(app: Any) -> None:
         lops.postmortem_draft(app.context, "sam", "INC-404", {})
     with pytest.raises(ValidationError):
         lops.postmortem_show(app.context, "bogus")
+
+
+def test_measured_impact_is_kept_without_every_reading(app: Any, clock: FakeClock) -> None:
+    from tests.core.builders import Incident
+
+    incident = Incident()
+    payload = {
+        "measured_at": "2026-11-26T10:05:00.000000Z",
+        "summary": "checkout 5xx ratio 12% (baseline 0.2%); customer impact 12.00%",
+        "status": "measured",
+        "customer_share": 0.12,
+        "financial_per_hour": None,
+        "severity": "SEV2",
+        "services": [{"service": "checkout", "indicators": [{"line": "..."}] * 50}],
+    }
+    incident.record("impact_measured", payload)
+    doc = draft(incident.state, incident.events, now=incident.now)
+    assert doc.impact.measured == {
+        "measured_at": "2026-11-26T10:05:00.000000Z",
+        "summary": "checkout 5xx ratio 12% (baseline 0.2%); customer impact 12.00%",
+        "status": "measured",
+        "customer_share": 0.12,
+        "severity": "SEV2",
+    }
+    assert doc.timeline[-1].text == (
+        "Impact measured (suggests SEV2): checkout 5xx ratio 12% (baseline 0.2%); customer impact 12.00%"
+    )
+    assert "- **Measured:** checkout 5xx ratio 12%" in to_markdown(doc)

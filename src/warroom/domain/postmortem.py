@@ -190,8 +190,26 @@ def _impact(state: IncidentState, times: Mapping[str, datetime | None]) -> Impac
         data_integrity=state.impact.data_integrity.value,
         data_verified=bool(state.resolution and state.resolution.get("data_verified")),
         security=state.impact.security.value,
-        measured=dict(state.measured) if state.measured else None,
+        measured=_measured(state.measured),
     )
+
+
+MEASURED_KEYS = (
+    "measured_at",
+    "summary",
+    "status",
+    "customer_share",
+    "financial_per_hour",
+    "severity",
+    "left_slo_at",
+)
+
+
+def _measured(payload: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The impact probe's last measurement, without every indicator reading."""
+    if not payload:
+        return None
+    return {key: payload[key] for key in MEASURED_KEYS if payload.get(key) is not None}
 
 
 def _suggested_summary(state: IncidentState, impact: ImpactSection) -> str:
