@@ -161,4 +161,5 @@ def test_the_partial_renders_without_charts_and_before_any_measurement() -> None
 
     assert "shop error_ratio 13% (baseline 0.2%" in lines and "<svg" not in lines
     assert "Measured impact suggests SEV2, declared SEV3" in lines
-    assert never.strip() == ""  # nothing until the probe measured
+    # until the probe measured: an empty, hidden slot the live room can fill in place
+    assert never.strip() == '<section id="impact" data-live hidden></section>'

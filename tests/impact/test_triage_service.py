@@ -460,3 +460,26 @@ def test_triage_lists_what_changed_on_the_service_before_the_impact(ctx: Context
     assert [(c["service"], c["kind"], c["summary"]) for c in view["changes"]] == [
         ("shop", "flag", "new_payment_flow on")
     ]
+
+
+def test_the_room_draws_a_chart_per_measured_indicator(
+    ctx: Context, metrics: FakeMetrics, build_app: Callable[..., Any], sqlite_url: str
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.web.conftest import log_in, web_app
+    from warroom.bootstrap import App
+
+    serve(metrics, eu_west_fault())
+    ref = declare(ctx)
+    ops.triage(ctx, "alice", ref, {})
+    app = App(settings=build_app(sqlite_url).settings, context=ctx)
+    with TestClient(web_app(app), follow_redirects=False) as client:
+        log_in(client, app, "viewer", "victor")
+        page = client.get(f"/incidents/{ref}")
+        fragment = client.get(f"/incidents/{ref}/fragment")
+
+    assert page.status_code == 200
+    assert page.text.count('<svg class="impact-chart"') >= 2  # error ratio and latency
+    assert "region=eu-west 40% errors" in page.text
+    assert '<svg class="impact-chart"' in fragment.text  # the live room refreshes the charts too

@@ -218,6 +218,7 @@ def test_the_fragment_carries_the_live_sections_and_the_version(
     sections = re.findall(r'<section id="(\w+)" data-live', answer.text)
     assert sections == [
         "summary",
+        "impact",
         "updates",
         "roles",
         "ledger",

@@ -35,6 +35,7 @@ from warroom.services import operations as ops
 from warroom.web import live, session
 from warroom.web.describe import describe
 from warroom.web.forms import ACTIONS, action_body, declaration, fields, status_of
+from warroom.web.impact_chart import impact_panel
 from warroom.web.public import public_status
 from warroom.web.room_view import RoomCache, room_page
 from warroom.web.session import CSRF_FIELD, Session, User
@@ -241,6 +242,7 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
         "data_levels": [d.value for d in DataIntegrity],
         "security_levels": [s.value for s in SecurityImpact],
         "events_path": f"/incidents/{incident['id']}/events",
+        "impact": impact_panel(incident),
     }
 
 
