@@ -14,9 +14,6 @@ from warroom.domain.severity import Severity, SeverityPolicy
 from warroom.services.context import Context
 from warroom.services.ports import MetricsSource
 from warroom.settings import Settings, SettingsError
-from warroom.storage.db import make_engine
-from warroom.storage.migrate import ensure_schema
-from warroom.storage.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
     from warroom.integrations.notify_config import NotifySettings
@@ -122,6 +119,11 @@ class App:
 
 
 def build(settings: Settings, *, migrate: bool = True, clock: object | None = None) -> App:
+    # Imported here, not at the top: the read-only path below must not load SQLAlchemy.
+    from warroom.storage.db import make_engine
+    from warroom.storage.migrate import ensure_schema
+    from warroom.storage.uow import SqlUnitOfWork
+
     engine = make_engine(settings.database_url)
     if migrate:
         ensure_schema(engine)
@@ -131,6 +133,24 @@ def build(settings: Settings, *, migrate: bool = True, clock: object | None = No
         policy=build_policy(settings),
         load_catalog=partial(load_catalog, settings),
         metrics=build_metrics(settings),
+        probe=build_probe_policy(settings),
+    )
+    return App(settings=settings, context=context)
+
+
+def build_reader(settings: Settings) -> App | None:
+    """A read-only App over SQLite without SQLAlchemy (for ``warroom show``'s start-up),
+    or None when the database is not SQLite at the current schema head."""
+    from warroom.storage.fast_read import SqliteReadUnitOfWork, reader_for
+
+    path = reader_for(settings.database_url)
+    if path is None:
+        return None
+    context = Context(
+        uow=partial(SqliteReadUnitOfWork, path),  # type: ignore[arg-type]
+        clock=SystemClock(),
+        policy=build_policy(settings),
+        load_catalog=partial(load_catalog, settings),
         probe=build_probe_policy(settings),
     )
     return App(settings=settings, context=context)

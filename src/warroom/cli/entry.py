@@ -1,4 +1,4 @@
-"""The console-script entry: a fast path for ``warroom list``, then the full CLI.
+"""The console-script entry: fast paths for ``warroom list`` and ``show``, then the full CLI.
 
 The cold-start budget for ``warroom list`` is 300 ms. Building the Typer command tree and
 its parameter adapters costs more than that before any work starts, so a plain
@@ -50,8 +50,39 @@ def _fast_list(argv: list[str]) -> bool:
     return True
 
 
+def _fast_show(argv: list[str]) -> bool:
+    """``warroom show ID [--json]`` through a read-only sqlite3 unit of work; the same
+    ``operations.room`` runs, only the storage adapter differs."""
+    if len(argv) not in (2, 3) or argv[0] != "show" or os.environ.get("WARROOM_URL"):
+        return False
+    ref, flags = argv[1], argv[2:]
+    if ref.startswith("-") or flags not in ([], ["--json"]):
+        return False
+    from warroom.bootstrap import build_reader
+    from warroom.domain.errors import DomainError
+    from warroom.services.operations import room
+    from warroom.settings import SettingsError, load_settings
+
+    try:
+        app = build_reader(load_settings())
+        if app is None:
+            return False
+        view = room(app.context, ref)
+    except (DomainError, SettingsError):
+        return False  # the full CLI prints the one-line error
+    if flags:
+        import json
+
+        print(json.dumps(view, indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        from warroom.cli.render import room as render_room
+
+        render_room(view)
+    return True
+
+
 def main() -> None:
-    if _fast_list(sys.argv[1:]):
+    if _fast_list(sys.argv[1:]) or _fast_show(sys.argv[1:]):
         return
     from warroom.cli.main import main as full
 

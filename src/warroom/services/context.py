@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from warroom.domain.catalog import Catalog
 from warroom.domain.policy import ResponsePolicy
 from warroom.domain.probe import ProbePolicy
-from warroom.services.ports import Clock, MetricsSource, UnitOfWork
+
+if TYPE_CHECKING:
+    from warroom.services.ports import Clock, MetricsSource, UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
-from warroom.domain.alert_policy import AlertRecord, Known, Outcome, Route, Silence
-from warroom.domain.alerts import AlertSignal
-from warroom.domain.changes import Change
-from warroom.domain.events import Event
-from warroom.domain.notifications import ChannelSpec, Notification
-from warroom.domain.stakeholders import StakeholderChange
-from warroom.domain.state import IncidentState
-from warroom.services.learning_ports import LearningStore
+if TYPE_CHECKING:  # annotations only: importing every domain module here slowed CLI start-up
+    from warroom.domain.alert_policy import AlertRecord, Known, Outcome, Route, Silence
+    from warroom.domain.alerts import AlertSignal
+    from warroom.domain.changes import Change
+    from warroom.domain.events import Event
+    from warroom.domain.notifications import ChannelSpec, Notification
+    from warroom.domain.stakeholders import StakeholderChange
+    from warroom.domain.state import IncidentState
+    from warroom.services.learning_ports import LearningStore
 
 
 class Clock(Protocol):

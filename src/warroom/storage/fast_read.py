@@ -1,4 +1,4 @@
-"""A SQLAlchemy-free read of the incident list on SQLite, for the CLI's cold start.
+"""SQLAlchemy-free reads on SQLite, for the CLI's cold start (``list`` and ``show``).
 
 ``warroom list`` must start in under 300 ms; importing SQLAlchemy alone costs ~220 ms.
 This reads the same read model with the standard library. It returns None whenever it
@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from warroom.domain.changes import Change, ChangeKind
+from warroom.domain.errors import NotFound
+from warroom.domain.events import Event
+from warroom.domain.fold import fold
+from warroom.domain.serial import from_data
+from warroom.domain.state import IncidentState
 from warroom.storage.migrate_head import HEAD
 
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -70,3 +78,146 @@ def fast_summaries(url: str, *, open_only: bool, limit: int) -> list[dict[str, A
         }
         for r in rows
     ]
+
+
+# --- A read-only unit of work over sqlite3, for ``warroom show`` --------------------------
+#
+# The same IncidentStore / ChangeStore reads as the SQLAlchemy stores, answered with the
+# standard library, so ``operations.room`` runs unchanged without importing SQLAlchemy.
+
+SNAPSHOT_FORMAT = 1
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _stored(value: datetime) -> str:
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    incident, seq, kind, payload, actor, occurred, recorded, prev_hash, digest = row
+    return Event(
+        incident, seq, kind, json.loads(payload), actor, _time(occurred), _time(recorded), prev_hash, digest
+    )
+
+
+class SqliteReadStore:
+    """Reads of incidents and changes; every write raises (this path only shows)."""
+
+    _EVENT_COLUMNS = "incident, seq, kind, payload, actor, occurred_at, recorded_at, prev_hash, hash"
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def version(self, number: int) -> int | None:
+        row = self._db.execute(
+            "SELECT version FROM incidents WHERE number = ? AND status != 'declaring'", (number,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def load(self, number: int) -> IncidentState:
+        snap = self._db.execute(
+            "SELECT version, format, state FROM snapshots WHERE number = ?", (number,)
+        ).fetchone()
+        state: IncidentState | None = None
+        after = 0
+        if snap is not None and snap[1] == SNAPSHOT_FORMAT:
+            state = from_data(IncidentState, json.loads(snap[2]))
+            after = snap[0]
+        rest = self.events(number, after=after)
+        if state is None and not rest:
+            raise NotFound(f"no incident INC-{number}")
+        return fold(rest, state) if rest else state  # type: ignore[return-value]
+
+    def events(
+        self,
+        number: int,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[Event]:
+        sql = f"SELECT {self._EVENT_COLUMNS} FROM events WHERE incident = ? AND seq > ?"
+        args: list[Any] = [number, after]
+        if before is not None:
+            sql += " AND seq < ?"
+            args.append(before)
+        sql += " ORDER BY seq DESC" if newest_first else " ORDER BY seq"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [_event(row) for row in self._db.execute(sql, args)]
+
+    def between(self, services: Sequence[str], start: datetime, end: datetime) -> list[Change]:
+        if not services:
+            return []
+        marks = ", ".join("?" for _ in services)
+        rows = self._db.execute(
+            "SELECT id, service, kind, at, summary, actor, source, dedup, details FROM changes "
+            f"WHERE service IN ({marks}) AND at >= ? AND at <= ? ORDER BY at DESC, id DESC",
+            [*services, _stored(start), _stored(end)],
+        )
+        return [
+            Change(
+                id=r[0],
+                service=r[1],
+                kind=ChangeKind(r[2]),
+                at=_time(r[3]),
+                summary=r[4],
+                actor=r[5],
+                source=r[6],
+                dedup=r[7],
+                details=json.loads(r[8]),
+            )
+            for r in rows
+        ]
+
+
+class SqliteReadUnitOfWork:
+    """``with uow:`` opens a read-only connection; there is nothing to commit."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._db: sqlite3.Connection | None = None
+
+    def __enter__(self) -> SqliteReadUnitOfWork:
+        self._db = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True, timeout=5)
+        self._db.execute("BEGIN")  # one consistent snapshot of the WAL for every read
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._db is not None
+        self._db.close()
+        self._db = None
+
+    @property
+    def incidents(self) -> SqliteReadStore:
+        assert self._db is not None
+        return SqliteReadStore(self._db)
+
+    changes = incidents
+
+    def commit(self) -> None:
+        raise RuntimeError("the fast read path never writes")
+
+
+def reader_for(url: str) -> Path | None:
+    """The database file when ``url`` can be read on this path (SQLite at the current head)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or "?" in url:
+        return None
+    path = Path(url[len(prefix) :])
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    return path if row is not None and row[0] == HEAD else None

@@ -27,7 +27,8 @@ from warroom.services.ports import IncidentFilter, IncidentSummary
 from warroom.storage.tables import events, incident_services, incidents, snapshots
 
 SNAPSHOT_EVERY = 100
-SNAPSHOT_FORMAT = 1
+from warroom.storage.fast_read import SNAPSHOT_FORMAT  # noqa: E402  (one format for both readers)
+
 # placeholder times of a number reserved but not yet declared (rolled back with it on failure)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

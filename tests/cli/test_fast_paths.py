@@ -1,0 +1,67 @@
+"""The cold-start fast paths print exactly what the full CLI prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from warroom.bootstrap import build
+from warroom.services import operations as ops
+from warroom.settings import Settings
+
+WARROOM = str(Path(sys.executable).with_name("warroom"))
+
+
+def _run(args: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run([WARROOM, *args], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _full(args: list[str], env: dict[str, str]) -> str:
+    code = "import sys; from warroom.cli.main import main; sys.argv = ['warroom', *sys.argv[1:]]; main()"
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    url = f"sqlite:///{tmp_path / 'warroom.db'}"
+    app = build(Settings(database_url=url))
+    room = ops.declare(
+        app.context, "pager", {"title": "Checkout errors", "services": "checkout", "customer_impact": "7%"}
+    )
+    ops.fact(app.context, "alice", room["id"], {"text": "5xx at 7%", "source": "dashboard"})
+    ops.guess(app.context, "alice", room["id"], {"text": "the 10:00 deploy"})
+    ops.add_change(app.context, "ci", {"service": "checkout", "kind": "deploy", "summary": "v2"})
+    return {**os.environ, "WARROOM_DATABASE_URL": url}
+
+
+def _without_clock(text: str) -> dict[str, object]:
+    view = json.loads(text)
+    view.pop("update_overdue", None)  # derived from "now", which differs between the two runs
+    return view
+
+
+def test_show_json_from_the_fast_path_equals_the_full_cli(env: dict[str, str]) -> None:
+    assert _without_clock(_run(["show", "INC-1", "--json"], env)) == _without_clock(
+        _full(["show", "INC-1", "--json"], env)
+    )
+
+
+def test_list_json_from_the_fast_path_equals_the_full_cli(env: dict[str, str]) -> None:
+    assert json.loads(_run(["list", "--json"], env)) == json.loads(_full(["list", "--json"], env))
+
+
+def test_an_unknown_incident_on_the_fast_path_still_gets_the_one_line_error(env: dict[str, str]) -> None:
+    result = subprocess.run([WARROOM, "show", "INC-99"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip() == "error: no incident INC-99"
