@@ -209,3 +209,22 @@ def test_edit_in_the_editor_and_from_stdin(home: Path, monkeypatch: pytest.Monke
         input='{"late_signals": ["the alert"]}',
     )
     assert piped.exit_code == 0 and "## Signals that were late\n\n- the alert" in piped.output
+
+
+def test_report_reads_sqlite_directly_when_records_are_current(home: Path) -> None:
+    from warroom.cli import learning as commands
+
+    assert run("import", str(FIXTURES / "history.json")).exit_code == 0
+    ref = _resolved_incident()
+    query = {"since": "2026-01-01", "until": None, "service": None, "severity": None}
+    assert commands._fast_report(query) is None  # INC-1's record is not built yet
+    full = json.loads(run("report", "--json", "--since", "2026-01-01").output)  # builds it
+    fast = commands._fast_report(query)
+    assert fast is not None and fast == full
+    assert fast["incidents"] == 5
+    for extra in ({"severity": "SEV2"}, {"service": "checkout"}, {"until": "2026-02-01"}):
+        fast = commands._fast_report(query | extra)
+        args = [arg for key, value in (query | extra).items() if value for arg in (f"--{key}", value)]
+        assert fast == json.loads(run("report", "--json", *args).output)
+    assert run("note", ref, "a later note").exit_code == 0  # the timeline moved on: stale again
+    assert commands._fast_report(query) is None
