@@ -129,6 +129,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: object | None = No
         ensure_schema(engine)
     context = Context(
         uow=partial(SqlUnitOfWork, engine),
+        reader=partial(SqlUnitOfWork, engine, readonly=True),
         clock=clock or SystemClock(),  # type: ignore[arg-type]
         policy=build_policy(settings),
         load_catalog=partial(load_catalog, settings),

@@ -102,14 +102,14 @@ def authenticate(ctx: Context, plain: str) -> TokenInfo | None:
 
 
 def list_tokens(ctx: Context) -> list[TokenInfo]:
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         return uow.tokens.all()
 
 
 def find_token(ctx: Context, name_or_id: str | int) -> TokenInfo:
     """A token by its name or its numeric id; raises ``NotFound``."""
     text = str(name_or_id).strip()
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         info = uow.tokens.by_name(text)
         if info is None and text.isdigit() and len(text) < 12:
             info = uow.tokens.by_id(int(text))

@@ -62,6 +62,6 @@ def changes_near(ctx: Context, ref: str | int) -> tuple[IncidentState, list[str]
     state = get_incident(ctx, ref)
     services = ctx.catalog.with_dependencies(state.services)
     start, end = window_of(ctx, state)
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         found = uow.changes.between(services, start, end)
     return state, services, found

@@ -25,6 +25,14 @@ class Context:
     metrics: MetricsSource | None = None
     probe: ProbePolicy = field(default_factory=ProbePolicy)
 
+    # Read-only transactions where the storage distinguishes them (SQLite: a deferred BEGIN,
+    # so readers never queue for the write lock); None means ``uow`` serves reads too.
+    reader: Callable[[], UnitOfWork] | None = None
+
+    def read(self) -> UnitOfWork:
+        """A unit of work for reads only (never commit in it)."""
+        return self.reader() if self.reader is not None else self.uow()
+
     @cached_property
     def catalog(self) -> Catalog:
         """Read on first use, so commands that do not need it start faster."""

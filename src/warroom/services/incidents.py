@@ -52,7 +52,7 @@ def execute(ctx: Context, ref: str | int, actor: str, decide: Decide) -> Inciden
     """Load, let the domain decide, stamp and append with the expected version; returns the new state."""
     number = parse_ref(ref)
     actor = require_actor(actor)
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         state = uow.incidents.load(number)
     # The domain decides outside any transaction; the append re-checks the version, so a
     # concurrent writer makes this one fail with ConcurrencyConflict instead of interleaving.
@@ -93,20 +93,20 @@ def declare_incident(
 
 
 def get_incident(ctx: Context, ref: str | int) -> IncidentState:
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         return uow.incidents.load(parse_ref(ref))
 
 
 def incident_version(ctx: Context, ref: str | int) -> int | None:
     """A cheap change marker for live views: the number of events recorded so far."""
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         return uow.incidents.version(parse_ref(ref))
 
 
 def list_incidents(ctx: Context, filters: IncidentFilter) -> list[IncidentSummary]:
     if filters.service is not None:
         require_text(filters.service, "service", limit=100)  # a NUL would fail in PostgreSQL
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         return uow.incidents.summaries(filters)
 
 
@@ -120,7 +120,7 @@ def timeline(
     newest_first: bool = False,
 ) -> list[Event]:
     number = parse_ref(ref)
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         if uow.incidents.version(number) is None:  # NotFound, not an empty list; no fold needed
             raise NotFound(f"no incident INC-{number}")
         return uow.incidents.events(
@@ -303,7 +303,7 @@ def close(ctx: Context, ref: str | int, actor: str) -> IncidentState:
 
 def verify_chains(ctx: Context, ref: str | int | None = None) -> tuple[int, ChainBreak | None]:
     """Recompute hash chains (one incident or all); returns how many were checked and the first break."""
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         numbers = [parse_ref(ref)] if ref is not None else uow.incidents.numbers()
         # existence from the read model: folding could fail on the very rows being checked
         if ref is not None and uow.incidents.version(numbers[0]) is None:

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_MS = 30_000
+READONLY_KEY = "warroom_readonly"
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
@@ -43,4 +44,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the lock up front (no upgrade deadlock mid-transaction); readers
+        # get a deferred BEGIN and read their WAL snapshot without queueing for it.
+        readonly = connection.info.get(READONLY_KEY, False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")

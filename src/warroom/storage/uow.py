@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from warroom.storage.alert_store import SqlAlertStore
 from warroom.storage.change_store import SqlChangeStore
+from warroom.storage.db import READONLY_KEY
 from warroom.storage.idempotency_store import SqlIdempotencyStore
 from warroom.storage.incident_store import SqlIncidentStore
 from warroom.storage.job_store import SqlJobStore
@@ -21,8 +22,9 @@ from warroom.storage.token_store import SqlTokenStore
 class SqlUnitOfWork:
     """``with uow: ...; uow.commit()``; leaving without commit rolls back."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self._engine = engine
+        self._readonly = readonly
         self._connection: Connection | None = None
         self._incidents: SqlIncidentStore | None = None
         self._changes: SqlChangeStore | None = None
@@ -36,6 +38,7 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         self._connection = self._engine.connect()
+        self._connection.info[READONLY_KEY] = self._readonly  # read by db.py's BEGIN hook
         self._connection.begin()
         self._incidents = SqlIncidentStore(self._connection)
         self._changes = SqlChangeStore(self._connection)

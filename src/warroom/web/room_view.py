@@ -69,7 +69,7 @@ def room_page(
     (newest first), and the prefilled status update when ``with_draft``."""
     number = cases.parse_ref(ref)
     cache = cache or RoomCache(size=1)
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         version = uow.incidents.version(number)
         cached = cache.get(number, version) if version is not None else None
         if cached is None:
