@@ -17,12 +17,13 @@ cost a database round trip each; a revoked token stops working within that time.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -75,12 +76,20 @@ class TokenCache:
         self._entries: dict[str, tuple[float, TokenInfo | None]] = {}
         self._lock = threading.Lock()
 
+    def cached(self, plain: str) -> tuple[TokenInfo | None] | None:
+        """``(info,)`` when a lookup of ``plain`` is remembered (info None: refused), else None."""
+        hit = self._entries.get(auth.hash_token(plain))
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+            return (hit[1],)
+        return None
+
     def lookup(self, app: App, plain: str) -> TokenInfo | None:
+        """Look ``plain`` up (a database read when it is not remembered) and remember it."""
+        remembered = self.cached(plain)
+        if remembered is not None:
+            return remembered[0]
         key = auth.hash_token(plain)
         now = time.monotonic()
-        hit = self._entries.get(key)
-        if hit is not None and now - hit[0] < self.ttl:
-            return hit[1]
         info = auth.authenticate(app.context, plain)
         with self._lock:
             if len(self._entries) >= self.size:
@@ -104,11 +113,15 @@ class Hooks:
         with self._lock:
             if self._ingest is None:
                 settings = self.app.settings
+                # One writer: on PostgreSQL more writers measured no better on two cores
+                # (bench/ingest.py), as they serialise on the same services' locks.
                 self._ingest = AlertIngest(self.app.context, policy_from_config(settings.section("alerts")))
             return self._ingest
 
-    def caller(self, request: Request, source: str) -> TokenInfo:
-        """The token allowed to post to ``source``; raises :class:`Refused` otherwise."""
+    async def caller(self, request: Request, source: str) -> TokenInfo:
+        """The token allowed to post to ``source``; raises :class:`Refused` otherwise.
+
+        A remembered token is checked in the event loop; a database lookup goes to a thread."""
         plain = _token(request)
         if plain is None:
             raise Refused(
@@ -118,7 +131,11 @@ class Hooks:
                     headers=CHALLENGE,
                 )
             )
-        info = self.tokens.lookup(self.app, plain)
+        remembered = self.tokens.cached(plain)
+        if remembered is not None:
+            info = remembered[0]
+        else:
+            info = await run_in_threadpool(self.tokens.lookup, self.app, plain)
         if info is None:
             raise Refused(problem(401, "the token is unknown or revoked", headers=CHALLENGE))
         if not auth.allows(info.role, "ingest"):
@@ -200,10 +217,10 @@ def _invalid(source: str, error: InvalidAlertPayload) -> Response:
     return problem(400, error.errors[0], kind="invalid-payload", field="body", errors=error.errors)
 
 
-async def _guarded(work: Callable[[], Response]) -> Response:
-    """Run ``work`` in the thread pool; map refusals and transient faults to answers."""
+async def _guarded(work: Callable[[], Awaitable[Response]]) -> Response:
+    """Await ``work``; map refusals and transient faults to answers."""
     try:
-        return await run_in_threadpool(work)
+        return await work()
     except Refused as refused:
         return refused.response
     except InvalidAlertPayload as error:  # only change events get here; alerts map per source
@@ -240,8 +257,10 @@ def _alert_hook(router: APIRouter, source: AlertSource) -> None:
         hooks = hooks_of(request)
         raw = await request.body()
 
-        def work() -> Response:
-            caller = hooks.caller(request, source)
+        async def work() -> Response:
+            # Parsing is CPU work either way; only the database work leaves the event loop,
+            # for the ingest's writer thread, whose commit completes the awaited future.
+            caller = await hooks.caller(request, source)
             body = _decode(raw)
             try:
                 batch = parse_alert_body(source, body, new_key=lambda: uuid.uuid4().hex)
@@ -249,7 +268,7 @@ def _alert_hook(router: APIRouter, source: AlertSource) -> None:
                 return _invalid(source, error)
             except RecursionError:
                 raise Refused(problem(400, "the request body is nested too deeply", field="body")) from None
-            result = hooks.ingest.ingest(batch, caller.name)
+            result = await asyncio.wrap_future(hooks.ingest.submit(batch, caller.name))
             if batch.truncated_alerts:
                 log.warning(
                     "%s dropped %d alerts of group %s (max_alerts)",
@@ -293,8 +312,11 @@ def _change_hook(router: APIRouter) -> None:
         raw = await request.body()
         headers = dict(request.headers)
 
-        def work() -> Response:
-            caller = hooks.caller(request, "changes")
+        async def work() -> Response:
+            caller = await hooks.caller(request, "changes")
+            return await run_in_threadpool(store, caller)
+
+        def store(caller: TokenInfo) -> Response:
             media = headers.get("content-type", "").split(";")[0].strip().lower()
             binary = any(name.startswith("ce-") for name in headers) and not media.startswith(
                 "application/cloudevents"

@@ -19,6 +19,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -43,6 +44,7 @@ from warroom.services.ports import UnitOfWork
 
 ATTEMPTS = 3
 GROUP_SIGNALS = 5000  # most alerts written in one group transaction
+WRITER_IDLE = 1.0  # seconds the writer thread waits for more before it ends
 FUTURE_SLACK = timedelta(minutes=5)
 MAX_SILENCE = timedelta(days=90)
 MAX_DEDUP = 600  # the changes.dedup column
@@ -50,7 +52,8 @@ MAX_DEDUP = 600  # the changes.dedup column
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What one body did: counts, and the incidents it declared or touched."""
+    """What one body did: counts, and the incidents its alerts were declared into
+    (``declared``) or attached to or resolved on (``updated``)."""
 
     received: int
     new: int = 0
@@ -101,9 +104,7 @@ class _Pending:
     source: str
     signals: list[AlertSignal]
     actor: str
-    done: threading.Event = field(default_factory=threading.Event)
-    result: IngestResult | None = None
-    error: Exception | None = None
+    future: Future[IngestResult] = field(default_factory=Future)
 
 
 class _Tally:
@@ -205,16 +206,20 @@ class _States:
 class AlertIngest:
     """Ingests webhook bodies for one application; build it once and share it.
 
-    One thread at a time writes, for the bodies of every waiting thread (on SQLite, threads
-    would otherwise queue on the file lock with the busy handler's sleeps).
+    Writer threads write for every caller; callers wait on a future, so an async edge
+    awaits it without tying up a thread of its own. One writer suits SQLite (more would
+    only queue on its file lock, with the busy handler's sleeps); on PostgreSQL a few
+    ``writers`` overlap their round trips and commits.
     """
 
-    def __init__(self, ctx: Context, policy: AlertPolicy) -> None:
+    def __init__(self, ctx: Context, policy: AlertPolicy, *, writers: int = 1) -> None:
         self.ctx = ctx
         self.policy = policy
-        self._writer = threading.Lock()  # held by the thread writing a group
         self._queue: list[_Pending] = []
-        self._queue_lock = threading.Lock()
+        self._wake = threading.Condition()
+        self._max_writers = writers
+        self._writers = 0  # writer threads running
+        self._idle = 0  # of which waiting for work
         self._states = _States()
 
     @cached_property
@@ -222,52 +227,55 @@ class AlertIngest:
         """The catalog's matchers, compiled on first use."""
         return Router(self.ctx.catalog)
 
-    def ingest(self, batch: ParsedBatch, actor: str) -> IngestResult:
-        """Store one body's alerts and do the incident work they call for; returns after commit.
+    def submit(self, batch: ParsedBatch, actor: str) -> Future[IngestResult]:
+        """Queue one body for the writer thread; the future completes after its commit.
 
-        Bodies that arrive while another is being written wait and are then written together
-        in one transaction (group commit: one BEGIN, one read per source and one COMMIT for
-        many small deliveries), each getting its own result. Raises ``ConcurrencyConflict``
-        only when an incident kept changing under it for :data:`ATTEMPTS` attempts; storage
-        faults propagate for the caller to answer 503.
+        The writer takes every body queued while it wrote the last group and writes them
+        together in one transaction (group commit: one BEGIN, one read per source, one
+        COMMIT for many small deliveries), each with its own result. The future raises
+        ``ConcurrencyConflict`` only when an incident kept changing under it for
+        :data:`ATTEMPTS` attempts, and storage faults for the caller to answer 503.
         """
+        future: Future[IngestResult] = Future()
         signals = list({s.fingerprint: s for s in batch.signals}.values())
         if not signals:
-            return IngestResult(0)
-        pending = _Pending(batch.source, signals, actor)
-        with self._queue_lock:
-            self._queue.append(pending)
-        while not pending.done.is_set():
-            if self._writer.acquire(blocking=False):
-                try:
-                    self._drain()
-                finally:
-                    self._writer.release()
-            else:
-                pending.done.wait(0.002)  # woken when written; else retries leadership
-        if pending.error is not None:
-            raise pending.error
-        assert pending.result is not None
-        return pending.result
+            future.set_result(IngestResult(0))
+            return future
+        with self._wake:
+            self._queue.append(_Pending(batch.source, signals, actor, future))
+            if self._idle:
+                self._wake.notify()
+            elif self._writers < self._max_writers:
+                self._writers += 1
+                threading.Thread(target=self._write_queued, name="warroom-alert-writer", daemon=True).start()
+        return future
 
-    def _drain(self) -> None:
-        """Write queued bodies, a group at a time, until the queue is empty."""
+    def ingest(self, batch: ParsedBatch, actor: str) -> IngestResult:
+        """:meth:`submit` and wait: returns after the body's alerts are committed."""
+        return self.submit(batch, actor).result()
+
+    def _write_queued(self) -> None:
+        """The writer thread: a group at a time; it ends after a second with nothing queued."""
         while True:
-            with self._queue_lock:
+            with self._wake:
+                while not self._queue:
+                    self._idle += 1
+                    woken = self._wake.wait(timeout=WRITER_IDLE)
+                    self._idle -= 1
+                    if not woken and not self._queue:
+                        self._writers -= 1
+                        return
                 group: list[_Pending] = []
                 size = 0
                 while self._queue and (not group or size + len(self._queue[0].signals) <= GROUP_SIGNALS):
                     group.append(self._queue.pop(0))
                     size += len(group[-1].signals)
-            if not group:
-                return
             try:
                 self._store(group)
             finally:  # never leave a waiting body behind, whatever stopped this thread
                 for pending in group:
-                    if not pending.done.is_set():
-                        pending.error = RuntimeError("the alert writer stopped")
-                        pending.done.set()
+                    if not pending.future.done():
+                        pending.future.set_exception(RuntimeError("the alert writer stopped"))
 
     def _store(self, group: list[_Pending]) -> None:
         failure: Exception | None = None
@@ -282,13 +290,12 @@ class AlertIngest:
                 failure = error
             else:
                 for pending, result in zip(group, results, strict=True):
-                    pending.result = result
-                    pending.done.set()
+                    pending.future.set_result(result)
                 return
             break
+        assert failure is not None
         for pending in group:
-            pending.error = failure
-            pending.done.set()
+            pending.future.set_exception(failure)
 
     def _plan(self, signals: Sequence[AlertSignal], known: Mapping[str, Known]) -> list[_Step]:
         steps = []
