@@ -282,3 +282,23 @@ def test_a_critical_journey_is_checked_like_any_text_a_person_types(journey: str
     incident = Incident()
     with pytest.raises(ValidationError):
         rules.reassess(incident.state, {"critical_journey": journey}, now=incident.now, policy=POLICY)
+
+
+def test_no_override_takes_a_data_integrity_incident_below_its_floor() -> None:
+    from datetime import UTC, datetime
+
+    from warroom.domain import incident as rules
+    from warroom.domain.errors import ValidationError as Refused
+    from warroom.domain.incident import Declaration
+    from warroom.domain.policy import ResponsePolicy
+    from warroom.domain.severity import IncidentKind, Severity
+
+    decl = Declaration(
+        title="orders written twice",
+        kind=IncidentKind.DATA_INTEGRITY,
+        services=["orders"],
+        severity=Severity.SEV3,
+        why="only a few rows",
+    )
+    with pytest.raises(Refused, match="floor of SEV2"):
+        rules.declare(decl, now=datetime(2026, 11, 26, 10, tzinfo=UTC), policy=ResponsePolicy())

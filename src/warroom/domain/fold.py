@@ -234,9 +234,20 @@ def _resolved(state: IncidentState, event: Event) -> None:
 
 
 def _reopened(state: IncidentState, event: Event) -> None:
+    # Impact is back: it is no longer mitigated (mitigated_at goes; the timeline keeps the
+    # first one), and the work resumes where it stands: mitigating if something is applied.
     state.milestones.pop("resolved_at", None)
+    state.milestones.pop("mitigated_at", None)
     state.resolution = None
-    state.status = Status.MITIGATED if "mitigated_at" in state.milestones else Status.TRIAGE
+    applied = any(item.applied_at is not None and item.state != "reverted" for item in state.mitigations)
+    state.status = Status.MITIGATING if applied else Status.TRIAGE
+
+
+def _role_released(state: IncidentState, event: Event) -> None:
+    current = state.roles.pop(event.payload["role"], None)
+    if current is not None:
+        current.until = event.occurred_at
+        current.note = event.payload.get("note", "")
 
 
 def _closed(state: IncidentState, event: Event) -> None:
@@ -301,6 +312,7 @@ FOLDS: dict[str, Callable[[IncidentState, Event], None]] = {
     "severity_changed": _severity_changed,
     "role_assigned": _role_assigned,
     "role_handed_off": _role_handed_off,
+    "role_released": _role_released,
     "fact_recorded": _fact,
     "guess_recorded": _guess,
     "guess_confirmed": _guess_decided("confirmed"),

@@ -77,6 +77,8 @@ def declare(decl: Declaration, *, now: datetime, policy: ResponsePolicy) -> NewE
         started = _past(decl.impact_started_at, "impact_started_at", now)
     _journey(decl.impact)
     verdict = assess(decl.impact, decl.kind, policy.severity)
+    if decl.severity is not None:
+        _respect_floor(decl.kind, decl.severity, policy)
     severity, explanation, why = _choose_severity(verdict.severity, verdict.explanation, decl, limit)
     milestones: dict[str, Any] = {
         "detected_at": {"at": iso(detected), "evidence": decl.detected_evidence},
@@ -106,6 +108,15 @@ def _journey(impact: Impact) -> Impact:
     if impact.critical_journey is not None:
         require_text(impact.critical_journey, "critical_journey", limit=MAX_JOURNEY)
     return impact
+
+
+def _respect_floor(kind: IncidentKind, severity: Severity, policy: ResponsePolicy) -> None:
+    """Data-integrity incidents never go below their floor, not even by override."""
+    floor = policy.severity.data_integrity_floor
+    if kind is IncidentKind.DATA_INTEGRITY and severity > floor:
+        raise ValidationError(
+            "severity", f"data-integrity incidents have a floor of {floor}; {severity} is below it"
+        )
 
 
 def _choose_severity(
@@ -187,6 +198,7 @@ def override_severity(
     reason = optional_text(why, "why", limit=policy.max_text)
     if severity == state.severity and (state.override_why is None or not reason):
         raise InvalidTransition(f"{state.ref} is already {severity}")
+    _respect_floor(state.kind, severity, policy)
     if severity == policy_says.severity:
         explanation, override = policy_says.explanation, None
     else:
