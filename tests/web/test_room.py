@@ -253,3 +253,11 @@ def test_the_pages_single_read_shows_what_operations_room_shows(warroom_app: App
     assert view == expected
     assert events == expected_events
     assert draft.splitlines()[0] == ops.update_template(ctx, incident)["text"].splitlines()[0]
+
+
+def test_the_room_links_to_its_postmortem_and_every_page_to_the_report(
+    client: TestClient, responder: str, incident: str
+) -> None:
+    page = client.get(f"/incidents/{incident}").text
+    assert f'href="/incidents/{incident}/postmortem"' in page
+    assert 'href="/report"' in page
