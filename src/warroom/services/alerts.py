@@ -477,7 +477,7 @@ def signal_groups(
 ) -> list[dict[str, Any]]:
     """Waiting signals (firing alerts on no incident) grouped by service, oldest first."""
     now = ctx.clock.now()
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         counts = uow.alerts.queue_counts()
         silences = uow.alerts.silences(now)
         open_incidents = uow.alerts.open_incidents(counts)
