@@ -21,6 +21,7 @@ DOCUMENTED: dict[str, str] = {
     "database_url": "SQLAlchemy URL; default sqlite:///warroom.db next to warroom.toml. Env: WARROOM_DATABASE_URL.",
     "catalog": "Path of the service catalog (catalog.yaml).",
     "actor": "Default actor name for embedded CLI use. Env: WARROOM_ACTOR, else $USER.",
+    "secret_key": "Signs web session cookies; set it so sessions survive restarts and work across replicas (warroom init writes a random one).",
     "severity.sev1_customer_share": "Customer impact share at or above which an incident is SEV1 (0.25).",
     "severity.sev2_customer_share": "Customer impact share for SEV2 (0.05).",
     "severity.sev1_financial_per_hour": "Financial loss per hour for SEV1 (100000).",

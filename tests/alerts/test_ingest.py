@@ -223,3 +223,13 @@ def test_change_events_are_stored_once_and_show_near_the_incident(hooks: Hooks) 
     hooks.post(AM, load("alertmanager_firing.json"))
     near = hooks.get("/api/v1/incidents/INC-1/changes").json()["changes"]
     assert [c["summary"] for c in near] == ["demo-shop v2.13.2 → v2.14.0 (succeeded)"]
+
+
+def test_an_incident_declared_from_an_alert_notifies_through_the_outbox(hooks: Hooks) -> None:
+    from sqlalchemy import text
+
+    answer = hooks.post(AM, load("alertmanager_firing.json"))
+    assert answer.json()["declared"] == ["INC-1"]
+    with hooks.app.context.uow() as uow:
+        kinds = [row[0] for row in uow.connection.execute(text("SELECT kind FROM outbox WHERE incident = 1"))]
+    assert kinds == ["incident_declared"]  # written in the same transaction as the declaration

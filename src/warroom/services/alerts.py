@@ -40,6 +40,7 @@ from warroom.domain.text import require_text
 from warroom.domain.timefmt import iso, parse_time
 from warroom.services.context import Context
 from warroom.services.incidents import parse_ref
+from warroom.services.outbox import announce
 from warroom.services.ports import UnitOfWork
 
 ATTEMPTS = 3
@@ -438,6 +439,7 @@ def _declare(
     )
     events += _chain(state, more, actor, now)
     uow.incidents.append(events, state)
+    announce(ctx, uow, events, state)  # the declaration notifies, in the same transaction
     uow.alerts.attach([alert_id for _, alert_id in facts], number)
     return state
 
@@ -457,7 +459,9 @@ def _extend(
             new.append(event)
     if not new:
         return ""
-    uow.incidents.append(_chain(state, new, actor, now), state)
+    events = _chain(state, new, actor, now)
+    uow.incidents.append(events, state)
+    announce(ctx, uow, events, state)
     return state.ref
 
 
@@ -573,7 +577,9 @@ def attach_signals(ctx: Context, service: str, ref: str | int, actor: str) -> In
         now = ctx.clock.now()
         new = ap.attach_events(state, [r.facts() for r in records], service, now=now, policy=ctx.policy)
         if new:
-            uow.incidents.append(_chain(state, new, actor, now), state)
+            events = _chain(state, new, actor, now)
+            uow.incidents.append(events, state)
+            announce(ctx, uow, events, state)
         uow.alerts.attach([r.id for r in records], number)
         uow.commit()
     return state

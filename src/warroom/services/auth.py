@@ -111,7 +111,7 @@ def find_token(ctx: Context, name_or_id: str | int) -> TokenInfo:
     text = str(name_or_id).strip()
     with ctx.read() as uow:
         info = uow.tokens.by_name(text)
-        if info is None and text.isdigit() and len(text) < 12:
+        if info is None and text.isascii() and text.isdigit() and len(text) < 10:
             info = uow.tokens.by_id(int(text))
     if info is None:
         raise NotFound(f"no token {text!r}")
