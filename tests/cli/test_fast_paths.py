@@ -65,3 +65,28 @@ def test_an_unknown_incident_on_the_fast_path_still_gets_the_one_line_error(env:
     result = subprocess.run([WARROOM, "show", "INC-99"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert result.stderr.strip() == "error: no incident INC-99"
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        ["--status", "triage"],
+        ["--severity", "SEV2"],
+        ["--severity", "3"],
+        ["--service", "checkout"],
+        ["--service", "nothing"],
+        ["--open", "--limit", "1"],
+    ],
+)
+def test_filtered_list_json_from_the_fast_path_equals_the_full_cli(
+    env: dict[str, str], filters: list[str]
+) -> None:
+    args = ["list", "--json", *filters]
+    assert json.loads(_run(args, env)) == json.loads(_full(args, env))
+
+
+def test_a_bad_filter_value_still_gets_the_full_cli_error(env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [WARROOM, "list", "--severity", "SEV9"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0 and result.stderr.startswith("error:")

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
+
+STATUSES = ("triage", "mitigating", "mitigated", "resolved", "closed")
+SEVERITIES = {f"SEV{n}": n for n in range(1, 5)} | {str(n): n for n in range(1, 5)}
 
 
 def _fast_list(argv: list[str]) -> bool:
@@ -18,17 +22,25 @@ def _fast_list(argv: list[str]) -> bool:
         return False
     as_json = open_only = False
     limit = 200
+    filters: dict[str, Any] = {}
     rest = argv[1:]
     while rest:
         flag = rest.pop(0)
+        value = rest[0] if rest else ""
         if flag == "--json":
             as_json = True
         elif flag == "--open":
             open_only = True
-        elif flag == "--limit" and rest and rest[0].isdigit() and 1 <= int(rest[0]) <= 1000:
+        elif flag == "--limit" and value.isascii() and value.isdigit() and 1 <= int(value) <= 1000:
             limit = int(rest.pop(0))
+        elif flag == "--status" and value in STATUSES:
+            filters["status"] = rest.pop(0)
+        elif flag == "--severity" and value.upper() in SEVERITIES:
+            filters["severity"] = SEVERITIES[rest.pop(0).upper()]
+        elif flag == "--service" and value.strip() and len(value) <= 100 and "\x00" not in value:
+            filters["service"] = rest.pop(0)
         else:
-            return False
+            return False  # anything else, including bad values, gets the full CLI's answer
     from warroom.settings import SettingsError, load_settings
     from warroom.storage.fast_read import fast_summaries
 
@@ -36,7 +48,7 @@ def _fast_list(argv: list[str]) -> bool:
         settings = load_settings()
     except SettingsError:
         return False
-    rows = fast_summaries(settings.database_url, open_only=open_only, limit=limit)
+    rows = fast_summaries(settings.database_url, open_only=open_only, limit=limit, **filters)
     if rows is None:
         return False
     if as_json:

@@ -34,30 +34,40 @@ def _iso(text: str) -> str:
     return f"{date}T{time}Z"
 
 
-def fast_summaries(url: str, *, open_only: bool, limit: int) -> list[dict[str, Any]] | None:
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or "?" in url:
+def fast_summaries(
+    url: str,
+    *,
+    open_only: bool,
+    limit: int,
+    status: str | None = None,
+    severity: int | None = None,
+    service: str | None = None,
+) -> list[dict[str, Any]] | None:
+    """The incident list as ``operations.list_incidents`` returns it, or None when this
+    path cannot answer (the caller validates the filters before coming here)."""
+    path = reader_for(url)
+    if path is None:
         return None
-    path = Path(url[len(prefix) :])
-    if not path.is_file():
-        return None
+    where = ["status != 'declaring'"]
+    args: list[Any] = []
+    if open_only:
+        where.append("is_open = 1")
+    if status is not None:
+        where.append("status = ?")
+        args.append(status)
+    if severity is not None:
+        where.append("severity = ?")
+        args.append(severity)
+    if service is not None:
+        where.append("number IN (SELECT number FROM incident_services WHERE service = ?)")
+        args.append(service)
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        return None
-    try:
-        try:
-            revision = db.execute("SELECT version_num FROM alembic_version").fetchone()
-        except sqlite3.Error:
-            return None
-        if revision is None or revision[0] != HEAD:
-            return None
-        where = "status != 'declaring'" + (" AND is_open = 1" if open_only else "")
         rows = db.execute(
             "SELECT number, title, status, severity, kind, services, commander, declared_at, detected_at, "
-            f"updated_at, version FROM incidents WHERE {where} "
+            f"updated_at, version FROM incidents WHERE {' AND '.join(where)} "
             "ORDER BY is_open DESC, severity, number DESC LIMIT ?",
-            (limit,),
+            (*args, limit),
         ).fetchall()
     finally:
         db.close()
