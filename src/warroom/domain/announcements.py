@@ -15,25 +15,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from warroom.domain.events import Event
-from warroom.domain.notifications import Notification
-from warroom.domain.reminders import Reminder
+from warroom.domain.notifications import NOTIFICATION_KINDS, Notification
+from warroom.domain.reminders import REMINDER_KINDS, Reminder
 from warroom.domain.state import IncidentState, Mitigation, Role
 
-# Timeline events that notify, and the notification kind each becomes.
-NOTIFYING_EVENTS: frozenset[str] = frozenset(
-    {
-        "incident_declared",
-        "severity_changed",
-        "role_assigned",
-        "role_handed_off",
-        "status_update_posted",
-        "mitigation_applied",
-        "mitigation_outcome_recorded",
-        "incident_mitigated",
-        "incident_resolved",
-        "incident_reopened",
-    }
-)
+# Timeline events that notify: every notification kind but the reminders, each named
+# after the event that causes it.
+NOTIFYING_EVENTS: frozenset[str] = NOTIFICATION_KINDS - frozenset(REMINDER_KINDS)
 
 _TEXT_LIMIT = 3000
 
