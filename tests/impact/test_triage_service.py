@@ -450,7 +450,9 @@ def test_the_job_runner_of_the_server_runs_the_due_checks(
     assert ops.show(ctx, ref)["mitigations"][-1]["state"] == "effective"
 
 
-def test_triage_lists_what_changed_on_the_service_before_the_impact(ctx: Context, metrics: FakeMetrics) -> None:
+def test_triage_lists_what_changed_on_the_service_before_the_impact(
+    ctx: Context, metrics: FakeMetrics
+) -> None:
     serve(metrics, eu_west_fault())
     change = {"service": "shop", "kind": "flag", "summary": "new_payment_flow on", "at": START.isoformat()}
     ops.add_change(ctx, "alice", change)
