@@ -440,4 +440,8 @@ def build_router() -> APIRouter:
     router.add_api_route("/login", login, methods=["POST"])
     router.add_api_route("/logout", logout, methods=["POST"])
     router.add_api_route("/static/{name}", static, methods=["GET"])
+    from warroom.web.signals import ROUTES as SIGNAL_ROUTES  # imports this module's helpers
+
+    for path, endpoint, methods in SIGNAL_ROUTES:
+        router.add_api_route(path, endpoint, methods=methods)
     return router
