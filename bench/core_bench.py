@@ -195,9 +195,14 @@ def main() -> None:
             best_of(args.runs, [str(WARROOM), "list", "--json"], env),
         )
         report(
-            "warroom list --status triage (the SQLAlchemy path)",
+            "warroom list --status triage (filtered, still the fast path)",
             0.300,
             best_of(args.runs, [str(WARROOM), "list", "--status", "triage"], env),
+        )
+        report(
+            "warroom list --as x (the full Typer + SQLAlchemy path)",
+            0.300,
+            best_of(args.runs, [str(WARROOM), "--as", "x", "list"], env),
         )
         heavy = "import warroom.cli.main, warroom.bootstrap, warroom.services.operations, warroom.cli.render"
         report(
