@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from warroom.domain.reliability import MeasuredIncident
 from warroom.services.learning_ports import RecordFilter
@@ -51,54 +53,64 @@ class SqliteLearningReadStore:
             conditions.append("severity = ?")
             args.append(filters.severity)
         query = _MEASURED + (" WHERE " + " AND ".join(conditions) if conditions else "")
-        lists: dict[str, tuple[str, ...]] = {}
-        done_lists: dict[str, tuple[datetime | None, ...]] = {"[]": ()}
-        parse, inf = datetime.fromisoformat, math.inf
+        parse = datetime.fromisoformat
+        return measured_rows(self._db.execute(query, args), lambda t: parse(t + "+00:00") if t else None)
 
-        def strings(text: str) -> tuple[str, ...]:
-            found = lists.get(text)
-            if found is None:
-                found = lists[text] = tuple(json.loads(text))
-            return found
 
-        def done(text: str) -> tuple[datetime | None, ...]:
-            found = done_lists.get(text)
-            if found is None:
-                found = tuple(None if d is None else parse(d) for d in json.loads(text))
-            return found
+def measured_rows(
+    rows: Iterable[Sequence[Any]], when: Callable[[Any], datetime | None]
+) -> list[MeasuredIncident]:
+    """Rows of the ``reliability_records`` read model to review records; both the
+    SQLAlchemy store and this reader use it (``when`` reads the anchor time as stored).
+    Repeated JSON lists (services, factors, follow-ups) are parsed once."""
+    lists: dict[str, tuple[str, ...]] = {}
+    done_lists: dict[str, tuple[datetime | None, ...]] = {"[]": ()}
+    parse, inf = datetime.fromisoformat, math.inf
 
-        return [
-            MeasuredIncident(
-                strings(services),
-                severity,
-                kind,
-                parse(anchor + "+00:00") if anchor else None,
-                month,
-                (
-                    inf if detect is None else detect,
-                    inf if declare is None else declare,
-                    inf if acknowledge is None else acknowledge,
-                    inf if mitigate is None else mitigate,
-                    inf if resolve is None else resolve,
-                ),
-                strings(factors),
-                done(followups),
-            )
-            for (
-                services,
-                severity,
-                kind,
-                anchor,
-                month,
-                detect,
-                declare,
-                acknowledge,
-                mitigate,
-                resolve,
-                factors,
-                followups,
-            ) in self._db.execute(query, args)
-        ]
+    def strings(text: str) -> tuple[str, ...]:
+        found = lists.get(text)
+        if found is None:
+            found = lists[text] = tuple(json.loads(text))
+        return found
+
+    def done(text: str) -> tuple[datetime | None, ...]:
+        found = done_lists.get(text)
+        if found is None:
+            found = done_lists[text] = tuple(None if d is None else parse(d) for d in json.loads(text))
+        return found
+
+    return [
+        MeasuredIncident(
+            strings(services),
+            severity,
+            kind,
+            when(anchor),
+            month,
+            (
+                inf if detect is None else detect,
+                inf if declare is None else declare,
+                inf if acknowledge is None else acknowledge,
+                inf if mitigate is None else mitigate,
+                inf if resolve is None else resolve,
+            ),
+            strings(factors),
+            done(followups),
+        )
+        for (
+            services,
+            severity,
+            kind,
+            anchor,
+            month,
+            detect,
+            declare,
+            acknowledge,
+            mitigate,
+            resolve,
+            factors,
+            followups,
+        ) in rows
+    ]
 
 
 class SqliteLearningReadUnitOfWork(SqliteReadUnitOfWork):

@@ -36,6 +36,7 @@ from warroom.domain.reliability import IncidentRecord, MeasuredIncident, measure
 from warroom.domain.state import Followup
 from warroom.domain.timefmt import iso
 from warroom.services.learning_ports import FollowupFilter, FollowupItem, RecordFilter, StoredPostmortem
+from warroom.storage.learning_fast_read import measured_rows
 from warroom.storage.learning_tables import DURATIONS, followups, postmortems, reliability_records
 from warroom.storage.tables import incidents
 
@@ -318,56 +319,9 @@ class SqlLearningStore:
             conditions.append(r.c.severity == filters.severity)
         if conditions:
             query = query.where(and_(*conditions))
-        lists: dict[str, tuple[str, ...]] = {}
-        done_lists: dict[str, tuple[datetime | None, ...]] = {"[]": ()}
-
-        def strings(text: str) -> tuple[str, ...]:
-            found = lists.get(text)
-            if found is None:
-                found = lists[text] = tuple(json.loads(text))
-            return found
-
-        def done(text: str) -> tuple[datetime | None, ...]:
-            found = done_lists.get(text)
-            if found is None:
-                found = tuple(None if d is None else datetime.fromisoformat(d) for d in json.loads(text))
-            return found
-
         # SQLite's text of a UTC time (UTCDateTime writes it naive) is made aware here.
         when = (lambda t: datetime.fromisoformat(t + "+00:00") if t else None) if self._raw_times else _same
-        inf = math.inf
-        return [
-            MeasuredIncident(
-                strings(services),
-                severity,
-                kind,
-                when(anchor_at),
-                month,
-                (
-                    inf if detect is None else detect,
-                    inf if declare is None else declare,
-                    inf if acknowledge is None else acknowledge,
-                    inf if mitigate is None else mitigate,
-                    inf if resolve is None else resolve,
-                ),
-                strings(factors),
-                done(followups),
-            )
-            for (
-                services,
-                severity,
-                kind,
-                anchor_at,
-                month,
-                detect,
-                declare,
-                acknowledge,
-                mitigate,
-                resolve,
-                factors,
-                followups,
-            ) in self._db.execute(query).all()
-        ]
+        return measured_rows(self._db.execute(query).all(), when)
 
     @property
     def _raw_times(self) -> bool:
