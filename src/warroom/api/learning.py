@@ -14,7 +14,15 @@ from pydantic import Field
 from starlette.responses import Response
 
 from warroom.api import models as m
-from warroom.api.routes import PREFIX, IdempotencyKey, Ref, Responder, Viewer, _post, json_response
+from warroom.api.routes import (
+    PREFIX,
+    IdempotencyKey,
+    Ref,
+    Viewer,
+    _post,
+    add_write_route,
+    json_response,
+)
 from warroom.api.security import Caller, admin
 from warroom.services import learning_ops as lops
 
@@ -79,19 +87,7 @@ def build_learning_router() -> APIRouter:
 
 
 def _write(router: APIRouter, path: str, op: str, model: type[m.Body], summary: str) -> None:
-    run = lops.EMBEDDED[op]
-
-    def endpoint(
-        request: Request, caller: Responder, ref: Ref, body: Any, key: IdempotencyKey = None
-    ) -> Response:
-        return _post(
-            request, caller, key, body, lambda: run(caller.app.context, caller.actor, ref, body.given())
-        )
-
-    endpoint.__annotations__ = endpoint.__annotations__ | {"body": model}
-    router.add_api_route(
-        path, endpoint, methods=["POST"], operation_id=op, summary=summary, name=op, response_model=None
-    )
+    add_write_route(router, path, op, model, lops.EMBEDDED[op], summary)
 
 
 def _postmortems(router: APIRouter) -> None:

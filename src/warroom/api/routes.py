@@ -149,6 +149,24 @@ def _incident_reads(router: APIRouter) -> None:
         return json_response(ops.verify(caller.app.context, incident or None))
 
 
+def add_write_route(
+    router: APIRouter, path: str, op: str, model: type[m.Body], run: Callable[..., Any], summary: str
+) -> None:
+    """A responder's POST on an incident: ``run(ctx, actor, ref, body)`` with idempotency."""
+
+    def endpoint(
+        request: Request, caller: Responder, ref: Ref, body: Any, key: IdempotencyKey = None
+    ) -> Response:
+        return _post(
+            request, caller, key, body, lambda: run(caller.app.context, caller.actor, ref, body.given())
+        )
+
+    endpoint.__annotations__ = endpoint.__annotations__ | {"body": model}
+    router.add_api_route(
+        path, endpoint, methods=["POST"], operation_id=op, summary=summary, name=op, response_model=None
+    )
+
+
 def _incident_writes(router: APIRouter) -> None:
     @router.post("/incidents", operation_id="declare", status_code=201, summary="Declare an incident")
     def declare(
@@ -172,17 +190,7 @@ def _incident_writes(router: APIRouter) -> None:
         )
 
     def write(path: str, op: str, model: type[m.Body], run: Callable[..., Any], summary: str) -> None:
-        def endpoint(
-            request: Request, caller: Responder, ref: Ref, body: Any, key: IdempotencyKey = None
-        ) -> Response:
-            return _post(
-                request, caller, key, body, lambda: run(caller.app.context, caller.actor, ref, body.given())
-            )
-
-        endpoint.__annotations__ = endpoint.__annotations__ | {"body": model}
-        router.add_api_route(
-            path, endpoint, methods=["POST"], operation_id=op, summary=summary, name=op, response_model=None
-        )
+        add_write_route(router, path, op, model, run, summary)
 
     write("/incidents/{ref}/assess", "assess", m.ImpactBody, ops.assess, "Re-assess impact dimensions")
     write("/incidents/{ref}/severity", "severity", m.SeverityBody, ops.set_severity, "Override the severity")
