@@ -36,9 +36,12 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
     )
     fastapi_app.state.warroom = app
     # Webhooks first: a storm of deliveries should not be matched against every API route.
-    from warroom.api.hooks import build_hooks_router
+    # The alert webhooks also get a lane ahead of the router (added before the request guard,
+    # so the guard stays outermost: it limits the body and counts the request).
+    from warroom.api.hooks import HookLane, build_hooks_router
 
     fastapi_app.include_router(build_hooks_router())
+    fastapi_app.add_middleware(HookLane)
     install(fastapi_app)
     from warroom.api.learning import build_learning_router
 

@@ -29,17 +29,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from warroom.api import models as m
-from warroom.api.problems import problem
+from warroom.api.problems import domain_problem, problem
 from warroom.api.routes import _post, json_response
 from warroom.api.security import CHALLENGE, Caller, responder, viewer, warroom_app
 from warroom.bootstrap import App
 from warroom.domain.alert_formats import InvalidAlertPayload, parse_alert_body, parse_change_event
 from warroom.domain.alert_policy import AlertPolicyError, policy_from_config
 from warroom.domain.alerts import ALERT_SOURCES, AlertSource
-from warroom.domain.errors import ConcurrencyConflict, ValidationError
+from warroom.domain.errors import ConcurrencyConflict, DomainError, ValidationError
 from warroom.services import alerts as signals
 from warroom.services import auth
 from warroom.services.alerts import AlertIngest
@@ -118,11 +120,10 @@ class Hooks:
                 self._ingest = AlertIngest(self.app.context, policy_from_config(settings.section("alerts")))
             return self._ingest
 
-    async def caller(self, request: Request, source: str) -> TokenInfo:
-        """The token allowed to post to ``source``; raises :class:`Refused` otherwise.
+    async def caller(self, plain: str | None, source: str) -> TokenInfo:
+        """The token ``plain`` if it may post to ``source``; raises :class:`Refused` otherwise.
 
         A remembered token is checked in the event loop; a database lookup goes to a thread."""
-        plain = _token(request)
         if plain is None:
             raise Refused(
                 problem(
@@ -153,22 +154,31 @@ _HOOKS_LOCK = threading.Lock()
 
 def hooks_of(request: Request) -> Hooks:
     """The application's webhook state, made once (two first requests must not make two)."""
-    state = request.app.state
+    return _hooks_of_app(request.app, request)
+
+
+def _hooks_of_app(fastapi_app: Any, request: Request | None = None) -> Hooks:
+    state = fastapi_app.state
     found: Hooks | None = getattr(state, "hooks", None)
     if found is None:
         with _HOOKS_LOCK:
             found = getattr(state, "hooks", None)
             if found is None:
-                found = state.hooks = Hooks(warroom_app(request))
+                app = warroom_app(request) if request is not None else state.warroom
+                found = state.hooks = Hooks(app)
     return found
 
 
-def _token(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header:
-        scheme, _, value = header.partition(" ")
+def _token(authorization: str | None, query: Callable[[], str | None]) -> str | None:
+    """The bearer token of the ``Authorization`` header, else the ``token`` query parameter."""
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
         return value.strip() or None if scheme.lower() == "bearer" else None
-    return request.query_params.get("token") or None
+    return query() or None
+
+
+def _request_token(request: Request) -> str | None:
+    return _token(request.headers.get("authorization"), lambda: request.query_params.get("token"))
 
 
 def _bound_source(info: TokenInfo) -> str | None:
@@ -229,6 +239,8 @@ async def _guarded(work: Callable[[], Awaitable[Response]]) -> Response:
         if isinstance(error, AlertPolicyError):
             log.error("alert ingest is misconfigured: %s", error)
         return _unavailable(error)
+    except DomainError as error:
+        return domain_problem(error)
     except Exception as error:
         if is_transient_fault(error):
             return _unavailable(error)
@@ -252,40 +264,48 @@ _HOOK_DOCS = {
 }
 
 
+async def answer_alerts(hooks: Hooks, source: AlertSource, raw: bytes, token: str | None) -> Response:
+    """The whole answer to one alert webhook delivery: authenticate, parse, ingest.
+
+    Parsing is CPU work either way; only the database work leaves the event loop, for the
+    ingest's writer thread, whose commit completes the awaited future."""
+
+    async def work() -> Response:
+        caller = await hooks.caller(token, source)
+        body = _decode(raw)
+        try:
+            batch = parse_alert_body(source, body, new_key=lambda: uuid.uuid4().hex)
+        except InvalidAlertPayload as error:
+            return _invalid(source, error)
+        except RecursionError:
+            raise Refused(problem(400, "the request body is nested too deeply", field="body")) from None
+        result = await asyncio.wrap_future(hooks.ingest.submit(batch, caller.name))
+        if batch.truncated_alerts:
+            log.warning(
+                "%s dropped %d alerts of group %s (max_alerts)",
+                source,
+                batch.truncated_alerts,
+                batch.group_key,
+            )
+        if source == "pagerduty":
+            answer = {"status": "success", "message": "Event processed", "dedup_key": batch.dedup_key}
+            return json_response(answer, 202)
+        extra = {"truncated_alerts": batch.truncated_alerts} if batch.truncated_alerts else {}
+        return json_response({"status": "success"} | result.view() | extra, 200)
+
+    return await _guarded(work)
+
+
+def _methods(source: AlertSource) -> tuple[str, ...]:
+    return ("POST", "PUT") if source == "grafana" else ("POST",)  # Grafana may be set to PUT
+
+
 def _alert_hook(router: APIRouter, source: AlertSource) -> None:
     async def hook(request: Request) -> Response:
-        hooks = hooks_of(request)
         raw = await request.body()
+        return await answer_alerts(hooks_of(request), source, raw, _request_token(request))
 
-        async def work() -> Response:
-            # Parsing is CPU work either way; only the database work leaves the event loop,
-            # for the ingest's writer thread, whose commit completes the awaited future.
-            caller = await hooks.caller(request, source)
-            body = _decode(raw)
-            try:
-                batch = parse_alert_body(source, body, new_key=lambda: uuid.uuid4().hex)
-            except InvalidAlertPayload as error:
-                return _invalid(source, error)
-            except RecursionError:
-                raise Refused(problem(400, "the request body is nested too deeply", field="body")) from None
-            result = await asyncio.wrap_future(hooks.ingest.submit(batch, caller.name))
-            if batch.truncated_alerts:
-                log.warning(
-                    "%s dropped %d alerts of group %s (max_alerts)",
-                    source,
-                    batch.truncated_alerts,
-                    batch.group_key,
-                )
-            if source == "pagerduty":
-                answer = {"status": "success", "message": "Event processed", "dedup_key": batch.dedup_key}
-                return json_response(answer, 202)
-            extra = {"truncated_alerts": batch.truncated_alerts} if batch.truncated_alerts else {}
-            return json_response({"status": "success"} | result.view() | extra, 200)
-
-        return await _guarded(work)
-
-    methods = ["POST", "PUT"] if source == "grafana" else ["POST"]  # Grafana may be set to PUT
-    for method in methods:
+    for method in _methods(source):
         router.add_api_route(
             f"/hooks/{source}",
             hook,
@@ -297,6 +317,63 @@ def _alert_hook(router: APIRouter, source: AlertSource) -> None:
             description=_HOOK_DOCS[source] + " Needs an ingest token (bearer header or `?token=`).",
             responses={400: {}, 401: {}, 403: {}, 413: {}, 503: {}},
         )
+
+
+class _HookRoute:
+    """What the request guard's metrics read of a matched route: its path template."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+class HookLane:
+    """A pure ASGI lane for the alert webhooks, ahead of the router.
+
+    During a storm every delivery is one of a handful of fixed paths; matching it against
+    every route and running the framework's request machinery (dependency solving,
+    exception layers, the request object) cost more CPU than parsing and storing the
+    alerts. The lane answers exactly ``POST /hooks/<source>`` (and Grafana's ``PUT``) with
+    :func:`answer_alerts`, the same function the declared routes call, so the answers are
+    identical; anything else, including a path with a trailing slash or under a
+    ``root_path``, goes on to the application as before. It sits inside the request guard,
+    which has already read (and size-limited) the body and records the metrics.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._lanes = {
+            (method, f"/hooks/{source}"): (source, _HookRoute(f"/hooks/{source}"))
+            for source in ALERT_SOURCES
+            for method in _methods(source)
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lane = (
+            self._lanes.get((scope.get("method", ""), scope.get("path", "")))
+            if scope["type"] == "http"
+            else None
+        )
+        if lane is None or scope.get("root_path"):
+            await self.app(scope, receive, send)
+            return
+        source, route = lane
+        scope["route"] = route
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client left before sending its body
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+                break
+        token = _token(authorization, lambda: QueryParams(scope.get("query_string", b"")).get("token"))
+        response = await answer_alerts(_hooks_of_app(scope["app"]), source, b"".join(chunks), token)
+        await response(scope, receive, send)
 
 
 def _change_hook(router: APIRouter) -> None:
@@ -313,7 +390,7 @@ def _change_hook(router: APIRouter) -> None:
         headers = dict(request.headers)
 
         async def work() -> Response:
-            caller = await hooks.caller(request, "changes")
+            caller = await hooks.caller(_request_token(request), "changes")
             return await run_in_threadpool(store, caller)
 
         def store(caller: TokenInfo) -> Response:

@@ -49,6 +49,8 @@ WRITER_IDLE = 1.0  # seconds the writer thread waits for more before it ends
 FUTURE_SLACK = timedelta(minutes=5)
 MAX_SILENCE = timedelta(days=90)
 MAX_DEDUP = 600  # the changes.dedup column
+REPORTS_REMEMBERED = 50_000  # alerts whose last committed report is kept (about 10 MB)
+REMEMBERED_SOURCES = frozenset({"alertmanager", "grafana"})
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,54 @@ class _Step:
 
 @dataclass
 class _Pending:
-    """One body waiting for the group transaction that writes it."""
+    """One body waiting for the group transaction that writes it (``received``: the
+    body's distinct alerts, of which ``signals`` may be a part)."""
 
     source: str
     signals: list[AlertSignal]
     actor: str
     future: Future[IngestResult] = field(default_factory=Future)
+    received: int = 0
+
+
+class _Reports:
+    """The last report (status and ``startsAt``) this process committed per alert.
+
+    Most webhook traffic repeats itself: an HA pair of Alertmanagers sends every
+    notification twice, and Alertmanager re-sends a group's firing alerts every
+    ``group_interval``. A signal that repeats the report this process last committed for
+    its fingerprint cannot change anything, whatever happened to the alert since (in this
+    process or another): the stored ``startsAt`` only moves forward, so a repeat of an
+    earlier episode is late, and a repeat of the current one is a redelivery. Such signals
+    are answered without a transaction. Only Alertmanager and Grafana signals with a
+    ``startsAt`` are remembered (both always send it); PagerDuty events (a ``trigger``
+    always re-fires) and generic alerts (``startsAt`` is optional there, and an episode
+    without it may restart the clock) always go to the database.
+    """
+
+    def __init__(self, size: int = REPORTS_REMEMBERED) -> None:
+        self._size = size
+        self._last: dict[tuple[str, str], tuple[str, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def fresh(self, source: str, signals: list[AlertSignal]) -> list[AlertSignal]:
+        """``signals`` without the repeats of committed reports."""
+        if source not in REMEMBERED_SOURCES or not self._last:
+            return signals
+        last = self._last
+        return [s for s in signals if last.get((source, s.fingerprint)) != (s.status, s.starts_at)]
+
+    def remember(self, signals: Sequence[AlertSignal]) -> None:
+        """Record committed signals (call only after their commit)."""
+        with self._lock:
+            last = self._last
+            for signal in signals:
+                key = (signal.source, signal.fingerprint)
+                last.pop(key, None)  # re-inserted last: the dict keeps recency order
+                if signal.starts_at is not None and signal.source in REMEMBERED_SOURCES:
+                    last[key] = (signal.status, signal.starts_at)
+            while len(last) > self._size:
+                del last[next(iter(last))]
 
 
 class _Tally:
@@ -168,6 +212,14 @@ def _same_report(a: AlertSignal, b: AlertSignal) -> bool:
     )
 
 
+class _Relock(Exception):
+    """Stored alerts belong to services the transaction did not lock; redo with them."""
+
+    def __init__(self, services: frozenset[str]) -> None:
+        super().__init__(", ".join(sorted(services)))
+        self.services = services
+
+
 @dataclass
 class _IncidentWork:
     """Events to append to one incident, and the alert rows to link to it."""
@@ -222,6 +274,7 @@ class AlertIngest:
         self._writers = 0  # writer threads running
         self._idle = 0  # of which waiting for work
         self._states = _States()
+        self._reports = _Reports()
 
     @cached_property
     def router(self) -> Router:
@@ -238,12 +291,13 @@ class AlertIngest:
         :data:`ATTEMPTS` attempts, and storage faults for the caller to answer 503.
         """
         future: Future[IngestResult] = Future()
-        signals = list({s.fingerprint: s for s in batch.signals}.values())
-        if not signals:
-            future.set_result(IngestResult(0))
+        distinct = list({s.fingerprint: s for s in batch.signals}.values())
+        signals = self._reports.fresh(batch.source, distinct)
+        if not signals:  # nothing new, or only repeats of what this process committed
+            future.set_result(IngestResult(len(distinct)))
             return future
         with self._wake:
-            self._queue.append(_Pending(batch.source, signals, actor, future))
+            self._queue.append(_Pending(batch.source, signals, actor, future, len(distinct)))
             if self._idle:
                 self._wake.notify()
             elif self._writers < self._max_writers:
@@ -280,92 +334,110 @@ class AlertIngest:
 
     def _store(self, group: list[_Pending]) -> None:
         failure: Exception | None = None
-        for attempt in range(ATTEMPTS):
+        extra: frozenset[str] = frozenset()
+        attempt = 0
+        while attempt < ATTEMPTS:
+            attempt += 1
             try:
-                results = self._ingest_once(group)
+                results = self._ingest_once(group, extra)
+            except _Relock as relock:
+                extra |= relock.services
+                attempt -= 1  # the set only grows, so this ends; not a conflict
+                continue
             except ConcurrencyConflict as error:
                 failure = error
-                if attempt + 1 < ATTEMPTS:
-                    continue
+                continue
             except Exception as error:  # a storage fault: every body of the group answers it
                 failure = error
-            else:
-                for pending, result in zip(group, results, strict=True):
-                    pending.future.set_result(result)
-                return
-            break
+                break
+            for pending, result in zip(group, results, strict=True):
+                pending.future.set_result(result)
+            return
         assert failure is not None
         for pending in group:
             pending.future.set_exception(failure)
 
-    def _plan(self, signals: Sequence[AlertSignal], known: Mapping[str, Known]) -> list[_Step]:
+    def _plan(
+        self, signals: Sequence[AlertSignal], routes: Sequence[Route], known: Mapping[str, Known]
+    ) -> list[_Step]:
+        """The steps that change something; a new or firing alert takes its route."""
         steps = []
-        route = self.router.route
-        for signal in signals:
+        for signal, route in zip(signals, routes, strict=True):
             found = known.get(signal.fingerprint)
             outcome = ap.transition(found, signal)
             if outcome.writes:
-                routed = route(signal.labels) if found is None or outcome.fires else None
-                steps.append(_Step(signal, outcome, found, routed))
+                steps.append(_Step(signal, outcome, found, route if found is None or outcome.fires else None))
         return steps
 
-    def _ingest_once(self, group: list[_Pending]) -> list[IngestResult]:
+    def _ingest_once(self, group: list[_Pending], extra: frozenset[str]) -> list[IngestResult]:
+        """One attempt at the group's transaction. It locks the services the alerts route
+        to (plus ``extra``) before reading anything; a stored alert found on a service
+        outside that set (the catalog changed since it was stored) raises :class:`_Relock`,
+        and the attempt is redone with the set grown, so locks are always taken together
+        and in order."""
         parts, origin = _parts(group)
+        route = self.router.route
+        routes = [[route(signal.labels) for signal in signals] for _, _, signals in parts]
+        locked = {r.service for routed in routes for r in routed} | extra
         results = [_Tally() for _ in group]
+        now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
             alerts = uow.alerts
-            first = [
-                self._plan(signals, alerts.known(source, [s.fingerprint for s in signals]))
-                for source, _, signals in parts
-            ]
-            services = {step.service for steps in first for step in steps}
-            if not services:
-                return [IngestResult(len(p.signals)) for p in group]
-            # Every service at once, in sorted order: two writers never wait on each other in turn.
-            relock = alerts.lock_services(services)
-            now = self.ctx.clock.now()
+            # One read for the first part (on PostgreSQL one round trip, after the locks).
+            view = alerts.begin_ingest(locked, [(parts[0][0], [s.fingerprint for s in parts[0][2]])], now)
+            open_incidents = dict(view.open_incidents)
             touched: list[IncidentState] = []
             for index, (source, actor, signals) in enumerate(parts):
-                steps = first[index]
-                if relock or index > 0:  # re-read: another writer, or an earlier part, wrote since
-                    steps = self._plan(signals, alerts.known(source, [s.fingerprint for s in signals]))
+                known = (
+                    view.known[0] if index == 0 else alerts.known(source, [s.fingerprint for s in signals])
+                )
+                steps = self._plan(signals, routes[index], known)  # later parts re-read: an earlier one wrote
+                outside = {step.service for step in steps} - locked
+                if outside:
+                    raise _Relock(frozenset(outside))
                 steps = self._write(uow, steps, now)
-                self._incident_work(uow, steps, actor, now, touched)
+                self._incident_work(uow, steps, actor, now, touched, open_incidents, view.silenced)
                 for step in steps:
                     results[origin[index, step.signal.fingerprint]].add(step)
-            uow.commit()
+            if touched or any(tally.steps for tally in results):
+                uow.commit()
         self._states.keep(touched)
-        return [tally.result(len(p.signals)) for tally, p in zip(results, group, strict=True)]
+        self._reports.remember([step.signal for tally in results for step in tally.steps])
+        return [tally.result(p.received) for tally, p in zip(results, group, strict=True)]
 
     def _write(self, uow: UnitOfWork, steps: list[_Step], now: datetime) -> list[_Step]:
         """Insert, update and record transitions; returns the steps that took effect."""
-        new = [s for s in steps if s.known is None]
-        ids = uow.alerts.insert([(s.signal, s.route) for s in new if s.route is not None], now)
+        new = [s for s in steps if s.known is None and s.route is not None]
+        ids = uow.alerts.insert(
+            [(s.signal, s.route) for s in new if s.route is not None],
+            now,
+            {s.signal.fingerprint: _moves(s, now) for s in new},
+        )
         done = []
         for step in steps:
             step.alert_id = step.known.id if step.known is not None else ids.get(step.signal.fingerprint)
             if step.alert_id is not None:  # None: a concurrent delivery stored it first
                 done.append(step)
-        uow.alerts.update(
-            [(s.alert_id, s.signal, s.outcome, s.route) for s in done if s.known is not None and s.alert_id],
-            now,
+        known = [s for s in done if s.known is not None]
+        uow.alerts.update([(s.alert_id, s.signal, s.outcome, s.route) for s in known if s.alert_id], now)
+        uow.alerts.add_transitions(
+            [(s.alert_id, status, at) for s in known if s.alert_id for status, at in _moves(s, now)], now
         )
-        transitions: list[tuple[int, str, datetime]] = []
-        for step in done:
-            assert step.alert_id is not None
-            signal = step.signal
-            if step.outcome.fires or step.outcome is Outcome.NEW_RESOLVED:
-                transitions.append((step.alert_id, "firing", signal.starts_at or now))
-            if step.outcome in (Outcome.RESOLVED, Outcome.NEW_RESOLVED):
-                transitions.append((step.alert_id, "resolved", signal.ends_at or now))
-        uow.alerts.add_transitions(transitions, now)
         return done
 
     def _incident_work(
-        self, uow: UnitOfWork, steps: list[_Step], actor: str, now: datetime, touched: list[IncidentState]
+        self,
+        uow: UnitOfWork,
+        steps: list[_Step],
+        actor: str,
+        now: datetime,
+        touched: list[IncidentState],
+        open_incidents: dict[str, int],
+        silenced: frozenset[str],
     ) -> None:
         """Attach, declare or queue the firing steps; resolutions go to their incidents.
-        Each step records what happened to it (``ref``, ``declared``, ``queued``)."""
+        Each step records what happened to it (``ref``, ``declared``, ``queued``).
+        ``open_incidents`` (of the locked services) gains the incidents declared here."""
         fired: dict[str, list[_Step]] = defaultdict(list)
         work: dict[int, _IncidentWork] = defaultdict(_IncidentWork)
         for step in steps:
@@ -374,8 +446,6 @@ class AlertIngest:
             elif step.outcome is Outcome.RESOLVED and step.known is not None and step.known.incident:
                 work[step.known.incident].resolved.append((step.signal.fingerprint, step.signal.ends_at))
                 step.ref = f"INC-{step.known.incident}"
-        open_incidents = uow.alerts.open_incidents(fired) if fired else {}
-        silenced = uow.alerts.silenced(set(fired) - set(open_incidents), now)
         for service in sorted(fired):
             group = fired[service]
             if service in open_incidents:
@@ -397,6 +467,7 @@ class AlertIngest:
             facts = _facts(group)
             decl = ap.declaration_for([f for f, _ in facts], route, self.policy, now=now, rule=rule)
             state = _declare(self.ctx, uow, decl, facts, actor, now)
+            open_incidents[service] = state.number
             touched.append(state)
             for step in group:
                 step.ref, step.declared = state.ref, True
@@ -414,6 +485,17 @@ class AlertIngest:
     def record_changes(self, signals: Sequence[ChangeSignal], actor: str) -> list[tuple[Change, bool]]:
         """Store CloudEvents changes in one transaction, deduplicated on (source, id)."""
         return record_change_events(self.ctx, signals, actor)
+
+
+def _moves(step: _Step, now: datetime) -> list[tuple[str, datetime]]:
+    """The firing/resolved transitions a step records, in order."""
+    signal, outcome = step.signal, step.outcome
+    moves = []
+    if outcome.fires or outcome is Outcome.NEW_RESOLVED:
+        moves.append(("firing", signal.starts_at or now))
+    if outcome in (Outcome.RESOLVED, Outcome.NEW_RESOLVED):
+        moves.append(("resolved", signal.ends_at or now))
+    return moves
 
 
 def _facts(steps: Sequence[_Step]) -> list[tuple[AlertFacts, int]]:

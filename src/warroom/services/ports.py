@@ -257,6 +257,17 @@ class JobStore(Protocol):
     def incidents_with_followups(self) -> list[int]: ...
 
 
+@dataclass(frozen=True)
+class IngestView:
+    """What one ingest transaction decides on, read after its service locks were granted:
+    the stored alerts of each (source, fingerprints) read, and, of the locked services,
+    the newest open incident and those silenced now."""
+
+    known: list[dict[str, Known]]
+    open_incidents: dict[str, int]
+    silenced: frozenset[str]
+
+
 class AlertStore(Protocol):
     """Alerts, one per (source, fingerprint); every write is idempotent across processes."""
 
@@ -265,10 +276,23 @@ class AlertStore(Protocol):
         caller must re-read what it decided on (it may have waited for another writer)."""
         ...
 
+    def begin_ingest(
+        self, services: Iterable[str], reads: Sequence[tuple[str, Sequence[str]]], now: datetime
+    ) -> IngestView:
+        """Lock ``services`` (as :meth:`lock_services`), then read what ingest decides on;
+        on PostgreSQL all of it in one round trip."""
+        ...
+
     def known(self, source: str, fingerprints: Sequence[str]) -> dict[str, Known]: ...
 
-    def insert(self, rows: Sequence[tuple[AlertSignal, Route]], now: datetime) -> dict[str, int]:
-        """Insert new alerts; fingerprint -> id of those inserted (existing ones are skipped)."""
+    def insert(
+        self,
+        rows: Sequence[tuple[AlertSignal, Route]],
+        now: datetime,
+        transitions: Mapping[str, Sequence[tuple[str, datetime]]] | None = None,
+    ) -> dict[str, int]:
+        """Insert new alerts and their (status, at) transitions by fingerprint; fingerprint
+        -> id of those inserted (existing ones, and their transitions, are skipped)."""
         ...
 
     def update(

@@ -27,6 +27,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from warroom.domain.alert_policy import AlertRecord, Known, Outcome, Route, Silence, alert_name
 from warroom.domain.alerts import AlertSignal
 from warroom.domain.changes import Change
+from warroom.services.ports import IngestView
 from warroom.storage.alert_tables import alert_silences, alert_transitions, alerts
 from warroom.storage.tables import changes
 
@@ -175,45 +176,95 @@ class SqlAlertStore:
         so the caller must re-read what it decided on before waiting."""
         if not self._postgres:
             return False
-        keys = sorted({lock_key(name) for name in services})
-        # One round trip; unnest yields the sorted array in order, so locks are taken in
-        # key order (a deadlock would still be detected by PostgreSQL and answered 503).
-        self._rows("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", (keys,))
+        self._rows(*self._lock_statement(sorted(set(services))))
         return True
 
+    def begin_ingest(
+        self, services: Iterable[str], reads: Sequence[tuple[str, Sequence[str]]], now: datetime
+    ) -> IngestView:
+        """Lock ``services``, then read the known alerts of every read, the services' open
+        incidents and silences. On PostgreSQL the statements go in one pipeline: one round
+        trip instead of one each, and every read runs after the locks were granted."""
+        names = sorted(set(services))
+        if not self._postgres:
+            return IngestView(
+                [self.known(source, fingerprints) for source, fingerprints in reads],
+                self.open_incidents(names),
+                frozenset(self.silenced(names, now)),
+            )
+        # Per service, its newest open incident and whether a silence is in force.
+        services_sql = (
+            "SELECT n.service, (SELECT MAX(i.number) FROM incident_services s JOIN incidents i"
+            " ON i.number = s.number WHERE i.is_open AND s.service = n.service),"
+            " EXISTS (SELECT 1 FROM alert_silences a WHERE a.service = n.service AND a.until > %s)"
+            " FROM unnest(%s::text[]) AS n(service)"
+        )
+        statements = [self._lock_statement(names)]
+        statements += [self._known_statement(source, list(fingerprints)) for source, fingerprints in reads]
+        statements.append((services_sql, (now, names)))
+        results = self._pipelined(statements)
+        return IngestView(
+            [self._known_rows(rows) for rows in results[1:-1]],
+            {service: int(number) for service, number, _ in results[-1] if number is not None},
+            frozenset(service for service, _, silenced in results[-1] if silenced),
+        )
+
+    def _lock_statement(self, services: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+        keys = sorted({lock_key(name) for name in services})
+        # unnest yields the sorted array in order, so locks are taken in key order (a
+        # deadlock would still be detected by PostgreSQL and answered 503).
+        return "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", (keys,)
+
     def known(self, source: str, fingerprints: Sequence[str]) -> dict[str, Known]:
+        if self._postgres:
+            return self._known_rows(self._rows(*self._known_statement(source, list(fingerprints))))
         found: dict[str, Known] = {}
-        read_time = self._read_time
         for start in range(0, len(fingerprints), CHUNK):
-            chunk = list(fingerprints[start : start + CHUNK])
-            columns = "id, fingerprint, status, service, starts_at, incident, acknowledged_at IS NOT NULL"
-            if self._postgres:
-                # One unique-index lookup per fingerprint, whatever the (possibly stale)
-                # statistics say: the planner would otherwise scan every alert of the source.
-                sql = (
-                    f"SELECT a.* FROM unnest(%b::text[]) AS f(fp), LATERAL (SELECT {columns} FROM alerts"
-                    " WHERE source = %s AND fingerprint = f.fp LIMIT 1) AS a"
-                )
-                params: tuple[Any, ...] = (list(chunk), source)
-            else:
-                sql = f"SELECT {columns} FROM alerts WHERE source = ? AND fingerprint IN ({', '.join('?' * len(chunk))})"
-                params = (source, *chunk)
-            for alert_id, fingerprint, status, service, starts_at, incident, acknowledged in self._rows(
-                sql, params
-            ):
-                found[fingerprint] = Known(
-                    id=alert_id,
-                    status=status,
-                    service=service,
-                    starts_at=read_time(starts_at),
-                    incident=incident,
-                    acknowledged=bool(acknowledged),
-                )
+            found |= self._known_rows(
+                self._rows(*self._known_statement(source, fingerprints[start : start + CHUNK]))
+            )
         return found
 
-    def insert(self, rows: Sequence[tuple[AlertSignal, Route]], now: datetime) -> dict[str, int]:
-        """Insert new alerts; returns fingerprint -> id of those this call inserted (a row
-        that exists already, e.g. inserted by a concurrent delivery, is skipped)."""
+    def _known_statement(self, source: str, fingerprints: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+        columns = "id, fingerprint, status, service, starts_at, incident, acknowledged_at IS NOT NULL"
+        if self._postgres:
+            # One unique-index lookup per fingerprint, whatever the (possibly stale)
+            # statistics say: the planner would otherwise scan every alert of the source.
+            sql = (
+                f"SELECT a.* FROM unnest(%b::text[]) AS f(fp), LATERAL (SELECT {columns} FROM alerts"
+                " WHERE source = %s AND fingerprint = f.fp LIMIT 1) AS a"
+            )
+            return sql, (list(fingerprints), source)
+        marks = ", ".join("?" * len(fingerprints))
+        return f"SELECT {columns} FROM alerts WHERE source = ? AND fingerprint IN ({marks})", (
+            source,
+            *fingerprints,
+        )
+
+    def _known_rows(self, rows: Iterable[Any]) -> dict[str, Known]:
+        read_time = self._read_time
+        return {
+            fingerprint: Known(
+                id=alert_id,
+                status=status,
+                service=service,
+                starts_at=read_time(starts_at),
+                incident=incident,
+                acknowledged=bool(acknowledged),
+            )
+            for alert_id, fingerprint, status, service, starts_at, incident, acknowledged in rows
+        }
+
+    def insert(
+        self,
+        rows: Sequence[tuple[AlertSignal, Route]],
+        now: datetime,
+        transitions: Mapping[str, Sequence[tuple[str, datetime]]] | None = None,
+    ) -> dict[str, int]:
+        """Insert new alerts and the ``transitions`` of each (by fingerprint, in order);
+        returns fingerprint -> id of those this call inserted (a row that exists already,
+        e.g. inserted by a concurrent delivery, is skipped, and so are its transitions).
+        On PostgreSQL both go in one statement."""
         if not rows:
             return {}
         at = functools.lru_cache(maxsize=64)(self._time)  # a group's alerts share times
@@ -247,8 +298,41 @@ class SqlAlertStore:
                 )
             )
         suffix = " ON CONFLICT (source, fingerprint) DO NOTHING RETURNING id, fingerprint"
-        rows = self._insert("alerts", _ALERT_COLUMNS, _ALERT_TYPES, values, suffix)
-        return {fingerprint: alert_id for alert_id, fingerprint in rows}
+        moves = [
+            (fingerprint, status, when)
+            for fingerprint, steps in (transitions or {}).items()
+            for status, when in steps
+        ]
+        if self._postgres and moves:
+            # The inserted rows' transitions in the same statement: a data-modifying CTE
+            # joins them to the ids it returned (serial ids follow ORDER BY, so a
+            # resolved alert's firing comes first).
+            columns = ", ".join(_ALERT_COLUMNS)
+            arrays = ", ".join(f"%b::{kind}[]" for kind in _ALERT_TYPES)
+            sql = (
+                f"WITH ins AS (INSERT INTO alerts ({columns}) SELECT * FROM unnest({arrays}){suffix}),"
+                " moves AS (INSERT INTO alert_transitions (alert, status, at, recorded_at)"
+                " SELECT ins.id, m.status, m.at, m.recorded_at FROM unnest(%b::text[], %b::text[],"
+                " %b::timestamptz[], %b::timestamptz[]) WITH ORDINALITY AS m(fingerprint, status, at, recorded_at, n)"
+                " JOIN ins USING (fingerprint) ORDER BY m.n)"
+                " SELECT id, fingerprint FROM ins"
+            )
+            params = [list(column) for column in zip(*values, strict=True)]
+            params += [
+                [fingerprint for fingerprint, _, _ in moves],
+                [status for _, status, _ in moves],
+                [when for _, _, when in moves],
+                [stamp] * len(moves),
+            ]
+            return {fingerprint: alert_id for alert_id, fingerprint in self._rows(sql, params)}
+        inserted = {
+            fingerprint: alert_id
+            for alert_id, fingerprint in self._insert("alerts", _ALERT_COLUMNS, _ALERT_TYPES, values, suffix)
+        }
+        self.add_transitions(
+            [(inserted[fp], status, when) for fp, status, when in moves if fp in inserted], now
+        )
+        return inserted
 
     def update(self, rows: Sequence[tuple[int, AlertSignal, Outcome, Route | None]], now: datetime) -> None:
         resolved: list[tuple[Any, ...]] = []
@@ -337,6 +421,19 @@ class SqlAlertStore:
         finally:
             cursor.close()
 
+    def _pipelined(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+        """Run ``statements`` in order in one PostgreSQL pipeline (one network round trip);
+        the rows of each. An error in any fails the transaction, as one by one would."""
+        cursors = [self._driver.cursor() for _ in statements]
+        try:
+            with self._driver.pipeline():
+                for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                    cursor.execute(sql, params)
+            return [cursor.fetchall() for cursor in cursors]
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
     def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         cursor = self._driver.cursor()
         try:
@@ -361,23 +458,30 @@ class SqlAlertStore:
     def open_incidents(self, services: Iterable[str]) -> dict[str, int]:
         """The newest open incident of each of ``services`` that has one."""
         names = sorted(set(services))
-        if not names:
-            return {}
+        return self._open_rows(self._rows(*self._open_statement(names))) if names else {}
+
+    def _open_statement(self, names: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
         where, params = self._in("s.service", names)
         sql = (
             "SELECT s.service, MAX(i.number) FROM incident_services s JOIN incidents i ON i.number = s.number"
             f" WHERE i.is_open AND {where} GROUP BY s.service"
         )
-        return {service: int(number) for service, number in self._rows(sql, params)}
+        return sql, params
+
+    def _open_rows(self, rows: Iterable[Any]) -> dict[str, int]:
+        return {service: int(number) for service, number in rows}
 
     def silenced(self, services: Iterable[str], now: datetime) -> set[str]:
         """Which of ``services`` have a silence in force at ``now``."""
         names = sorted(set(services))
         if not names:
             return set()
+        return {service for (service,) in self._rows(*self._silenced_statement(names, now))}
+
+    def _silenced_statement(self, names: Sequence[str], now: datetime) -> tuple[str, tuple[Any, ...]]:
         where, params = self._in("service", names)
         sql = f"SELECT DISTINCT service FROM alert_silences WHERE until > {self._mark} AND {where}"
-        return {service for (service,) in self._rows(sql, (self._time(now), *params))}
+        return sql, (self._time(now), *params)
 
     # --- the triage queue ----------------------------------------------------------------
 

@@ -1,0 +1,339 @@
+"""The shortcuts of the ingest hot path answer exactly as the long way round would.
+
+- the webhook lane ahead of the router answers byte for byte as the declared routes do;
+- a repeat of a report this process committed is answered without a transaction, and two
+  processes with their own memory end in the same state as one without any;
+- a transaction locks the services of the alerts it touches, also when a stored alert's
+  service is no longer where its labels route (the attempt is redone with it locked);
+- a pooled PostgreSQL connection that died while idle is replaced without an error.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import itertools
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+from warroom.api.hooks import HookLane
+from warroom.bootstrap import App
+from warroom.domain.alert_formats import parse_alert_body, parse_alertmanager
+from warroom.domain.alert_policy import AlertPolicy
+from warroom.domain.catalog import Catalog, Service
+from warroom.server import create_app
+from warroom.services.alerts import AlertIngest, IngestResult, _Reports
+from warroom.storage import db as storage_db
+
+from .conftest import CATALOG, Clock, Hooks, load, make_hooks, with_catalog
+
+# --- the lane ---------------------------------------------------------------------------
+
+
+def _without_lane(hooks: Hooks) -> TestClient:
+    """A client on the same application state, but every hook request taking the router."""
+    fastapi_app = create_app(hooks.app, with_web=False)
+    fastapi_app.user_middleware = [m for m in fastapi_app.user_middleware if m.cls is not HookLane]
+    return TestClient(fastapi_app)
+
+
+def _am(fingerprint: str, status: str = "firing") -> dict[str, Any]:
+    doc = copy.deepcopy(load("alertmanager_firing.json"))
+    doc["status"] = status
+    doc["alerts"] = [doc["alerts"][0] | {"fingerprint": fingerprint, "status": status}]
+    return doc
+
+
+@pytest.fixture
+def two_ways(sqlite_url: str, tmp_path: Any, build_app: Callable[..., App]) -> Iterator[tuple[Hooks, Hooks]]:
+    """Two fresh applications: ``lane`` answers hooks in the lane, ``routed`` by the router."""
+    lane = make_hooks(build_app(sqlite_url, clock=Clock()), Clock())
+    other = build_app(f"sqlite:///{tmp_path / 'routed.db'}", clock=Clock())
+    routed = make_hooks(other, Clock())
+    routed = dataclasses.replace(routed, client=_without_lane(routed), tokens=routed.tokens)
+    with lane.client, routed.client:
+        yield lane, routed
+
+
+CASES: list[tuple[str, str, dict[str, Any]]] = [
+    # (path, token name or "" for none or "?" for the query parameter, request kwargs)
+    ("/hooks/alertmanager", "hook", {"json": _am("a1")}),
+    ("/hooks/alertmanager", "hook", {"json": _am("a1")}),  # redelivery
+    ("/hooks/alertmanager", "hook", {"json": _am("a1", "resolved")}),
+    ("/hooks/alertmanager", "?", {"json": _am("a2")}),
+    ("/hooks/alertmanager", "", {"json": _am("a3")}),
+    ("/hooks/alertmanager", "vic", {"json": _am("a4")}),
+    ("/hooks/alertmanager", "hook", {"content": b"{not json"}),
+    ("/hooks/alertmanager", "hook", {"content": b""}),
+    ("/hooks/alertmanager", "hook", {"content": b"\xff\xfe"}),
+    ("/hooks/alertmanager", "hook", {"json": {"version": "4", "alerts": "nope"}}),
+    ("/hooks/alertmanager", "hook", {"content": b"[" * 100_000 + b"]" * 100_000}),
+    ("/hooks/pagerduty", "hook", {"json": {"routing_key": "x", "event_action": "bogus"}}),
+    ("/hooks/pagerduty", "hook", {"json": load("pagerduty_trigger.json")}),
+    ("/hooks/grafana", "hook", {"json": load("grafana_firing.json")}),
+    ("/hooks/generic", "hook", {"json": {"labels": {"alertname": "Disk", "service": "search"}}}),
+    ("/hooks/generic", "alertmanager:prod", {"json": {"labels": {"alertname": "Disk"}}}),
+]
+
+
+def test_the_lane_answers_every_case_exactly_as_the_routes_do(two_ways: tuple[Hooks, Hooks]) -> None:
+    lane, routed = two_ways
+    for path, who, kwargs in CASES:
+        answers = []
+        for hooks in (lane, routed):
+            headers = {"Authorization": f"Bearer {hooks.tokens[who]}"} if who not in ("", "?") else {}
+            url = f"{path}?token={hooks.tokens['hook']}" if who == "?" else path
+            answer = hooks.client.post(url, headers=headers, **kwargs)
+            body = answer.json()
+            if path == "/hooks/pagerduty" and "dedup_key" in body:
+                body["dedup_key"] = (
+                    "<generated>" if "dedup_key" not in kwargs.get("json", {}) else body["dedup_key"]
+                )
+            answers.append((answer.status_code, answer.headers.get("content-type"), body))
+        assert answers[0] == answers[1], (path, who)
+    # And both stored the same alerts.
+    assert _alert_rows(lane.app) == _alert_rows(routed.app)
+
+
+def test_grafana_may_put_through_the_lane_but_other_methods_and_paths_take_the_router(
+    sqlite_hooks: Hooks,
+) -> None:
+    assert (
+        sqlite_hooks.client.put(
+            "/hooks/grafana", json=load("grafana_firing.json"), headers=_bearer(sqlite_hooks)
+        ).status_code
+        == 200
+    )
+    assert (
+        sqlite_hooks.client.put(
+            "/hooks/alertmanager", json=_am("p1"), headers=_bearer(sqlite_hooks)
+        ).status_code
+        == 405
+    )
+    assert sqlite_hooks.client.get("/hooks/alertmanager", headers=_bearer(sqlite_hooks)).status_code == 405
+    slash = sqlite_hooks.client.post(
+        "/hooks/alertmanager/", json=_am("p2"), headers=_bearer(sqlite_hooks), follow_redirects=False
+    )
+    assert slash.status_code in (307, 404)
+
+
+def test_the_lane_is_counted_under_the_route_template_and_kept_inside_the_size_limit(
+    sqlite_hooks: Hooks,
+) -> None:
+    for _ in range(3):
+        assert sqlite_hooks.post("/hooks/alertmanager", _am("m1")).status_code == 200
+    huge = sqlite_hooks.post("/hooks/alertmanager", content=b"x" * (1024 * 1024 + 1))
+    assert huge.status_code == 413 and huge.json()["field"] == "body"
+    exposition = sqlite_hooks.client.get("/metrics").text
+    assert (
+        'warroom_http_requests_total{method="POST",route="/hooks/alertmanager",status="200"} 3' in exposition
+    )
+    assert _alert_rows(sqlite_hooks.app) == [("alertmanager", "m1", "firing")]
+
+
+def _bearer(hooks: Hooks, who: str = "hook") -> dict[str, str]:
+    return {"Authorization": f"Bearer {hooks.tokens[who]}"}
+
+
+def _alert_rows(app: App) -> list[tuple[str, str, str]]:
+    from sqlalchemy import select
+
+    from warroom.storage.alert_tables import alerts
+
+    with app.context.uow() as uow:
+        rows = uow.connection.execute(  # type: ignore[attr-defined]
+            select(alerts.c.source, alerts.c.fingerprint, alerts.c.status).order_by(alerts.c.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+# --- the memory of committed reports -----------------------------------------------------
+
+
+class Counting:
+    """Counts the transactions a unit-of-work factory opens."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self.factory = factory
+        self.opened = 0
+
+    def __call__(self) -> Any:
+        self.opened += 1
+        return self.factory()
+
+
+def _counted(app: App) -> tuple[AlertIngest, Counting]:
+    app = with_catalog(app)
+    counting = Counting(app.context.uow)
+    ctx = dataclasses.replace(app.context, uow=counting)
+    return AlertIngest(ctx, AlertPolicy()), counting
+
+
+def test_a_repeat_of_a_committed_report_is_answered_without_a_transaction(
+    database_url: str, build_app: Callable[..., App]
+) -> None:
+    ingest, counting = _counted(build_app(database_url))
+    firing = parse_alertmanager(_am("r1"))
+    first = ingest.ingest(firing, "am")
+    assert (first.new, first.changed, counting.opened) == (1, 1, 1)
+    again = ingest.ingest(parse_alertmanager(_am("r1")), "am")  # the HA twin, or a repeat
+    assert again == IngestResult(received=1) and counting.opened == 1
+    resolved = ingest.ingest(parse_alertmanager(_am("r1", "resolved")), "am")
+    assert resolved.changed == 1 and counting.opened == 2
+    late = ingest.ingest(parse_alertmanager(_am("r1")), "am")  # a late copy of the firing
+    assert late.changed == 0 and counting.opened == 3  # not the last report: the database decides
+
+
+def test_pagerduty_and_generic_alerts_always_go_to_the_database(
+    sqlite_url: str, build_app: Callable[..., App]
+) -> None:
+    ingest, counting = _counted(build_app(sqlite_url))
+    trigger = load("pagerduty_trigger.json")
+    generic = {"labels": {"alertname": "Disk", "service": "search"}, "starts_at": "2026-11-26T22:00:00Z"}
+    for _ in range(2):
+        ingest.ingest(parse_alert_body("pagerduty", trigger, new_key=lambda: "k"), "pd")
+        ingest.ingest(parse_alert_body("generic", generic, new_key=lambda: "k"), "gen")
+    assert counting.opened == 4
+
+
+def test_the_memory_is_bounded_and_keeps_the_most_recent() -> None:
+    reports = _Reports(size=3)
+    signals = parse_alertmanager(
+        {**_am("x"), "alerts": [_am(f"f{n}")["alerts"][0] for n in range(5)]}
+    ).signals
+    reports.remember(signals)
+    assert [s.fingerprint for s in reports.fresh("alertmanager", list(signals))] == ["f0", "f1"]
+
+
+STARTS = ["2026-11-26T22:00:00Z", "2026-11-26T22:10:00Z", "2026-11-26T22:20:00Z"]
+DELIVERY = st.tuples(
+    st.sampled_from(["a", "b"]),  # which process
+    st.integers(0, 2),  # which alert
+    st.sampled_from(["firing", "resolved"]),
+    st.integers(0, 2),  # which episode (startsAt)
+)
+_examples = itertools.count()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(deliveries=st.lists(DELIVERY, min_size=1, max_size=14))
+def test_two_processes_with_memories_end_where_one_without_any_does(
+    shared_app: App, deliveries: list[tuple[str, int, str, int]]
+) -> None:
+    """Per delivery the same answer, and at the end the same alerts and transitions."""
+    example = next(_examples)
+    ctx = shared_app.context
+    processes = {"a": AlertIngest(ctx, AlertPolicy()), "b": AlertIngest(ctx, AlertPolicy())}
+    plain = AlertIngest(ctx, AlertPolicy())
+    plain._reports = _Reports(size=0)  # remembers nothing: every delivery is read and decided
+    for who, alert, status, start in deliveries:
+        bodies = []
+        for prefix in ("mem", "ref"):
+            doc = _am(f"{prefix}-{example}-{alert}", status)
+            doc["alerts"][0]["startsAt"] = STARTS[start]
+            doc["alerts"][0]["endsAt"] = (
+                "2026-11-26T23:00:00Z" if status == "resolved" else "0001-01-01T00:00:00Z"
+            )
+            bodies.append(parse_alertmanager(doc))
+        remembered = processes[who].ingest(bodies[0], "am")
+        reference = plain.ingest(bodies[1], "am")
+        assert (remembered.new, remembered.changed) == (reference.new, reference.changed)
+    assert _history(shared_app, f"mem-{example}-") == _history(shared_app, f"ref-{example}-")
+
+
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    from warroom.bootstrap import build
+    from warroom.settings import Settings
+
+    app = with_catalog(build(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('mem') / 'w.db'}")))
+    yield app
+    app.context.uow.args[0].dispose()  # type: ignore[attr-defined]
+
+
+def _history(app: App, prefix: str) -> list[tuple[Any, ...]]:
+    from sqlalchemy import select
+
+    from warroom.storage.alert_tables import alert_transitions, alerts
+
+    query = (
+        select(
+            alerts.c.fingerprint,
+            alerts.c.status,
+            alerts.c.starts_at,
+            alert_transitions.c.status,
+            alert_transitions.c.at,
+        )
+        .join(alert_transitions, alert_transitions.c.alert == alerts.c.id)
+        .where(alerts.c.fingerprint.startswith(prefix))
+        .order_by(alerts.c.fingerprint, alert_transitions.c.id)
+    )
+    with app.context.uow() as uow:
+        rows = uow.connection.execute(query)  # type: ignore[attr-defined]
+        return [(row[0].removeprefix(prefix), *row[1:]) for row in rows]
+
+
+# --- locks follow the stored service --------------------------------------------------------
+
+
+def test_a_stored_alert_whose_service_moved_is_resolved_with_its_service_locked(
+    database_url: str, build_app: Callable[..., App]
+) -> None:
+    app = build_app(database_url)
+    before = with_catalog(app)
+    AlertIngest(before.context, AlertPolicy()).ingest(parse_alertmanager(_am("moved")), "am")
+    # The catalog changes: the alert's labels now route to payments, not demo-shop.
+    moved = Catalog(
+        services=(Service("payments", "payments", tier=1, matchers=('service="demo-shop"',)),),
+        teams=CATALOG.teams,
+    )
+    after = dataclasses.replace(app, context=dataclasses.replace(app.context, load_catalog=lambda: moved))
+    ingest = AlertIngest(after.context, AlertPolicy())
+    attempts: list[frozenset[str]] = []
+    once = ingest._ingest_once
+
+    def spy(group: Any, extra: frozenset[str]) -> Any:
+        attempts.append(extra)
+        return once(group, extra)
+
+    ingest._ingest_once = spy  # type: ignore[method-assign]
+    result = ingest.ingest(parse_alertmanager(_am("moved", "resolved")), "am")
+    assert result.changed == 1
+    assert attempts == [frozenset(), frozenset({"demo-shop"})]
+    with app.context.uow() as uow:
+        stored = uow.alerts.get("alertmanager", "moved")
+        assert stored is not None and stored.status == "resolved" and stored.service == "demo-shop"
+        assert [status for status, _ in uow.alerts.history(stored.id)] == ["firing", "resolved"]
+
+
+# --- pooled connections ----------------------------------------------------------------------
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced_without_an_error(
+    postgres_url: str, build_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    app = build_app(postgres_url)
+    with app.context.uow() as uow:
+        uow.alerts.open_incidents(["checkout"])  # a connection now rests in the pool
+    admin = make_url(postgres_url).set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        killed = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (make_url(postgres_url).database,),
+        ).fetchone()
+    assert killed is not None and killed[0] >= 1
+    monkeypatch.setattr(storage_db, "PING_AFTER_IDLE", 0.0)  # it rested long enough to be checked
+    with app.context.uow() as uow:
+        assert uow.alerts.open_incidents(["checkout"]) == {}
