@@ -12,7 +12,7 @@ import pytest
 from warroom.bootstrap import App
 from warroom.domain.alert_formats import parse_alertmanager
 from warroom.domain.alert_policy import AlertPolicy
-from warroom.services.alerts import AlertIngest, IngestResult, _parts, _Pending
+from warroom.services.alerts import GATHER, AlertIngest, IngestResult, _parts, _Pending
 
 from .conftest import load, with_catalog
 
@@ -89,3 +89,32 @@ def test_concurrent_bodies_keep_exact_dedup_and_their_own_results(
     assert histories == [["firing", "resolved"]] * 40
     attached = 40 - queued
     assert kinds == ["incident_declared"] + ["alert_attached"] * attached + ["alert_resolved"] * attached
+
+
+class _Wake:
+    """A stand-in for the writer's condition that records how long it was asked to wait."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def wait(self, timeout: float) -> bool:
+        self.waits.append(timeout)
+        return False
+
+
+@pytest.mark.parametrize(
+    ("last_group", "queued", "waits"),
+    [(0, 1, False), (1, 1, False), (3, 6, False), (3, 2, True)],
+)
+def test_the_writer_gathers_only_while_deliveries_are_concurrent(
+    sqlite_url: str, build_app: Callable[..., App], last_group: int, queued: int, waits: bool
+) -> None:
+    ingest = AlertIngest(with_catalog(build_app(sqlite_url)).context, AlertPolicy())
+    wake = _Wake()
+    ingest._wake = wake  # type: ignore[assignment]
+    ingest._last_group = last_group
+    batch = parse_alertmanager(body(range(1), "firing"))
+    ingest._queue = [_Pending("alertmanager", batch.signals, "a") for _ in range(queued)]
+    ingest._gather()
+    assert bool(wake.waits) is waits
+    assert all(0 < timeout <= GATHER for timeout in wake.waits)
