@@ -125,6 +125,16 @@ def test_a_token_named_after_a_source_opens_only_that_source(sqlite_hooks: Hooks
     assert other.status_code == 403 and "/hooks/alertmanager" in other.json()["detail"]
 
 
+def test_a_token_created_for_a_source_opens_only_that_source(sqlite_hooks: Hooks) -> None:
+    plain, _ = auth.create_token(sqlite_hooks.app.context, "prod-grafana", "ingest", "grafana")
+    headers = {"Authorization": f"Bearer {plain}"}
+    client = sqlite_hooks.client
+    assert client.post("/hooks/grafana", json=load("grafana_firing.json"), headers=headers).status_code == 200
+    for path, body in ((AM, load("alertmanager_firing.json")), ("/hooks/changes", {"specversion": "1.0"})):
+        refused = client.post(path, json=body, headers=headers)
+        assert refused.status_code == 403 and "/hooks/grafana" in refused.json()["detail"]
+
+
 def test_a_revoked_token_stops_working_within_the_cache_time(sqlite_hooks: Hooks) -> None:
     body = load("alertmanager_firing.json")
     assert sqlite_hooks.post(AM, body).status_code == 200

@@ -87,3 +87,18 @@ def test_token_admin_endpoints(api: Api) -> None:
     _is_problem(api.client.delete("/api/v1/tokens/nobody", headers=api.auth("root")), 404)
     revoked = api.client.delete(f"/api/v1/tokens/{me['id']}", headers=api.auth("root")).json()
     assert revoked["active"] is False
+
+
+def test_an_admin_binds_an_ingest_token_to_its_source(sqlite_api: Api) -> None:
+    made = sqlite_api.post(
+        "/api/v1/tokens", {"name": "prod-am", "role": "ingest", "source": "alertmanager"}, as_="root"
+    )
+    assert made.status_code == 201 and made.json()["source"] == "alertmanager"
+    listed = {t["name"]: t for t in sqlite_api.get("/api/v1/tokens", as_="root").json()}
+    assert listed["prod-am"]["source"] == "alertmanager"
+    wrong = sqlite_api.post(
+        "/api/v1/tokens", {"name": "v2", "role": "viewer", "source": "grafana"}, as_="root"
+    )
+    _is_problem(wrong, 422)
+    assert wrong.json()["field"] == "source"
+    assert "v2" not in {t["name"] for t in sqlite_api.get("/api/v1/tokens", as_="root").json()}

@@ -88,6 +88,16 @@ def test_token_commands_create_list_and_revoke(sqlite_url: str) -> None:
         ("v", "viewer", True),
     ]
     assert secret not in runner.invoke(_cli(), ["token", "list"], env=env).stdout
+    bound = runner.invoke(
+        _cli(),
+        ["token", "create", "--role", "ingest", "--name", "prod-am", "--source", "Alertmanager"],
+        env=env,
+    )
+    assert bound.exit_code == 0 and "for /hooks/alertmanager" in bound.stderr
+    table = runner.invoke(_cli(), ["token", "list"], env=env).stdout
+    assert "SOURCE" in table and "alertmanager" in table.splitlines()[-1]
+    listed = json.loads(runner.invoke(_cli(), ["token", "list", "--json"], env=env).stdout)
+    assert [t["source"] for t in listed] == [None, None, "alertmanager"]
     assert runner.invoke(_cli(), ["token", "revoke", "ci"], env=env).exit_code == 0
     assert (
         json.loads(runner.invoke(_cli(), ["token", "list", "--json"], env=env).stdout)[0]["active"] is False
@@ -99,6 +109,15 @@ def test_token_commands_create_list_and_revoke(sqlite_url: str) -> None:
     [
         (["token", "create", "--role", "root", "--name", "x"], "error: role: 'root' is not one of"),
         (["token", "revoke", "nobody"], "error: no token 'nobody'"),
+        (
+            ["token", "create", "--role", "ingest", "--name", "x", "--source", "nagios"],
+            "error: source: 'nagios' is not one of alertmanager, grafana, pagerduty, generic, changes",
+        ),
+        (
+            ["token", "create", "--role", "viewer", "--name", "x", "--source", "grafana"],
+            "error: source: only an ingest token is bound to a webhook source",
+        ),
+        (["token", "create", "--role", "ingest", "--name", "x", "--source", "grafana\x00"], "error: source:"),
     ],
 )
 def test_token_command_errors_are_one_line(sqlite_url: str, args: list[str], message: str) -> None:

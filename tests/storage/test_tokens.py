@@ -152,3 +152,38 @@ def test_an_idempotency_key_is_claimed_once_per_actor(app: App) -> None:
         uow.commit()
     with app.context.uow() as uow:
         assert uow.idempotency.reserve(_record("k1")) is None
+
+
+def test_an_ingest_token_keeps_its_source_and_is_bound_by_it_or_by_its_name(app: App) -> None:
+    _, explicit = auth.create_token(app.context, "prod", "ingest", " Grafana ")
+    _, named = auth.create_token(app.context, "pagerduty-eu", "ingest")
+    _, unbound = auth.create_token(app.context, "all-hooks", "ingest")
+    _, admin = auth.create_token(app.context, "alertmanager", "admin")
+    stored = {t.name: t for t in auth.list_tokens(app.context)}
+    assert stored["prod"].source == explicit.source == "grafana"
+    assert [auth.bound_source(stored[n]) for n in ("prod", "pagerduty-eu", "all-hooks", "alertmanager")] == [
+        "grafana",
+        "pagerduty",
+        None,
+        None,
+    ]
+    assert auth.token_view(named)["source"] == "pagerduty" and auth.token_view(unbound)["source"] is None
+    assert admin.source is None
+
+
+@pytest.mark.parametrize(
+    ("role", "source", "message"),
+    [
+        ("ingest", "nagios", "'nagios' is not one of"),
+        ("ingest", "x" * 500, "is not one of"),
+        ("responder", "alertmanager", "only an ingest token"),
+        ("admin", "changes", "only an ingest token"),
+    ],
+)
+def test_a_token_source_is_checked_and_nothing_is_stored_when_it_is_wrong(
+    app: App, role: str, source: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        auth.create_token(app.context, "t", role, source)
+    assert refused.value.field == "source" and message in refused.value.message
+    assert auth.list_tokens(app.context) == []

@@ -1,8 +1,9 @@
 """Webhooks (``/hooks/*``) and the triage queue (``/api/v1/signals``).
 
 Each webhook authenticates an ingest (or admin) token from ``Authorization: Bearer`` or
-``?token=``. An ingest token whose name is a source, or starts with ``<source>:`` or
-``<source>-`` (``alertmanager:prod``), opens that source's hook only. Answers:
+``?token=``. An ingest token bound to a source (``warroom token create --source``, or by
+its name: see :func:`warroom.services.auth.bound_source`) opens that source's hook only.
+Answers:
 
 - 2xx only after the body's alerts (and any incident they declared) are committed;
 - 400 naming every problem of a malformed or invalid body, nothing stored (PagerDuty's own
@@ -54,7 +55,6 @@ log = logging.getLogger("warroom.hooks")
 TOKEN_TTL = 5.0
 TOKEN_CACHE_SIZE = 1024
 RETRY_AFTER = "5"
-HOOK_SOURCES = (*ALERT_SOURCES, "changes")
 JSON_TYPES = ("application/json", "text/json")
 
 Viewer = Annotated[Caller, Depends(viewer)]
@@ -143,7 +143,7 @@ class Hooks:
             raise Refused(
                 problem(403, f"a {info.role} token may not post webhooks; it needs the ingest role")
             )
-        bound = _bound_source(info)
+        bound = auth.bound_source(info)
         if bound is not None and bound != source:
             raise Refused(problem(403, f"this ingest token is for /hooks/{bound}, not /hooks/{source}"))
         return info
@@ -179,16 +179,6 @@ def _token(authorization: str | None, query: Callable[[], str | None]) -> str | 
 
 def _request_token(request: Request) -> str | None:
     return _token(request.headers.get("authorization"), lambda: request.query_params.get("token"))
-
-
-def _bound_source(info: TokenInfo) -> str | None:
-    if info.role != "ingest":
-        return None
-    name = info.name.lower()
-    for source in HOOK_SOURCES:
-        if name == source or name.startswith((f"{source}:", f"{source}-")):
-            return source
-    return None
 
 
 def _decode(raw: bytes) -> Any:

@@ -185,3 +185,7 @@ class CloseBody(Body):
 class TokenBody(Body):
     name: str
     role: str = Field(description="viewer, responder, admin or ingest.")
+    source: str | None = Field(
+        None,
+        description="An ingest token's one webhook source: alertmanager, grafana, pagerduty, generic or changes.",
+    )

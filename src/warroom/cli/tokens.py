@@ -47,17 +47,27 @@ def _run(action: Any) -> Any:
 def create(
     role: Annotated[str, typer.Option(help="viewer, responder, admin or ingest (webhooks only).")],
     name: Annotated[str, typer.Option(help="Who or what uses it; recorded as the actor.")],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="Ingest tokens only: the one webhook it opens (alertmanager, grafana, pagerduty, "
+            "generic or changes). Without it an ingest token opens every webhook, unless its "
+            "name starts with a source (alertmanager:prod)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a token and print it once (it cannot be shown again)."""
     from warroom.services import auth
 
-    plain, info = _run(lambda ctx: auth.create_token(ctx, name, role))
+    plain, info = _run(lambda ctx: auth.create_token(ctx, name, role, source))
     if as_json:
         typer.echo(json.dumps(auth.token_view(info) | {"token": plain}, indent=2, sort_keys=True))
         return
     typer.echo(plain)
-    typer.echo(f"{info.role} token {info.name!r} (id {info.id}); shown once, keep it secret", err=True)
+    bound = auth.bound_source(info)
+    scope = f" for /hooks/{bound}" if bound else ""
+    typer.echo(f"{info.role} token {info.name!r}{scope} (id {info.id}); shown once, keep it secret", err=True)
 
 
 @token_app.command("list")
@@ -72,12 +82,12 @@ def list_(as_json: JsonOpt = False) -> None:
     if not views:
         typer.echo("no tokens; create one with: warroom token create --role ROLE --name NAME")
         return
-    typer.echo(f"{'ID':>4}  {'NAME':<24} {'ROLE':<10} {'CREATED':<20} {'LAST USED':<20} STATE")
+    typer.echo(f"{'ID':>4}  {'NAME':<24} {'ROLE':<10} {'SOURCE':<13} {'CREATED':<20} {'LAST USED':<20} STATE")
     for v in views:
         state = "active" if v["active"] else f"revoked {_short(v['revoked_at'])}"
         typer.echo(
-            f"{v['id']:>4}  {v['name']:<24} {v['role']:<10} {_short(v['created_at']):<20} "
-            f"{_short(v['last_used_at']) or '-':<20} {state}"
+            f"{v['id']:>4}  {v['name']:<24} {v['role']:<10} {v['source'] or '-':<13} "
+            f"{_short(v['created_at']):<20} {_short(v['last_used_at']) or '-':<20} {state}"
         )
 
 

@@ -71,13 +71,31 @@ def _check_name(name: str) -> str:
     return cleaned
 
 
-def create_token(ctx: Context, name: str, role: str) -> tuple[str, TokenInfo]:
-    """Create a token; returns the plain secret (show it once, it is not stored) and its info."""
+def _check_source(source: str | None, role: str) -> str | None:
+    from warroom.domain.alerts import HOOK_SOURCES
+
+    if source is None or not source.strip():
+        return None
+    cleaned = source.strip().lower()
+    if role != "ingest":
+        raise ValidationError(
+            "source", f"only an ingest token is bound to a webhook source, not a {role} token"
+        )
+    if cleaned not in HOOK_SOURCES:
+        raise ValidationError("source", f"{source!r} is not one of {', '.join(HOOK_SOURCES)}")
+    return cleaned
+
+
+def create_token(ctx: Context, name: str, role: str, source: str | None = None) -> tuple[str, TokenInfo]:
+    """Create a token; returns the plain secret (show it once, it is not stored) and its info.
+
+    An ingest token with a ``source`` opens ``/hooks/<source>`` only."""
     name = _check_name(name)
     role = _check_role(role)
+    source = _check_source(source, role)
     plain = PREFIX + secrets.token_urlsafe(32)
     with ctx.uow() as uow:
-        info = uow.tokens.add(name, role, hash_token(plain), ctx.clock.now())
+        info = uow.tokens.add(name, role, hash_token(plain), ctx.clock.now(), source)
         uow.commit()
     return plain, info
 
@@ -129,6 +147,25 @@ def revoke_token(ctx: Context, name_or_id: str | int) -> TokenInfo:
     return revoked
 
 
+def bound_source(info: TokenInfo) -> str | None:
+    """The one webhook source an ingest token opens, or None when it opens them all.
+
+    Bound at creation (``--source``), or, for tokens made without it, by the token's name:
+    an ingest token named after a source, or ``<source>:...`` / ``<source>-...``
+    (``alertmanager:prod``), is that source's. Other tokens (and admin tokens) are not bound."""
+    from warroom.domain.alerts import HOOK_SOURCES
+
+    if info.role != "ingest":
+        return None
+    if info.source is not None:
+        return info.source
+    name = info.name.lower()
+    for source in HOOK_SOURCES:
+        if name == source or name.startswith((f"{source}:", f"{source}-")):
+            return source
+    return None
+
+
 def token_view(info: TokenInfo) -> dict[str, object]:
     """The JSON shape of a token for the CLI and the API (no secret, no hash)."""
     from warroom.domain.timefmt import iso
@@ -137,6 +174,7 @@ def token_view(info: TokenInfo) -> dict[str, object]:
         "id": info.id,
         "name": info.name,
         "role": info.role,
+        "source": bound_source(info),
         "created_at": iso(info.created_at),
         "revoked_at": iso(info.revoked_at) if info.revoked_at else None,
         "last_used_at": iso(info.last_used_at) if info.last_used_at else None,

@@ -110,10 +110,13 @@ class TokenInfo:
     created_at: datetime
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    source: str | None = None  # the one webhook source an ingest token opens
 
 
 class TokenStore(Protocol):
-    def add(self, name: str, role: str, token_hash: str, created_at: datetime) -> TokenInfo:
+    def add(
+        self, name: str, role: str, token_hash: str, created_at: datetime, source: str | None = None
+    ) -> TokenInfo:
         """Store a new token; raises ``ValidationError`` (field ``name``) when the name is taken."""
         ...
 

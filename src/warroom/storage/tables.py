@@ -105,6 +105,7 @@ tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
     Column("last_used_at", UTCDateTime),
+    Column("source", String(20)),  # an ingest token bound to one webhook source
 )
 
 # The first answer to each POST with an Idempotency-Key, per actor (status 0: in flight).

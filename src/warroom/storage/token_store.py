@@ -19,6 +19,7 @@ _COLUMNS = (
     tokens.c.created_at,
     tokens.c.revoked_at,
     tokens.c.last_used_at,
+    tokens.c.source,
 )
 
 
@@ -30,6 +31,7 @@ def _info(row: Any) -> TokenInfo:
         created_at=row.created_at,
         revoked_at=row.revoked_at,
         last_used_at=row.last_used_at,
+        source=row.source,
     )
 
 
@@ -37,18 +39,20 @@ class SqlTokenStore:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    def add(self, name: str, role: str, token_hash: str, created_at: datetime) -> TokenInfo:
+    def add(
+        self, name: str, role: str, token_hash: str, created_at: datetime, source: str | None = None
+    ) -> TokenInfo:
         try:
             with self._db.begin_nested():
                 result = self._db.execute(
                     insert(tokens)
-                    .values(name=name, role=role, hash=token_hash, created_at=created_at)
+                    .values(name=name, role=role, hash=token_hash, created_at=created_at, source=source)
                     .returning(tokens.c.id)
                 )
                 token_id = int(result.scalar_one())
         except IntegrityError:
             raise ValidationError("name", f"a token named {name!r} already exists") from None
-        return TokenInfo(id=token_id, name=name, role=role, created_at=created_at)
+        return TokenInfo(id=token_id, name=name, role=role, created_at=created_at, source=source)
 
     def by_hash(self, token_hash: str) -> tuple[TokenInfo, str] | None:
         row = self._db.execute(select(*_COLUMNS, tokens.c.hash).where(tokens.c.hash == token_hash)).first()
