@@ -168,3 +168,23 @@ def test_an_unexpected_error_is_a_generic_500_that_is_logged(
     assert "secret" not in answer.text and "/srv" not in answer.text
     assert body["detail"] == "the server failed to answer; the error is logged"
     assert "secret internals" in caplog.text
+
+
+def test_an_incident_whose_timeline_was_edited_outside_warroom_is_a_clear_500(api: Api) -> None:
+    from sqlalchemy import text
+
+    api.declare()
+    api.declare(title="Search slow", services=["search"])
+    fact = api.post("/api/v1/incidents/INC-1/facts", {"text": "5xx at 12%", "source": "Grafana"})
+    assert fact.status_code == 200, fact.text
+    with api.app.context.uow() as uow:
+        uow.connection.execute(text("UPDATE events SET payload = '{}' WHERE incident = 1 AND seq = 2"))  # type: ignore[attr-defined]
+        uow.commit()
+    for answer in (
+        api.get("/api/v1/incidents/INC-1"),
+        api.post("/api/v1/incidents/INC-1/notes", {"text": "still there?"}),
+    ):
+        body = problem(answer, 500)
+        assert body["type"].endswith("corrupt-timeline")
+        assert "INC-1 event #2 (fact_recorded)" in body["detail"] and "warroom verify" in body["detail"]
+    assert api.get("/api/v1/incidents/INC-2").status_code == 200

@@ -100,3 +100,33 @@ def test_a_deleted_middle_event_fails_verify(two_incidents: Cli) -> None:
     code, shown = verify(two_incidents)
     assert code == 1
     assert "INC-1 event #3 (fact_recorded): expected event #2" in shown
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE events SET payload = '{}' WHERE incident = 1 AND seq = 3",
+        "UPDATE events SET payload = 'not json' WHERE incident = 1 AND seq = 3",
+        "UPDATE events SET payload = '[1, 2]' WHERE incident = 1 AND seq = 3",
+        "UPDATE events SET kind = 'bogus' WHERE incident = 1 AND seq = 3",
+    ],
+)
+def test_a_timeline_that_no_longer_folds_is_one_clear_error_everywhere(
+    two_incidents: Cli, statement: str
+) -> None:
+    tamper(two_incidents, statement)
+    for args in (("show", "INC-1"), ("show", "INC-1", "--json"), ("note", "INC-1", "still here?")):
+        line = two_incidents.refused(*args)
+        assert line.startswith("error: INC-1 event #3 (") and "warroom verify" in line, line
+    assert two_incidents.ok("show", "INC-2", "--json")["id"] == "INC-2"  # the other incident is fine
+    assert {i["id"] for i in two_incidents.ok("list", "--json")} == {"INC-1", "INC-2"}
+    code, shown = verify(two_incidents, "INC-1")
+    assert code == 1 and "INC-1 event #3" in shown
+
+
+def test_a_snapshot_that_no_longer_loads_is_rebuilt_from_the_events(two_incidents: Cli) -> None:
+    for n in range(120):  # past the first snapshot
+        two_incidents.ok("note", "INC-1", f"note {n}")
+    before = two_incidents.ok("show", "INC-1", "--json")
+    tamper(two_incidents, "UPDATE snapshots SET state = '{\"broken\": true}' WHERE number = 1")
+    assert two_incidents.ok("show", "INC-1", "--json") == before

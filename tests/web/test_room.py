@@ -261,3 +261,18 @@ def test_the_room_links_to_its_postmortem_and_every_page_to_the_report(
     page = client.get(f"/incidents/{incident}").text
     assert f'href="/incidents/{incident}/postmortem"' in page
     assert 'href="/report"' in page
+
+
+def test_a_room_whose_timeline_was_edited_outside_warroom_says_so(
+    client: TestClient, warroom_app: App, responder: str
+) -> None:
+    from sqlalchemy import text
+
+    ops.declare(warroom_app.context, "alice", {"title": "Checkout 5xx", "services": ["checkout"]})
+    ops.fact(warroom_app.context, "alice", "INC-1", {"text": "5xx at 12%", "source": "Grafana"})
+    with warroom_app.context.uow() as uow:
+        uow.connection.execute(text("UPDATE events SET payload = '{}' WHERE incident = 1 AND seq = 2"))  # type: ignore[attr-defined]
+        uow.commit()
+    page = client.get("/incidents/INC-1")
+    assert page.status_code == 500
+    assert "INC-1 event #2 (fact_recorded) cannot be read" in page.text and "warroom verify" in page.text

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from warroom.domain.errors import (
     ConcurrencyConflict,
+    CorruptTimeline,
     DomainError,
     InvalidTransition,
     NotFound,
@@ -47,6 +48,7 @@ DOMAIN_TYPES: dict[type[DomainError], tuple[int, str]] = {
     NotFound: (404, "not-found"),
     InvalidTransition: (409, "invalid-transition"),
     ConcurrencyConflict: (409, "concurrency-conflict"),
+    CorruptTimeline: (500, "corrupt-timeline"),
 }
 
 

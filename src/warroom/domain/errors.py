@@ -1,7 +1,8 @@
 """The errors the domain raises when it refuses a command.
 
 Every entry point maps them the same way: ``ValidationError`` to a 4xx naming the field,
-``NotFound`` to 404, ``InvalidTransition`` and ``ConcurrencyConflict`` to 409.
+``NotFound`` to 404, ``InvalidTransition`` and ``ConcurrencyConflict`` to 409,
+``CorruptTimeline`` to 500 (the stored data, not the request, is wrong).
 """
 
 from __future__ import annotations
@@ -34,3 +35,18 @@ class InvalidTransition(DomainError):
 
 class ConcurrencyConflict(DomainError):
     """Someone else appended to the incident since it was loaded; retry on fresh state."""
+
+
+class CorruptTimeline(DomainError):
+    """A stored event no longer reads as an event warroom wrote: its row was changed
+    outside warroom. The incident cannot be shown or changed until it is repaired."""
+
+    def __init__(self, incident: int, seq: int, kind: str, problem: str) -> None:
+        super().__init__(
+            f"INC-{incident} event #{seq} ({kind}) cannot be read: {problem}; its stored row was "
+            "changed outside warroom (see: warroom verify)"
+        )
+        self.incident = incident
+        self.seq = seq
+        self.kind = kind
+        self.problem = problem

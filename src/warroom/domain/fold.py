@@ -6,9 +6,11 @@ before they emit (see ``incident.py``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from warroom.domain.errors import CorruptTimeline, NotFound
 from warroom.domain.events import Event
 from warroom.domain.serial import from_data
 from warroom.domain.severity import Impact, IncidentKind, Severity
@@ -356,9 +358,41 @@ def apply(state: IncidentState | None, event: Event) -> IncidentState:
 
 
 def fold(events: Iterable[Event], state: IncidentState | None = None) -> IncidentState:
-    """Fold ``events`` (in sequence order) onto ``state``."""
+    """Fold stored ``events`` (in sequence order) onto ``state``.
+
+    An event whose content no longer folds (its row was edited outside warroom) raises
+    :class:`CorruptTimeline` naming it, instead of whatever the fold function tripped on."""
     for event in events:
-        state = apply(state, event)
+        try:
+            state = apply(state, event)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            raise CorruptTimeline(event.incident, event.seq, event.kind, _unreadable(error)) from error
     if state is None:
         raise ValueError("no events to fold")
     return state
+
+
+def restore(
+    snapshot: tuple[int, str] | None, events_after: Callable[[int], list[Event]], number: int
+) -> IncidentState:
+    """The state of incident ``number`` from its snapshot (version, JSON) and the events
+    after it. A snapshot is derived data: one that does not load is ignored and every
+    event is folded instead."""
+    state: IncidentState | None = None
+    after = 0
+    if snapshot is not None:
+        try:
+            state = from_data(IncidentState, json.loads(snapshot[1]))
+            after = snapshot[0]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            state = None
+    rest = events_after(after)
+    if state is None and not rest:
+        raise NotFound(f"no incident INC-{number}")
+    return fold(rest, state) if rest else state  # type: ignore[return-value]
+
+
+def _unreadable(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"{error.args[0]!r} is missing" if error.args else "a field is missing"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -13,7 +13,7 @@ from typing import Any
 from warroom.domain import incident as rules
 from warroom.domain import mitigation as mitigations
 from warroom.domain.chain import GENESIS, ChainBreak, stamp, verify
-from warroom.domain.errors import NotFound, ValidationError
+from warroom.domain.errors import CorruptTimeline, NotFound, ValidationError
 from warroom.domain.events import Event, NewEvent
 from warroom.domain.fold import apply
 from warroom.domain.incident import Declaration
@@ -309,7 +309,10 @@ def verify_chains(ctx: Context, ref: str | int | None = None) -> tuple[int, Chai
         if ref is not None and uow.incidents.version(numbers[0]) is None:
             raise NotFound(f"no incident INC-{numbers[0]}")
         for count, number in enumerate(numbers, start=1):
-            events = uow.incidents.events(number)
+            try:
+                events = uow.incidents.events(number)
+            except CorruptTimeline as unreadable:  # a payload that is not even JSON
+                return count, ChainBreak(number, unreadable.seq, unreadable.kind, unreadable.problem)
             broken = verify(events) or _count_mismatch(number, events, uow.incidents.version(number))
             if broken is not None:
                 return count, broken

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from warroom.domain.changes import Change, ChangeKind
-from warroom.domain.errors import NotFound
+from warroom.domain.errors import CorruptTimeline
 from warroom.domain.events import Event
-from warroom.domain.fold import fold
-from warroom.domain.serial import from_data
+from warroom.domain.fold import restore
 from warroom.domain.state import IncidentState
 from warroom.storage.migrate_head import HEAD
 
@@ -106,10 +105,29 @@ def _stored(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
+def read_payload(incident: int, seq: int, kind: str, text: str) -> dict[str, Any]:
+    """An event's stored payload; :class:`CorruptTimeline` when it is not a JSON object."""
+    try:
+        payload = json.loads(text)
+    except (TypeError, ValueError):
+        payload = None
+    if not isinstance(payload, dict):
+        raise CorruptTimeline(incident, seq, kind, "its payload is not a JSON object")
+    return payload
+
+
 def _event(row: tuple[Any, ...]) -> Event:
     incident, seq, kind, payload, actor, occurred, recorded, prev_hash, digest = row
     return Event(
-        incident, seq, kind, json.loads(payload), actor, _time(occurred), _time(recorded), prev_hash, digest
+        incident,
+        seq,
+        kind,
+        read_payload(incident, seq, kind, payload),
+        actor,
+        _time(occurred),
+        _time(recorded),
+        prev_hash,
+        digest,
     )
 
 
@@ -131,15 +149,10 @@ class SqliteReadStore:
         snap = self._db.execute(
             "SELECT version, format, state FROM snapshots WHERE number = ?", (number,)
         ).fetchone()
-        state: IncidentState | None = None
-        after = 0
-        if snap is not None and snap[1] == SNAPSHOT_FORMAT:
-            state = from_data(IncidentState, json.loads(snap[2]))
-            after = snap[0]
-        rest = self.events(number, after=after)
-        if state is None and not rest:
-            raise NotFound(f"no incident INC-{number}")
-        return fold(rest, state) if rest else state  # type: ignore[return-value]
+        usable = snap is not None and snap[1] == SNAPSHOT_FORMAT
+        return restore(
+            (snap[0], snap[2]) if usable else None, lambda after: self.events(number, after=after), number
+        )
 
     def events(
         self,

@@ -20,14 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from warroom.domain.chain import GENESIS, canonical_json
 from warroom.domain.errors import ConcurrencyConflict, NotFound
 from warroom.domain.events import Event
-from warroom.domain.fold import fold
-from warroom.domain.serial import from_data, to_data
+from warroom.domain.fold import restore
+from warroom.domain.serial import to_data
 from warroom.domain.state import IncidentState, Role
 from warroom.services.ports import IncidentFilter, IncidentSummary
 from warroom.storage.tables import events, incident_services, incidents, snapshots
 
 SNAPSHOT_EVERY = 100
-from warroom.storage.fast_read import SNAPSHOT_FORMAT  # noqa: E402  (one format for both readers)
+from warroom.storage.fast_read import SNAPSHOT_FORMAT, read_payload  # noqa: E402  (one format for both readers)
 
 # placeholder times of a number reserved but not yet declared (rolled back with it on failure)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -38,7 +38,7 @@ def _row_to_event(row: Any) -> Event:
         incident=row.incident,
         seq=row.seq,
         kind=row.kind,
-        payload=json.loads(row.payload),
+        payload=read_payload(row.incident, row.seq, row.kind, row.payload),
         actor=row.actor,
         occurred_at=row.occurred_at,
         recorded_at=row.recorded_at,
@@ -77,15 +77,12 @@ class SqlIncidentStore:
                 snapshots.c.number == number
             )
         ).first()
-        state: IncidentState | None = None
-        after = 0
-        if snap is not None and snap.format == SNAPSHOT_FORMAT:
-            state = from_data(IncidentState, json.loads(snap.state))
-            after = snap.version
-        rest = self.events(number, after=after)
-        if state is None and not rest:
-            raise NotFound(f"no incident INC-{number}")
-        return fold(rest, state) if rest else state  # type: ignore[return-value]
+        usable = snap if snap is not None and snap.format == SNAPSHOT_FORMAT else None
+        return restore(
+            (usable.version, usable.state) if usable is not None else None,
+            lambda after: self.events(number, after=after),
+            number,
+        )
 
     def append(self, new: Sequence[Event], state: IncidentState) -> None:
         if not new:

@@ -14,6 +14,7 @@ from typing import Any
 
 from warroom.domain.errors import (
     ConcurrencyConflict,
+    CorruptTimeline,
     DomainError,
     InvalidTransition,
     NotFound,
@@ -97,6 +98,8 @@ def status_of(error: DomainError) -> int:
     """The HTTP status a refusal is shown with (the API maps the same errors alike)."""
     if isinstance(error, NotFound):
         return 404
+    if isinstance(error, CorruptTimeline):
+        return 500
     if isinstance(error, InvalidTransition | ConcurrencyConflict):
         return 409
     if isinstance(error, ValidationError):
