@@ -135,6 +135,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: object | None = No
         load_catalog=partial(load_catalog, settings),
         metrics=build_metrics(settings),
         probe=build_probe_policy(settings),
+        load_channels=partial(channel_names, settings),
     )
     return App(settings=settings, context=context)
 
@@ -158,6 +159,11 @@ def build_reader(settings: Settings) -> App | None:
 
 
 # --- Notifications and background jobs (imported on use: the CLI's start-up stays fast) ---
+
+
+def channel_names(settings: Settings) -> frozenset[str]:
+    """The names of the ``[[notify.channels]]``, for checking a stakeholder's target."""
+    return frozenset(build_notify(settings).outbox.channels)
 
 
 def build_notify(settings: Settings) -> NotifySettings:

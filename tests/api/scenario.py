@@ -89,6 +89,10 @@ WHOLE_INCIDENT: list[Step] = [
     ("apply", "INC-1", {"mitigation": "M1", "changes": None}),
     ("outcome", "INC-1", {"mitigation": "M1", "outcome": "effective", "note": "disk at 71%"}),
     ("mitigated", "INC-1", {"evidence": "error ratio back to baseline"}),
+    ("stakeholder_add", "INC-1", {"target": "Search-PM@example.com", "audience": "public"}),
+    ("stakeholder_add", "INC-1", {"target": "support@example.com", "audience": None}),
+    ("stakeholder_remove", "INC-1", {"target": "support@example.com"}),
+    ("stakeholders", "INC-1", {}),
     ("update_template", "INC-1", {}),
     ("update", "INC-1", {"text": "Search is recovering; next update in 60 minutes.", "audience": "public"}),
     (
@@ -126,4 +130,9 @@ REFUSALS: list[Step] = [
     ("list", None, {"status": "sleeping", "limit": 10}),
     ("declare", None, {"title": "x", "customer_impact": "140%"}),
     ("approve", "INC-1", {"mitigation": "M9"}),
+    ("stakeholder_add", "INC-1", {"target": "ops-slack", "audience": None}),
+    ("stakeholder_add", "INC-1", {"target": "a@example.com", "audience": "everyone"}),
+    ("stakeholder_add", "INC-1", {"target": "", "audience": None}),
+    ("stakeholder_remove", "INC-1", {"target": "nobody@example.com"}),
+    ("stakeholders", "INC-99", {}),
 ]

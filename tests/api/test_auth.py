@@ -102,3 +102,18 @@ def test_an_admin_binds_an_ingest_token_to_its_source(sqlite_api: Api) -> None:
     _is_problem(wrong, 422)
     assert wrong.json()["field"] == "source"
     assert "v2" not in {t["name"] for t in sqlite_api.get("/api/v1/tokens", as_="root").json()}
+
+
+def test_a_viewer_lists_stakeholders_and_a_responder_changes_them(api: Api) -> None:
+    api.declare()
+    path = "/api/v1/incidents/INC-1/stakeholders"
+    _is_problem(api.post(path, {"target": "cfo@example.com"}, as_="vic"), 403)
+    _is_problem(api.post(path, {"target": "cfo@example.com"}, as_="hook"), 403)
+    added = api.post(path, {"target": "CFO@example.com", "audience": "public"})
+    assert added.status_code == 200, added.text
+    assert added.json() == [{"target": "cfo@example.com", "audience": "public", "source": "incident"}]
+    assert api.get(path, as_="vic").json() == added.json()
+    _is_problem(api.post(path, {"target": "not a channel"}), 422)
+    assert api.post(f"{path}/remove", {"target": "cfo@example.com"}).json() == []
+    kinds = [e["kind"] for e in api.get("/api/v1/incidents/INC-1/timeline").json()["events"]]
+    assert kinds[-2:] == ["stakeholder_added", "stakeholder_removed"]

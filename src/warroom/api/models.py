@@ -182,6 +182,17 @@ class CloseBody(Body):
     pass
 
 
+class StakeholderBody(Body):
+    target: str = Field(description="A [[notify.channels]] name or an email address.")
+    audience: Text = Field(
+        None, description="internal (every update, the default) or public (public updates only)."
+    )
+
+
+class StakeholderRemoveBody(Body):
+    target: str = Field(description="The channel name or email address to remove.")
+
+
 class TokenBody(Body):
     name: str
     role: str = Field(description="viewer, responder, admin or ingest.")

@@ -228,6 +228,20 @@ def _incident_writes(router: APIRouter) -> None:
         "Measure impact now and record it (impact probe)",
     )
     write(
+        "/incidents/{ref}/stakeholders",
+        "stakeholder_add",
+        m.StakeholderBody,
+        ops.stakeholder_add,
+        "Add a stakeholder (a channel name or an email address) to this incident's updates",
+    )
+    write(
+        "/incidents/{ref}/stakeholders/remove",
+        "stakeholder_remove",
+        m.StakeholderRemoveBody,
+        ops.stakeholder_remove,
+        "Remove a stakeholder (a playbook's is excluded from this incident only)",
+    )
+    write(
         "/incidents/{ref}/mitigations/check",
         "mitigation_check",
         m.CheckBody,
@@ -252,6 +266,14 @@ def _mitigations(router: APIRouter) -> None:
     )
     def triage_show(caller: Viewer, ref: Ref) -> Response:
         return json_response(ops.triage_show(caller.app.context, ref))
+
+    @router.get(
+        "/incidents/{ref}/stakeholders",
+        operation_id="stakeholders",
+        summary="Who gets this incident's status updates (playbooks' and the incident's own)",
+    )
+    def stakeholders(caller: Viewer, ref: Ref) -> Response:
+        return json_response(ops.stakeholders(caller.app.context, ref))
 
 
 def _tokens(router: APIRouter) -> None:

@@ -58,6 +58,10 @@ OPERATIONS: dict[str, tuple[bool, bool]] = {
     "triage": (True, True),
     "triage_show": (True, False),
     "mitigation_check": (True, True),
+    # comms
+    "stakeholders": (True, False),
+    "stakeholder_add": (True, True),
+    "stakeholder_remove": (True, True),
 }
 
 
@@ -121,6 +125,8 @@ class EmbeddedBackend:
             return ops.verify(ctx, ref)
         if op == "triage_show":
             return ops.triage_show(ctx, _ref(ref))
+        if op == "stakeholders":
+            return ops.stakeholders(ctx, _ref(ref))
         if op == "declare":
             return ops.declare(ctx, self._actor, body)
         if op == "change_add":
@@ -162,4 +168,6 @@ def _writes() -> dict[str, Any]:
         "close": ops.close,
         "triage": ops.triage,
         "mitigation_check": ops.mitigation_check,
+        "stakeholder_add": ops.stakeholder_add,
+        "stakeholder_remove": ops.stakeholder_remove,
     }

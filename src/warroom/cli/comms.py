@@ -1,7 +1,8 @@
 """``warroom outbox``, ``warroom stakeholders`` and ``warroom worker``.
 
-They work on the local database (embedded mode), like ``warroom serve``: the outbox and
-the worker belong to an installation, not to a remote session.
+The outbox and the worker work on the local database (embedded mode), like ``warroom
+serve``: they belong to an installation, not to a remote session. Stakeholders belong to
+an incident and work in both modes.
 """
 
 from __future__ import annotations
@@ -171,26 +172,15 @@ def stakeholders(
     as_json: JsonOpt = False,
 ) -> None:
     """List, add or remove who gets this incident's status updates (playbook + additions)."""
-    from dataclasses import asdict
-
-    from warroom.bootstrap import build_notify
-    from warroom.services import stakeholders as cases
-
     main = _main()
-    app = _embedded("warroom stakeholders")
-    ctx = app.context
     if action is not Action.list and not target:
         raise main.fail(f"stakeholders {action.value} needs a TARGET (a channel name or an email address)")
-    who = target or ""
-    actor = main.STATE.actor or app.settings.actor
     if action is Action.add:
-        channels = _guard(lambda: build_notify(app.settings)).outbox.channels
-        found = _guard(lambda: cases.add_stakeholder(ctx, incident, actor, who, audience, channels=channels))
+        rows = main.run("stakeholder_add", incident, {"target": target, "audience": audience})
     elif action is Action.remove:
-        found = _guard(lambda: cases.remove_stakeholder(ctx, incident, actor, who))
+        rows = main.run("stakeholder_remove", incident, {"target": target})
     else:
-        found = _guard(lambda: cases.list_stakeholders(ctx, incident))
-    rows = [asdict(s) for s in found]
+        rows = main.run("stakeholders", incident)
 
     def human(values: list[dict[str, Any]]) -> None:
         if not values:

@@ -74,6 +74,9 @@ ROUTES: dict[str, tuple[str, str]] = {
     "triage": ("POST", "/incidents/{ref}/triage"),
     "triage_show": ("GET", "/incidents/{ref}/triage"),
     "mitigation_check": ("POST", "/incidents/{ref}/mitigations/check"),
+    "stakeholders": ("GET", "/incidents/{ref}/stakeholders"),
+    "stakeholder_add": ("POST", "/incidents/{ref}/stakeholders"),
+    "stakeholder_remove": ("POST", "/incidents/{ref}/stakeholders/remove"),
 }
 
 # GET operations with query parameters besides list and timeline

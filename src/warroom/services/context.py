@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -28,10 +28,18 @@ class Context:
     # Read-only transactions where the storage distinguishes them (SQLite: a deferred BEGIN,
     # so readers never queue for the write lock); None means ``uow`` serves reads too.
     reader: Callable[[], UnitOfWork] | None = None
+    # The names of the configured notification channels (stakeholders may name one of
+    # them); None: not known here, so any name is taken.
+    load_channels: Callable[[], Collection[str]] | None = None
 
     def read(self) -> UnitOfWork:
         """A unit of work for reads only (never commit in it)."""
         return self.reader() if self.reader is not None else self.uow()
+
+    @cached_property
+    def channels(self) -> Collection[str] | None:
+        """The configured channel names, read on first use (None: not known)."""
+        return self.load_channels() if self.load_channels is not None else None
 
     @cached_property
     def catalog(self) -> Catalog:

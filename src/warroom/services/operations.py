@@ -426,3 +426,33 @@ def mitigation_check(ctx: Context, actor: str, ref: str | int, body: Mapping[str
 
 
 __all__: Sequence[str] = ()
+
+
+# --- stakeholders ------------------------------------------------------------------------
+
+
+def _stakeholder_views(found: Sequence[Any]) -> list[View]:
+    return [{"target": s.target, "audience": s.audience, "source": s.source} for s in found]
+
+
+def stakeholders(ctx: Context, ref: str | int) -> list[View]:
+    """Who gets this incident's status updates: the playbooks' and this incident's own."""
+    from warroom.services import stakeholders as people
+
+    return _stakeholder_views(people.list_stakeholders(ctx, ref))
+
+
+def stakeholder_add(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> list[View]:
+    """Add a channel name or an email address (``audience`` internal or public)."""
+    from warroom.services import stakeholders as people
+
+    target, audience = _str(body, "target"), _str(body, "audience", "internal") or "internal"
+    found = people.add_stakeholder(ctx, ref, actor, target, audience, channels=ctx.channels)
+    return _stakeholder_views(found)
+
+
+def stakeholder_remove(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> list[View]:
+    """Remove one; a playbook's stakeholder is excluded from this incident only."""
+    from warroom.services import stakeholders as people
+
+    return _stakeholder_views(people.remove_stakeholder(ctx, ref, actor, _str(body, "target")))
