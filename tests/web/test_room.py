@@ -248,6 +248,7 @@ def test_the_pages_single_read_shows_what_operations_room_shows(warroom_app: App
     expected_events = ops.timeline(ctx, incident, limit=100, newest_first=True)
     view, events, draft = room_page(ctx, incident, before=None, limit=100, with_draft=True)
     expected.pop("recent_events")
+    assert view.pop("stakeholders") == ops.stakeholders(ctx, incident)
     for derived in ("nudges", "update_overdue"):  # computed at "now"; equal here, but not by definition
         assert view.pop(derived) == expected.pop(derived)
     assert view == expected
@@ -276,3 +277,22 @@ def test_a_room_whose_timeline_was_edited_outside_warroom_says_so(
     page = client.get("/incidents/INC-1")
     assert page.status_code == 500
     assert "INC-1 event #2 (fact_recorded) cannot be read" in page.text and "warroom verify" in page.text
+
+
+def test_the_comms_lead_adds_and_removes_stakeholders_from_the_room(
+    client: TestClient, warroom_app: App, responder: str, incident: str
+) -> None:
+    room = f"/incidents/{incident}"
+    assert "Nobody gets this incident" in client.get(room).text
+    added = post(client, f"{room}/stakeholder-add", responder, target="CFO@example.com", audience="public")
+    assert added.status_code == 303  # type: ignore[attr-defined]
+    assert added.headers["location"] == f"{room}#stakeholders"  # type: ignore[attr-defined]
+    page = client.get(room).text
+    assert "Stakeholders (1)" in page and "cfo@example.com" in page and "added here" in page
+    refused = post(client, f"{room}/stakeholder-add", responder, target="not a channel")
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert "is neither an email address nor a channel name" in refused.text  # type: ignore[attr-defined]
+    assert 'value="not a channel"' in refused.text  # type: ignore[attr-defined]  (kept for fixing)
+    removed = post(client, f"{room}/stakeholder-remove", responder, target="cfo@example.com")
+    assert removed.status_code == 303  # type: ignore[attr-defined]
+    assert ops.stakeholders(warroom_app.context, incident) == []

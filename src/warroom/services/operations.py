@@ -431,7 +431,7 @@ __all__: Sequence[str] = ()
 # --- stakeholders ------------------------------------------------------------------------
 
 
-def _stakeholder_views(found: Sequence[Any]) -> list[View]:
+def stakeholder_views(found: Sequence[Any]) -> list[View]:
     return [{"target": s.target, "audience": s.audience, "source": s.source} for s in found]
 
 
@@ -439,7 +439,7 @@ def stakeholders(ctx: Context, ref: str | int) -> list[View]:
     """Who gets this incident's status updates: the playbooks' and this incident's own."""
     from warroom.services import stakeholders as people
 
-    return _stakeholder_views(people.list_stakeholders(ctx, ref))
+    return stakeholder_views(people.list_stakeholders(ctx, ref))
 
 
 def stakeholder_add(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> list[View]:
@@ -448,11 +448,11 @@ def stakeholder_add(ctx: Context, actor: str, ref: str | int, body: Mapping[str,
 
     target, audience = _str(body, "target"), _str(body, "audience", "internal") or "internal"
     found = people.add_stakeholder(ctx, ref, actor, target, audience, channels=ctx.channels)
-    return _stakeholder_views(found)
+    return stakeholder_views(found)
 
 
 def stakeholder_remove(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> list[View]:
     """Remove one; a playbook's stakeholder is excluded from this incident only."""
     from warroom.services import stakeholders as people
 
-    return _stakeholder_views(people.remove_stakeholder(ctx, ref, actor, _str(body, "target")))
+    return stakeholder_views(people.remove_stakeholder(ctx, ref, actor, _str(body, "target")))

@@ -52,6 +52,8 @@ ACTIONS: dict[str, Action] = {
     "revert": Action(ops.revert, "mitigations"),
     "mitigated": Action(ops.mitigated, "summary"),
     "update": Action(ops.update, "updates"),
+    "stakeholder-add": Action(ops.stakeholder_add, "stakeholders"),
+    "stakeholder-remove": Action(ops.stakeholder_remove, "stakeholders"),
     "resolve": Action(
         ops.resolve, "summary", checkboxes=("impact_stopped", "risk_controlled", "data_verified")
     ),

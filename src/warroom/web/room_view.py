@@ -26,6 +26,8 @@ from warroom.domain.state import IncidentState
 from warroom.services import changes as change_cases
 from warroom.services import incidents as cases
 from warroom.services.context import Context
+from warroom.services.operations import stakeholder_views
+from warroom.services.outbox import stakeholders_of
 from warroom.services.views import change_view, event_view, incident_view
 
 NEARBY_CHANGES = 20
@@ -82,6 +84,7 @@ def room_page(
         start, end = change_cases.window_of(ctx, state)
         nearby = uow.changes.between(services, start, end)
         events = uow.incidents.events(number, before=before, limit=limit, newest_first=True)
+        people = stakeholders_of(ctx, uow, state)
     now = ctx.clock.now()
     due = next_update_due(state, ctx.policy)
     view = dict(base)
@@ -90,5 +93,6 @@ def room_page(
     view["changes"] = [change_view(c) for c in nearby[:NEARBY_CHANGES]]
     view["changes_services"] = services
     view["prepared_mitigations"] = [to_data(p) for p in cases.prepared(ctx, state)]
+    view["stakeholders"] = stakeholder_views(people)
     draft = draft_update(state, now=now, policy=ctx.policy) if with_draft else ""
     return view, [event_view(e) for e in events], draft
