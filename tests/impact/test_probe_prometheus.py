@@ -138,6 +138,11 @@ def test_a_fault_in_one_region_is_measured_localized_and_cleared_by_the_flag(
 
     [verdict] = check["checks"]
     assert verdict["verdict"] == "effective", verdict["note"]
+    # Decided by the playbook's own verification query: checkout's error ratio below 5%.
+    verification = verdict["details"]["verification"]
+    assert verification["condition"] == "healthy below 0.05" and verification["error"] is None
+    assert verification["before"] == pytest.approx(0.4 / 3, abs=0.04) and verification["after"] < 0.05
+    assert verdict["note"].startswith("verification query ")
     outcome = ops.timeline(ctx, ref)[-1]["payload"]
     assert outcome["outcome"] == "effective"
     # Judged on the worst slice before: eu-west, where one route of three fails 40%.
@@ -170,6 +175,7 @@ def test_a_flag_that_did_not_cause_the_fault_is_judged_ineffective(shop: Shop, c
     [verdict] = check["checks"]
     assert verdict["verdict"] == "ineffective", verdict["note"]
     assert verdict["after"] == pytest.approx(0.4 / 3, abs=0.04)
+    assert verdict["details"]["verification"]["verdict"] == "ineffective"
     assert ops.show(ctx, ref)["mitigations"][-1]["state"] == "ineffective"
 
 

@@ -485,3 +485,87 @@ def test_the_room_draws_a_chart_per_measured_indicator(
     assert page.text.count('<svg class="impact-chart"') >= 2  # error ratio and latency
     assert "region=eu-west 40% errors" in page.text
     assert '<svg class="impact-chart"' in fragment.text  # the live room refreshes the charts too
+
+
+# --- a mitigation's own verification query ------------------------------------------------
+
+CHECKOUT = "sum(checkout_errors) / sum(checkout_requests)"
+
+
+def apply_verified(ctx: Context, ref: str, clock: FakeClock, verification: str) -> str:
+    body = {"title": "Turn off new_payment_flow", "kind": "feature_flag", "risk": "low"}
+    room = ops.propose(ctx, "alice", ref, body | {"expected_minutes": 2, "verification": verification})
+    mitigation = str(room["mitigations"][-1]["ref"])
+    clock.at = FLAG_OFF
+    ops.apply(ctx, "alice", ref, {"mitigation": mitigation})
+    return mitigation
+
+
+@pytest.mark.parametrize(
+    ("verification", "after", "verdict", "condition"),
+    [
+        (f"{CHECKOUT} < 0.01", 0.004, "effective", "healthy below 0.01"),
+        (f"{CHECKOUT} < 0.01", 0.2, "ineffective", "healthy below 0.01"),
+        (f"{CHECKOUT} < 0.01", 0.5, "worse", "healthy below 0.01"),
+        (CHECKOUT, 0.1, "effective", "lower is better"),  # cut by 67% (policy: half)
+        (CHECKOUT, 0.25, "ineffective", "lower is better"),
+        (f"1 - {CHECKOUT} > 0.99", 0.004, "effective", "healthy above 0.99"),
+    ],
+)
+def test_a_mitigations_own_verification_query_decides_its_verdict(
+    ctx: Context,
+    metrics: FakeMetrics,
+    clock: FakeClock,
+    verification: str,
+    after: float,
+    verdict: str,
+    condition: str,
+) -> None:
+    # The service indicators say the flag fixed everything; the playbook's own check decides.
+    serve(metrics, eu_west_fault(until=FLAG_OFF))
+    value = lambda at: 0.3 if at < FLAG_OFF else after  # noqa: E731
+    metrics.add(CHECKOUT, {}, value)
+    metrics.add(f"1 - {CHECKOUT}", {}, lambda at: 1 - value(at))
+    ref = declare(ctx)
+    mitigation = apply_verified(ctx, ref, clock, verification)
+    clock.at = FLAG_OFF + timedelta(minutes=2)
+
+    [check] = ops.mitigation_check(ctx, "impact-probe", ref, {"mitigation": mitigation})["checks"]
+
+    assert check["verdict"] == verdict, check["note"]
+    assert check["note"].startswith("verification query ") and condition in check["note"]
+    recorded = check["details"]["verification"]
+    assert recorded["query"] == verification.rsplit(" <", 1)[0].rsplit(" >", 1)[0]
+    assert recorded["verdict"] == verdict and recorded["condition"] == condition
+    flip = (lambda v: 1 - v) if verification.startswith("1 -") else (lambda v: v)
+    assert check["before"] == pytest.approx(flip(0.3)) and check["after"] == pytest.approx(flip(after))
+    assert ops.timeline(ctx, ref)[-1]["payload"]["probe"]["verification"]["verdict"] == verdict
+
+
+def test_a_verification_query_that_cannot_be_read_leaves_the_verdict_to_the_indicators(
+    ctx: Context, metrics: FakeMetrics, clock: FakeClock
+) -> None:
+    serve(metrics, eu_west_fault(until=FLAG_OFF))
+    metrics.add("by_region", {"region": "eu-west"}, lambda at: 0.1)
+    metrics.add("by_region", {"region": "us-east"}, lambda at: 0.1)
+    ref = declare(ctx)
+    for query, problem in (
+        ("no_such_metric < 0.01", "refused the query"),
+        ("by_region < 0.01", "it returned 2 series; aggregate it to one"),
+    ):
+        mitigation = apply_verified(ctx, ref, clock, query)
+        clock.at = FLAG_OFF + timedelta(minutes=2)
+        [check] = ops.mitigation_check(ctx, "impact-probe", ref, {"mitigation": mitigation})["checks"]
+        assert check["verdict"] == "effective"  # the indicators: eu-west back at 0.2%
+        assert "its verification query could not be read" in check["note"] and problem in check["note"]
+        assert check["details"]["verification"]["error"]
+
+
+def test_the_verification_condition_is_read_off_the_query() -> None:
+    from warroom.domain.probe_checks import Verification
+
+    assert Verification.parse("sum(x)\n  / sum(y) <= 0.05") == Verification("sum(x) / sum(y)", 0.05, True)
+    assert Verification.parse("avail >= 99.9") == Verification("avail", 99.9, False)
+    assert Verification.parse('rate(x{code=~"5.."}[5m])') == Verification('rate(x{code=~"5.."}[5m])')
+    assert Verification.parse("a > b") == Verification("a > b")  # no number: a query, not a condition
+    assert Verification.parse("x < bool 1") == Verification("x < bool 1")

@@ -7,6 +7,7 @@ empties a region is the mitigation working, not a second incident.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,6 +66,82 @@ class _Candidate:
         }
 
 
+_CONDITION = re.compile(
+    r"^(?P<query>.*\S)\s*(?P<op><=|>=|<|>)\s*(?P<value>[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*$", re.S
+)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A mitigation's own verification query, as its playbook wrote it.
+
+    A trailing comparison states the healthy condition: ``<query> < 0.01`` is healthy
+    below 1%, ``<query> > 0.99`` above 99%; the comparison is not sent to Prometheus
+    (where it would drop the unhealthy samples). Without one, the query measures the
+    symptom and lower is better: the mitigation must cut it by the probe's
+    ``min_improvement_share``."""
+
+    query: str
+    threshold: float | None = None
+    healthy_below: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> Verification:
+        written = " ".join(text.split())
+        found = _CONDITION.match(written)
+        if found is None:
+            return cls(written)
+        value = float(found.group("value"))
+        return cls(found.group("query"), value, found.group("op").startswith("<"))
+
+    def describe(self) -> str:
+        if self.threshold is None:
+            return "lower is better"
+        return f"healthy {'below' if self.healthy_below else 'above'} {self.threshold:g}"
+
+
+@dataclass(frozen=True)
+class VerificationReading:
+    """What Prometheus answered to a mitigation's verification query (or why not)."""
+
+    verification: Verification
+    points: TimeSeries = ()
+    error: str | None = None
+
+
+def judge_verification(
+    mitigation: Mitigation, reading: VerificationReading, *, now: datetime, policy: ProbePolicy
+) -> MitigationOutcome:
+    """The verification query before the mitigation against after its effect (the same
+    windows as :func:`judge`)."""
+    assert mitigation.applied_at is not None, "judge an applied mitigation"
+    applied, check = mitigation.applied_at, reading.verification
+    before = mean_over(reading.points, applied - policy.verdict_window, applied)
+    after = mean_over(reading.points, max(applied, now - policy.verdict_window), now + TINY)
+    if check.threshold is None and before is not None and before <= 0:
+        return MitigationOutcome("inconclusive", before, after, 0.0, None, "it read 0 before: nothing to cut")
+    return judge_mitigation(
+        before,
+        after,
+        slo=check.threshold if check.threshold is not None else 0.0,
+        min_improvement_share=policy.min_improvement_share,
+        higher_is_worse=check.healthy_below,
+    )
+
+
+def _verification_record(reading: VerificationReading, outcome: MitigationOutcome | None) -> dict[str, Any]:
+    check = reading.verification
+    record: dict[str, Any] = {"query": check.query, "condition": check.describe(), "error": reading.error}
+    if outcome is not None:
+        record |= {
+            "verdict": outcome.verdict,
+            "before": finite(outcome.before),
+            "after": finite(outcome.after),
+            "reason": outcome.reason,
+        }
+    return record
+
+
 def _series(reading: Reading) -> list[tuple[str, TimeSeries]]:
     found: list[tuple[str, TimeSeries]] = [("all", reading.series.overall)]
     for slices in reading.series.splits.values():
@@ -73,7 +150,12 @@ def _series(reading: Reading) -> list[tuple[str, TimeSeries]]:
 
 
 def judge(
-    mitigation: Mitigation, readings: Sequence[Reading], *, now: datetime, policy: ProbePolicy
+    mitigation: Mitigation,
+    readings: Sequence[Reading],
+    *,
+    now: datetime,
+    policy: ProbePolicy,
+    verification: VerificationReading | None = None,
 ) -> MitigationCheck:
     """Compare each indicator (and each slice) before the mitigation with after its effect.
 
@@ -82,7 +164,39 @@ def judge(
     applied). The target is the worst SLO breach before; the verdict is "worse" when
     anything breaches that did not before (or the target's breach grew), otherwise the
     target's verdict. Nothing breaching before leaves nothing to judge: "inconclusive".
+
+    A mitigation's own ``verification`` query, when it was read, is the target instead:
+    the playbook's author said what "it worked" means. The service indicators still make
+    it "worse" when something breaches that did not before.
     """
+    checked = _judge_indicators(mitigation, readings, now=now, policy=policy)
+    if verification is None:
+        return checked
+    details = checked.details | {"verification": _verification_record(verification, None)}
+    if verification.error is not None:
+        note = f"{checked.note}; its verification query could not be read: {verification.error}"
+        return MitigationCheck(checked.ref, checked.verdict, checked.before, checked.after, note, details)
+    outcome = judge_verification(mitigation, verification, now=now, policy=policy)
+    details["verification"] = _verification_record(verification, outcome)
+    verdict: MitigationVerdict = outcome.verdict
+    change = f"{_number(outcome.before)} -> {_number(outcome.after)}"
+    parts = [f"verification query {change} ({verification.verification.describe()}: {outcome.reason})"]
+    widened = details.get("widened") or []
+    if widened and verdict != "inconclusive":
+        verdict = "worse"
+        parts += [f"but {w['service']} {w['indicator']} {w['slice']} got worse" for w in widened[:3]]
+    return MitigationCheck(
+        checked.ref, verdict, finite(outcome.before), finite(outcome.after), "; ".join(parts), details
+    )
+
+
+def _number(value: float | None) -> str:
+    return "no data" if value is None or finite(value) is None else f"{value:.4g}"
+
+
+def _judge_indicators(
+    mitigation: Mitigation, readings: Sequence[Reading], *, now: datetime, policy: ProbePolicy
+) -> MitigationCheck:
     assert mitigation.applied_at is not None, "judge an applied mitigation"
     applied = mitigation.applied_at
     candidates: list[_Candidate] = []

@@ -25,6 +25,8 @@ from warroom.domain.incident import find_mitigation
 from warroom.domain.probe import IndicatorSeries, Reading, read_indicator, render_query
 from warroom.domain.probe_checks import (
     MitigationCheck,
+    Verification,
+    VerificationReading,
     awaiting_check,
     due_at,
     gate_resolve,
@@ -380,7 +382,11 @@ def check_mitigations(
     if measured.blind:
         payload = payload | {"summary": f"mitigation check not done: {payload['summary']}"}
         return _view(state, payload, recorded=False, checks=[])
-    checks = [judge(m, measured.readings, now=now, policy=ctx.probe) for m in targets]
+    verifications = _verifications(ctx, targets, now)
+    checks = [
+        judge(m, measured.readings, now=now, policy=ctx.probe, verification=verifications.get(m.ref))
+        for m in targets
+    ]
 
     def decide(s: IncidentState, at: datetime) -> list[NewEvent]:
         events = record_measurement(s, payload, at=now)
@@ -402,6 +408,34 @@ def check_mitigations(
     ]
     summary = "; ".join(f"{c.ref} {c.verdict}: {c.note}" for c in checks)
     return _view(state, payload | {"summary": summary}, recorded=True, checks=views, seq=state.version)
+
+
+def _verifications(
+    ctx: Context, targets: Sequence[Mitigation], now: datetime
+) -> dict[str, VerificationReading]:
+    """Each target's own verification query, read from before it was applied to ``now``
+    (from the default Prometheus); a query that fails or does not give exactly one series
+    is recorded as unreadable, and the service indicators decide alone."""
+    assert ctx.metrics is not None
+    policy = ctx.probe
+    found: dict[str, VerificationReading] = {}
+    for mitigation in targets:
+        if not mitigation.verification or mitigation.applied_at is None:
+            continue
+        check = Verification.parse(mitigation.verification)
+        start = mitigation.applied_at - policy.verdict_window
+        step = max(policy.step, (now - start) / MAX_POINTS)
+        try:
+            series = ctx.metrics.query_range(check.query, start, now, step, timeout=policy.timeout)
+        except MetricsUnavailable as exc:
+            found[mitigation.ref] = VerificationReading(check, error=str(exc))
+            continue
+        if len(series) != 1:
+            count = "no series" if not series else f"{len(series)} series; aggregate it to one, e.g. sum(...)"
+            found[mitigation.ref] = VerificationReading(check, error=f"it returned {count}")
+            continue
+        found[mitigation.ref] = VerificationReading(check, series[0].points)
+    return found
 
 
 def run_due_checks(ctx: Context, now: datetime) -> int:
