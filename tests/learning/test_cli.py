@@ -161,6 +161,12 @@ def test_postmortem_lint_and_publish_exit_codes(home: Path) -> None:
     markdown = run("postmortem", "show", ref, "--format", "md")
     assert markdown.output.startswith(f"# Postmortem {ref}: Checkout 5xx")
     assert "> Published over blameless-lint findings: the sentence is a quote" in markdown.output
+    assert run("postmortem", "amend", ref).exit_code == 2  # --why is required
+    amended = run("postmortem", "amend", ref, "--why", "a second trigger surfaced", "--json")
+    assert amended.exit_code == 0, amended.output
+    assert json.loads(amended.output)["status"] == "draft"
+    again = run("postmortem", "amend", ref, "--why", "twice")
+    assert again.exit_code == 1 and "is not published" in again.output
 
 
 def test_followup_commands(home: Path) -> None:

@@ -25,6 +25,13 @@ def incident(app: Any, clock: FakeClock) -> str:
     return ref
 
 
+def _resolved_sev2(ctx: Any, clock: FakeClock) -> str:
+    ref = scripted_incident(ctx, clock)
+    ops.set_severity(ctx, "sam", ref, {"severity": "SEV2"})
+    clock.current = at(11, 0)
+    return ref
+
+
 def _events(app: Any, ref: str, kind: str) -> list[dict[str, Any]]:
     return [e for e in ops.timeline(app.context, ref, limit=1000) if e["kind"] == kind]
 
@@ -107,9 +114,7 @@ def test_a_sev2_closes_only_with_a_published_postmortem_and_a_followup(
     any_app: Any, clock: FakeClock
 ) -> None:
     ctx = any_app.context
-    ref = scripted_incident(ctx, clock)
-    ops.set_severity(ctx, "sam", ref, {"severity": "SEV2"})
-    clock.current = at(11, 0)
+    ref = _resolved_sev2(ctx, clock)
     with pytest.raises(InvalidTransition, match="publish its postmortem before closing"):
         ops.close(ctx, "sam", ref, {})
     lops.postmortem_edit(ctx, "sam", ref, GOOD_SECTIONS)
@@ -136,3 +141,58 @@ def test_a_sev3_closes_without_a_postmortem(any_app: Any, clock: FakeClock) -> N
     assert ops.show(ctx, ref)["severity"] in ("SEV3", "SEV4")
     ops.resolve(ctx, "sam", ref, {"summary": "cache warmed", "impact_stopped": True, "risk_controlled": True})
     assert ops.close(ctx, "sam", ref, {})["status"] == "closed"
+
+
+def test_a_published_postmortem_is_amended_with_a_reason_and_published_again(
+    any_app: Any, clock: FakeClock
+) -> None:
+    ctx = any_app.context
+    ref = _resolved_sev2(ctx, clock)
+    lops.postmortem_edit(ctx, "sam", ref, GOOD_SECTIONS)
+    lops.postmortem_publish(ctx, "sam", ref, {})
+    lops.followup_add(
+        ctx, "sam", ref, {"title": "Canary stage", "owner": "erin", "due": "14d", "kind": "prevent"}
+    )
+
+    amended = lops.postmortem_amend(ctx, "lee", ref, {"why": "The vendor's report names a second trigger"})
+
+    assert amended["status"] == "draft" and amended["published_at"] is None
+    (event,) = _events(any_app, ref, "postmortem_amended")
+    assert (
+        event["payload"] == {"why": "The vendor's report names a second trigger"} and event["actor"] == "lee"
+    )
+    assert get_incident(ctx, ref).postmortem_published is False
+    with pytest.raises(InvalidTransition, match="publish its postmortem before closing"):
+        ops.close(ctx, "sam", ref, {})  # an amendment in progress holds the close
+    edited = lops.postmortem_edit(ctx, "lee", ref, {"trigger": "A config push and the vendor's DNS change"})
+    assert edited["revision"] > amended["revision"]
+    with pytest.raises(LintRefused):  # the checks apply again
+        lops.postmortem_edit(ctx, "lee", ref, BLAMEFUL)
+        lops.postmortem_publish(ctx, "lee", ref, {})
+    lops.postmortem_edit(ctx, "lee", ref, {"went_well": ["The rollback took four minutes."]})
+    assert lops.postmortem_publish(ctx, "lee", ref, {})["status"] == "published"
+    assert len(_events(any_app, ref, "postmortem_published")) == 2
+    assert ops.close(ctx, "sam", ref, {})["status"] == "closed"
+    with pytest.raises(InvalidTransition, match="closed; its postmortem is final"):
+        lops.postmortem_amend(ctx, "lee", ref, {"why": "one more thing"})
+
+
+@pytest.mark.parametrize(
+    ("publish", "body", "error", "message"),
+    [
+        (False, {"why": "typo"}, InvalidTransition, "is not published"),
+        (True, {"why": ""}, ValidationError, "why"),
+        (True, {}, ValidationError, "why"),
+        (True, {"why": "x" * 5000}, ValidationError, "why"),
+    ],
+)
+def test_an_amendment_needs_a_published_postmortem_and_a_reason(
+    app: Any, incident: str, publish: bool, body: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    lops.postmortem_edit(app.context, "sam", incident, GOOD_SECTIONS)
+    if publish:
+        lops.postmortem_publish(app.context, "sam", incident, {})
+    before = len(ops.timeline(app.context, incident, limit=1000))
+    with pytest.raises(error, match=message):
+        lops.postmortem_amend(app.context, "sam", incident, body)
+    assert len(ops.timeline(app.context, incident, limit=1000)) == before

@@ -58,6 +58,10 @@ class PublishBody(m.Body):
     why: Text = Field(None, description="Why the findings stay; recorded on the timeline.")
 
 
+class AmendBody(m.Body):
+    why: str = Field(description="Why the published postmortem changes (new facts, a correction).")
+
+
 class FollowupBody(m.Body):
     title: str
     owner: str
@@ -113,6 +117,13 @@ def _postmortems(router: APIRouter) -> None:
         "postmortem_publish",
         PublishBody,
         "Publish the postmortem",
+    )
+    _write(
+        router,
+        "/incidents/{ref}/postmortem/amend",
+        "postmortem_amend",
+        AmendBody,
+        "Reopen the published postmortem for amendment",
     )
 
 

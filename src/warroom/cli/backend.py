@@ -47,6 +47,7 @@ OPERATIONS: dict[str, tuple[bool, bool]] = {
     "postmortem_show": (True, False),
     "postmortem_lint": (True, False),
     "postmortem_publish": (True, True),
+    "postmortem_amend": (True, True),
     "followup_add": (True, True),
     "followup_done": (True, True),
     "followup_wontdo": (True, True),

@@ -180,6 +180,16 @@ def postmortem_publish(
     _emit(_run("postmortem_publish", incident, body), as_json, "postmortem_published")
 
 
+@postmortem_app.command("amend")
+def postmortem_amend(
+    incident: IdArg,
+    why: Annotated[str, typer.Option(help="Why it changes (new facts, a correction); recorded.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Reopen a published postmortem for amendment: edit it, then publish it again."""
+    _emit(_run("postmortem_amend", incident, {"why": why}), as_json, "postmortem")
+
+
 # --- follow-ups ------------------------------------------------------------------------
 
 

@@ -64,6 +64,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "postmortem_show": ("GET", "/incidents/{ref}/postmortem"),
     "postmortem_lint": ("GET", "/incidents/{ref}/postmortem/lint"),
     "postmortem_publish": ("POST", "/incidents/{ref}/postmortem/publish"),
+    "postmortem_amend": ("POST", "/incidents/{ref}/postmortem/amend"),
     "followup_add": ("POST", "/incidents/{ref}/followups"),
     "followup_done": ("POST", "/incidents/{ref}/followups/done"),
     "followup_wontdo": ("POST", "/incidents/{ref}/followups/wontdo"),

@@ -38,6 +38,7 @@ EVENT_KINDS: dict[str, str] = {
     "alert_resolved": "An attached alert resolved at its source.",
     "impact_measured": "The impact probe measured the affected services against baseline.",
     "postmortem_published": "The postmortem was published (with any lint override recorded).",
+    "postmortem_amended": "A published postmortem was reopened for amendment, with the reason.",
     "followup_added": "A follow-up action with owner and due date.",
     "followup_updated": "A follow-up was done or will not be done (with why).",
     "stakeholder_added": "A stakeholder (channel or email) was added to the incident's update list.",

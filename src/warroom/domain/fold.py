@@ -284,6 +284,10 @@ def _published(state: IncidentState, event: Event) -> None:
     state.postmortem_published = True
 
 
+def _amended(state: IncidentState, event: Event) -> None:
+    state.postmortem_published = False
+
+
 def _followup_added(state: IncidentState, event: Event) -> None:
     state.followups.append(
         from_data(
@@ -335,6 +339,7 @@ FOLDS: dict[str, Callable[[IncidentState, Event], None]] = {
     "alert_resolved": _alert_resolved,
     "impact_measured": _measured,
     "postmortem_published": _published,
+    "postmortem_amended": _amended,
     "followup_added": _followup_added,
     "followup_updated": _followup_updated,
     # the list lives in the incident_stakeholders read model (storage/outbox_tables.py)

@@ -22,7 +22,7 @@ from typing import Any
 from warroom.domain.blameless import Finding
 from warroom.domain.errors import InvalidTransition, NotFound, ValidationError
 from warroom.domain.events import NewEvent
-from warroom.domain.state import Followup, IncidentState
+from warroom.domain.state import Followup, IncidentState, Status
 from warroom.domain.text import optional_text, require_text
 from warroom.domain.timefmt import iso, require_aware
 
@@ -97,6 +97,17 @@ class LintRefused(InvalidTransition):
     def __init__(self, message: str, findings: Sequence[Finding]) -> None:
         super().__init__(message)
         self.findings = tuple(findings)
+
+
+def amend_postmortem(state: IncidentState, *, why: str | None, now: datetime) -> list[NewEvent]:
+    """Reopen a published postmortem for amendment (new facts, a correction); it is then
+    edited and published again through the same checks. A closed incident's is final."""
+    if not state.postmortem_published:
+        raise InvalidTransition(f"the postmortem of {state.ref} is not published; edit it as it is")
+    if state.status is Status.CLOSED:
+        raise InvalidTransition(f"{state.ref} is closed; its postmortem is final")
+    reason = require_text(why, "why", limit=TEXT_LIMIT)
+    return [NewEvent("postmortem_amended", {"why": reason}, now)]
 
 
 def publish_postmortem(

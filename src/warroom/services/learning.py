@@ -163,6 +163,28 @@ def publish_postmortem(
     return result
 
 
+def amend_postmortem(ctx: Context, ref: str | int, actor: str, why: str | None) -> PostmortemResult:
+    """Reopen a published postmortem for amendment; ``why`` is recorded on the timeline.
+    Edit it, then publish it again (the lint and completeness checks apply again)."""
+    number = parse_ref(ref)
+    with ctx.uow() as uow:
+        state = uow.incidents.load(number)
+        stored = uow.learning.postmortem(number)
+        now = ctx.clock.now()
+        decided = rules.amend_postmortem(state, why=why, now=now)
+        if stored is None or stored.status != "published":
+            raise InvalidTransition(f"the postmortem of INC-{number} is not published; edit it as it is")
+        events = stamp(number, state.version, state.last_hash, decided, actor=actor, recorded_at=now)
+        for event in events:
+            apply(state, event)
+        uow.incidents.append(events, state)
+        saved = uow.learning.reopen_postmortem(number, at=now, by=actor)
+        uow.learning.forget_record(number)
+        result = _result(uow, saved)
+        uow.commit()
+    return result
+
+
 # --- follow-ups -------------------------------------------------------------------------
 
 

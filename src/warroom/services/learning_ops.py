@@ -190,6 +190,11 @@ def postmortem_lint(ctx: Context, ref: str | int) -> View:
     }
 
 
+def postmortem_amend(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    """Reopen a published postmortem for amendment, with the reason (``why``)."""
+    return postmortem_view(cases.amend_postmortem(ctx, ref, actor, _str(body, "why")), ctx.clock.now())
+
+
 def postmortem_publish(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
     result = cases.publish_postmortem(
         ctx, ref, actor, override=_bool(body, "override"), why=_str(body, "why") or None
@@ -318,6 +323,7 @@ EMBEDDED: dict[str, Handler] = {
     "postmortem_edit": lambda ctx, actor, ref, body: postmortem_edit(ctx, actor, _ref(ref), body),
     "postmortem_show": lambda ctx, actor, ref, body: postmortem_show(ctx, _ref(ref), body),
     "postmortem_lint": lambda ctx, actor, ref, body: postmortem_lint(ctx, _ref(ref)),
+    "postmortem_amend": lambda ctx, actor, ref, body: postmortem_amend(ctx, actor, _ref(ref), body),
     "postmortem_publish": lambda ctx, actor, ref, body: postmortem_publish(ctx, actor, _ref(ref), body),
     "followup_add": lambda ctx, actor, ref, body: followup_add(ctx, actor, _ref(ref), body),
     "followup_done": lambda ctx, actor, ref, body: followup_done(ctx, actor, _ref(ref), body),

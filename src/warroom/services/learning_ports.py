@@ -84,6 +84,10 @@ class LearningStore(Protocol):
         findings: int,
     ) -> StoredPostmortem: ...
 
+    def reopen_postmortem(self, number: int, *, at: datetime, by: str) -> StoredPostmortem:
+        """A published postmortem back to draft, for amendment (its revision goes on)."""
+        ...
+
     def put_followups(self, number: int, items: Sequence[Followup]) -> None:
         """Make the read model of incident ``number`` hold exactly ``items``."""
         ...

@@ -166,6 +166,17 @@ class SqlLearningStore:
             raise NotFound(f"INC-{number} has no postmortem")
         return saved
 
+    def reopen_postmortem(self, number: int, *, at: datetime, by: str) -> StoredPostmortem:
+        self._db.execute(
+            update(postmortems)
+            .where(postmortems.c.incident == number)
+            .values(status="draft", updated_at=at, updated_by=by, published_at=None, published_by=None)
+        )
+        saved = self.postmortem(number)
+        if saved is None:
+            raise NotFound(f"INC-{number} has no postmortem")
+        return saved
+
     # --- follow-ups ---------------------------------------------------------------------
 
     def put_followups(self, number: int, items: Sequence[Followup]) -> None:

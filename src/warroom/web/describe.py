@@ -76,6 +76,7 @@ DESCRIBE: dict[str, Callable[[Payload], str]] = {
     "alert_resolved": lambda p: f"alert resolved: {p.get('fingerprint')}",
     "impact_measured": lambda p: f"impact measured: {p.get('summary') or p.get('severity')}",
     "postmortem_published": lambda p: "postmortem published",
+    "postmortem_amended": lambda p: f"postmortem reopened for amendment: {p.get('why', '')}",
     "followup_added": lambda p: f"{p.get('ref')} follow-up: {p.get('title')} (owner {p.get('owner')})",
     "followup_updated": lambda p: f"{p.get('ref')} follow-up {p.get('status')}",
 }
