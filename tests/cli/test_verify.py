@@ -125,8 +125,14 @@ def test_a_timeline_that_no_longer_folds_is_one_clear_error_everywhere(
 
 
 def test_a_snapshot_that_no_longer_loads_is_rebuilt_from_the_events(two_incidents: Cli) -> None:
+    from warroom.bootstrap import build
+    from warroom.services import operations as ops
+    from warroom.settings import Settings
+
+    app = build(Settings(database_url=two_incidents.url))
     for n in range(120):  # past the first snapshot
-        two_incidents.ok("note", "INC-1", f"note {n}")
+        ops.note(app.context, "sam", "INC-1", {"text": f"note {n}"})
+    app.context.uow.args[0].dispose()  # type: ignore[attr-defined]
     before = two_incidents.ok("show", "INC-1", "--json")
     tamper(two_incidents, "UPDATE snapshots SET state = '{\"broken\": true}' WHERE number = 1")
     assert two_incidents.ok("show", "INC-1", "--json") == before
