@@ -1,8 +1,6 @@
 """The shortcuts of the ingest hot path answer exactly as the long way round would.
 
 - the webhook lane ahead of the router answers byte for byte as the declared routes do;
-- a repeat of a report this process committed is answered without a transaction, and two
-  processes with their own memory end in the same state as one without any;
 - a transaction locks the services of the alerts it touches, also when a stored alert's
   service is no longer where its labels route (the attempt is redone with it locked);
 - a pooled PostgreSQL connection that died while idle is replaced without an error.
@@ -12,14 +10,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import itertools
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -27,11 +22,11 @@ with warnings.catch_warnings():
 
 from warroom.api.hooks import HookLane
 from warroom.bootstrap import App
-from warroom.domain.alert_formats import parse_alert_body, parse_alertmanager
+from warroom.domain.alert_formats import parse_alertmanager
 from warroom.domain.alert_policy import AlertPolicy
 from warroom.domain.catalog import Catalog, Service
 from warroom.server import create_app
-from warroom.services.alerts import AlertIngest, IngestResult, _Reports
+from warroom.services.alerts import AlertIngest
 from warroom.storage import db as storage_db
 
 from .conftest import CATALOG, Clock, Hooks, load, make_hooks, with_catalog
@@ -90,8 +85,8 @@ def test_the_lane_answers_every_case_exactly_as_the_routes_do(two_ways: tuple[Ho
     for path, who, kwargs in CASES:
         answers = []
         for hooks in (lane, routed):
-            headers = {"Authorization": f"Bearer {hooks.tokens[who]}"} if who not in ("", "?") else {}
-            url = f"{path}?token={hooks.tokens['hook']}" if who == "?" else path
+            headers = {"Authorization": f"Bearer {hooks.token(who, path)}"} if who not in ("", "?") else {}
+            url = f"{path}?token={hooks.token('hook', path)}" if who == "?" else path
             answer = hooks.client.post(url, headers=headers, **kwargs)
             body = answer.json()
             if path == "/hooks/pagerduty" and "dedup_key" in body:
@@ -109,7 +104,7 @@ def test_grafana_may_put_through_the_lane_but_other_methods_and_paths_take_the_r
 ) -> None:
     assert (
         sqlite_hooks.client.put(
-            "/hooks/grafana", json=load("grafana_firing.json"), headers=_bearer(sqlite_hooks)
+            "/hooks/grafana", json=load("grafana_firing.json"), headers=_bearer(sqlite_hooks, "grafana-hook")
         ).status_code
         == 200
     )
@@ -140,7 +135,7 @@ def test_the_lane_is_counted_under_the_route_template_and_kept_inside_the_size_l
     assert _alert_rows(sqlite_hooks.app) == [("alertmanager", "m1", "firing")]
 
 
-def _bearer(hooks: Hooks, who: str = "hook") -> dict[str, str]:
+def _bearer(hooks: Hooks, who: str = "alertmanager-hook") -> dict[str, str]:
     return {"Authorization": f"Bearer {hooks.tokens[who]}"}
 
 
@@ -154,132 +149,6 @@ def _alert_rows(app: App) -> list[tuple[str, str, str]]:
             select(alerts.c.source, alerts.c.fingerprint, alerts.c.status).order_by(alerts.c.id)
         )
         return [tuple(row) for row in rows]
-
-
-# --- the memory of committed reports -----------------------------------------------------
-
-
-class Counting:
-    """Counts the transactions a unit-of-work factory opens."""
-
-    def __init__(self, factory: Callable[[], Any]) -> None:
-        self.factory = factory
-        self.opened = 0
-
-    def __call__(self) -> Any:
-        self.opened += 1
-        return self.factory()
-
-
-def _counted(app: App) -> tuple[AlertIngest, Counting]:
-    app = with_catalog(app)
-    counting = Counting(app.context.uow)
-    ctx = dataclasses.replace(app.context, uow=counting)
-    return AlertIngest(ctx, AlertPolicy()), counting
-
-
-def test_a_repeat_of_a_committed_report_is_answered_without_a_transaction(
-    database_url: str, build_app: Callable[..., App]
-) -> None:
-    ingest, counting = _counted(build_app(database_url))
-    firing = parse_alertmanager(_am("r1"))
-    first = ingest.ingest(firing, "am")
-    assert (first.new, first.changed, counting.opened) == (1, 1, 1)
-    again = ingest.ingest(parse_alertmanager(_am("r1")), "am")  # the HA twin, or a repeat
-    assert again == IngestResult(received=1) and counting.opened == 1
-    resolved = ingest.ingest(parse_alertmanager(_am("r1", "resolved")), "am")
-    assert resolved.changed == 1 and counting.opened == 2
-    late = ingest.ingest(parse_alertmanager(_am("r1")), "am")  # a late copy of the firing
-    assert late.changed == 0 and counting.opened == 3  # not the last report: the database decides
-
-
-def test_pagerduty_and_generic_alerts_always_go_to_the_database(
-    sqlite_url: str, build_app: Callable[..., App]
-) -> None:
-    ingest, counting = _counted(build_app(sqlite_url))
-    trigger = load("pagerduty_trigger.json")
-    generic = {"labels": {"alertname": "Disk", "service": "search"}, "starts_at": "2026-11-26T22:00:00Z"}
-    for _ in range(2):
-        ingest.ingest(parse_alert_body("pagerduty", trigger, new_key=lambda: "k"), "pd")
-        ingest.ingest(parse_alert_body("generic", generic, new_key=lambda: "k"), "gen")
-    assert counting.opened == 4
-
-
-def test_the_memory_is_bounded_and_keeps_the_most_recent() -> None:
-    reports = _Reports(size=3)
-    signals = parse_alertmanager(
-        {**_am("x"), "alerts": [_am(f"f{n}")["alerts"][0] for n in range(5)]}
-    ).signals
-    reports.remember(signals)
-    assert [s.fingerprint for s in reports.fresh("alertmanager", list(signals))] == ["f0", "f1"]
-
-
-STARTS = ["2026-11-26T22:00:00Z", "2026-11-26T22:10:00Z", "2026-11-26T22:20:00Z"]
-DELIVERY = st.tuples(
-    st.sampled_from(["a", "b"]),  # which process
-    st.integers(0, 2),  # which alert
-    st.sampled_from(["firing", "resolved"]),
-    st.integers(0, 2),  # which episode (startsAt)
-)
-_examples = itertools.count()
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(deliveries=st.lists(DELIVERY, min_size=1, max_size=14))
-def test_two_processes_with_memories_end_where_one_without_any_does(
-    shared_app: App, deliveries: list[tuple[str, int, str, int]]
-) -> None:
-    """Per delivery the same answer, and at the end the same alerts and transitions."""
-    example = next(_examples)
-    ctx = shared_app.context
-    processes = {"a": AlertIngest(ctx, AlertPolicy()), "b": AlertIngest(ctx, AlertPolicy())}
-    plain = AlertIngest(ctx, AlertPolicy())
-    plain._reports = _Reports(size=0)  # remembers nothing: every delivery is read and decided
-    for who, alert, status, start in deliveries:
-        bodies = []
-        for prefix in ("mem", "ref"):
-            doc = _am(f"{prefix}-{example}-{alert}", status)
-            doc["alerts"][0]["startsAt"] = STARTS[start]
-            doc["alerts"][0]["endsAt"] = (
-                "2026-11-26T23:00:00Z" if status == "resolved" else "0001-01-01T00:00:00Z"
-            )
-            bodies.append(parse_alertmanager(doc))
-        remembered = processes[who].ingest(bodies[0], "am")
-        reference = plain.ingest(bodies[1], "am")
-        assert (remembered.new, remembered.changed) == (reference.new, reference.changed)
-    assert _history(shared_app, f"mem-{example}-") == _history(shared_app, f"ref-{example}-")
-
-
-@pytest.fixture(scope="module")
-def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    from warroom.bootstrap import build
-    from warroom.settings import Settings
-
-    app = with_catalog(build(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('mem') / 'w.db'}")))
-    yield app
-    app.context.uow.args[0].dispose()  # type: ignore[attr-defined]
-
-
-def _history(app: App, prefix: str) -> list[tuple[Any, ...]]:
-    from sqlalchemy import select
-
-    from warroom.storage.alert_tables import alert_transitions, alerts
-
-    query = (
-        select(
-            alerts.c.fingerprint,
-            alerts.c.status,
-            alerts.c.starts_at,
-            alert_transitions.c.status,
-            alert_transitions.c.at,
-        )
-        .join(alert_transitions, alert_transitions.c.alert == alerts.c.id)
-        .where(alerts.c.fingerprint.startswith(prefix))
-        .order_by(alerts.c.fingerprint, alert_transitions.c.id)
-    )
-    with app.context.uow() as uow:
-        rows = uow.connection.execute(query)  # type: ignore[attr-defined]
-        return [(row[0].removeprefix(prefix), *row[1:]) for row in rows]
 
 
 # --- locks follow the stored service --------------------------------------------------------

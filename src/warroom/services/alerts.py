@@ -51,8 +51,6 @@ WRITER_IDLE = 1.0  # seconds the writer thread waits for more before it ends
 FUTURE_SLACK = timedelta(minutes=5)
 MAX_SILENCE = timedelta(days=90)
 MAX_DEDUP = 600  # the changes.dedup column
-REPORTS_REMEMBERED = 50_000  # alerts whose last committed report is kept (about 10 MB)
-REMEMBERED_SOURCES = frozenset({"alertmanager", "grafana"})
 
 
 @dataclass(frozen=True)
@@ -104,54 +102,12 @@ class _Step:
 
 @dataclass
 class _Pending:
-    """One body waiting for the group transaction that writes it (``received``: the
-    body's distinct alerts, of which ``signals`` may be a part)."""
+    """One body waiting for the group transaction that writes it."""
 
     source: str
     signals: list[AlertSignal]
     actor: str
     future: Future[IngestResult] = field(default_factory=Future)
-    received: int = 0
-
-
-class _Reports:
-    """The last report (status and ``startsAt``) this process committed per alert.
-
-    Most webhook traffic repeats itself: an HA pair of Alertmanagers sends every
-    notification twice, and Alertmanager re-sends a group's firing alerts every
-    ``group_interval``. A signal that repeats the report this process last committed for
-    its fingerprint cannot change anything, whatever happened to the alert since (in this
-    process or another): the stored ``startsAt`` only moves forward, so a repeat of an
-    earlier episode is late, and a repeat of the current one is a redelivery. Such signals
-    are answered without a transaction. Only Alertmanager and Grafana signals with a
-    ``startsAt`` are remembered (both always send it); PagerDuty events (a ``trigger``
-    always re-fires) and generic alerts (``startsAt`` is optional there, and an episode
-    without it may restart the clock) always go to the database.
-    """
-
-    def __init__(self, size: int = REPORTS_REMEMBERED) -> None:
-        self._size = size
-        self._last: dict[tuple[str, str], tuple[str, datetime]] = {}
-        self._lock = threading.Lock()
-
-    def fresh(self, source: str, signals: list[AlertSignal]) -> list[AlertSignal]:
-        """``signals`` without the repeats of committed reports."""
-        if source not in REMEMBERED_SOURCES or not self._last:
-            return signals
-        last = self._last
-        return [s for s in signals if last.get((source, s.fingerprint)) != (s.status, s.starts_at)]
-
-    def remember(self, signals: Sequence[AlertSignal]) -> None:
-        """Record committed signals (call only after their commit)."""
-        with self._lock:
-            last = self._last
-            for signal in signals:
-                key = (signal.source, signal.fingerprint)
-                last.pop(key, None)  # re-inserted last: the dict keeps recency order
-                if signal.starts_at is not None and signal.source in REMEMBERED_SOURCES:
-                    last[key] = (signal.status, signal.starts_at)
-            while len(last) > self._size:
-                del last[next(iter(last))]
 
 
 class _Tally:
@@ -276,7 +232,6 @@ class AlertIngest:
         self._writers = 0  # writer threads running
         self._idle = 0  # of which waiting for work
         self._states = _States()
-        self._reports = _Reports()
         self._last_group = 0
 
     @cached_property
@@ -294,13 +249,12 @@ class AlertIngest:
         :data:`ATTEMPTS` attempts, and storage faults for the caller to answer 503.
         """
         future: Future[IngestResult] = Future()
-        distinct = list({s.fingerprint: s for s in batch.signals}.values())
-        signals = self._reports.fresh(batch.source, distinct)
-        if not signals:  # nothing new, or only repeats of what this process committed
-            future.set_result(IngestResult(len(distinct)))
+        signals = list({s.fingerprint: s for s in batch.signals}.values())
+        if not signals:
+            future.set_result(IngestResult(0))
             return future
         with self._wake:
-            self._queue.append(_Pending(batch.source, signals, actor, future, len(distinct)))
+            self._queue.append(_Pending(batch.source, signals, actor, future))
             if self._idle:
                 self._wake.notify()
             elif self._writers < self._max_writers:
@@ -422,8 +376,7 @@ class AlertIngest:
             if touched or any(tally.steps for tally in results):
                 uow.commit()
         self._states.keep(touched)
-        self._reports.remember([step.signal for tally in results for step in tally.steps])
-        return [tally.result(p.received) for tally, p in zip(results, group, strict=True)]
+        return [tally.result(len(p.signals)) for tally, p in zip(results, group, strict=True)]
 
     def _write(self, uow: UnitOfWork, steps: list[_Step], now: datetime) -> list[_Step]:
         """Insert, update and record transitions; returns the steps that took effect."""
