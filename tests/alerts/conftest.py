@@ -19,6 +19,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from warroom.bootstrap import App
+from warroom.domain.alerts import HOOK_SOURCES
 from warroom.domain.catalog import Catalog, Service, Team
 from warroom.server import create_app
 from warroom.services import auth
@@ -26,7 +27,7 @@ from warroom.services import auth
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks"
 T0 = datetime(2026, 11, 26, 22, 30, tzinfo=UTC)
 TOKENS = {
-    "hook": "ingest",
+    **{f"{source}-hook": "ingest" for source in HOOK_SOURCES},  # each opens /hooks/<source>
     "alertmanager:prod": "ingest",
     "alice": "responder",
     "vic": "viewer",
@@ -73,10 +74,16 @@ class Hooks:
     tokens: dict[str, str]
 
     def post(self, path: str, body: Any = None, as_: str = "hook", **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.tokens[as_]}"} | kwargs.pop("headers", {})
+        """POST as ``as_``; "hook" is the ingest token of the path's webhook."""
+        headers = {"Authorization": f"Bearer {self.token(as_, path)}"} | kwargs.pop("headers", {})
         if body is not None:
             kwargs["json"] = body
         return self.client.post(path, headers=headers, **kwargs)
+
+    def token(self, name: str, path: str) -> str:
+        if name == "hook" and path.startswith("/hooks/"):
+            name = path.removeprefix("/hooks/").split("?")[0].split("/")[0] + "-hook"
+        return self.tokens[name]
 
     def get(self, path: str, as_: str = "alice", **kwargs: Any) -> Any:
         return self.client.get(path, headers={"Authorization": f"Bearer {self.tokens[as_]}"}, **kwargs)

@@ -31,7 +31,7 @@ def test_grafana_generic_and_change_bodies_are_accepted(sqlite_hooks: Hooks) -> 
     put = sqlite_hooks.client.put(
         "/hooks/grafana",
         json=load("grafana_firing.json"),
-        headers={"Authorization": f"Bearer {sqlite_hooks.tokens['hook']}"},
+        headers={"Authorization": f"Bearer {sqlite_hooks.tokens['grafana-hook']}"},
     )
     assert put.status_code == 200 and put.json()["unchanged"] == 1  # Grafana can be set to PUT
     batch = sqlite_hooks.post("/hooks/generic", load("generic_batch.json"))
@@ -115,7 +115,7 @@ def test_tokens_come_as_bearer_or_query_parameter_and_must_allow_ingest(sqlite_h
     assert client.post(AM, json=body, headers={"Authorization": "Basic eDp5"}).status_code == 401
     assert sqlite_hooks.post(AM, body, as_="alice").status_code == 403  # responder
     assert sqlite_hooks.post(AM, body, as_="vic").status_code == 403  # viewer
-    assert client.post(f"{AM}?token={sqlite_hooks.tokens['hook']}", json=body).status_code == 200
+    assert client.post(f"{AM}?token={sqlite_hooks.tokens['alertmanager-hook']}", json=body).status_code == 200
     assert sqlite_hooks.post(AM, body, as_="root").status_code == 200  # admin may ingest too
 
 
@@ -135,11 +135,24 @@ def test_a_token_created_for_a_source_opens_only_that_source(sqlite_hooks: Hooks
         assert refused.status_code == 403 and "/hooks/grafana" in refused.json()["detail"]
 
 
+def test_an_ingest_token_stored_without_a_source_opens_no_webhook(sqlite_hooks: Hooks) -> None:
+    """A token from before sources were recorded, whose name names none: refused, not all-access."""
+    plain = "wr_" + "legacy" * 8
+    with sqlite_hooks.app.context.uow() as uow:
+        uow.tokens.add("old-ci", "ingest", auth.hash_token(plain), sqlite_hooks.clock.now())
+        uow.commit()
+    for path in (AM, "/hooks/generic"):
+        refused = sqlite_hooks.client.post(
+            path, json={"labels": {"a": "b"}}, headers={"Authorization": f"Bearer {plain}"}
+        )
+        assert refused.status_code == 403 and "opens no webhook" in refused.json()["detail"]
+
+
 def test_a_revoked_token_stops_working_within_the_cache_time(sqlite_hooks: Hooks) -> None:
     body = load("alertmanager_firing.json")
     assert sqlite_hooks.post(AM, body).status_code == 200
     sqlite_hooks.client.app.state.hooks.tokens.ttl = 0.2  # type: ignore[attr-defined]
-    auth.revoke_token(sqlite_hooks.app.context, "hook")
+    auth.revoke_token(sqlite_hooks.app.context, "alertmanager-hook")
     time.sleep(0.25)
     assert sqlite_hooks.post(AM, body).status_code == 401
 

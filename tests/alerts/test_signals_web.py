@@ -30,7 +30,7 @@ def web(sqlite_url: str, build_app: Callable[..., App], clock: Clock) -> Iterato
 def _queue_one_signal(client: TestClient, app: App) -> None:
     from warroom.services import auth
 
-    token, _ = auth.create_token(app.context, "hook", "ingest")
+    token, _ = auth.create_token(app.context, "hook", "ingest", "generic")
     answer = client.post("/hooks/generic", json=SLOW_SEARCH, headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200, answer.text
     assert answer.json()["queued"] == 1  # a warning on a tier-2 service declares nothing by itself

@@ -71,7 +71,10 @@ def clock() -> Clock:
 
 
 def make_api(app: App, clock: Clock, **client_args: Any) -> Api:
-    tokens = {name: auth.create_token(app.context, name, role)[0] for name, role in ROLES.items()}
+    tokens = {
+        name: auth.create_token(app.context, name, role, "alertmanager" if role == "ingest" else None)[0]
+        for name, role in ROLES.items()
+    }
     client = TestClient(create_app(app, with_web=False), **client_args)
     return Api(client=client, app=app, clock=clock, tokens=tokens)
 

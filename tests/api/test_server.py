@@ -114,6 +114,10 @@ def test_token_commands_create_list_and_revoke(sqlite_url: str) -> None:
             "error: source: 'nagios' is not one of alertmanager, grafana, pagerduty, generic, changes",
         ),
         (
+            ["token", "create", "--role", "ingest", "--name", "all-hooks"],
+            "error: source: an ingest token opens one webhook: give --source (alertmanager, grafana,",
+        ),
+        (
             ["token", "create", "--role", "viewer", "--name", "x", "--source", "grafana"],
             "error: source: only an ingest token is bound to a webhook source",
         ),

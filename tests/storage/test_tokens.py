@@ -57,7 +57,7 @@ def test_unknown_malformed_and_revoked_tokens_do_not_authenticate(app: App, cloc
 
 
 def test_a_token_name_is_unique_even_after_revocation(app: App) -> None:
-    auth.create_token(app.context, "ci", "ingest")
+    auth.create_token(app.context, "ci", "ingest", "generic")
     auth.revoke_token(app.context, "ci")
     with pytest.raises(ValidationError) as caught:
         auth.create_token(app.context, "ci", "viewer")
@@ -157,18 +157,19 @@ def test_an_idempotency_key_is_claimed_once_per_actor(app: App) -> None:
 def test_an_ingest_token_keeps_its_source_and_is_bound_by_it_or_by_its_name(app: App) -> None:
     _, explicit = auth.create_token(app.context, "prod", "ingest", " Grafana ")
     _, named = auth.create_token(app.context, "pagerduty-eu", "ingest")
-    _, unbound = auth.create_token(app.context, "all-hooks", "ingest")
     _, admin = auth.create_token(app.context, "alertmanager", "admin")
+    with pytest.raises(ValidationError, match="an ingest token opens one webhook: give --source"):
+        auth.create_token(app.context, "all-hooks", "ingest")
     stored = {t.name: t for t in auth.list_tokens(app.context)}
+    assert set(stored) == {"prod", "pagerduty-eu", "alertmanager"}
     assert stored["prod"].source == explicit.source == "grafana"
-    assert [auth.bound_source(stored[n]) for n in ("prod", "pagerduty-eu", "all-hooks", "alertmanager")] == [
+    assert stored["pagerduty-eu"].source == "pagerduty"  # bound by its name, and recorded
+    assert [auth.bound_source(stored[n]) for n in ("prod", "pagerduty-eu", "alertmanager")] == [
         "grafana",
         "pagerduty",
         None,
-        None,
     ]
-    assert auth.token_view(named)["source"] == "pagerduty" and auth.token_view(unbound)["source"] is None
-    assert admin.source is None
+    assert auth.token_view(named)["source"] == "pagerduty" and admin.source is None
 
 
 @pytest.mark.parametrize(

@@ -144,6 +144,12 @@ class Hooks:
                 problem(403, f"a {info.role} token may not post webhooks; it needs the ingest role")
             )
         bound = auth.bound_source(info)
+        if info.role == "ingest" and bound is None:
+            raise Refused(
+                problem(
+                    403, "this ingest token opens no webhook; create one with --source (warroom token create)"
+                )
+            )
         if bound is not None and bound != source:
             raise Refused(problem(403, f"this ingest token is for /hooks/{bound}, not /hooks/{source}"))
         return info

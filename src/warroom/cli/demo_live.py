@@ -127,7 +127,7 @@ class LiveDemo:
         port = free_port()
         base = build(self.settings)
         token_name = f"alertmanager-demo-{os.getpid()}-{int(time.time())}"
-        token = auth.create_token(base.context, token_name, "ingest")[0] if hooks else ""
+        token = auth.create_token(base.context, token_name, "ingest", "alertmanager")[0] if hooks else ""
         webhook = f"http://127.0.0.1:{port}/hooks/alertmanager?token={token}" if hooks else None
         self.step("Start demo-shop, Prometheus and Alertmanager on 127.0.0.1")
         try:

@@ -50,9 +50,8 @@ def create(
     source: Annotated[
         str | None,
         typer.Option(
-            help="Ingest tokens only: the one webhook it opens (alertmanager, grafana, pagerduty, "
-            "generic or changes). Without it an ingest token opens every webhook, unless its "
-            "name starts with a source (alertmanager:prod)."
+            help="Ingest tokens: the one webhook it opens (alertmanager, grafana, pagerduty, "
+            "generic or changes). Required, unless the name starts with one (alertmanager:prod)."
         ),
     ] = None,
     as_json: JsonOpt = False,

@@ -71,11 +71,19 @@ def _check_name(name: str) -> str:
     return cleaned
 
 
-def _check_source(source: str | None, role: str) -> str | None:
+def _check_source(source: str | None, role: str, name: str) -> str | None:
+    """An ingest token's one webhook: ``source``, else the source its name starts with."""
     from warroom.domain.alerts import HOOK_SOURCES
 
     if source is None or not source.strip():
-        return None
+        if role != "ingest":
+            return None
+        named = _named_source(name)
+        if named is None:
+            raise ValidationError(
+                "source", f"an ingest token opens one webhook: give --source ({', '.join(HOOK_SOURCES)})"
+            )
+        return named
     cleaned = source.strip().lower()
     if role != "ingest":
         raise ValidationError(
@@ -86,13 +94,24 @@ def _check_source(source: str | None, role: str) -> str | None:
     return cleaned
 
 
+def _named_source(name: str) -> str | None:
+    from warroom.domain.alerts import HOOK_SOURCES
+
+    lowered = name.lower()
+    for source in HOOK_SOURCES:
+        if lowered == source or lowered.startswith((f"{source}:", f"{source}-")):
+            return source
+    return None
+
+
 def create_token(ctx: Context, name: str, role: str, source: str | None = None) -> tuple[str, TokenInfo]:
     """Create a token; returns the plain secret (show it once, it is not stored) and its info.
 
-    An ingest token with a ``source`` opens ``/hooks/<source>`` only."""
+    An ingest token opens one webhook, ``/hooks/<source>``: ``source``, or the source its
+    name starts with (``alertmanager:prod``); without either it is refused."""
     name = _check_name(name)
     role = _check_role(role)
-    source = _check_source(source, role)
+    source = _check_source(source, role, name)
     plain = PREFIX + secrets.token_urlsafe(32)
     with ctx.uow() as uow:
         info = uow.tokens.add(name, role, hash_token(plain), ctx.clock.now(), source)
@@ -148,22 +167,13 @@ def revoke_token(ctx: Context, name_or_id: str | int) -> TokenInfo:
 
 
 def bound_source(info: TokenInfo) -> str | None:
-    """The one webhook source an ingest token opens, or None when it opens them all.
+    """The one webhook an ingest token opens (None for other roles, and for an ingest
+    token stored before sources were recorded whose name names none: it opens nothing).
 
-    Bound at creation (``--source``), or, for tokens made without it, by the token's name:
-    an ingest token named after a source, or ``<source>:...`` / ``<source>-...``
-    (``alertmanager:prod``), is that source's. Other tokens (and admin tokens) are not bound."""
-    from warroom.domain.alerts import HOOK_SOURCES
-
+    Recorded at creation; older tokens are bound by their name, as at creation."""
     if info.role != "ingest":
         return None
-    if info.source is not None:
-        return info.source
-    name = info.name.lower()
-    for source in HOOK_SOURCES:
-        if name == source or name.startswith((f"{source}:", f"{source}-")):
-            return source
-    return None
+    return info.source if info.source is not None else _named_source(info.name)
 
 
 def token_view(info: TokenInfo) -> dict[str, object]:
