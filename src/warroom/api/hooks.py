@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from warroom.api import models as m
 from warroom.api.problems import domain_problem, problem
 from warroom.api.routes import _post, json_response
-from warroom.api.security import CHALLENGE, Caller, responder, viewer, warroom_app
+from warroom.api.security import CHALLENGE, Caller, responder, viewer
 from warroom.bootstrap import App
 from warroom.domain.alert_formats import InvalidAlertPayload, parse_alert_body, parse_change_event
 from warroom.domain.alert_policy import AlertPolicyError, policy_from_config
@@ -160,18 +160,17 @@ _HOOKS_LOCK = threading.Lock()
 
 def hooks_of(request: Request) -> Hooks:
     """The application's webhook state, made once (two first requests must not make two)."""
-    return _hooks_of_app(request.app, request)
+    return _hooks_of_app(request.app)
 
 
-def _hooks_of_app(fastapi_app: Any, request: Request | None = None) -> Hooks:
+def _hooks_of_app(fastapi_app: Any) -> Hooks:
     state = fastapi_app.state
     found: Hooks | None = getattr(state, "hooks", None)
     if found is None:
         with _HOOKS_LOCK:
             found = getattr(state, "hooks", None)
             if found is None:
-                app = warroom_app(request) if request is not None else state.warroom
-                found = state.hooks = Hooks(app)
+                found = state.hooks = Hooks(state.warroom)
     return found
 
 

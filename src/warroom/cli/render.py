@@ -10,6 +10,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from warroom.domain.state import MILESTONES
+
 console = Console(highlight=False, soft_wrap=False)
 
 SEV_STYLE = {"SEV1": "bold white on red", "SEV2": "bold red", "SEV3": "yellow", "SEV4": "dim"}
@@ -268,15 +270,7 @@ def room(view: dict[str, Any]) -> None:
     ms.add_column("MILESTONE")
     ms.add_column("AT")
     ms.add_column("BY / EVIDENCE")
-    for name in (
-        "impact_started_at",
-        "detected_at",
-        "declared_at",
-        "acknowledged_at",
-        "mitigated_at",
-        "resolved_at",
-        "closed_at",
-    ):
+    for name in MILESTONES:
         found = view["milestones"].get(name)
         if found:
             ms.add_row(name.removesuffix("_at"), _t(found["at"]), f"{found['by']}: {found['evidence']}")

@@ -43,18 +43,10 @@ from warroom.domain.errors import DomainError, ValidationError
 from warroom.domain.postmortem import FACTOR_TYPES
 from warroom.domain.reliability import IncidentRecord
 from warroom.domain.severity import IncidentKind
+from warroom.domain.state import MILESTONES
 from warroom.domain.timefmt import parse_time
 
 FORMATS = ("json", "csv", "pagerduty")
-MILESTONE_FIELDS = (
-    "impact_started_at",
-    "detected_at",
-    "declared_at",
-    "acknowledged_at",
-    "mitigated_at",
-    "resolved_at",
-    "closed_at",
-)
 NOT_DONE = frozenset({"", "open", "null", "none", "-"})
 MAX_ID = 200
 MAX_TITLE = 500
@@ -321,7 +313,7 @@ def _done_times(row: Mapping[str, Any]) -> tuple[datetime | None, ...]:
 
 def _documented(row: Mapping[str, Any], fmt: str, line: int) -> ImportedIncident:
     external = _id(row, "id")
-    times = {name: _time(row.get(name), name) for name in MILESTONE_FIELDS}
+    times = {name: _time(row.get(name), name) for name in MILESTONES}
     if times["declared_at"] is None and times["detected_at"] is None:
         raise ValidationError("declared_at", "is required (or detected_at): when did it happen?")
     factors = [factor.lower() for factor in _list(row, "contributing_factors")]

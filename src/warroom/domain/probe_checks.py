@@ -115,9 +115,8 @@ def judge_verification(
     """The verification query before the mitigation against after its effect (the same
     windows as :func:`judge`)."""
     assert mitigation.applied_at is not None, "judge an applied mitigation"
-    applied, check = mitigation.applied_at, reading.verification
-    before = mean_over(reading.points, applied - policy.verdict_window, applied)
-    after = mean_over(reading.points, max(applied, now - policy.verdict_window), now + TINY)
+    check = reading.verification
+    before, after = _before_after(reading.points, mitigation.applied_at, now, policy)
     if check.threshold is None and before is not None and before <= 0:
         return MitigationOutcome("inconclusive", before, after, 0.0, None, "it read 0 before: nothing to cut")
     return judge_mitigation(
@@ -127,6 +126,16 @@ def judge_verification(
         min_improvement_share=policy.min_improvement_share,
         higher_is_worse=check.healthy_below,
     )
+
+
+def _before_after(
+    points: TimeSeries, applied: datetime, now: datetime, policy: ProbePolicy
+) -> tuple[float | None, float | None]:
+    """The mean over ``verdict_window`` up to the moment it was applied, and the mean over
+    the window up to ``now`` (never reaching back before it was applied)."""
+    before = mean_over(points, applied - policy.verdict_window, applied)
+    after = mean_over(points, max(applied, now - policy.verdict_window), now + TINY)
+    return before, after
 
 
 def _verification_record(reading: VerificationReading, outcome: MitigationOutcome | None) -> dict[str, Any]:
@@ -205,8 +214,7 @@ def _judge_indicators(
         if ind.kind == "traffic" or reading.record.get("status") == "error":
             continue
         for name, points in _series(reading):
-            before = mean_over(points, applied - policy.verdict_window, applied)
-            after = mean_over(points, max(applied, now - policy.verdict_window), now + TINY)
+            before, after = _before_after(points, applied, now, policy)
             outcome = judge_mitigation(
                 before,
                 after,

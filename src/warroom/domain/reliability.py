@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
 from warroom.domain.errors import ValidationError
+from warroom.domain.state import MILESTONES
 from warroom.domain.timefmt import iso
 
 _THIRTY_DAYS = 30 * 86_400.0
@@ -135,7 +136,7 @@ class IncidentRecord:
             *self.followups_done_at,
         )
         if not all(at is None or at.tzinfo is UTC or at.utcoffset() is not None for at in times):
-            for name in _MILESTONES:
+            for name in MILESTONES:
                 _require_aware(getattr(self, name), name)
             for index, done_at in enumerate(self.followups_done_at):
                 _require_aware(done_at, f"followups_done_at[{index}]")
@@ -149,17 +150,6 @@ class IncidentRecord:
         """When the incident counts as having happened: declared, else detected, else
         impact start."""
         return self.declared_at or self.detected_at or self.impact_started_at
-
-
-_MILESTONES = (
-    "impact_started_at",
-    "detected_at",
-    "declared_at",
-    "acknowledged_at",
-    "mitigated_at",
-    "resolved_at",
-    "closed_at",
-)
 
 
 def _require_aware(value: datetime | None, name: str) -> None:

@@ -358,13 +358,11 @@ class AlertIngest:
         with self.ctx.uow() as uow:
             alerts = uow.alerts
             # One read for the first part (on PostgreSQL one round trip, after the locks).
-            view = alerts.begin_ingest(locked, [(parts[0][0], [s.fingerprint for s in parts[0][2]])], now)
+            view = alerts.begin_ingest(locked, parts[0][0], [s.fingerprint for s in parts[0][2]], now)
             open_incidents = dict(view.open_incidents)
             touched: list[IncidentState] = []
             for index, (source, actor, signals) in enumerate(parts):
-                known = (
-                    view.known[0] if index == 0 else alerts.known(source, [s.fingerprint for s in signals])
-                )
+                known = view.known if index == 0 else alerts.known(source, [s.fingerprint for s in signals])
                 steps = self._plan(signals, routes[index], known)  # later parts re-read: an earlier one wrote
                 outside = {step.service for step in steps} - locked
                 if outside:
@@ -373,14 +371,14 @@ class AlertIngest:
                 self._incident_work(uow, steps, actor, now, touched, open_incidents, view.silenced)
                 for step in steps:
                     results[origin[index, step.signal.fingerprint]].add(step)
-            if touched or any(tally.steps for tally in results):
+            if any(tally.steps for tally in results):  # else nothing was written
                 uow.commit()
         self._states.keep(touched)
         return [tally.result(len(p.signals)) for tally, p in zip(results, group, strict=True)]
 
     def _write(self, uow: UnitOfWork, steps: list[_Step], now: datetime) -> list[_Step]:
         """Insert, update and record transitions; returns the steps that took effect."""
-        new = [s for s in steps if s.known is None and s.route is not None]
+        new = [s for s in steps if s.known is None]
         ids = uow.alerts.insert(
             [(s.signal, s.route) for s in new if s.route is not None],
             now,

@@ -24,6 +24,7 @@ from warroom.domain.severity import (
     Severity,
     parse_enum,
 )
+from warroom.domain.stakeholders import Stakeholder
 from warroom.domain.state import Role
 from warroom.domain.timefmt import parse_time
 from warroom.services import changes as change_cases
@@ -431,7 +432,7 @@ __all__: Sequence[str] = ()
 # --- stakeholders ------------------------------------------------------------------------
 
 
-def stakeholder_views(found: Sequence[Any]) -> list[View]:
+def stakeholder_views(found: Sequence[Stakeholder]) -> list[View]:
     return [{"target": s.target, "audience": s.audience, "source": s.source} for s in found]
 
 

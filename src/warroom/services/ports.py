@@ -263,10 +263,10 @@ class JobStore(Protocol):
 @dataclass(frozen=True)
 class IngestView:
     """What one ingest transaction decides on, read after its service locks were granted:
-    the stored alerts of each (source, fingerprints) read, and, of the locked services,
-    the newest open incident and those silenced now."""
+    the stored alerts of the fingerprints read, and, of the locked services, the newest
+    open incident and those silenced now."""
 
-    known: list[dict[str, Known]]
+    known: dict[str, Known]
     open_incidents: dict[str, int]
     silenced: frozenset[str]
 
@@ -274,16 +274,15 @@ class IngestView:
 class AlertStore(Protocol):
     """Alerts, one per (source, fingerprint); every write is idempotent across processes."""
 
-    def lock_services(self, services: Iterable[str]) -> bool:
-        """Serialise check-then-declare per service for this transaction; True when the
-        caller must re-read what it decided on (it may have waited for another writer)."""
+    def lock_services(self, services: Iterable[str]) -> None:
+        """Serialise check-then-declare per service for this transaction."""
         ...
 
     def begin_ingest(
-        self, services: Iterable[str], reads: Sequence[tuple[str, Sequence[str]]], now: datetime
+        self, services: Iterable[str], source: str, fingerprints: Sequence[str], now: datetime
     ) -> IngestView:
         """Lock ``services`` (as :meth:`lock_services`), then read what ingest decides on;
-        on PostgreSQL all of it in one round trip."""
+        on PostgreSQL in one round trip."""
         ...
 
     def known(self, source: str, fingerprints: Sequence[str]) -> dict[str, Known]: ...

@@ -382,7 +382,7 @@ def check_mitigations(
     if measured.blind:
         payload = payload | {"summary": f"mitigation check not done: {payload['summary']}"}
         return _view(state, payload, recorded=False, checks=[])
-    verifications = _verifications(ctx, targets, now)
+    verifications = _verifications(ctx, targets, now, failed)
     checks = [
         judge(m, measured.readings, now=now, policy=ctx.probe, verification=verifications.get(m.ref))
         for m in targets
@@ -411,13 +411,14 @@ def check_mitigations(
 
 
 def _verifications(
-    ctx: Context, targets: Sequence[Mitigation], now: datetime
+    ctx: Context, targets: Sequence[Mitigation], now: datetime, failed: dict[str | None, str] | None
 ) -> dict[str, VerificationReading]:
     """Each target's own verification query, read from before it was applied to ``now``
     (from the default Prometheus); a query that fails or does not give exactly one series
     is recorded as unreadable, and the service indicators decide alone."""
     assert ctx.metrics is not None
     policy = ctx.probe
+    budget = _Budget(ctx.metrics, policy.timeout, failed)  # one deadline for every query
     found: dict[str, VerificationReading] = {}
     for mitigation in targets:
         if not mitigation.verification or mitigation.applied_at is None:
@@ -426,7 +427,7 @@ def _verifications(
         start = mitigation.applied_at - policy.verdict_window
         step = max(policy.step, (now - start) / MAX_POINTS)
         try:
-            series = ctx.metrics.query_range(check.query, start, now, step, timeout=policy.timeout)
+            series = budget.query_range(check.query, start, now, step, None)
         except MetricsUnavailable as exc:
             found[mitigation.ref] = VerificationReading(check, error=str(exc))
             continue

@@ -171,24 +171,22 @@ class SqlAlertStore:
 
     # --- ingest ------------------------------------------------------------------------
 
-    def lock_services(self, services: Iterable[str]) -> bool:
-        """Serialise check-then-declare per service; True when locks were taken (PostgreSQL),
-        so the caller must re-read what it decided on before waiting."""
-        if not self._postgres:
-            return False
-        self._rows(*self._lock_statement(sorted(set(services))))
-        return True
+    def lock_services(self, services: Iterable[str]) -> None:
+        """Serialise check-then-declare per service (PostgreSQL; on SQLite ``BEGIN
+        IMMEDIATE`` already serialises writers)."""
+        if self._postgres:
+            self._rows(*self._lock_statement(sorted(set(services))))
 
     def begin_ingest(
-        self, services: Iterable[str], reads: Sequence[tuple[str, Sequence[str]]], now: datetime
+        self, services: Iterable[str], source: str, fingerprints: Sequence[str], now: datetime
     ) -> IngestView:
-        """Lock ``services``, then read the known alerts of every read, the services' open
-        incidents and silences. On PostgreSQL the statements go in one pipeline: one round
-        trip instead of one each, and every read runs after the locks were granted."""
+        """Lock ``services``, then read the stored alerts of ``fingerprints``, the services'
+        open incidents and silences. On PostgreSQL the statements go in one pipeline: one
+        round trip instead of one each, and every read runs after the locks were granted."""
         names = sorted(set(services))
         if not self._postgres:
             return IngestView(
-                [self.known(source, fingerprints) for source, fingerprints in reads],
+                self.known(source, fingerprints),
                 self.open_incidents(names),
                 frozenset(self.silenced(names, now)),
             )
@@ -199,14 +197,17 @@ class SqlAlertStore:
             " EXISTS (SELECT 1 FROM alert_silences a WHERE a.service = n.service AND a.until > %s)"
             " FROM unnest(%s::text[]) AS n(service)"
         )
-        statements = [self._lock_statement(names)]
-        statements += [self._known_statement(source, list(fingerprints)) for source, fingerprints in reads]
-        statements.append((services_sql, (now, names)))
-        results = self._pipelined(statements)
+        _, known, per_service = self._pipelined(
+            [
+                self._lock_statement(names),
+                self._known_statement(source, list(fingerprints)),
+                (services_sql, (now, names)),
+            ]
+        )
         return IngestView(
-            [self._known_rows(rows) for rows in results[1:-1]],
-            {service: int(number) for service, number, _ in results[-1] if number is not None},
-            frozenset(service for service, _, silenced in results[-1] if silenced),
+            self._known_rows(known),
+            {service: int(number) for service, number, _ in per_service if number is not None},
+            frozenset(service for service, _, silenced in per_service if silenced),
         )
 
     def _lock_statement(self, services: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
@@ -458,30 +459,23 @@ class SqlAlertStore:
     def open_incidents(self, services: Iterable[str]) -> dict[str, int]:
         """The newest open incident of each of ``services`` that has one."""
         names = sorted(set(services))
-        return self._open_rows(self._rows(*self._open_statement(names))) if names else {}
-
-    def _open_statement(self, names: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+        if not names:
+            return {}
         where, params = self._in("s.service", names)
         sql = (
             "SELECT s.service, MAX(i.number) FROM incident_services s JOIN incidents i ON i.number = s.number"
             f" WHERE i.is_open AND {where} GROUP BY s.service"
         )
-        return sql, params
-
-    def _open_rows(self, rows: Iterable[Any]) -> dict[str, int]:
-        return {service: int(number) for service, number in rows}
+        return {service: int(number) for service, number in self._rows(sql, params)}
 
     def silenced(self, services: Iterable[str], now: datetime) -> set[str]:
         """Which of ``services`` have a silence in force at ``now``."""
         names = sorted(set(services))
         if not names:
             return set()
-        return {service for (service,) in self._rows(*self._silenced_statement(names, now))}
-
-    def _silenced_statement(self, names: Sequence[str], now: datetime) -> tuple[str, tuple[Any, ...]]:
         where, params = self._in("service", names)
         sql = f"SELECT DISTINCT service FROM alert_silences WHERE until > {self._mark} AND {where}"
-        return sql, (self._time(now), *params)
+        return {service for (service,) in self._rows(sql, (self._time(now), *params))}
 
     # --- the triage queue ----------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from warroom.domain.errors import ConcurrencyConflict, NotFound
 from warroom.domain.history_import import ImportedIncident
 from warroom.domain.reliability import IncidentRecord, MeasuredIncident, measure
-from warroom.domain.state import Followup
+from warroom.domain.state import MILESTONES, Followup
 from warroom.domain.timefmt import iso
 from warroom.services.learning_ports import FollowupFilter, FollowupItem, RecordFilter, StoredPostmortem
 from warroom.storage.learning_fast_read import measured_rows
@@ -42,15 +42,6 @@ from warroom.storage.tables import incidents
 
 BATCH = 2000
 WARROOM = "warroom"
-_MILESTONES = (
-    "impact_started_at",
-    "detected_at",
-    "declared_at",
-    "acknowledged_at",
-    "mitigated_at",
-    "resolved_at",
-    "closed_at",
-)
 
 
 def _dialect_insert(connection: Connection, table: Table) -> Any:
@@ -82,7 +73,7 @@ def _record_values(record: IncidentRecord) -> dict[str, Any]:
         "severity": record.severity,
         "kind": record.kind,
         "anchor_at": record.anchor,
-        **{name: getattr(record, name) for name in _MILESTONES},
+        **{name: getattr(record, name) for name in MILESTONES},
         "month": measured.month,
         **{
             f"{name}_seconds": None if seconds == math.inf else seconds
