@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from warroom.bootstrap import App, build
-from warroom.domain.chain import stamp
-from warroom.domain.events import NewEvent
-from warroom.domain.fold import apply
-from warroom.domain.incident import Declaration
-from warroom.domain.severity import Impact, IncidentKind
-from warroom.domain.state import Role
-from warroom.services import incidents as cases
+from warroom.domain.incidents.chain import stamp
+from warroom.domain.incidents.commands import Declaration
+from warroom.domain.incidents.events import NewEvent
+from warroom.domain.incidents.fold import apply
+from warroom.domain.incidents.severity import Impact, IncidentKind
+from warroom.domain.incidents.state import Role
+from warroom.services.incidents import commands as cases
 from warroom.settings import Settings
 
 WARROOM = Path(sys.executable).parent / "warroom"

@@ -50,10 +50,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from warroom.bootstrap import App, build  # noqa: E402
-from warroom.domain.alert_formats import parse_alertmanager  # noqa: E402
-from warroom.domain.alert_policy import policy_from_config  # noqa: E402
-from warroom.services import auth  # noqa: E402
-from warroom.services.alerts import AlertIngest  # noqa: E402
+from warroom.domain.alerts.formats import parse_alertmanager  # noqa: E402
+from warroom.domain.alerts.policy import policy_from_config  # noqa: E402
+from warroom.services.alerts.ingest import AlertIngest  # noqa: E402
+from warroom.services.identity import auth  # noqa: E402
 from warroom.settings import load_settings  # noqa: E402
 
 ALERTS_BUDGET = 10_000.0

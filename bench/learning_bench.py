@@ -29,18 +29,18 @@ from pathlib import Path
 
 from warroom import bootstrap
 from warroom.bootstrap import App
-from warroom.domain import incident as rules
-from warroom.domain import mitigation as mitigations
-from warroom.domain.chain import stamp
-from warroom.domain.events import NewEvent
-from warroom.domain.fold import apply
-from warroom.domain.mitigation import MitigationKind, MitigationPlan, Risk
-from warroom.domain.postmortem import draft
-from warroom.domain.state import IncidentState, Role
-from warroom.services import incidents as cases
-from warroom.services import learning
-from warroom.services import learning_ops as lops
+from warroom.domain.incidents import commands as rules
+from warroom.domain.incidents import mitigation as mitigations
+from warroom.domain.incidents.chain import stamp
+from warroom.domain.incidents.events import NewEvent
+from warroom.domain.incidents.fold import apply
+from warroom.domain.incidents.mitigation import MitigationKind, MitigationPlan, Risk
+from warroom.domain.incidents.state import IncidentState, Role
+from warroom.domain.learning.postmortem import draft
 from warroom.services import operations as ops
+from warroom.services.incidents import commands as cases
+from warroom.services.learning import cases as learning
+from warroom.services.learning import operations as lops
 from warroom.settings import Settings
 
 DRAFT_BUDGET_S = 1.0

@@ -25,14 +25,14 @@ from fastapi import FastAPI
 
 from warroom import bootstrap
 from warroom.bootstrap import App
-from warroom.domain import incident as rules
-from warroom.domain.chain import stamp
-from warroom.domain.events import NewEvent
-from warroom.domain.fold import apply
-from warroom.domain.state import IncidentState, Role
-from warroom.services import auth
-from warroom.services import incidents as cases
+from warroom.domain.incidents import commands as rules
+from warroom.domain.incidents.chain import stamp
+from warroom.domain.incidents.events import NewEvent
+from warroom.domain.incidents.fold import apply
+from warroom.domain.incidents.state import IncidentState, Role
 from warroom.services import operations as ops
+from warroom.services.identity import auth
+from warroom.services.incidents import commands as cases
 from warroom.settings import Settings
 from warroom.web.routes import build_router
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from warroom import docgen
-from warroom.domain.events import EVENT_KINDS
+from warroom.domain.incidents.events import EVENT_KINDS
 from warroom.settings import DOCUMENTED
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,18 +7,18 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from warroom.domain.catalog import Catalog
-from warroom.domain.policy import ResponsePolicy
-from warroom.domain.probe import ProbePolicy
-from warroom.domain.severity import Severity, SeverityPolicy
-from warroom.services.context import Context
-from warroom.services.ports import MetricsSource
+from warroom.domain.impact.probe import ProbePolicy
+from warroom.domain.incidents.catalog import Catalog
+from warroom.domain.incidents.policy import ResponsePolicy
+from warroom.domain.incidents.severity import Severity, SeverityPolicy
+from warroom.services.ports.impact import MetricsSource
+from warroom.services.shared.context import Context
 from warroom.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from warroom.integrations.notify_config import NotifySettings
-    from warroom.services.jobs import Job, JobRunner
-    from warroom.services.ports import Notifier
+    from warroom.services.comms.jobs import Job, JobRunner
+    from warroom.services.ports.comms import Notifier
 
 
 _MINUTE = timedelta(minutes=1)
@@ -175,7 +175,8 @@ def build_notify(settings: Settings) -> NotifySettings:
 
 def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job]:
     """Every scheduled job; new kinds of background work (mitigation checks) join here."""
-    from warroom.services import jobs, outbox, triage
+    from warroom.services.comms import jobs, outbox
+    from warroom.services.impact import triage
 
     ctx, settings = app.context, app.settings
     followup_every = timedelta(hours=settings.number("followups", "remind_every_hours", 24))
@@ -211,7 +212,7 @@ def build_runner(app: App, *, worker: str | None = None) -> JobRunner:
     import socket
 
     from warroom.integrations.notify_config import make_notifier
-    from warroom.services.jobs import JobRunner
+    from warroom.services.comms.jobs import JobRunner
 
     notify = build_notify(app.settings)
     notifier, close = make_notifier(notify)

@@ -14,8 +14,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from warroom.bootstrap import App, build
-from warroom.services import auth
 from warroom.services import operations as ops
+from warroom.services.identity import auth
 from warroom.settings import Settings
 
 log = logging.getLogger("warroom.server")

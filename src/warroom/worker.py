@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from warroom.bootstrap import App, build, build_runner
-from warroom.services.jobs import JobRunner
+from warroom.services.comms.jobs import JobRunner
 from warroom.settings import Settings, SettingsError
 
 log = logging.getLogger("warroom.worker")

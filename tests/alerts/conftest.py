@@ -19,10 +19,10 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from warroom.bootstrap import App
-from warroom.domain.alerts import HOOK_SOURCES
-from warroom.domain.catalog import Catalog, Service, Team
+from warroom.domain.alerts.signals import HOOK_SOURCES
+from warroom.domain.incidents.catalog import Catalog, Service, Team
 from warroom.server import create_app
-from warroom.services import auth
+from warroom.services.identity import auth
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks"
 T0 = datetime(2026, 11, 26, 22, 30, tzinfo=UTC)

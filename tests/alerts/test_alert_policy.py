@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from warroom.domain.alert_policy import (
+from warroom.domain.alerts.policy import (
     UNROUTED,
     AlertPolicy,
     AlertPolicyError,
@@ -21,10 +21,10 @@ from warroom.domain.alert_policy import (
     signal_facts,
     transition,
 )
-from warroom.domain.alerts import AlertSignal
-from warroom.domain.catalog import Catalog, Service, Team
-from warroom.domain.policy import ResponsePolicy
-from warroom.domain.severity import IncidentKind, Severity
+from warroom.domain.alerts.signals import AlertSignal
+from warroom.domain.incidents.catalog import Catalog, Service, Team
+from warroom.domain.incidents.policy import ResponsePolicy
+from warroom.domain.incidents.severity import IncidentKind, Severity
 
 from .conftest import CATALOG
 

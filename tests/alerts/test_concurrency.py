@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from warroom.bootstrap import App, build
-from warroom.domain.alert_formats import parse_alertmanager
-from warroom.domain.alert_policy import AlertPolicy
-from warroom.services.alerts import AlertIngest
+from warroom.domain.alerts.formats import parse_alertmanager
+from warroom.domain.alerts.policy import AlertPolicy
+from warroom.services.alerts.ingest import AlertIngest
 from warroom.settings import Settings
 
 from .conftest import load, with_catalog

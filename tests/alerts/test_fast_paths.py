@@ -22,11 +22,11 @@ with warnings.catch_warnings():
 
 from warroom.api.hooks import HookLane
 from warroom.bootstrap import App
-from warroom.domain.alert_formats import parse_alertmanager
-from warroom.domain.alert_policy import AlertPolicy
-from warroom.domain.catalog import Catalog, Service
+from warroom.domain.alerts.formats import parse_alertmanager
+from warroom.domain.alerts.policy import AlertPolicy
+from warroom.domain.incidents.catalog import Catalog, Service
 from warroom.server import create_app
-from warroom.services.alerts import AlertIngest
+from warroom.services.alerts.ingest import AlertIngest
 from warroom.storage import db as storage_db
 
 from .conftest import CATALOG, Clock, Hooks, load, make_hooks, with_catalog

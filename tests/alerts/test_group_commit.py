@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from warroom.bootstrap import App
-from warroom.domain.alert_formats import parse_alertmanager
-from warroom.domain.alert_policy import AlertPolicy
-from warroom.services.alerts import GATHER, AlertIngest, IngestResult, _parts, _Pending
+from warroom.domain.alerts.formats import parse_alertmanager
+from warroom.domain.alerts.policy import AlertPolicy
+from warroom.services.alerts.ingest import GATHER, AlertIngest, IngestResult, _parts, _Pending
 
 from .conftest import load, with_catalog
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import event
 
 from warroom.bootstrap import App, build
-from warroom.services import auth
+from warroom.services.identity import auth
 from warroom.settings import Settings
 
 from .conftest import Clock, Hooks, TestClient, load, make_hooks

@@ -23,7 +23,7 @@ import pytest
 
 from tests.support.promstack import PromStack, binaries_available
 from warroom.bootstrap import build
-from warroom.services import auth
+from warroom.services.identity import auth
 from warroom.settings import load_settings
 
 pytestmark = pytest.mark.prometheus

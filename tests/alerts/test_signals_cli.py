@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from warroom.bootstrap import build
-from warroom.domain.alert_formats import parse_alertmanager
-from warroom.domain.alert_policy import AlertPolicy
-from warroom.services.alerts import AlertIngest
+from warroom.domain.alerts.formats import parse_alertmanager
+from warroom.domain.alerts.policy import AlertPolicy
+from warroom.services.alerts.ingest import AlertIngest
 from warroom.settings import load_settings
 
 from .conftest import load

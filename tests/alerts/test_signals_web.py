@@ -28,7 +28,7 @@ def web(sqlite_url: str, build_app: Callable[..., App], clock: Clock) -> Iterato
 
 
 def _queue_one_signal(client: TestClient, app: App) -> None:
-    from warroom.services import auth
+    from warroom.services.identity import auth
 
     token, _ = auth.create_token(app.context, "hook", "ingest", "generic")
     answer = client.post("/hooks/generic", json=SLOW_SEARCH, headers={"Authorization": f"Bearer {token}"})

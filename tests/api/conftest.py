@@ -17,7 +17,7 @@ with warnings.catch_warnings():
 
 from warroom.bootstrap import App
 from warroom.server import create_app
-from warroom.services import auth
+from warroom.services.identity import auth
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 ROLES = {"alice": "responder", "vic": "viewer", "root": "admin", "hook": "ingest"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import Api
-from warroom.domain.errors import ConcurrencyConflict
+from warroom.domain.shared.errors import ConcurrencyConflict
 
 INC = "/api/v1/incidents/INC-1"
 
@@ -78,7 +78,7 @@ def test_a_malformed_key_is_refused(sqlite_api: Api) -> None:
 
 
 def test_a_claim_left_by_a_dead_request_expires(sqlite_api: Api) -> None:
-    from warroom.services import idempotency
+    from warroom.services.shared import idempotency
 
     sqlite_api.declare()
     ctx, path = sqlite_api.app.context, f"{INC}/notes"

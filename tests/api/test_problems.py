@@ -12,7 +12,7 @@ import pytest
 from tests.api.conftest import Api, Clock, make_api
 from warroom.api.problems import domain_problem
 from warroom.bootstrap import App
-from warroom.domain.errors import ConcurrencyConflict
+from warroom.domain.shared.errors import ConcurrencyConflict
 
 INC = "/api/v1/incidents/INC-1"
 JSON = {"Content-Type": "application/json"}

@@ -13,7 +13,7 @@ from tests.api.scenario import REFUSALS, WHOLE_INCIDENT, Step
 from warroom.bootstrap import App
 from warroom.cli.backend import OPERATIONS, Backend, EmbeddedBackend
 from warroom.cli.remote import ROUTES, RemoteBackend, RemoteError
-from warroom.domain.errors import (
+from warroom.domain.shared.errors import (
     ConcurrencyConflict,
     DomainError,
     InvalidTransition,

@@ -65,7 +65,7 @@ def test_no_input_causes_a_server_error(
 
 
 def _tokens(api: Api) -> list[Any]:
-    from warroom.services import auth
+    from warroom.services.identity import auth
 
     return auth.list_tokens(api.app.context)
 

@@ -21,8 +21,8 @@ from warroom.bootstrap import App
 from warroom.cli import serve as serve_cli
 from warroom.cli import tokens as token_cli
 from warroom.server import create_app, first_admin_token, seed_demo
-from warroom.services import auth
 from warroom.services import operations as ops
+from warroom.services.identity import auth
 
 
 def test_the_demo_seed_is_a_realistic_sev2_and_runs_once(api_app: App) -> None:

@@ -7,15 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tests.comms.support import T0
-from warroom.domain import incident as rules
-from warroom.domain.chain import GENESIS, stamp
-from warroom.domain.events import Event, NewEvent
-from warroom.domain.fold import apply
-from warroom.domain.incident import Declaration
-from warroom.domain.policy import ResponsePolicy
-from warroom.domain.severity import Impact, IncidentKind, Severity
-from warroom.domain.state import IncidentState, Role
-from warroom.domain.timefmt import iso
+from warroom.domain.incidents import commands as rules
+from warroom.domain.incidents.chain import GENESIS, stamp
+from warroom.domain.incidents.commands import Declaration
+from warroom.domain.incidents.events import Event, NewEvent
+from warroom.domain.incidents.fold import apply
+from warroom.domain.incidents.policy import ResponsePolicy
+from warroom.domain.incidents.severity import Impact, IncidentKind, Severity
+from warroom.domain.incidents.state import IncidentState, Role
+from warroom.domain.shared.timefmt import iso
 
 POLICY = ResponsePolicy()
 

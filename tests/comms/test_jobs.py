@@ -13,14 +13,14 @@ import pytest
 from tests.comms.support import T0, FakeClock, Receiver
 from tests.comms.test_outbox import declare
 from warroom.bootstrap import build_jobs, build_notify, build_runner
-from warroom.domain.events import NewEvent
-from warroom.domain.state import Role
-from warroom.domain.timefmt import iso
+from warroom.domain.incidents.events import NewEvent
+from warroom.domain.incidents.state import Role
+from warroom.domain.shared.timefmt import iso
 from warroom.integrations.notify_config import make_notifier
-from warroom.services import incidents as cases
-from warroom.services import jobs, outbox
-from warroom.services.context import Context
-from warroom.services.jobs import Job, JobRunner
+from warroom.services.comms import jobs, outbox
+from warroom.services.comms.jobs import Job, JobRunner
+from warroom.services.incidents import commands as cases
+from warroom.services.shared.context import Context
 from warroom.settings import Settings
 
 

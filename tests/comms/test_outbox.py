@@ -20,17 +20,17 @@ from tests.comms.support import (
     receiver_from_the_docs,
     verifier_from_the_docs,
 )
-from warroom.domain import incident as rules
-from warroom.domain.catalog import Catalog, Playbook, Service
-from warroom.domain.incident import Declaration
-from warroom.domain.severity import Impact, IncidentKind
-from warroom.domain.state import Role
+from warroom.domain.incidents import commands as rules
+from warroom.domain.incidents.catalog import Catalog, Playbook, Service
+from warroom.domain.incidents.commands import Declaration
+from warroom.domain.incidents.severity import Impact, IncidentKind
+from warroom.domain.incidents.state import Role
 from warroom.integrations.notify_config import NotifySettings, make_notifier, parse_notify
-from warroom.services import incidents as cases
-from warroom.services import outbox
-from warroom.services import stakeholders as people
-from warroom.services.context import Context
-from warroom.services.ports import Notifier
+from warroom.services.comms import outbox
+from warroom.services.comms import stakeholders as people
+from warroom.services.incidents import commands as cases
+from warroom.services.ports.comms import Notifier
+from warroom.services.shared.context import Context
 
 CATALOG = Catalog(
     services=[

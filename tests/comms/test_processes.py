@@ -23,14 +23,14 @@ import pytest
 from tests.comms.support import FakeClock, Receiver, free_port
 from tests.conftest import dispose
 from warroom.bootstrap import App, build
-from warroom.domain.events import NewEvent
-from warroom.domain.incident import Declaration
-from warroom.domain.reminders import followups_overdue, rotations_due, update_overdue
-from warroom.domain.severity import Impact, IncidentKind
-from warroom.domain.state import Role
-from warroom.domain.timefmt import iso
-from warroom.services import incidents as cases
-from warroom.services import outbox
+from warroom.domain.comms.reminders import followups_overdue, rotations_due, update_overdue
+from warroom.domain.incidents.commands import Declaration
+from warroom.domain.incidents.events import NewEvent
+from warroom.domain.incidents.severity import Impact, IncidentKind
+from warroom.domain.incidents.state import Role
+from warroom.domain.shared.timefmt import iso
+from warroom.services.comms import outbox
+from warroom.services.incidents import commands as cases
 from warroom.settings import Settings
 
 pytestmark = pytest.mark.slow

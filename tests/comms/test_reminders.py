@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from tests.comms.builders import POLICY, Room, declaration
 from tests.comms.support import T0
-from warroom.domain import incident as rules
-from warroom.domain.announcements import reminder_notification
-from warroom.domain.reminders import followups_overdue, reminders_due, rotations_due, update_overdue
-from warroom.domain.severity import Severity
-from warroom.domain.state import Role
+from warroom.domain.comms.announcements import reminder_notification
+from warroom.domain.comms.reminders import followups_overdue, reminders_due, rotations_due, update_overdue
+from warroom.domain.incidents import commands as rules
+from warroom.domain.incidents.severity import Severity
+from warroom.domain.incidents.state import Role
 
 
 def keys_between(room: Room, minutes: range) -> list[str]:

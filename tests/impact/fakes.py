@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from warroom.domain.catalog import Catalog, Indicator, Service, Team
-from warroom.services.ports import MetricSeries, MetricsUnavailable
+from warroom.domain.incidents.catalog import Catalog, Indicator, Service, Team
+from warroom.services.ports.impact import MetricSeries, MetricsUnavailable
 
 Value = Callable[[datetime], float | None]
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.impact.fakes import T0
-from warroom.domain.timefmt import iso
+from warroom.domain.shared.timefmt import iso
 from warroom.web.impact_chart import Marker, impact_chart, impact_panel, milestones_of
 from warroom.web.templating import render
 

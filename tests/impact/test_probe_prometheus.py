@@ -17,9 +17,9 @@ import pytest
 
 from warroom.cli.demo_live import DEMO_PROBE, live_context
 from warroom.devstack import PromStack, binaries_available
-from warroom.domain.errors import InvalidTransition
+from warroom.domain.shared.errors import InvalidTransition
 from warroom.services import operations as ops
-from warroom.services.context import Context
+from warroom.services.shared.context import Context
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.timeout(150)]
 

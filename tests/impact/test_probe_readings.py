@@ -9,18 +9,18 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.impact.fakes import T0
-from warroom.domain.catalog import Indicator, Service
-from warroom.domain.errors import InvalidTransition, ValidationError
-from warroom.domain.events import Event
-from warroom.domain.fold import apply
-from warroom.domain.impact_types import Point
-from warroom.domain.incident import Declaration, declare
-from warroom.domain.policy import ResponsePolicy
-from warroom.domain.probe import IndicatorSeries, ProbePolicy, read_indicator, render_query
-from warroom.domain.probe_checks import gate_resolve, judge, off_baseline
-from warroom.domain.probe_measurement import ServiceReadings, estimate, measurement
-from warroom.domain.severity import DataIntegrity, Impact, IncidentKind
-from warroom.domain.state import IncidentState, Mitigation
+from warroom.domain.impact.checks import gate_resolve, judge, off_baseline
+from warroom.domain.impact.measurement import ServiceReadings, estimate, measurement
+from warroom.domain.impact.probe import IndicatorSeries, ProbePolicy, read_indicator, render_query
+from warroom.domain.impact.series import Point
+from warroom.domain.incidents.catalog import Indicator, Service
+from warroom.domain.incidents.commands import Declaration, declare
+from warroom.domain.incidents.events import Event
+from warroom.domain.incidents.fold import apply
+from warroom.domain.incidents.policy import ResponsePolicy
+from warroom.domain.incidents.severity import DataIntegrity, Impact, IncidentKind
+from warroom.domain.incidents.state import IncidentState, Mitigation
+from warroom.domain.shared.errors import InvalidTransition, ValidationError
 
 STEP = timedelta(seconds=15)
 POLICY = ProbePolicy(

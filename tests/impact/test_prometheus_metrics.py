@@ -9,7 +9,7 @@ import pytest
 
 from tests.impact.fakes import T0
 from warroom.integrations.prometheus_metrics import PrometheusMetrics
-from warroom.services.ports import MetricsUnavailable
+from warroom.services.ports.impact import MetricsUnavailable
 
 STEP = timedelta(seconds=15)
 

@@ -21,12 +21,12 @@ from tests.impact.fakes import (
     shop_catalog,
     traffic,
 )
-from warroom.domain.catalog import Indicator
-from warroom.domain.errors import InvalidTransition, ValidationError
-from warroom.domain.probe import ProbePolicy
+from warroom.domain.impact.probe import ProbePolicy
+from warroom.domain.incidents.catalog import Indicator
+from warroom.domain.shared.errors import InvalidTransition, ValidationError
 from warroom.services import operations as ops
-from warroom.services import triage as probe
-from warroom.services.context import Context
+from warroom.services.impact import triage as probe
+from warroom.services.shared.context import Context
 
 POLICY = ProbePolicy(
     baseline_window=timedelta(minutes=5),
@@ -430,7 +430,7 @@ def test_the_job_runner_of_the_server_runs_the_due_checks(
 ) -> None:
     from warroom.bootstrap import App, build_jobs, build_notify
     from warroom.integrations.notify_config import make_notifier
-    from warroom.services.jobs import JobRunner
+    from warroom.services.comms.jobs import JobRunner
     from warroom.settings import Settings
 
     serve(metrics, eu_west_fault(until=FLAG_OFF))
@@ -562,7 +562,7 @@ def test_a_verification_query_that_cannot_be_read_leaves_the_verdict_to_the_indi
 
 
 def test_the_verification_condition_is_read_off_the_query() -> None:
-    from warroom.domain.probe_checks import Verification
+    from warroom.domain.impact.checks import Verification
 
     assert Verification.parse("sum(x)\n  / sum(y) <= 0.05") == Verification("sum(x) / sum(y)", 0.05, True)
     assert Verification.parse("avail >= 99.9") == Verification("avail", 99.9, False)

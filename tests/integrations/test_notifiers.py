@@ -22,7 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from warroom.domain.notifications import NOTIFICATION_KINDS, ChannelSpec, Notification, Route
+from warroom.domain.comms.notifications import NOTIFICATION_KINDS, ChannelSpec, Notification, Route
 from warroom.integrations.notifiers import (
     DeliveryFailed,
     DispatchingNotifier,

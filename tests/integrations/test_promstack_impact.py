@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.support.promstack import PromStack, binaries_available
-from warroom.domain.impact import (
+from warroom.domain.impact.analysis import (
     blast_radius,
     estimate_customer_impact,
     find_baseline,

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.core.fakes import FakeClock
+from tests.incidents.fakes import FakeClock
 from warroom.services import operations as ops
-from warroom.services.context import Context
+from warroom.services.shared.context import Context
 
 DAY = datetime(2026, 11, 26, tzinfo=UTC)
 

@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.core.fakes import FakeClock
+from tests.incidents.fakes import FakeClock
 from tests.learning.conftest import GOOD_SECTIONS, at, scripted_incident
 from warroom.cli.remote import RemoteBackend
-from warroom.domain.errors import InvalidTransition, ValidationError
+from warroom.domain.shared.errors import InvalidTransition, ValidationError
 from warroom.server import create_app
-from warroom.services import auth
+from warroom.services.identity import auth
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -142,7 +142,7 @@ def test_the_postmortem_page_is_printable_html(app: Any, clock: FakeClock, clien
     assert client.get(f"/incidents/{ref}/postmortem").status_code == 303  # to the login
     _log_in(client, app)
     assert client.get(f"/incidents/{ref}/postmortem").status_code == 404  # not drafted yet
-    from warroom.services import learning_ops as lops
+    from warroom.services.learning import operations as lops
 
     lops.postmortem_edit(app.context, "sam", ref, GOOD_SECTIONS | {"trigger": "<script>alert(1)</script>"})
     page = client.get(f"/incidents/{ref}/postmortem")
@@ -171,7 +171,7 @@ def test_the_postmortem_page_is_printable_html(app: Any, clock: FakeClock, clien
 
 
 def test_the_report_page_draws_svg_charts(app: Any, client: TestClient) -> None:
-    from warroom.services import learning_ops as lops
+    from warroom.services.learning import operations as lops
 
     lops.import_history(
         app.context, "ops", {"format": "json", "content": (FIXTURES / "history.json").read_text()}

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.core.fakes import FakeClock
+from tests.incidents.fakes import FakeClock
 from tests.learning.conftest import at
-from warroom.domain.errors import InvalidTransition, NotFound, ValidationError
-from warroom.services import learning_ops as lops
+from warroom.domain.shared.errors import InvalidTransition, NotFound, ValidationError
 from warroom.services import operations as ops
-from warroom.services.incidents import get_incident
+from warroom.services.incidents.commands import get_incident
+from warroom.services.learning import operations as lops
 
 
 def _declare(ctx: Any, title: str, service: str) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from warroom.domain.history_import import MalformedHistory, guess_format, parse_history
-from warroom.services import learning_ops as lops
+from warroom.domain.learning.history_import import MalformedHistory, guess_format, parse_history
+from warroom.services.learning import operations as lops
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -138,7 +138,7 @@ def test_the_format_is_guessed_from_name_and_header() -> None:
 
 
 def test_unknown_format_is_refused(app: Any) -> None:
-    from warroom.domain.errors import ValidationError
+    from warroom.domain.shared.errors import ValidationError
 
     with pytest.raises(ValidationError) as refused:
         _import(app, "xml", "<incidents/>")

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from tests.core.fakes import FakeClock
+from tests.incidents.fakes import FakeClock
 from tests.learning.conftest import GOOD_SECTIONS, at, scripted_incident
-from warroom.domain.errors import ValidationError
-from warroom.domain.postmortem import Postmortem, draft, edit
-from warroom.domain.postmortem_markdown import to_markdown
-from warroom.services import learning_ops as lops
+from warroom.domain.learning.markdown import to_markdown
+from warroom.domain.learning.postmortem import Postmortem, draft, edit
+from warroom.domain.shared.errors import ValidationError
 from warroom.services import operations as ops
+from warroom.services.learning import operations as lops
 
 
 @pytest.fixture
@@ -199,7 +199,7 @@ def test_markdown_escapes_text_that_would_read_as_markup(drafted: dict[str, Any]
 
 
 def test_a_draft_of_an_unknown_incident_is_not_found(app: Any) -> None:
-    from warroom.domain.errors import NotFound
+    from warroom.domain.shared.errors import NotFound
 
     with pytest.raises(NotFound):
         lops.postmortem_draft(app.context, "sam", "INC-404", {})
@@ -208,7 +208,7 @@ def test_a_draft_of_an_unknown_incident_is_not_found(app: Any) -> None:
 
 
 def test_measured_impact_is_kept_without_every_reading(app: Any, clock: FakeClock) -> None:
-    from tests.core.builders import Incident
+    from tests.incidents.builders import Incident
 
     incident = Incident()
     payload = {

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from tests.core.fakes import FakeClock
+from tests.incidents.fakes import FakeClock
 from tests.learning.conftest import GOOD_SECTIONS, at, scripted_incident
-from warroom.domain.errors import InvalidTransition, ValidationError
-from warroom.domain.followups import LintRefused
-from warroom.services import learning_ops as lops
+from warroom.domain.learning.followups import LintRefused
+from warroom.domain.shared.errors import InvalidTransition, ValidationError
 from warroom.services import operations as ops
-from warroom.services.incidents import get_incident
+from warroom.services.incidents.commands import get_incident
+from warroom.services.learning import operations as lops
 
 BLAMEFUL = {"went_well": ["Alice forgot the canary, but the rollback was quick."]}
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.core.fakes import FakeClock
+from tests.incidents.fakes import FakeClock
 from tests.learning.conftest import GOOD_SECTIONS, scripted_incident
-from warroom.services import learning_ops as lops
+from warroom.services.learning import operations as lops
 
 FIXTURES = Path(__file__).parent / "fixtures"
 H, M = 3600.0, 60.0

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from warroom.bootstrap import App
-from warroom.domain.errors import NotFound, ValidationError
-from warroom.services import auth
-from warroom.services.ports import StoredResponse
+from warroom.domain.shared.errors import NotFound, ValidationError
+from warroom.services.identity import auth
+from warroom.services.ports.idempotency import StoredResponse
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 

@@ -17,8 +17,8 @@ with warnings.catch_warnings():
 
 from warroom import bootstrap
 from warroom.bootstrap import App
-from warroom.services import auth
 from warroom.services import operations as ops
+from warroom.services.identity import auth
 from warroom.settings import Settings
 from warroom.web.routes import build_router
 

@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from warroom.bootstrap import App
-from warroom.services import auth
 from warroom.services import operations as ops
+from warroom.services.identity import auth
 from warroom.web.session import COOKIE
 
 from .conftest import csrf_of, log_in

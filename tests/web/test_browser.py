@@ -14,8 +14,8 @@ import pytest
 
 from warroom import bootstrap
 from warroom.bootstrap import App
-from warroom.services import auth
 from warroom.services import operations as ops
+from warroom.services.identity import auth
 from warroom.settings import Settings
 
 from .browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running

@@ -11,8 +11,8 @@ import pytest
 import uvicorn
 
 from warroom.bootstrap import App
-from warroom.services import auth
 from warroom.services import operations as ops
+from warroom.services.identity import auth
 
 from .browser import serving
 from .conftest import csrf_of, web_app

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from warroom.domain.severity import Impact, IncidentKind, Severity
-from warroom.domain.state import IncidentState, Status, StatusUpdate
+from warroom.domain.incidents.severity import Impact, IncidentKind, Severity
+from warroom.domain.incidents.state import IncidentState, Status, StatusUpdate
 from warroom.web.public import derive
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from warroom.domain.timefmt import iso
+from warroom.domain.shared.timefmt import iso
 from warroom.web.templating import clock, duration, percent, short_clock, time_tag
 
 

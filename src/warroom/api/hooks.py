@@ -2,7 +2,7 @@
 
 Each webhook authenticates an ingest (or admin) token from ``Authorization: Bearer`` or
 ``?token=``. An ingest token bound to a source (``warroom token create --source``, or by
-its name: see :func:`warroom.services.auth.bound_source`) opens that source's hook only.
+its name: see :func:`warroom.services.identity.auth.bound_source`) opens that source's hook only.
 Answers:
 
 - 2xx only after the body's alerts (and any incident they declared) are committed;
@@ -39,15 +39,15 @@ from warroom.api.problems import domain_problem, problem
 from warroom.api.routes import _post, json_response
 from warroom.api.security import CHALLENGE, Caller, responder, viewer
 from warroom.bootstrap import App
-from warroom.domain.alert_formats import InvalidAlertPayload, parse_alert_body, parse_change_event
-from warroom.domain.alert_policy import AlertPolicyError, policy_from_config
-from warroom.domain.alerts import ALERT_SOURCES, AlertSource
-from warroom.domain.errors import ConcurrencyConflict, DomainError, ValidationError
-from warroom.services import alerts as signals
-from warroom.services import auth
-from warroom.services.alerts import AlertIngest
-from warroom.services.ports import TokenInfo
-from warroom.services.views import incident_view
+from warroom.domain.alerts.formats import InvalidAlertPayload, parse_alert_body, parse_change_event
+from warroom.domain.alerts.policy import AlertPolicyError, policy_from_config
+from warroom.domain.alerts.signals import ALERT_SOURCES, AlertSource
+from warroom.domain.shared.errors import ConcurrencyConflict, DomainError, ValidationError
+from warroom.services.alerts import ingest as signals
+from warroom.services.alerts.ingest import AlertIngest
+from warroom.services.identity import auth
+from warroom.services.incidents.views import incident_view
+from warroom.services.ports.identity import TokenInfo
 from warroom.storage.alert_store import is_transient_fault
 
 log = logging.getLogger("warroom.hooks")

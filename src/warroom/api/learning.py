@@ -24,7 +24,7 @@ from warroom.api.routes import (
     json_response,
 )
 from warroom.api.security import Caller, admin
-from warroom.services import learning_ops as lops
+from warroom.services.learning import operations as lops
 
 Admin = Annotated[Caller, Depends(admin)]
 Text = str | None

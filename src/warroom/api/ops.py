@@ -12,7 +12,7 @@ from warroom.api import metrics
 from warroom.api.problems import problem
 from warroom.api.routes import json_response
 from warroom.api.security import warroom_app
-from warroom.services import monitoring
+from warroom.services.incidents import monitoring
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 

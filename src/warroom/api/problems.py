@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from warroom.domain.errors import (
+from warroom.domain.shared.errors import (
     ConcurrencyConflict,
     CorruptTimeline,
     DomainError,

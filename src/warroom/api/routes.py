@@ -17,9 +17,10 @@ from starlette.responses import Response
 
 from warroom.api import models as m
 from warroom.api.security import Caller, admin, responder, viewer
-from warroom.domain.errors import ValidationError
-from warroom.services import auth, idempotency
+from warroom.domain.shared.errors import ValidationError
 from warroom.services import operations as ops
+from warroom.services.identity import auth
+from warroom.services.shared import idempotency
 
 PREFIX = "/api/v1"
 INT4 = 2_147_483_647

@@ -10,8 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
 from warroom.bootstrap import App
-from warroom.services import auth
-from warroom.services.auth import TokenInfo
+from warroom.services.identity import auth
+from warroom.services.identity.auth import TokenInfo
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `warroom token create --role ...`")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="warroom"'}

@@ -77,7 +77,7 @@ class Backend(Protocol):
     def call(self, op: str, ref: str | None = None, body: Mapping[str, Any] | None = None) -> Any:
         """Run operation ``op`` on incident ``ref`` with ``body``; returns its JSON view.
 
-        Raises ``warroom.domain.errors.DomainError`` subclasses for refusals (remote mode
+        Raises ``warroom.domain.shared.errors.DomainError`` subclasses for refusals (remote mode
         maps HTTP problem documents back onto them).
         """
         ...
@@ -93,7 +93,7 @@ class EmbeddedBackend:
 
     def call(self, op: str, ref: str | None = None, body: Mapping[str, Any] | None = None) -> Any:
         if op in LEARNING:  # before importing operations: `warroom report` starts faster
-            from warroom.services.learning_ops import EMBEDDED
+            from warroom.services.learning.operations import EMBEDDED
 
             if self._context is None:
                 self._context = self._build()

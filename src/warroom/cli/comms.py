@@ -47,7 +47,7 @@ def _embedded(what: str) -> Any:
 
 def _guard(call: Any) -> Any:
     """Run ``call()``, turning refusals and configuration mistakes into one line."""
-    from warroom.domain.errors import DomainError
+    from warroom.domain.shared.errors import DomainError
     from warroom.settings import SettingsError
 
     main = _main()
@@ -60,7 +60,7 @@ def _guard(call: Any) -> Any:
 
 
 def delivery_view(d: Any) -> dict[str, Any]:
-    from warroom.domain.timefmt import iso
+    from warroom.domain.shared.timefmt import iso
 
     n = d.notification
     return {
@@ -110,7 +110,7 @@ def outbox_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List deliveries (dead letters by default) with their last error."""
-    from warroom.services import outbox
+    from warroom.services.comms import outbox
 
     app = _embedded("warroom outbox")
     rows = [delivery_view(d) for d in _guard(lambda: outbox.list_deliveries(app.context, status, limit))]
@@ -124,7 +124,7 @@ def outbox_retry(
     as_json: JsonOpt = False,
 ) -> None:
     """Make dead deliveries due again with fresh attempts (same idempotency key)."""
-    from warroom.services import outbox
+    from warroom.services.comms import outbox
 
     app = _embedded("warroom outbox")
     retried = _guard(lambda: outbox.retry_deliveries(app.context, ids or [], all_dead=all_dead))
@@ -142,7 +142,7 @@ def outbox_deliver(as_json: JsonOpt = False) -> None:
 
     from warroom.bootstrap import build_notify
     from warroom.integrations.notify_config import make_notifier
-    from warroom.services import outbox
+    from warroom.services.comms import outbox
 
     app = _embedded("warroom outbox")
     notify = _guard(lambda: build_notify(app.settings))

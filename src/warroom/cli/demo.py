@@ -158,7 +158,7 @@ def play_live(
     from warroom.cli.demo_live import DemoFailed
     from warroom.cli.demo_live import play as play_for_real
     from warroom.devstack import StackError, binaries_available
-    from warroom.domain.errors import DomainError
+    from warroom.domain.shared.errors import DomainError
 
     available = binaries_available()
     if not available:

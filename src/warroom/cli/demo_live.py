@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from warroom.cli import render
-from warroom.domain.probe import ProbePolicy
+from warroom.domain.impact.probe import ProbePolicy
 
 # Windows sized for the shop's 1 s scrapes and 5 s rates, so the demo takes about a minute.
 DEMO_PROBE = ProbePolicy(
@@ -121,7 +121,7 @@ class LiveDemo:
     def play(self) -> dict[str, Any]:
         from warroom.bootstrap import App, build
         from warroom.devstack import PromStack, free_port
-        from warroom.services import auth
+        from warroom.services.identity import auth
 
         hooks = _hooks_available()
         port = free_port()
@@ -246,10 +246,10 @@ class LiveDemo:
         return self._declare_from(ctx, alert)
 
     def _declare_from(self, ctx: Any, alert: dict[str, Any]) -> str:
-        from warroom.domain.incident import Declaration
-        from warroom.domain.severity import IncidentKind
-        from warroom.domain.timefmt import parse_time
-        from warroom.services import incidents as cases
+        from warroom.domain.incidents.commands import Declaration
+        from warroom.domain.incidents.severity import IncidentKind
+        from warroom.domain.shared.timefmt import parse_time
+        from warroom.services.incidents import commands as cases
 
         labels = alert["labels"]
         decl = Declaration(
@@ -276,7 +276,7 @@ class LiveDemo:
         self.say("triage found no single faulty region", "yellow")
 
     def _resolve(self, ctx: Any, ref: str) -> dict[str, Any]:
-        from warroom.domain.errors import InvalidTransition
+        from warroom.domain.shared.errors import InvalidTransition
         from warroom.services import operations as ops
 
         body = {

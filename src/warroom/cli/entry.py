@@ -71,7 +71,7 @@ def _fast_show(argv: list[str]) -> bool:
     if ref.startswith("-") or flags not in ([], ["--json"]):
         return False
     from warroom.bootstrap import build_reader
-    from warroom.domain.errors import DomainError
+    from warroom.domain.shared.errors import DomainError
     from warroom.services.operations import room
     from warroom.settings import SettingsError, load_settings
 

@@ -76,7 +76,7 @@ def _read_sections(path: str) -> dict[str, Any]:
 
 
 def _sections(data: dict[str, Any]) -> dict[str, Any]:
-    from warroom.domain.postmortem import GENERATED
+    from warroom.domain.learning.postmortem import GENERATED
 
     return {key: value for key, value in data.items() if key not in GENERATED}
 
@@ -264,7 +264,7 @@ def _fast_report(query: dict[str, Any]) -> dict[str, Any] | None:
     from functools import partial
 
     from warroom.bootstrap import build_reader
-    from warroom.domain.errors import DomainError
+    from warroom.domain.shared.errors import DomainError
     from warroom.storage.fast_read import reader_for
     from warroom.storage.learning_fast_read import SqliteLearningReadUnitOfWork
 
@@ -279,7 +279,7 @@ def _fast_report(query: dict[str, Any]) -> dict[str, Any] | None:
     with reader:
         if reader.learning.stale_records():
             return None
-    from warroom.services.learning_ops import report as review
+    from warroom.services.learning.operations import report as review
 
     try:
         return review(context, query)
@@ -326,7 +326,7 @@ def import_(
 ) -> None:
     """Import incident history (JSON, CSV, or PagerDuty's incident CSV export) so reports
     are useful from day one. A malformed file imports nothing and names the line."""
-    from warroom.domain.history_import import guess_format
+    from warroom.domain.learning.history_import import guess_format
 
     try:
         content = file.read_text(encoding="utf-8")

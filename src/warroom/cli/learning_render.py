@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from warroom.domain.postmortem import EDITABLE, FACTOR_TYPES
-from warroom.domain.timefmt import human_duration
+from warroom.domain.learning.postmortem import EDITABLE, FACTOR_TYPES
+from warroom.domain.shared.timefmt import human_duration
 
 console = Console(highlight=False, soft_wrap=False)
 DURATIONS = (

@@ -155,7 +155,7 @@ def _settings() -> Any:
 
 def run(op: str, ref: str | None = None, body: dict[str, Any] | None = None) -> Any:
     """Call the backend, turning every refusal into one line and a non-zero exit."""
-    from warroom.domain.errors import DomainError
+    from warroom.domain.shared.errors import DomainError
 
     try:
         return backend().call(op, ref, body or {})

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
-from warroom.domain.errors import (
+from warroom.domain.shared.errors import (
     ConcurrencyConflict,
     DomainError,
     InvalidTransition,
@@ -151,7 +151,7 @@ def _ref(ref: str | None) -> str:
     if ref is None:
         raise ValidationError("incident", "this operation needs an incident id such as INC-7")
     # The same check the server makes, so a malformed id fails the same way in both modes.
-    from warroom.services.incidents import parse_ref
+    from warroom.domain.incidents.refs import parse_ref
 
     return quote(f"INC-{parse_ref(ref)}", safe="")
 

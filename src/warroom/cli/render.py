@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from warroom.domain.state import MILESTONES
+from warroom.domain.incidents.state import MILESTONES
 
 console = Console(highlight=False, soft_wrap=False)
 
@@ -29,7 +29,7 @@ def _dur(seconds: float | None) -> str:
         return "-"
     from datetime import timedelta
 
-    from warroom.domain.timefmt import human_duration
+    from warroom.domain.shared.timefmt import human_duration
 
     return human_duration(timedelta(seconds=seconds))
 

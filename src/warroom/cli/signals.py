@@ -83,7 +83,7 @@ def silence(
 def _call(op: str, service: str | None, body: dict[str, Any]) -> Any:
     """Run ``op`` embedded or on the server; a refusal is one line on stderr and exit 1."""
     from warroom.cli.main import STATE, fail
-    from warroom.domain.errors import DomainError
+    from warroom.domain.shared.errors import DomainError
 
     try:
         if STATE.url:
@@ -105,9 +105,9 @@ def _call(op: str, service: str | None, body: dict[str, Any]) -> Any:
 
 def _embedded(actor: str | None, op: str, service: str | None, body: dict[str, Any]) -> Any:
     from warroom.bootstrap import build
-    from warroom.domain.alert_policy import policy_from_config
-    from warroom.services import alerts
-    from warroom.services.views import incident_view
+    from warroom.domain.alerts.policy import policy_from_config
+    from warroom.services.alerts import ingest as alerts
+    from warroom.services.incidents.views import incident_view
     from warroom.settings import load_settings
 
     settings = load_settings()

@@ -28,7 +28,7 @@ def _context() -> Any:
 
 def _run(action: Any) -> Any:
     """Run ``action(ctx)``; a refusal or a configuration problem is one line on stderr, exit 1."""
-    from warroom.domain.errors import DomainError
+    from warroom.domain.shared.errors import DomainError
     from warroom.settings import SettingsError
 
     try:
@@ -57,7 +57,7 @@ def create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a token and print it once (it cannot be shown again)."""
-    from warroom.services import auth
+    from warroom.services.identity import auth
 
     plain, info = _run(lambda ctx: auth.create_token(ctx, name, role, source))
     if as_json:
@@ -72,7 +72,7 @@ def create(
 @token_app.command("list")
 def list_(as_json: JsonOpt = False) -> None:
     """List tokens (never their secrets)."""
-    from warroom.services import auth
+    from warroom.services.identity import auth
 
     views = [auth.token_view(t) for t in _run(auth.list_tokens)]
     if as_json:
@@ -96,7 +96,7 @@ def revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Revoke a token: it stops working at once."""
-    from warroom.services import auth
+    from warroom.services.identity import auth
 
     info = _run(lambda ctx: auth.revoke_token(ctx, token))
     if as_json:

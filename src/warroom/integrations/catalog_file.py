@@ -13,8 +13,8 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from warroom.domain.catalog import Catalog, Indicator, Playbook, Service, Team
-from warroom.domain.mitigation import MitigationKind, MitigationPlan, Risk
+from warroom.domain.incidents.catalog import Catalog, Indicator, Playbook, Service, Team
+from warroom.domain.incidents.mitigation import MitigationKind, MitigationPlan, Risk
 
 M = TypeVar("M", bound=BaseModel)
 

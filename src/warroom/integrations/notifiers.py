@@ -3,7 +3,7 @@ email.
 
 Every `Notifier` either returns (the channel accepted the notification) or raises
 `DeliveryFailed` saying whether a retry can help; scheduling the retry is the caller's
-job (`warroom.domain.notifications.RetryPolicy`). Every delivery carries the
+job (`warroom.domain.comms.notifications.RetryPolicy`). Every delivery carries the
 notification's idempotency key, so a retry after an ambiguous failure (a timeout after
 the receiver had accepted) is recognisable as a duplicate. The wire formats are
 documented in docs/notifications.md.
@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from warroom.domain.notifications import (
+from warroom.domain.comms.notifications import (
     ChannelSpec,
     DeliveryFailed,
     Notification,

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from warroom.domain.notifications import ChannelSpec, RetryPolicy, Route
-from warroom.domain.stakeholders import CHANNEL_NAME
+from warroom.domain.comms.notifications import ChannelSpec, RetryPolicy, Route
+from warroom.domain.comms.stakeholders import CHANNEL_NAME
 from warroom.integrations.notifiers import (
     DispatchingNotifier,
     EmailNotifier,
@@ -23,7 +23,7 @@ from warroom.integrations.notifiers import (
     SignedWebhookNotifier,
     SlackWebhookNotifier,
 )
-from warroom.services.outbox import OutboxConfig
+from warroom.services.comms.outbox import OutboxConfig
 from warroom.settings import SettingsError
 
 _CHANNEL_KEYS = {"name", "type", "url", "to", "secret"}

@@ -12,7 +12,7 @@ import weakref
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from warroom.services.ports import MetricSeries, MetricsUnavailable
+from warroom.services.ports.impact import MetricSeries, MetricsUnavailable
 
 if TYPE_CHECKING:
     import httpx

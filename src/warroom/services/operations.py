@@ -12,11 +12,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from warroom.domain.errors import ValidationError
-from warroom.domain.incident import Declaration
-from warroom.domain.mitigation import MitigationKind, MitigationPlan, Risk
-from warroom.domain.serial import to_data
-from warroom.domain.severity import (
+from warroom.domain.comms.stakeholders import Stakeholder
+from warroom.domain.incidents.commands import Declaration
+from warroom.domain.incidents.mitigation import MitigationKind, MitigationPlan, Risk
+from warroom.domain.incidents.severity import (
     DataIntegrity,
     Impact,
     IncidentKind,
@@ -24,15 +23,16 @@ from warroom.domain.severity import (
     Severity,
     parse_enum,
 )
-from warroom.domain.stakeholders import Stakeholder
-from warroom.domain.state import Role
-from warroom.domain.timefmt import parse_time
-from warroom.services import changes as change_cases
-from warroom.services import incidents as cases
-from warroom.services import triage as probe
-from warroom.services.context import Context
-from warroom.services.ports import IncidentFilter
-from warroom.services.views import change_view, event_view, incident_view, summary_view
+from warroom.domain.incidents.state import Role
+from warroom.domain.shared.errors import ValidationError
+from warroom.domain.shared.serial import to_data
+from warroom.domain.shared.timefmt import parse_time
+from warroom.services.impact import triage as probe
+from warroom.services.incidents import changes as change_cases
+from warroom.services.incidents import commands as cases
+from warroom.services.incidents.views import change_view, event_view, incident_view, summary_view
+from warroom.services.ports.incidents import IncidentFilter
+from warroom.services.shared.context import Context
 
 View = dict[str, Any]
 MAX_PAGE = 1000
@@ -358,7 +358,7 @@ def update(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) ->
 
 def update_template(ctx: Context, ref: str | int) -> View:
     """A prefilled status update from the incident's state (what, impact, mitigation, next)."""
-    from warroom.domain.comms import draft_update
+    from warroom.domain.comms.updates import draft_update
 
     state = cases.get_incident(ctx, ref)
     return {"incident": state.ref, "text": draft_update(state, now=ctx.clock.now(), policy=ctx.policy)}
@@ -438,14 +438,14 @@ def stakeholder_views(found: Sequence[Stakeholder]) -> list[View]:
 
 def stakeholders(ctx: Context, ref: str | int) -> list[View]:
     """Who gets this incident's status updates: the playbooks' and this incident's own."""
-    from warroom.services import stakeholders as people
+    from warroom.services.comms import stakeholders as people
 
     return stakeholder_views(people.list_stakeholders(ctx, ref))
 
 
 def stakeholder_add(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> list[View]:
     """Add a channel name or an email address (``audience`` internal or public)."""
-    from warroom.services import stakeholders as people
+    from warroom.services.comms import stakeholders as people
 
     target, audience = _str(body, "target"), _str(body, "audience", "internal") or "internal"
     found = people.add_stakeholder(ctx, ref, actor, target, audience, channels=ctx.channels)
@@ -454,6 +454,6 @@ def stakeholder_add(ctx: Context, actor: str, ref: str | int, body: Mapping[str,
 
 def stakeholder_remove(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> list[View]:
     """Remove one; a playbook's stakeholder is excluded from this incident only."""
-    from warroom.services import stakeholders as people
+    from warroom.services.comms import stakeholders as people
 
     return stakeholder_views(people.remove_stakeholder(ctx, ref, actor, _str(body, "target")))

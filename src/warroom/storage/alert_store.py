@@ -24,10 +24,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from warroom.domain.alert_policy import AlertRecord, Known, Outcome, Route, Silence, alert_name
-from warroom.domain.alerts import AlertSignal
-from warroom.domain.changes import Change
-from warroom.services.ports import IngestView
+from warroom.domain.alerts.policy import AlertRecord, Known, Outcome, Route, Silence, alert_name
+from warroom.domain.alerts.signals import AlertSignal
+from warroom.domain.incidents.changes import Change
+from warroom.services.ports.alerts import IngestView
 from warroom.storage.alert_tables import alert_silences, alert_transitions, alerts
 from warroom.storage.tables import changes
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from warroom.domain.changes import Change, ChangeKind
+from warroom.domain.incidents.changes import Change, ChangeKind
 from warroom.storage.tables import changes
 
 

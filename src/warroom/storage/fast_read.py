@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from warroom.domain.changes import Change, ChangeKind
-from warroom.domain.errors import CorruptTimeline
-from warroom.domain.events import Event
-from warroom.domain.fold import restore
-from warroom.domain.state import IncidentState
+from warroom.domain.incidents.changes import Change, ChangeKind
+from warroom.domain.incidents.events import Event
+from warroom.domain.incidents.fold import restore
+from warroom.domain.incidents.state import IncidentState
+from warroom.domain.shared.errors import CorruptTimeline
 from warroom.storage.migrate_head import HEAD
 
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"

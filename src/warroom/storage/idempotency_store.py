@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from warroom.services.ports import StoredResponse
+from warroom.services.ports.idempotency import StoredResponse
 from warroom.storage.tables import idempotency_keys as keys
 
 

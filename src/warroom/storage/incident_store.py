@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from warroom.domain.chain import GENESIS, canonical_json
-from warroom.domain.errors import ConcurrencyConflict, NotFound
-from warroom.domain.events import Event
-from warroom.domain.fold import restore
-from warroom.domain.serial import to_data
-from warroom.domain.state import IncidentState, Role
-from warroom.services.ports import IncidentFilter, IncidentSummary
+from warroom.domain.incidents.chain import GENESIS, canonical_json
+from warroom.domain.incidents.events import Event
+from warroom.domain.incidents.fold import restore
+from warroom.domain.incidents.state import IncidentState, Role
+from warroom.domain.shared.errors import ConcurrencyConflict, NotFound
+from warroom.domain.shared.serial import to_data
+from warroom.services.ports.incidents import IncidentFilter, IncidentSummary
 from warroom.storage.tables import events, incident_services, incidents, snapshots
 
 SNAPSHOT_EVERY = 100

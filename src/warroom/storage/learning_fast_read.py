@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from warroom.domain.reliability import MeasuredIncident
-from warroom.services.learning_ports import RecordFilter
+from warroom.domain.learning.reliability import MeasuredIncident
+from warroom.services.ports.learning import RecordFilter
 from warroom.storage.fast_read import SqliteReadUnitOfWork, _stored
 
 DURATIONS = ("detect", "declare", "acknowledge", "mitigate", "resolve")

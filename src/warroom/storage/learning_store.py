@@ -30,12 +30,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from warroom.domain.errors import ConcurrencyConflict, NotFound
-from warroom.domain.history_import import ImportedIncident
-from warroom.domain.reliability import IncidentRecord, MeasuredIncident, measure
-from warroom.domain.state import MILESTONES, Followup
-from warroom.domain.timefmt import iso
-from warroom.services.learning_ports import FollowupFilter, FollowupItem, RecordFilter, StoredPostmortem
+from warroom.domain.incidents.state import MILESTONES, Followup
+from warroom.domain.learning.history_import import ImportedIncident
+from warroom.domain.learning.reliability import IncidentRecord, MeasuredIncident, measure
+from warroom.domain.shared.errors import ConcurrencyConflict, NotFound
+from warroom.domain.shared.timefmt import iso
+from warroom.services.ports.learning import FollowupFilter, FollowupItem, RecordFilter, StoredPostmortem
 from warroom.storage.learning_fast_read import measured_rows
 from warroom.storage.learning_tables import DURATIONS, followups, postmortems, reliability_records
 from warroom.storage.tables import incidents

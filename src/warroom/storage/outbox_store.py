@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from warroom.domain.notifications import Notification
-from warroom.domain.serial import from_data, to_data
-from warroom.domain.stakeholders import StakeholderChange
-from warroom.services.ports import Delivery, OutboxMessage
+from warroom.domain.comms.notifications import Notification
+from warroom.domain.comms.stakeholders import StakeholderChange
+from warroom.domain.shared.serial import from_data, to_data
+from warroom.services.ports.comms import Delivery, OutboxMessage
 from warroom.storage.outbox_tables import deliveries, incident_stakeholders, outbox
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from warroom.domain.errors import ValidationError
-from warroom.services.ports import TokenInfo
+from warroom.domain.shared.errors import ValidationError
+from warroom.services.ports.identity import TokenInfo
 from warroom.storage.tables import tokens
 
 _COLUMNS = (

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from warroom.domain.errors import (
+from warroom.domain.shared.errors import (
     ConcurrencyConflict,
     CorruptTimeline,
     DomainError,
@@ -21,7 +21,7 @@ from warroom.domain.errors import (
     ValidationError,
 )
 from warroom.services import operations as ops
-from warroom.services.context import Context
+from warroom.services.shared.context import Context
 
 Operation = Callable[[Context, str, str, Mapping[str, Any]], Any]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from warroom.domain.timefmt import from_iso
+from warroom.domain.shared.timefmt import from_iso
 
 WIDTH = 640
 HEIGHT = 190

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
-from warroom.domain.errors import DomainError, NotFound, ValidationError
-from warroom.domain.postmortem_markdown import HUMAN_TITLES
-from warroom.domain.timefmt import human_duration
-from warroom.services import learning_ops as lops
+from warroom.domain.learning.markdown import HUMAN_TITLES
+from warroom.domain.shared.errors import DomainError, NotFound, ValidationError
+from warroom.domain.shared.timefmt import human_duration
+from warroom.services.learning import operations as lops
 from warroom.web import session
 from warroom.web.report_charts import bars, columns
 from warroom.web.session import User

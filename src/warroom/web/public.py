@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from warroom.domain.severity import IncidentKind, Severity
-from warroom.domain.state import IncidentState, Status
-from warroom.services import incidents as cases
-from warroom.services.context import Context
-from warroom.services.ports import IncidentFilter
+from warroom.domain.incidents.severity import IncidentKind, Severity
+from warroom.domain.incidents.state import IncidentState, Status
+from warroom.services.incidents import commands as cases
+from warroom.services.ports.incidents import IncidentFilter
+from warroom.services.shared.context import Context
 
 RECENT = timedelta(days=7)
 MAX_INCIDENTS = 50

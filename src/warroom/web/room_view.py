@@ -19,16 +19,17 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from warroom.domain.comms import draft_update
-from warroom.domain.room import next_update_due, nudges
-from warroom.domain.serial import to_data
-from warroom.domain.state import IncidentState
-from warroom.services import changes as change_cases
-from warroom.services import incidents as cases
-from warroom.services.context import Context
+from warroom.domain.comms.updates import draft_update
+from warroom.domain.incidents.refs import parse_ref
+from warroom.domain.incidents.room import next_update_due, nudges
+from warroom.domain.incidents.state import IncidentState
+from warroom.domain.shared.serial import to_data
+from warroom.services.comms.outbox import stakeholders_of
+from warroom.services.incidents import changes as change_cases
+from warroom.services.incidents import commands as cases
+from warroom.services.incidents.views import change_view, event_view, incident_view
 from warroom.services.operations import stakeholder_views
-from warroom.services.outbox import stakeholders_of
-from warroom.services.views import change_view, event_view, incident_view
+from warroom.services.shared.context import Context
 
 NEARBY_CHANGES = 20
 
@@ -69,7 +70,7 @@ def room_page(
 ) -> tuple[View, list[View], str]:
     """The room view (as ``operations.room``), ``limit`` events older than ``before``
     (newest first), and the prefilled status update when ``with_draft``."""
-    number = cases.parse_ref(ref)
+    number = parse_ref(ref)
     cache = cache or RoomCache(size=1)
     with ctx.read() as uow:
         version = uow.incidents.version(number)

@@ -24,14 +24,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from warroom.bootstrap import App
-from warroom.domain.errors import DomainError, ValidationError
-from warroom.domain.mitigation import MitigationKind, Outcome, Risk
-from warroom.domain.severity import DataIntegrity, IncidentKind, SecurityImpact, Severity
-from warroom.domain.state import MILESTONES, Role, Status
-from warroom.domain.timefmt import from_iso, human_duration
-from warroom.services import auth
-from warroom.services import incidents as cases
+from warroom.domain.incidents.mitigation import MitigationKind, Outcome, Risk
+from warroom.domain.incidents.refs import parse_ref
+from warroom.domain.incidents.severity import DataIntegrity, IncidentKind, SecurityImpact, Severity
+from warroom.domain.incidents.state import MILESTONES, Role, Status
+from warroom.domain.shared.errors import DomainError, ValidationError
+from warroom.domain.shared.timefmt import from_iso, human_duration
 from warroom.services import operations as ops
+from warroom.services.identity import auth
+from warroom.services.incidents import commands as cases
 from warroom.web import live, session
 from warroom.web.describe import describe
 from warroom.web.forms import ACTIONS, action_body, declaration, fields, status_of
@@ -127,7 +128,7 @@ async def _form(request: Request) -> FormData:
 
 
 def _incident_path(ref: str) -> str:
-    return f"/incidents/INC-{cases.parse_ref(ref)}"
+    return f"/incidents/INC-{parse_ref(ref)}"
 
 
 # ---------------------------------------------------------------- incident list & declare
@@ -326,7 +327,7 @@ async def room_events(request: Request, ref: str) -> Response:
     if visit.user is None:
         return Response(status_code=401)  # EventSource gives up on a non-200 answer
     try:
-        number = cases.parse_ref(ref)
+        number = parse_ref(ref)
     except ValidationError:
         return Response(status_code=404)
     ctx = visit.app.context

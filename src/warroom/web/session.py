@@ -26,8 +26,8 @@ from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from warroom.bootstrap import App
-from warroom.domain.errors import NotFound
-from warroom.services import auth
+from warroom.domain.shared.errors import NotFound
+from warroom.services.identity import auth
 
 COOKIE = "warroom_session"
 MAX_AGE = 12 * 3600

@@ -13,9 +13,9 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from warroom.domain.alert_policy import policy_from_config
-from warroom.domain.errors import DomainError
-from warroom.services import alerts
+from warroom.domain.alerts.policy import policy_from_config
+from warroom.domain.shared.errors import DomainError
+from warroom.services.alerts import ingest as alerts
 from warroom.web.forms import status_of
 from warroom.web.routes import Visit, _error, _form, _guard_write, _page, _to_login, _visit
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from html import escape
 
-from warroom.domain.timefmt import human_duration
+from warroom.domain.shared.timefmt import human_duration
 
 STATIONS: tuple[tuple[str, str], ...] = (
     ("impact_started_at", "impact start"),

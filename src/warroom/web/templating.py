@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from warroom.domain.timefmt import from_iso, human_duration
+from warroom.domain.shared.timefmt import from_iso, human_duration
 
 TEMPLATES = Path(__file__).parent / "templates"
 _CANONICAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")  # domain.timefmt.iso

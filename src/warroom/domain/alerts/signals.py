@@ -1,0 +1,163 @@
+"""The normalized alert: what every webhook source becomes before ingestion decides anything.
+
+Parsers in :mod:`warroom.domain.alerts.formats` turn Alertmanager, Grafana, PagerDuty and
+generic bodies into :class:`AlertSignal` values grouped in a :class:`ParsedBatch`. Times are
+aware UTC; labels and annotations are plain ``str`` to ``str`` maps owned by the signal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, TypeAlias, get_args
+
+JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"] | None
+"""A decoded JSON value, as ``json.loads`` returns it."""
+
+AlertSource = Literal["alertmanager", "grafana", "pagerduty", "generic"]
+AlertStatus = Literal["firing", "resolved"]
+Severity = Literal["critical", "error", "warning", "info"]
+
+ALERT_SOURCES: tuple[AlertSource, ...] = get_args(AlertSource)
+"""Every alert webhook source, each served at ``/hooks/<source>``."""
+
+HOOK_SOURCES: tuple[str, ...] = (*ALERT_SOURCES, "changes")
+"""Every webhook (``/hooks/<source>``): the alert sources and the change events."""
+
+ALERT_STATUSES: Mapping[str, AlertStatus] = {"firing": "firing", "resolved": "resolved"}
+SEVERITIES: Mapping[str, Severity] = {
+    "critical": "critical",
+    "error": "error",
+    "warning": "warning",
+    "info": "info",
+}
+
+# Common spellings seen in `severity` labels across Prometheus rule sets, Grafana, Zabbix
+# and paging tools. Unknown spellings normalize to None rather than guessing.
+_SEVERITY_SYNONYMS: Mapping[str, Severity] = {
+    **SEVERITIES,
+    "crit": "critical",
+    "fatal": "critical",
+    "emergency": "critical",
+    "emerg": "critical",
+    "alert": "critical",
+    "page": "critical",
+    "disaster": "critical",
+    "p1": "critical",
+    "sev1": "critical",
+    "err": "error",
+    "high": "error",
+    "major": "error",
+    "p2": "error",
+    "sev2": "error",
+    "warn": "warning",
+    "medium": "warning",
+    "minor": "warning",
+    "average": "warning",
+    "p3": "warning",
+    "sev3": "warning",
+    "informational": "info",
+    "information": "info",
+    "notice": "info",
+    "low": "info",
+    "p4": "info",
+    "p5": "info",
+    "sev4": "info",
+    "sev5": "info",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSignal:
+    """One alert as reported by one delivery, normalized across sources.
+
+    ``fingerprint`` is the per-alert dedup key (Alertmanager/Grafana ``fingerprint``,
+    PagerDuty ``dedup_key``, generic ``fingerprint`` or :func:`generic_fingerprint`), stable
+    between the firing and the resolved report. ``group_key`` is the sender's group
+    identity when it has one (Alertmanager ``groupKey``). ``summary`` is never empty.
+    ``extra`` carries source-specific facts, e.g. PagerDuty ``routing_key`` and
+    ``event_action`` (an ``acknowledge`` arrives with status ``firing``).
+    """
+
+    source: AlertSource
+    fingerprint: str
+    status: AlertStatus
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    summary: str
+    severity: Severity | None
+    generator_url: str | None = None
+    group_key: str | None = None
+    extra: Mapping[str, JsonValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedBatch:
+    """The signals of one webhook delivery plus what the sender said about the whole body.
+
+    ``status`` is the body-level status when the format has one (Alertmanager: ``firing``
+    while any alert fires); always trust each signal's own status. ``truncated_alerts``
+    counts alerts the sender dropped (Alertmanager ``max_alerts``). ``dedup_key`` is the key
+    the answer must echo (PagerDuty); ``dedup_key_generated`` says warroom made it up
+    because the trigger had none. ``extra`` carries body-level source fields (Grafana
+    ``title``, ``state``, ``message``, ``orgId``).
+    """
+
+    source: AlertSource
+    signals: list[AlertSignal]
+    status: AlertStatus | None = None
+    group_key: str | None = None
+    receiver: str | None = None
+    truncated_alerts: int = 0
+    external_url: str | None = None
+    group_labels: Mapping[str, str] = field(default_factory=dict)
+    common_labels: Mapping[str, str] = field(default_factory=dict)
+    common_annotations: Mapping[str, str] = field(default_factory=dict)
+    dedup_key: str | None = None
+    dedup_key_generated: bool = False
+    extra: Mapping[str, JsonValue] = field(default_factory=dict)
+
+
+def normalize_severity(value: str | None) -> Severity | None:
+    """Map a sender's severity spelling (``CRIT``, ``warn``, ``P1``...) to warroom's four.
+
+    Case and surrounding whitespace are ignored; an unknown or missing spelling gives None.
+    """
+    if value is None:
+        return None
+    return _SEVERITY_SYNONYMS.get(value.strip().lower())
+
+
+def generic_fingerprint(labels: Mapping[str, str]) -> str:
+    """A stable 16-hex-character dedup key for a label set.
+
+    sha256 over the canonical JSON of the sorted (name, value) pairs, so the key does not
+    depend on key order or on the sender. It is *not* Alertmanager's FNV-based fingerprint;
+    use the sender's own fingerprint whenever it provides one.
+    """
+    canonical = json.dumps(sorted(labels.items()), separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def default_summary(labels: Mapping[str, str], annotations: Mapping[str, str], key: str) -> str:
+    """The one-line title of an alert that has no explicit summary.
+
+    First non-blank of: the ``summary`` annotation, the ``title`` annotation, the
+    ``description`` annotation's first line, the ``alertname`` label, then ``key``.
+    """
+    description = annotations.get("description", "").strip().splitlines()
+    candidates = (
+        annotations.get("summary", ""),
+        annotations.get("title", ""),
+        description[0] if description else "",
+        labels.get("alertname", ""),
+    )
+    for candidate in candidates:
+        if candidate.strip():
+            return candidate.strip()
+    return key

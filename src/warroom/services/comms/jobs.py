@@ -1,0 +1,171 @@
+"""Scheduled background work and the loop that runs it.
+
+A :class:`Job` is a name, a period and a function of the current time. The
+:class:`JobRunner` runs every job that is due, once per tick; ``warroom serve`` runs it
+in a thread, ``warroom worker`` in its own process, and any number of them may run
+against one PostgreSQL database:
+
+- an *exclusive* job (the reminders) is leased through the ``jobs`` table, so one worker
+  at a time runs it; each reminder is also deduplicated by its period's key in the
+  outbox, so it fires exactly once even if a lease expires mid-run;
+- a *shared* job (outbox delivery) runs on every worker; it leases its rows one by one.
+
+Jobs are assembled in ``warroom.bootstrap.build_jobs``; a new kind of scheduled work
+(the impact probe's mitigation checks, say) is one more ``Job`` there.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from warroom.domain.comms.announcements import reminder_notification
+from warroom.domain.comms.reminders import Reminder, followups_overdue, rotations_due, update_overdue
+from warroom.domain.incidents.state import IncidentState
+from warroom.domain.shared.errors import NotFound
+from warroom.services.comms.outbox import catalog_or_empty, team_of
+from warroom.services.ports.comms import OutboxMessage
+from warroom.services.shared.context import Context
+
+log = logging.getLogger("warroom.jobs")
+
+
+@dataclass(frozen=True)
+class Job:
+    """``run(now)`` does one round of work and returns how many things it did."""
+
+    name: str
+    every: timedelta
+    run: Callable[[datetime], int]
+    exclusive: bool = True
+
+
+class JobRunner:
+    """Runs due jobs; ``tick`` once (tests drive it with a fake clock), ``run`` until stopped.
+
+    ``lease`` bounds how long an exclusive job may run before another worker may take it
+    over; it should comfortably exceed the job's longest run.
+    """
+
+    def __init__(
+        self,
+        ctx: Context,
+        jobs: Sequence[Job],
+        *,
+        worker: str,
+        lease: timedelta = timedelta(minutes=5),
+        on_close: Sequence[Callable[[], None]] = (),
+    ) -> None:
+        names = [job.name for job in jobs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"job names must be unique: {names}")
+        self.ctx = ctx
+        self.jobs = list(jobs)
+        self.worker = worker
+        self.lease = lease
+        self._next_shared: dict[str, datetime] = {}
+        self._on_close = list(on_close)
+
+    def tick(self) -> dict[str, int]:
+        """Run each job that is due now; returns what each that ran did."""
+        done: dict[str, int] = {}
+        for job in self.jobs:
+            try:
+                count = self._run_exclusive(job) if job.exclusive else self._run_shared(job)
+            except Exception:  # one failing job must not stop the others, nor the loop
+                log.exception("job %s failed", job.name)
+                continue
+            if count is not None:
+                done[job.name] = count
+                if count:
+                    log.info("%s: %s did %d", self.worker, job.name, count)
+        return done
+
+    def _run_shared(self, job: Job) -> int | None:
+        now = self.ctx.clock.now()
+        if now < self._next_shared.get(job.name, now):
+            return None
+        self._next_shared[job.name] = now + job.every
+        return job.run(now)
+
+    def _run_exclusive(self, job: Job) -> int | None:
+        now = self.ctx.clock.now()
+        token = secrets.token_hex(16)
+        with self.ctx.uow() as uow:
+            claimed = uow.jobs.claim(job.name, now, now + self.lease, token)
+            uow.commit()
+        if not claimed:
+            return None
+        error: str | None = None
+        count = 0
+        try:
+            count = job.run(now)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {str(exc)[:500]}"
+            raise
+        finally:
+            finished = self.ctx.clock.now()
+            with self.ctx.uow() as uow:
+                uow.jobs.finish(job.name, token, at=finished, next_run_at=now + job.every, error=error)
+                uow.commit()
+        return count
+
+    def run(self, stop: threading.Event, interval: float) -> None:
+        """Tick every ``interval`` seconds until ``stop`` is set."""
+        log.info("job runner %s: %s", self.worker, ", ".join(job.name for job in self.jobs))
+        while not stop.is_set():
+            self.tick()
+            stop.wait(interval)
+
+    def close(self) -> None:
+        for close in self._on_close:
+            close()
+
+
+# --- The reminder jobs -------------------------------------------------------------------
+
+
+def _remind(
+    ctx: Context, numbers: Sequence[int], now: datetime, pick: Callable[[IncidentState], list[Reminder]]
+) -> int:
+    sent = 0
+    catalog = catalog_or_empty(ctx)
+    for number in numbers:
+        with ctx.uow() as uow:
+            try:
+                state = uow.incidents.load(number)
+            except NotFound:
+                continue
+            due = pick(state)
+            if not due:
+                continue
+            team = team_of(catalog, state.services)
+            for reminder in due:
+                message = OutboxMessage(reminder_notification(reminder, state, team=team))
+                # The key names the period: a second worker, or a second run, adds nothing.
+                sent += uow.outbox.add(message, now)
+            uow.commit()
+    return sent
+
+
+def send_reminders(ctx: Context, now: datetime) -> int:
+    """Overdue updates and due rotations on open incidents; returns how many were new."""
+    with ctx.uow() as uow:
+        numbers = uow.jobs.open_incidents()
+
+    def due(state: IncidentState) -> list[Reminder]:
+        overdue = update_overdue(state, now=now, policy=ctx.policy)
+        return ([overdue] if overdue else []) + rotations_due(state, now=now, policy=ctx.policy)
+
+    return _remind(ctx, numbers, now, due)
+
+
+def send_followup_reminders(ctx: Context, now: datetime, *, every: timedelta) -> int:
+    """Overdue follow-ups on every incident, closed ones included."""
+    with ctx.uow() as uow:
+        numbers = uow.jobs.incidents_with_followups()
+    return _remind(ctx, numbers, now, lambda state: followups_overdue(state, now=now, every=every))

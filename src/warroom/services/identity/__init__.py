@@ -1,0 +1,2 @@
+"""Identity: API tokens, their roles and what each may do. Imports ``shared`` and
+``ports``."""

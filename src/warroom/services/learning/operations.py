@@ -1,0 +1,335 @@
+"""Learning operations with plain inputs and JSON views out, for the CLI, API and web.
+
+Like ``services.operations``: inputs arrive as text, numbers and booleans from a command
+line, a form or a JSON body, are parsed here with errors naming the field, and every
+interface prints the same document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from warroom.domain.incidents.refs import parse_ref
+from warroom.domain.incidents.severity import Severity
+from warroom.domain.incidents.state import Followup
+from warroom.domain.learning.blameless import Finding
+from warroom.domain.learning.history_import import FORMATS, parse_history
+from warroom.domain.learning.markdown import to_markdown
+from warroom.domain.shared.errors import ValidationError
+from warroom.domain.shared.serial import to_data
+from warroom.domain.shared.timefmt import iso, parse_time
+from warroom.services.learning import cases as cases
+from warroom.services.ports.learning import FollowupFilter, FollowupItem
+from warroom.services.shared.context import Context
+
+View = dict[str, Any]
+MAX_LIST = 1000
+_RELATIVE = re.compile(r"^\+?(\d{1,4})\s*([dw])$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+def _str(body: Mapping[str, Any], key: str, default: str = "") -> str:
+    value = body.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ValidationError(key, "must be text")
+    return value
+
+
+def _bool(body: Mapping[str, Any], key: str) -> bool:
+    value = body.get(key, False)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on", "false", "0", "no", "off", ""):
+        return value.lower() in ("true", "1", "yes", "on")
+    raise ValidationError(key, "must be true or false")
+
+
+def parse_due(value: Any, now: datetime, field: str = "due") -> datetime | None:
+    """``2026-12-01`` (the end of that day, UTC), an ISO 8601 time, or ``14d`` / ``2w`` from now."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be a date such as 2026-12-01, a time, or 14d")
+    text = value.strip()
+    relative = _RELATIVE.match(text.lower())
+    if relative:
+        amount = int(relative.group(1)) * (7 if relative.group(2) == "w" else 1)
+        return now + timedelta(days=amount)
+    if _DATE.match(text):
+        day = _date(text, field)
+        return datetime.combine(day, time(23, 59, 59), UTC)
+    return parse_time(text, field)
+
+
+def _date(text: str, field: str) -> Any:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise ValidationError(field, f"{text!r} is not a date such as 2026-12-01") from None
+
+
+def parse_bound(value: Any, field: str) -> datetime | None:
+    """A report bound: a date (midnight UTC), a month ``2026-03`` (its first day) or a time."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be a date such as 2026-01-01 or a time")
+    text = value.strip()
+    if re.match(r"^\d{4}-\d{2}$", text):
+        text += "-01"
+    if _DATE.match(text):
+        return datetime.combine(_date(text, field), time(0), UTC)
+    return parse_time(text, field)
+
+
+def _severity(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    return int(Severity.parse(value))
+
+
+def _limit(value: Any) -> int:
+    limit = value if value not in (None, "") else 500
+    if isinstance(limit, str) and limit.isdigit():
+        limit = int(limit)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST:
+        raise ValidationError("limit", f"must be between 1 and {MAX_LIST}")
+    return limit
+
+
+# --- views ----------------------------------------------------------------------------------
+
+
+def finding_view(finding: Finding) -> View:
+    return {
+        "rule": finding.rule,
+        "location": finding.location,
+        "line": finding.line,
+        "column": finding.column,
+        "text": finding.text,
+        "message": finding.message,
+        "suggestion": finding.suggestion,
+    }
+
+
+def followup_view(item: Followup, now: datetime, incident: int | None = None) -> View:
+    overdue = item.status == "open" and item.due < now
+    view: View = to_data(item) | {"overdue": overdue}
+    view["overdue_seconds"] = (now - item.due).total_seconds() if overdue else None
+    if incident is not None:
+        view["incident"] = f"INC-{incident}"
+    return view
+
+
+def _listed(item: FollowupItem, now: datetime) -> View:
+    return followup_view(item.followup, now, item.incident) | {
+        "incident_title": item.incident_title,
+        "incident_status": item.incident_status,
+        "severity": f"SEV{item.severity}",
+    }
+
+
+def postmortem_view(result: cases.PostmortemResult, now: datetime, *, markdown: bool = False) -> View:
+    stored = result.stored
+    view: View = {
+        "incident": f"INC-{stored.number}",
+        "status": stored.status,
+        "revision": stored.revision,
+        "updated_at": iso(stored.updated_at),
+        "updated_by": stored.updated_by,
+        "published_at": iso(stored.published_at) if stored.published_at else None,
+        "published_by": stored.published_by,
+        "override_why": stored.override_why,
+        "document": result.document.to_dict(),
+        "followups": [followup_view(item, now) for item in result.followups],
+        "findings": [finding_view(f) for f in result.findings],
+    }
+    if markdown:
+        view["markdown"] = to_markdown(
+            result.document, followups=result.followups, status=stored.status, publication=view
+        )
+    return view
+
+
+# --- postmortems ----------------------------------------------------------------------------
+
+
+def postmortem_draft(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    return postmortem_view(cases.draft_postmortem(ctx, ref, actor), ctx.clock.now())
+
+
+def postmortem_edit(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    """``body`` holds the sections to replace (see ``domain.postmortem.EDITABLE``)."""
+    changes = body.get("sections", body)
+    if not isinstance(changes, Mapping):
+        raise ValidationError("sections", "must be an object of postmortem sections")
+    return postmortem_view(cases.edit_postmortem(ctx, ref, actor, dict(changes)), ctx.clock.now())
+
+
+def postmortem_show(ctx: Context, ref: str | int, query: Mapping[str, Any] | None = None) -> View:
+    fmt = str((query or {}).get("format") or "json")
+    if fmt not in ("json", "md"):
+        raise ValidationError("format", f"{fmt!r} is not one of json, md")
+    return postmortem_view(cases.get_postmortem(ctx, ref), ctx.clock.now(), markdown=fmt == "md")
+
+
+def postmortem_lint(ctx: Context, ref: str | int) -> View:
+    result = cases.get_postmortem(ctx, ref)
+    return {
+        "incident": f"INC-{result.stored.number}",
+        "ok": not result.findings,
+        "findings": [finding_view(f) for f in result.findings],
+    }
+
+
+def postmortem_amend(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    """Reopen a published postmortem for amendment, with the reason (``why``)."""
+    return postmortem_view(cases.amend_postmortem(ctx, ref, actor, _str(body, "why")), ctx.clock.now())
+
+
+def postmortem_publish(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    result = cases.publish_postmortem(
+        ctx, ref, actor, override=_bool(body, "override"), why=_str(body, "why") or None
+    )
+    return postmortem_view(result, ctx.clock.now())
+
+
+# --- follow-ups -----------------------------------------------------------------------------
+
+
+def followup_add(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    now = ctx.clock.now()
+    item = cases.add_followup(
+        ctx,
+        ref,
+        actor,
+        title=_str(body, "title"),
+        owner=_str(body, "owner"),
+        due=parse_due(body.get("due"), now),
+        kind=_str(body, "kind"),
+    )
+    return followup_view(item, now, parse_ref(ref))
+
+
+def followup_done(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    item = cases.complete_followup(ctx, ref, actor, _str(body, "followup"))
+    return followup_view(item, ctx.clock.now(), parse_ref(ref))
+
+
+def followup_wontdo(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    item = cases.decline_followup(ctx, ref, actor, _str(body, "followup"), _str(body, "why") or None)
+    return followup_view(item, ctx.clock.now(), parse_ref(ref))
+
+
+def followup_list(ctx: Context, query: Mapping[str, Any]) -> list[View]:
+    """Across incidents, open and overdue first; ``status`` open (default), done, wontdo or all."""
+    status = str(query.get("status") or "open")
+    if status not in ("open", "done", "wontdo", "all"):
+        raise ValidationError("status", f"{status!r} is not one of open, done, wontdo, all")
+    incident = query.get("incident")
+    now = ctx.clock.now()
+    filters = FollowupFilter(
+        status=None if status == "all" else status,
+        owner=_str(query, "owner") or None,
+        incident=parse_ref(incident) if incident not in (None, "") else None,
+        due_before=now if _bool(query, "overdue") else None,
+        limit=_limit(query.get("limit")),
+    )
+    return [_listed(item, now) for item in cases.list_followups(ctx, filters)]
+
+
+# --- review, readiness, import -----------------------------------------------------------------
+
+
+def report(ctx: Context, query: Mapping[str, Any]) -> View:
+    since = parse_bound(query.get("since"), "since")
+    until = parse_bound(query.get("until"), "until")
+    if since and until and until <= since:
+        raise ValidationError("until", "must be after since")
+    service = _str(query, "service").strip() or None
+    severity = _severity(query.get("severity"))
+    found = cases.review(ctx, since=since, until=until, service=service, severity=severity)
+    return found.to_dict() | {
+        "filters": {"service": service, "severity": f"SEV{severity}" if severity else None}
+    }
+
+
+def readiness(ctx: Context, query: Mapping[str, Any]) -> View:
+    """Every catalog service's readiness; ``ok`` is false when one scores below ``threshold``."""
+    threshold = query.get("threshold", 100)
+    if isinstance(threshold, str) and threshold.strip().isdigit():
+        threshold = int(threshold)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 100:
+        raise ValidationError("threshold", "must be a score between 0 and 100")
+    service = _str(query, "service").strip() or None
+    found = [r for r in cases.readiness(ctx) if service is None or r.service == service]
+    if service is not None and not found:
+        raise ValidationError("service", f"{service!r} is not in the catalog")
+    below = [r.service for r in found if r.score < threshold]
+    return {
+        "threshold": threshold,
+        "ok": not below,
+        "below": below,
+        "services": [r.to_dict() for r in found],
+    }
+
+
+def import_history(
+    ctx: Context,
+    actor: str,
+    body: Mapping[str, Any],
+    progress: Callable[[str, int, int], None] | None = None,
+) -> View:
+    """Parse ``body["content"]`` (``format`` json, csv or pagerduty) and store it, all or
+    nothing. ``progress(phase, done, total)`` hears about the storing."""
+    fmt = _str(body, "format", "json") or "json"
+    if fmt not in FORMATS:
+        raise ValidationError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+    items = parse_history(_str(body, "content"), fmt)
+    done = 0
+
+    def step(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress("storing", done, len(items))
+
+    result = cases.import_history(ctx, items, step)
+    return {"format": fmt, "read": result.read, "imported": result.imported, "skipped": result.skipped}
+
+
+# --- the CLI's embedded backend -------------------------------------------------------------
+
+Handler = Callable[[Context, str, "str | None", dict[str, Any]], Any]
+
+
+def _ref(ref: str | None) -> str:
+    if ref is None:
+        raise ValidationError("incident", "this operation needs an incident id such as INC-7")
+    return ref
+
+
+# Operation name (``cli.backend.OPERATIONS``) -> handler(ctx, actor, ref, body).
+EMBEDDED: dict[str, Handler] = {
+    "postmortem_draft": lambda ctx, actor, ref, body: postmortem_draft(ctx, actor, _ref(ref), body),
+    "postmortem_edit": lambda ctx, actor, ref, body: postmortem_edit(ctx, actor, _ref(ref), body),
+    "postmortem_show": lambda ctx, actor, ref, body: postmortem_show(ctx, _ref(ref), body),
+    "postmortem_lint": lambda ctx, actor, ref, body: postmortem_lint(ctx, _ref(ref)),
+    "postmortem_amend": lambda ctx, actor, ref, body: postmortem_amend(ctx, actor, _ref(ref), body),
+    "postmortem_publish": lambda ctx, actor, ref, body: postmortem_publish(ctx, actor, _ref(ref), body),
+    "followup_add": lambda ctx, actor, ref, body: followup_add(ctx, actor, _ref(ref), body),
+    "followup_done": lambda ctx, actor, ref, body: followup_done(ctx, actor, _ref(ref), body),
+    "followup_wontdo": lambda ctx, actor, ref, body: followup_wontdo(ctx, actor, _ref(ref), body),
+    "followup_list": lambda ctx, actor, ref, body: followup_list(ctx, body),
+    "report": lambda ctx, actor, ref, body: report(ctx, body),
+    "readiness": lambda ctx, actor, ref, body: readiness(ctx, body),
+    "import": lambda ctx, actor, ref, body: import_history(ctx, actor, body, body.pop("progress", None)),
+}

@@ -1,0 +1,91 @@
+"""Ports of the alerts context: the alert store, its dedup and its triage queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from warroom.domain.alerts.policy import AlertRecord, Known, Outcome, Route, Silence
+    from warroom.domain.alerts.signals import AlertSignal
+    from warroom.domain.incidents.changes import Change
+
+
+@dataclass(frozen=True)
+class IngestView:
+    """What one ingest transaction decides on, read after its service locks were granted:
+    the stored alerts of the fingerprints read, and, of the locked services, the newest
+    open incident and those silenced now."""
+
+    known: dict[str, Known]
+    open_incidents: dict[str, int]
+    silenced: frozenset[str]
+
+
+class AlertStore(Protocol):
+    """Alerts, one per (source, fingerprint); every write is idempotent across processes."""
+
+    def lock_services(self, services: Iterable[str]) -> None:
+        """Serialise check-then-declare per service for this transaction."""
+        ...
+
+    def begin_ingest(
+        self, services: Iterable[str], source: str, fingerprints: Sequence[str], now: datetime
+    ) -> IngestView:
+        """Lock ``services`` (as :meth:`lock_services`), then read what ingest decides on;
+        on PostgreSQL in one round trip."""
+        ...
+
+    def known(self, source: str, fingerprints: Sequence[str]) -> dict[str, Known]: ...
+
+    def insert(
+        self,
+        rows: Sequence[tuple[AlertSignal, Route]],
+        now: datetime,
+        transitions: Mapping[str, Sequence[tuple[str, datetime]]] | None = None,
+    ) -> dict[str, int]:
+        """Insert new alerts and their (status, at) transitions by fingerprint; fingerprint
+        -> id of those inserted (existing ones, and their transitions, are skipped)."""
+        ...
+
+    def update(
+        self, rows: Sequence[tuple[int, AlertSignal, Outcome, Route | None]], now: datetime
+    ) -> None: ...
+
+    def add_transitions(self, rows: Sequence[tuple[int, str, datetime]], now: datetime) -> None:
+        """Record (alert id, firing|resolved, when) transitions."""
+        ...
+
+    def attach(self, alert_ids: Sequence[int], number: int) -> None: ...
+
+    def open_incidents(self, services: Iterable[str]) -> dict[str, int]:
+        """The newest open incident of each service that has one."""
+        ...
+
+    def queued(self, service: str | None = None, *, limit: int | None = None) -> list[AlertRecord]:
+        """Firing alerts attached to no incident, by service then start."""
+        ...
+
+    def queue_counts(self) -> dict[str, int]: ...
+
+    def for_incident(self, number: int) -> list[AlertRecord]: ...
+
+    def get(self, source: str, fingerprint: str) -> AlertRecord | None: ...
+
+    def history(self, alert_id: int) -> list[tuple[str, datetime]]: ...
+
+    def add_silence(self, silence: Silence) -> None: ...
+
+    def silences(self, now: datetime) -> dict[str, Silence]:
+        """The longest silence in force at ``now``, per service."""
+        ...
+
+    def silenced(self, services: Iterable[str], now: datetime) -> set[str]:
+        """Which of ``services`` have a silence in force at ``now``."""
+        ...
+
+    def add_changes(self, items: Sequence[Change]) -> list[tuple[Change, bool]]:
+        """Store changes deduplicated on ``dedup``; each with its id and whether it is new."""
+        ...

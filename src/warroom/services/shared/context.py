@@ -1,0 +1,48 @@
+"""What every use case needs: a unit of work, the clock, the policy and the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from warroom.domain.impact.probe import ProbePolicy
+from warroom.domain.incidents.catalog import Catalog
+from warroom.domain.incidents.policy import ResponsePolicy
+
+if TYPE_CHECKING:
+    from warroom.services.ports.impact import MetricsSource
+    from warroom.services.ports.uow import Clock, UnitOfWork
+
+
+@dataclass(frozen=True)
+class Context:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    policy: ResponsePolicy = field(default_factory=ResponsePolicy)
+    load_catalog: Callable[[], Catalog] = Catalog
+    # The impact probe: where indicators are read (None: nowhere) and how they are judged.
+    metrics: MetricsSource | None = None
+    probe: ProbePolicy = field(default_factory=ProbePolicy)
+
+    # Read-only transactions where the storage distinguishes them (SQLite: a deferred BEGIN,
+    # so readers never queue for the write lock); None means ``uow`` serves reads too.
+    reader: Callable[[], UnitOfWork] | None = None
+    # The names of the configured notification channels (stakeholders may name one of
+    # them); None: not known here, so any name is taken.
+    load_channels: Callable[[], Collection[str]] | None = None
+
+    def read(self) -> UnitOfWork:
+        """A unit of work for reads only (never commit in it)."""
+        return self.reader() if self.reader is not None else self.uow()
+
+    @cached_property
+    def channels(self) -> Collection[str] | None:
+        """The configured channel names, read on first use (None: not known)."""
+        return self.load_channels() if self.load_channels is not None else None
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """Read on first use, so commands that do not need it start faster."""
+        return self.load_catalog()
