@@ -49,7 +49,12 @@ def test_an_incident_from_declaration_to_close(api: Api) -> None:
     assert [f["text"] for f in room["facts"]] == ["Shard 3 is read-only", "Disk watermark reached"]
     events = api.get(f"{INC}/timeline?limit=1000").json()["events"]
     assert {e["actor"] for e in events} == {"alice"}, "the actor is the token's name"
-    assert api.get("/api/v1/verify", as_="vic").json() == {"ok": True, "incidents_checked": 1, "broken": None}
+    assert api.get("/api/v1/verify", as_="vic").json() == {
+        "ok": True,
+        "incidents_checked": 1,
+        "broken": None,
+        "breaks": [],
+    }
     assert api.get("/api/v1/verify?incident=INC-1").json()["ok"] is True
 
 

@@ -245,7 +245,7 @@ def play_every_verb(cli: Cli, as_json: bool) -> str:
     one = step("verify", ref)
     if as_json:
         assert verified["ok"] is True and verified["incidents_checked"] >= 2
-        assert one == {"ok": True, "incidents_checked": 1, "broken": None}
+        assert one == {"ok": True, "incidents_checked": 1, "broken": None, "breaks": []}
     else:
         assert "incident chain(s) verified" in verified and "ok: 1 incident" in one
     return str(ref)

@@ -49,6 +49,7 @@ def test_an_untouched_database_verifies(two_incidents: Cli) -> None:
         "ok": True,
         "incidents_checked": 2,
         "broken": None,
+        "breaks": [],
     }
 
 
@@ -136,3 +137,58 @@ def test_a_snapshot_that_no_longer_loads_is_rebuilt_from_the_events(two_incident
     before = two_incidents.ok("show", "INC-1", "--json")
     tamper(two_incidents, "UPDATE snapshots SET state = '{\"broken\": true}' WHERE number = 1")
     assert two_incidents.ok("show", "INC-1", "--json") == before
+
+
+FORGED_FACT = json.dumps(
+    {"ref": "F1", "source": "Grafana", "text": "eu-west 5xx ratio is 3%"}, separators=(",", ":")
+)
+
+
+def test_show_says_the_timeline_is_tampered_and_names_the_event(two_incidents: Cli) -> None:
+    tamper(two_incidents, "UPDATE events SET payload = :p WHERE incident = 1 AND seq = 3", p=FORGED_FACT)
+    shown = two_incidents.ok("show", "INC-1", "--json")
+    assert shown["chain"]["intact"] is False
+    assert (shown["chain"]["broken_at"], shown["chain"]["kind"]) == (3, "fact_recorded")
+    assert "warroom verify" in shown["chain"]["message"]
+    human = two_incidents.run("show", "INC-1").stdout
+    assert "TIMELINE TAMPERED" in human and "event #3 (fact_recorded)" in human
+    assert two_incidents.ok("show", "INC-2", "--json")["chain"] == {"intact": True}
+
+
+def test_nothing_is_appended_to_a_broken_chain(two_incidents: Cli) -> None:
+    tamper(two_incidents, "UPDATE events SET payload = :p WHERE incident = 1 AND seq = 3", p=FORGED_FACT)
+    for args in (("note", "INC-1", "still here?"), ("fact", "INC-1", "more", "--source", "Grafana"), ("guess", "INC-1", "dns")):
+        line = two_incidents.refused(*args)
+        assert "INC-1's timeline is broken at event #3" in line and "warroom verify" in line, line
+    assert two_incidents.ok("show", "INC-1", "--json")["version"] == 5
+    two_incidents.ok("note", "INC-2", "the other incident still takes notes")
+
+
+def test_a_tampered_event_behind_a_snapshot_shows_when_it_is_displayed(two_incidents: Cli) -> None:
+    from warroom.bootstrap import build
+    from warroom.services import operations as ops
+    from warroom.settings import Settings
+
+    app = build(Settings(database_url=two_incidents.url))
+    for n in range(110):  # the snapshot now covers every event
+        ops.note(app.context, "sam", "INC-1", {"text": f"note {n}"})
+    app.context.uow.args[0].dispose()  # type: ignore[attr-defined]
+    last = two_incidents.ok("show", "INC-1", "--json")["version"]
+    forged = json.dumps({"text": "forged", "pinned": False}, separators=(",", ":"))
+    tamper(two_incidents, f"UPDATE events SET payload = :p WHERE incident = 1 AND seq = {last - 1}", p=forged)
+    chain = two_incidents.ok("show", "INC-1", "--json")["chain"]
+    assert (chain["intact"], chain["broken_at"]) == (False, last - 1)
+
+
+def test_verify_reports_every_broken_incident_and_the_true_count(two_incidents: Cli) -> None:
+    tamper(two_incidents, "UPDATE events SET payload = :p WHERE incident = 1 AND seq = 3", p=FORGED_FACT)
+    tamper(two_incidents, "UPDATE events SET actor = 'mallory' WHERE incident = 2 AND seq = 1")
+    code, shown = verify(two_incidents, "--json")
+    result = json.loads(shown)
+    assert code == 1 and result["ok"] is False
+    assert result["incidents_checked"] == 2
+    assert [(b["incident"], b["seq"]) for b in result["breaks"]] == [("INC-1", 3), ("INC-2", 1)]
+    code, shown = verify(two_incidents)
+    assert (
+        "INC-1 event #3" in shown and "INC-2 event #1" in shown and "2 of 2 incident chain(s) broken" in shown
+    )

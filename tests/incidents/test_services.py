@@ -93,18 +93,22 @@ def test_an_unknown_incident_is_not_found_for_reads_and_writes(fake_ctx: Context
             call()
 
 
-def test_verify_counts_every_incident_and_names_the_first_break(fake_ctx: Context) -> None:
+def test_verify_counts_every_incident_and_names_every_break(fake_ctx: Context) -> None:
     db: FakeDatabase = fake_ctx.uow.__self__  # type: ignore[attr-defined]
     for _ in range(3):
         ref = cases.declare_incident(fake_ctx, declaration(), "alice").ref
         cases.add_note(fake_ctx, ref, "bob", "x")
-    assert cases.verify_chains(fake_ctx) == (3, None)
-    note = db.tables.events[2][1]
-    db.tables.events[2][1] = replace(note, payload={"text": "forged", "pinned": False})
-    checked, broken = cases.verify_chains(fake_ctx)
-    assert checked == 2
-    assert str(broken) == "INC-2 event #2 (note_added): content does not match its hash"
-    assert cases.verify_chains(fake_ctx, "INC-3") == (1, None)
+    assert cases.verify_chains(fake_ctx) == (3, [])
+    for number in (2, 3):
+        note = db.tables.events[number][1]
+        db.tables.events[number][1] = replace(note, payload={"text": "forged", "pinned": False})
+    checked, breaks = cases.verify_chains(fake_ctx)
+    assert checked == 3
+    assert [str(b) for b in breaks] == [
+        "INC-2 event #2 (note_added): content does not match its hash",
+        "INC-3 event #2 (note_added): content does not match its hash",
+    ]
+    assert cases.verify_chains(fake_ctx, "INC-1") == (1, [])
 
 
 def catalog() -> Catalog:

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from warroom.domain.shared.errors import (
+    BrokenChain,
     ConcurrencyConflict,
     CorruptTimeline,
     DomainError,
@@ -44,6 +45,7 @@ TITLES = {
 
 # The problem type slug of each domain error; RemoteBackend maps them back.
 DOMAIN_TYPES: dict[type[DomainError], tuple[int, str]] = {
+    BrokenChain: (409, "broken-chain"),
     ValidationError: (422, "validation"),
     NotFound: (404, "not-found"),
     InvalidTransition: (409, "invalid-transition"),

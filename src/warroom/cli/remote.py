@@ -91,6 +91,7 @@ QUERY_KEYS: dict[str, tuple[str, ...]] = {
 _PROBLEMS: dict[str, type[DomainError]] = {
     "not-found": NotFound,
     "invalid-transition": InvalidTransition,
+    "broken-chain": InvalidTransition,
     "concurrency-conflict": ConcurrencyConflict,
 }
 

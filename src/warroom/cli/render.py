@@ -259,6 +259,9 @@ def room(view: dict[str, Any]) -> None:
         f"  {view['kind']}  ",
         ", ".join(view["services"]),
     )
+    chain = view.get("chain") or {"intact": True}
+    if not chain["intact"]:
+        console.print(Text(f"TIMELINE TAMPERED: {chain['message']}", style="bold red"))
     body = Text()
     body.append(view["title"] + "\n", style="bold")
     body.append(view["severity_explanation"] + "\n")
@@ -307,7 +310,11 @@ def verified(result: dict[str, Any]) -> None:
     if result["ok"]:
         console.print(f"ok: {result['incidents_checked']} incident chain(s) verified")
     else:
-        console.print(Text(f"BROKEN: {result['broken']['message']}", style="bold red"))
+        for broken in result.get("breaks") or [result["broken"]]:
+            console.print(Text(f"BROKEN: {broken['message']}", style="bold red"))
+        console.print(
+            f"{len(result.get('breaks') or [1])} of {result['incidents_checked']} incident chain(s) broken"
+        )
 
 
 def initialized(result: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from warroom.domain.comms.stakeholders import Stakeholder
+from warroom.domain.incidents.chain import ChainBreak, chain_view, check_run
 from warroom.domain.incidents.commands import Declaration
 from warroom.domain.incidents.mitigation import MitigationKind, MitigationPlan, Risk
 from warroom.domain.incidents.severity import (
@@ -143,6 +144,8 @@ def room(ctx: Context, ref: str | int) -> View:
     view["prepared_mitigations"] = [to_data(p) for p in cases.prepared(ctx, state)]
     recent = cases.timeline(ctx, ref, limit=15, newest_first=True)
     view["recent_events"] = [event_view(e) for e in recent]
+    if state.chain_break is None:  # the events shown are checked too, not only those folded
+        view["chain"] = chain_view(check_run(reversed(recent)))
     return view
 
 
@@ -389,20 +392,24 @@ def close(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> 
     return _view(ctx, cases.close(ctx, ref, actor))
 
 
-def verify(ctx: Context, ref: str | int | None = None) -> View:
-    checked, broken = cases.verify_chains(ctx, ref)
+def _break_view(broken: ChainBreak) -> View:
     return {
-        "ok": broken is None,
+        "incident": f"INC-{broken.incident}",
+        "seq": broken.seq,
+        "kind": broken.kind,
+        "problem": broken.problem,
+        "message": str(broken),
+    }
+
+
+def verify(ctx: Context, ref: str | int | None = None) -> View:
+    """Every incident checked; ``broken`` is the first break, ``breaks`` every one."""
+    checked, breaks = cases.verify_chains(ctx, ref)
+    return {
+        "ok": not breaks,
         "incidents_checked": checked,
-        "broken": None
-        if broken is None
-        else {
-            "incident": f"INC-{broken.incident}",
-            "seq": broken.seq,
-            "kind": broken.kind,
-            "problem": broken.problem,
-            "message": str(broken),
-        },
+        "broken": _break_view(breaks[0]) if breaks else None,
+        "breaks": [_break_view(b) for b in breaks],
     }
 
 

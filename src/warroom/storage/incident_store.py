@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from warroom.domain.incidents.chain import GENESIS, canonical_json
+from warroom.domain.incidents.commands import ensure_chain_intact
 from warroom.domain.incidents.events import Event
 from warroom.domain.incidents.fold import restore
 from warroom.domain.incidents.state import IncidentState, Role
@@ -87,6 +88,7 @@ class SqlIncidentStore:
     def append(self, new: Sequence[Event], state: IncidentState) -> None:
         if not new:
             return
+        ensure_chain_intact(state)  # every writer's last line: no append to a broken chain
         number = new[0].incident
         expected = new[0].seq - 1
         commander = state.roles.get(Role.COMMANDER.value)

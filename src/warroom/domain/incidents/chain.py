@@ -106,13 +106,25 @@ class ChainBreak:
 
 
 def verify(events: Iterable[Event]) -> ChainBreak | None:
-    """Recompute the chain in sequence order; return the first broken link, if any."""
-    prev = GENESIS
-    expected_seq = 1
+    """Recompute the whole chain in sequence order; return the first broken link, if any."""
+    return check_run(events, prev_hash=GENESIS, first_seq=1)
+
+
+def check_run(
+    events: Iterable[Event], *, prev_hash: str | None = None, first_seq: int | None = None
+) -> ChainBreak | None:
+    """Check a contiguous run of events in ascending order, as a reader loaded them.
+
+    Every event's content must match its hash and link to the one before it; the first
+    must link to ``prev_hash`` and carry ``first_seq`` when they are given (None: the run
+    starts wherever it starts). The cost is one hash per event already in hand.
+    """
+    prev = prev_hash
+    expected_seq = first_seq
     for event in events:
-        if event.seq != expected_seq:
+        if expected_seq is not None and event.seq != expected_seq:
             return ChainBreak(event.incident, event.seq, event.kind, f"expected event #{expected_seq}")
-        if event.prev_hash != prev:
+        if prev is not None and event.prev_hash != prev:
             return ChainBreak(event.incident, event.seq, event.kind, "does not link to the previous event")
         digest = event_hash(
             incident=event.incident,
@@ -127,5 +139,18 @@ def verify(events: Iterable[Event]) -> ChainBreak | None:
         if digest != event.hash:
             return ChainBreak(event.incident, event.seq, event.kind, "content does not match its hash")
         prev = event.hash
-        expected_seq += 1
+        expected_seq = event.seq + 1
     return None
+
+
+def chain_view(broken: ChainBreak | None) -> dict[str, Any]:
+    """The ``chain`` field of an incident's views: intact, or where it is broken."""
+    if broken is None:
+        return {"intact": True}
+    return {
+        "intact": False,
+        "broken_at": broken.seq,
+        "kind": broken.kind,
+        "problem": broken.problem,
+        "message": f"{broken}; run `warroom verify` (the stored timeline was changed outside warroom)",
+    }

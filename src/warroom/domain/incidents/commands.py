@@ -16,7 +16,7 @@ from warroom.domain.incidents.events import NewEvent
 from warroom.domain.incidents.policy import ResponsePolicy
 from warroom.domain.incidents.severity import Impact, IncidentKind, Severity, assess
 from warroom.domain.incidents.state import IncidentState, LedgerEntry, Mitigation, Role, Status
-from warroom.domain.shared.errors import InvalidTransition, NotFound, ValidationError
+from warroom.domain.shared.errors import BrokenChain, InvalidTransition, NotFound, ValidationError
 from warroom.domain.shared.text import optional_text, require_text
 from warroom.domain.shared.timefmt import iso, require_aware
 
@@ -138,8 +138,16 @@ def _choose_severity(
 
 
 def ensure_writable(state: IncidentState) -> None:
+    ensure_chain_intact(state)
     if state.status is Status.CLOSED:
         raise InvalidTransition(f"{state.ref} is closed; reopening is not possible after close")
+
+
+def ensure_chain_intact(state: IncidentState) -> None:
+    """Nothing is appended to a timeline whose events no longer verify."""
+    broken = state.chain_break
+    if broken is not None:
+        raise BrokenChain(broken.incident, broken.seq, broken.kind, broken.problem)
 
 
 def ensure_open(state: IncidentState, action: str) -> None:

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from warroom.domain.incidents.chain import GENESIS, check_run
 from warroom.domain.incidents.events import Event
 from warroom.domain.incidents.severity import Impact, IncidentKind, Severity
 from warroom.domain.incidents.state import (
@@ -394,7 +395,13 @@ def restore(
     rest = events_after(after)
     if state is None and not rest:
         raise NotFound(f"no incident INC-{number}")
-    return fold(rest, state) if rest else state  # type: ignore[return-value]
+    if not rest:
+        return state  # type: ignore[return-value]
+    # The events read are checked as they are folded: a tampered one shows on every read.
+    broken = check_run(rest, prev_hash=state.last_hash if state else GENESIS, first_seq=after + 1)
+    folded = fold(rest, state)
+    folded.chain_break = folded.chain_break or broken
+    return folded
 
 
 def _unreadable(error: Exception) -> str:

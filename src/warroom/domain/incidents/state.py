@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from warroom.domain.incidents.chain import GENESIS
+from warroom.domain.incidents.chain import GENESIS, ChainBreak
 from warroom.domain.incidents.severity import Impact, IncidentKind, Severity
 
 
@@ -187,6 +187,9 @@ class IncidentState:
     version: int = 0
     last_hash: str = GENESIS
     updated_at: datetime | None = None
+    # Set on load when the events read do not verify: the state is shown with a warning
+    # and nothing more is appended (warroom verify names every break).
+    chain_break: ChainBreak | None = None
 
     @property
     def ref(self) -> str:

@@ -1,7 +1,7 @@
 """The errors the domain raises when it refuses a command.
 
 Every entry point maps them the same way: ``ValidationError`` to a 4xx naming the field,
-``NotFound`` to 404, ``InvalidTransition`` and ``ConcurrencyConflict`` to 409,
+``NotFound`` to 404, ``InvalidTransition`` (and ``BrokenChain``) and ``ConcurrencyConflict`` to 409,
 ``CorruptTimeline`` to 500 (the stored data, not the request, is wrong).
 """
 
@@ -45,6 +45,21 @@ class CorruptTimeline(DomainError):
         super().__init__(
             f"INC-{incident} event #{seq} ({kind}) cannot be read: {problem}; its stored row was "
             "changed outside warroom (see: warroom verify)"
+        )
+        self.incident = incident
+        self.seq = seq
+        self.kind = kind
+        self.problem = problem
+
+
+class BrokenChain(InvalidTransition):
+    """The incident's hash chain no longer verifies (a stored event was changed outside
+    warroom): nothing more is appended to it until it is repaired."""
+
+    def __init__(self, incident: int, seq: int, kind: str, problem: str) -> None:
+        super().__init__(
+            f"INC-{incident}'s timeline is broken at event #{seq} ({kind}: {problem}); nothing "
+            "more can be recorded on it until it is repaired (see: warroom verify)"
         )
         self.incident = incident
         self.seq = seq

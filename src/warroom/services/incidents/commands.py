@@ -289,22 +289,25 @@ def close(ctx: Context, ref: str | int, actor: str) -> IncidentState:
     return execute(ctx, ref, actor, lambda s, now: rules.close(s, now=now))
 
 
-def verify_chains(ctx: Context, ref: str | int | None = None) -> tuple[int, ChainBreak | None]:
-    """Recompute hash chains (one incident or all); returns how many were checked and the first break."""
+def verify_chains(ctx: Context, ref: str | int | None = None) -> tuple[int, list[ChainBreak]]:
+    """Recompute hash chains (one incident or all); how many were checked, and the first
+    break of every incident that has one, in incident order."""
+    breaks: list[ChainBreak] = []
     with ctx.read() as uow:
         numbers = [parse_ref(ref)] if ref is not None else uow.incidents.numbers()
         # existence from the read model: folding could fail on the very rows being checked
         if ref is not None and uow.incidents.version(numbers[0]) is None:
             raise NotFound(f"no incident INC-{numbers[0]}")
-        for count, number in enumerate(numbers, start=1):
+        for number in numbers:
             try:
                 events = uow.incidents.events(number)
             except CorruptTimeline as unreadable:  # a payload that is not even JSON
-                return count, ChainBreak(number, unreadable.seq, unreadable.kind, unreadable.problem)
+                breaks.append(ChainBreak(number, unreadable.seq, unreadable.kind, unreadable.problem))
+                continue
             broken = verify(events) or _count_mismatch(number, events, uow.incidents.version(number))
             if broken is not None:
-                return count, broken
-        return len(numbers), None
+                breaks.append(broken)
+        return len(numbers), breaks
 
 
 def _count_mismatch(number: int, events: Sequence[Event], recorded: int | None) -> ChainBreak | None:

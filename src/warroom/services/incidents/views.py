@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from warroom.domain.incidents.chain import chain_view
 from warroom.domain.incidents.changes import Change
 from warroom.domain.incidents.events import Event
 from warroom.domain.incidents.policy import ResponsePolicy
@@ -23,6 +24,8 @@ def incident_view(state: IncidentState, *, now: datetime, policy: ResponsePolicy
     """The room as data: the folded state plus what derives from it at ``now``."""
     data: dict[str, Any] = to_data(state)
     data.pop("counters", None)
+    data.pop("chain_break", None)
+    data["chain"] = chain_view(state.chain_break)
     data["id"] = state.ref
     due = next_update_due(state, policy)
     data["next_update_due"] = iso(due) if due else None
