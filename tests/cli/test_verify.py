@@ -157,7 +157,11 @@ def test_show_says_the_timeline_is_tampered_and_names_the_event(two_incidents: C
 
 def test_nothing_is_appended_to_a_broken_chain(two_incidents: Cli) -> None:
     tamper(two_incidents, "UPDATE events SET payload = :p WHERE incident = 1 AND seq = 3", p=FORGED_FACT)
-    for args in (("note", "INC-1", "still here?"), ("fact", "INC-1", "more", "--source", "Grafana"), ("guess", "INC-1", "dns")):
+    for args in (
+        ("note", "INC-1", "still here?"),
+        ("fact", "INC-1", "more", "--source", "Grafana"),
+        ("guess", "INC-1", "dns"),
+    ):
         line = two_incidents.refused(*args)
         assert "INC-1's timeline is broken at event #3" in line and "warroom verify" in line, line
     assert two_incidents.ok("show", "INC-1", "--json")["version"] == 5

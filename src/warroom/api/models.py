@@ -13,19 +13,21 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from warroom.domain.shared.text import unstorable
+
 Share = float | str
 Text = str | None
 TextList = list[str] | str | None
 
 
-NUL = "\x00"
-
-
 def refuse_nul(value: Any) -> Any:
-    """No text may hold NUL: PostgreSQL cannot store it, so it is refused at the edge."""
+    """No text may hold NUL or a lone surrogate (``domain.shared.text.unstorable``): they
+    cannot be stored or hashed, so they are refused at the edge, naming the field."""
     texts = value if isinstance(value, list) else [value]
-    if any(isinstance(text, str) and NUL in text for text in texts):
-        raise PydanticCustomError("nul", "contains a NUL character")
+    for text in texts:
+        problem = unstorable(text) if isinstance(text, str) else None
+        if problem is not None:
+            raise PydanticCustomError("unstorable", problem)
     return value
 
 

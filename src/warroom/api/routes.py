@@ -18,6 +18,7 @@ from starlette.responses import Response
 from warroom.api import models as m
 from warroom.api.security import Caller, admin, responder, viewer
 from warroom.domain.shared.errors import ValidationError
+from warroom.domain.shared.text import unstorable
 from warroom.services import operations as ops
 from warroom.services.identity import auth
 from warroom.services.shared import idempotency
@@ -77,10 +78,12 @@ def _post(
 
 
 async def no_nul(request: Request) -> None:
-    """Query and path values with NUL are refused, naming the parameter (see ``models.refuse_nul``)."""
+    """Query and path values with NUL or a lone surrogate are refused, naming the parameter
+    (see ``models.refuse_nul``)."""
     for name, value in (*request.query_params.multi_items(), *request.path_params.items()):
-        if isinstance(value, str) and "\x00" in value:
-            raise ValidationError(name, "contains a NUL character")
+        problem = unstorable(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise ValidationError(name, problem)
 
 
 def build_router() -> APIRouter:
