@@ -136,6 +136,15 @@ def first_admin_token(app: App) -> str | None:
     return plain
 
 
+def check_configuration(app: App) -> None:
+    """Read the catalog and the alert rules now, so a bad one stops the start with one line
+    (``CatalogError`` / ``AlertPolicyError``) instead of failing each webhook later."""
+    from warroom.domain.alerts.policy import Router, policy_from_config
+
+    Router(app.context.catalog)
+    policy_from_config(app.settings.section("alerts"))
+
+
 def serve(
     settings: Settings,
     host: str = "127.0.0.1",
@@ -147,6 +156,7 @@ def serve(
     import uvicorn
 
     app = build(settings)
+    check_configuration(app)
     seeded = seed_demo(app)
     token = first_admin_token(app)
     url = f"http://{host}:{port}"

@@ -23,10 +23,15 @@ def serve(
     except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    from warroom.domain.alerts.policy import AlertPolicyError
+    from warroom.integrations.catalog_file import CatalogError
     from warroom.server import serve as run
 
     try:
         run(settings, host, port, echo=typer.echo)
+    except (CatalogError, AlertPolicyError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     except OSError as exc:
         typer.echo(f"error: cannot serve on {host}:{port}: {exc.strerror or exc}", err=True)
         raise typer.Exit(1) from None
