@@ -1,4 +1,5 @@
-"""Schemathesis drives every operation of /openapi.json: no input may cause a 5xx.
+"""Schemathesis drives every operation of /openapi.json: no input may cause a 5xx, and
+every answer's status code, content type and body conform to what the document declares.
 
 Schemathesis's pytest integration cannot load a schema from a fixture under pytest 9, so
 this walks the operations with its Python API and Hypothesis directly: valid and invalid
@@ -15,7 +16,12 @@ import schemathesis
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.api.conftest import Api, Clock, make_api
 from warroom.bootstrap import App
@@ -24,6 +30,7 @@ from warroom.server import seed_demo
 # Examples per operation: PostgreSQL answers slower, and its own failure modes (NUL, int
 # ranges) have targeted tests, so it gets fewer to keep the run near a minute in all.
 EXAMPLES = {"sqlite": 40, "postgres": 15}
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @pytest.mark.slow
@@ -55,7 +62,7 @@ def test_no_input_causes_a_server_error(
             if isinstance(params.get("ref"), str) and aim:
                 params["ref"] = "INC-1"
             assume(str(params.get("name_or_id", "")).strip() not in own_token)  # keep our own token
-            case.call_and_validate(headers=headers, checks=[not_a_server_error])
+            case.call_and_validate(headers=headers, checks=CHECKS)
 
         try:
             check()
@@ -73,3 +80,13 @@ def _tokens(api: Api) -> list[Any]:
 def test_an_incident_id_of_non_ascii_digits_is_422(sqlite_api: Api) -> None:
     answer = sqlite_api.get("/api/v1/incidents/INC-%C2%B9")
     assert answer.status_code == 422
+
+
+def test_the_document_declares_problem_answers_for_what_routes_really_refuse(sqlite_api: Api) -> None:
+    spec = sqlite_api.client.get("/openapi.json").json()
+    note = spec["paths"]["/api/v1/incidents/{ref}/notes"]["post"]["responses"]
+    assert {"401", "403", "404", "409", "413", "422"} <= set(note)
+    assert all("application/problem+json" in note[s]["content"] for s in ("401", "404", "409", "422"))
+    assert "text/plain" in spec["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    answer = sqlite_api.client.get("/api/v1/incidents/INC-99", headers=sqlite_api.auth())
+    assert answer.status_code == 404 and answer.headers["content-type"] == "application/problem+json"

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from warroom.api.metrics import RequestMetrics
 from warroom.api.middleware import MAX_BODY, GuardMiddleware
+from warroom.api.openapi import install as install_openapi
 from warroom.api.ops import build_ops_router
 from warroom.api.problems import install_error_handlers
 from warroom.api.routes import build_router
@@ -22,5 +23,6 @@ def install(fastapi_app: FastAPI, *, max_body: int = MAX_BODY) -> RequestMetrics
     fastapi_app.include_router(build_router())
     fastapi_app.include_router(build_ops_router(registry))
     install_error_handlers(fastapi_app)
+    install_openapi(fastapi_app)
     fastapi_app.add_middleware(GuardMiddleware, metrics=registry, max_body=max_body)
     return registry
