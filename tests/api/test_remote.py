@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -168,3 +170,44 @@ def test_a_revoked_token_is_refused_remotely(sqlite_api: Api) -> None:
     sqlite_api.client.delete("/api/v1/tokens/vic", headers=sqlite_api.auth("root"))
     with pytest.raises(RemoteError, match="refused the token"):
         remote.call("list", None, {})
+
+
+def _silent_server(backlog_full: bool) -> tuple[socket.socket, list[socket.socket]]:
+    """A loopback listener that never answers: it accepts and stays silent, or (with a full
+    backlog) never completes a new connection at all."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    held: list[socket.socket] = []
+    if backlog_full:  # fill the accept queue: Linux then drops further SYNs, so connect hangs
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(server.getsockname())
+            held.append(filler)
+        time.sleep(0.1)
+    return server, held
+
+
+@pytest.mark.parametrize("backlog_full", [False, True])
+def test_a_server_that_never_answers_is_one_wait_then_one_clear_line(backlog_full: bool) -> None:
+    server, held = _silent_server(backlog_full)
+    url = "http://{}:{}".format(*server.getsockname())
+    timeout = httpx.Timeout(1.5, connect=1.0)
+    backend = RemoteBackend(url, "wr_token", client=httpx.Client(timeout=timeout))
+    started = time.monotonic()
+    try:
+        with pytest.raises(RemoteError, match=r"did not (connect|answer) in time \((1|1\.5) s\)"):
+            backend.call("list")
+        waited = time.monotonic() - started
+    finally:
+        backend.client.close()
+        for s in (*held, server):
+            s.close()
+    assert waited < 2.5, f"waited {waited:.1f} s: a timeout must not be retried"
+
+
+def test_the_default_connect_timeout_is_a_few_seconds() -> None:
+    from warroom.cli.remote import TIMEOUT
+
+    assert TIMEOUT.connect is not None and TIMEOUT.connect <= 5

@@ -26,7 +26,10 @@ from warroom.domain.shared.errors import (
 
 API = "/api/v1"
 RETRIES = 2
-TIMEOUT = 30.0
+# A few seconds to connect (a server that is down or unreachable is told at once); the
+# answer may take longer (a triage asks Prometheus), but a timeout is never retried: a
+# server that does not answer would only make the wait longer.
+TIMEOUT = httpx.Timeout(30.0, connect=3.0)
 
 # operation -> (HTTP method, path under /api/v1; "{ref}" is the incident)
 ROUTES: dict[str, tuple[str, str]] = {
@@ -140,12 +143,27 @@ class RemoteBackend:
             try:
                 response = self.client.request(method, self.url + path, headers=headers, **kwargs)
                 break
+            except httpx.TimeoutException as exc:
+                waited = "connect" if isinstance(exc, httpx.ConnectTimeout) else "answer"
+                raise RemoteError(
+                    f"warroom at {self.url} did not {waited} in time ({_seconds(exc, waited)} s); "
+                    "is the server up and the URL right?"
+                ) from None
             except httpx.TransportError as exc:
                 # Safe to retry: reads change nothing and writes carry an Idempotency-Key.
                 if attempt + 1 == attempts:
                     raise RemoteError(f"cannot reach warroom at {self.url}: {_first_line(exc)}") from None
                 self._sleep(0.2 * (attempt + 1))
         return _answer(self.url, response)
+
+
+def _seconds(exc: httpx.TimeoutException, waited: str) -> str:
+    try:
+        timeout = exc.request.extensions.get("timeout", {})
+    except RuntimeError:  # an exception raised without its request
+        timeout = {}
+    value = timeout.get("connect" if waited == "connect" else "read")
+    return f"{value:g}" if isinstance(value, int | float) else "?"
 
 
 def _ref(ref: str | None) -> str:
