@@ -188,3 +188,21 @@ def test_an_incident_whose_timeline_was_edited_outside_warroom_is_a_clear_500(ap
         assert body["type"].endswith("corrupt-timeline")
         assert "INC-1 event #2 (fact_recorded)" in body["detail"] and "warroom verify" in body["detail"]
     assert api.get("/api/v1/incidents/INC-2").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("OPTIONS", "/hooks/grafana", "POST, PUT"),
+        ("GET", "/hooks/grafana", "POST, PUT"),
+        ("GET", "/hooks/alertmanager", "POST"),
+        ("DELETE", "/api/v1/incidents", "GET, POST"),
+    ],
+)
+def test_a_wrong_method_is_405_naming_every_method_the_path_takes(
+    sqlite_api: Api, method: str, path: str, allow: str
+) -> None:
+    answer = sqlite_api.client.request(method, path)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == allow
+    assert answer.headers["content-type"] == "application/problem+json"

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from warroom.domain.shared.errors import (
     BrokenChain,
@@ -115,6 +116,21 @@ def http_problem(exc: HTTPException) -> Response:
     return problem(exc.status_code, detail, headers=dict(exc.headers or {}))
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path. Starlette names only the first matching
+    route's methods, so a path served by two routes (``/hooks/grafana``: POST and PUT) lost
+    one; this asks every route, through the public ``matches``, for each method."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_domain(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
@@ -124,8 +140,10 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return validation_problem(exc)
 
-    async def on_http(_request: Request, exc: Exception) -> Response:
+    async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            exc.headers = {**(exc.headers or {}), "Allow": allowed_methods(request)}
         return http_problem(exc)
 
     app.add_exception_handler(DomainError, on_domain)
