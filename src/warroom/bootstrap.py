@@ -176,7 +176,7 @@ def build_notify(settings: Settings) -> NotifySettings:
 def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job]:
     """Every scheduled job; new kinds of background work (mitigation checks) join here."""
     from warroom.services.comms import jobs, outbox
-    from warroom.services.impact import triage
+    from warroom.services.impact import mitigation_checks
 
     ctx, settings = app.context, app.settings
     followup_every = timedelta(hours=settings.number("followups", "remind_every_hours", 24))
@@ -195,7 +195,7 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
         jobs.Job(
             "check_mitigations",
             timedelta(seconds=settings.number("impact", "check_every_seconds", 30)),
-            lambda now: triage.run_due_checks(ctx, now),
+            lambda now: mitigation_checks.run_due_checks(ctx, now),
         ),
         jobs.Job(
             "deliver_notifications",

@@ -1,4 +1,4 @@
-"""Routing, per-alert transitions and declaration rules: pure decisions, no database."""
+"""Per-alert transitions, declaration rules and declaring from alerts: pure decisions, no database."""
 
 from __future__ import annotations
 
@@ -7,26 +7,13 @@ from typing import Any
 
 import pytest
 
-from warroom.domain.alerts.policy import (
-    UNROUTED,
-    AlertPolicy,
-    AlertPolicyError,
-    Known,
-    Outcome,
-    Route,
-    Router,
-    declaration_for,
-    declare_event,
-    policy_from_config,
-    signal_facts,
-    transition,
-)
+from warroom.domain.alerts.declaring import declaration_for, declare_event, signal_facts
+from warroom.domain.alerts.policy import AlertPolicy, policy_from_config
+from warroom.domain.alerts.routing import AlertPolicyError, Route
 from warroom.domain.alerts.signals import AlertSignal
-from warroom.domain.incidents.catalog import Catalog, Service, Team
+from warroom.domain.alerts.transitions import Known, Outcome, transition
 from warroom.domain.incidents.policy import ResponsePolicy
 from warroom.domain.incidents.severity import IncidentKind, Severity
-
-from .conftest import CATALOG
 
 T0 = datetime(2026, 11, 26, 22, 26, 25, tzinfo=UTC)
 NOW = T0 + timedelta(minutes=2)
@@ -58,45 +45,6 @@ def known(status: str = "firing", starts_at: datetime | None = T0, **fields: Any
         "acknowledged": False,
     }
     return Known(**(base | fields))
-
-
-# --- routing ---------------------------------------------------------------------------
-
-
-def test_an_alert_routes_to_the_first_service_whose_matchers_all_match() -> None:
-    route = Router(CATALOG).route({"alertname": "X", "service": "checkout"})
-    assert route == Route("checkout", "storefront", 1, True)
-    assert not route.ownership_unclear
-
-
-def test_every_matcher_of_a_service_must_match() -> None:
-    router = Router(CATALOG)
-    assert router.route({"job": "payments-api", "env": "prod"}).service == "payments"
-    staging = router.route({"job": "payments-api", "env": "staging"})
-    assert staging.service == UNROUTED and staging.team == "sre" and staging.ownership_unclear
-
-
-def test_a_service_label_naming_a_catalog_service_routes_there_without_matchers() -> None:
-    route = Router(CATALOG).route({"alertname": "SlowQueries", "service": "search"})
-    assert route == Route("search", "storefront", 2, True)
-
-
-def test_an_alert_matching_nothing_goes_to_the_fallback_team_with_ownership_unclear() -> None:
-    route = Router(CATALOG).route({"alertname": "DiskFull", "service": "billing-batch"})
-    assert route == Route("billing-batch", "sre", None, False)
-    assert route.ownership_unclear
-    assert Router(CATALOG).route({"alertname": "DiskFull"}).service == UNROUTED
-
-
-def test_without_a_fallback_team_an_unrouted_alert_has_no_team() -> None:
-    catalog = Catalog(services=(Service("a", "t", matchers=('service="a"',)),), teams=(Team("t"),))
-    assert Router(catalog).route({"service": "b"}).team is None
-
-
-def test_a_catalog_matcher_that_does_not_parse_is_named() -> None:
-    catalog = Catalog(services=(Service("a", "t", matchers=('job=~"(unclosed"',)),))
-    with pytest.raises(AlertPolicyError, match=r"services\[a\]\.matchers\[0\]"):
-        Router(catalog)
 
 
 # --- transitions -------------------------------------------------------------------------

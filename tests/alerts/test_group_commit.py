@@ -12,7 +12,8 @@ import pytest
 from warroom.bootstrap import App
 from warroom.domain.alerts.formats import parse_alertmanager
 from warroom.domain.alerts.policy import AlertPolicy
-from warroom.services.alerts.ingest import GATHER, AlertIngest, IngestResult, _parts, _Pending
+from warroom.services.alerts.group_commit import IngestResult, _parts, _Pending
+from warroom.services.alerts.ingest import GATHER, AlertIngest
 
 from .conftest import load, with_catalog
 

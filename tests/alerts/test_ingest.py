@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from warroom.domain.alerts.policy import AlertRecord
+from warroom.domain.alerts.records import AlertRecord
 
 from .conftest import Hooks, load
 

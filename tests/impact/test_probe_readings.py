@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.impact.fakes import T0
+from tests.impact.fakes import LATENCY, T0
+from warroom.domain.impact import probe
 from warroom.domain.impact.checks import gate_resolve, judge, off_baseline
 from warroom.domain.impact.measurement import ServiceReadings, estimate, measurement
 from warroom.domain.impact.probe import IndicatorSeries, ProbePolicy, read_indicator, render_query
@@ -341,3 +342,8 @@ def test_the_gate_refuses_unless_forced_and_forcing_needs_a_reason() -> None:
         "fix verified by hand"
     )
     assert gate_resolve(state, [], force=False, why=None, **kwargs) is None  # type: ignore[arg-type]
+
+
+def test_latency_indicators_split_with_by_inside_a_grouping() -> None:
+    indicator = Indicator("p95", LATENCY, 0.5, split_by=("region",), kind="latency")
+    assert probe.render_query(indicator.query, []) == "histogram_quantile(0.95, sum by (le) (latency))"

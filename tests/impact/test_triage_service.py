@@ -22,10 +22,9 @@ from tests.impact.fakes import (
     traffic,
 )
 from warroom.domain.impact.probe import ProbePolicy
-from warroom.domain.incidents.catalog import Indicator
 from warroom.domain.shared.errors import InvalidTransition, ValidationError
 from warroom.services import operations as ops
-from warroom.services.impact import triage as probe
+from warroom.services.impact import mitigation_checks as probe
 from warroom.services.shared.context import Context
 
 POLICY = ProbePolicy(
@@ -418,11 +417,6 @@ def test_a_missing_statement_is_refused_before_any_query(ctx: Context, metrics: 
     with pytest.raises(ValidationError, match="impact_stopped"):
         ops.resolve(ctx, "alice", ref, RESOLVE | {"impact_stopped": False})
     assert metrics.calls == []
-
-
-def test_latency_indicators_split_with_by_inside_a_grouping() -> None:
-    indicator = Indicator("p95", LATENCY, 0.5, split_by=("region",), kind="latency")
-    assert probe.render_query(indicator.query, []) == "histogram_quantile(0.95, sum by (le) (latency))"
 
 
 def test_the_job_runner_of_the_server_runs_the_due_checks(

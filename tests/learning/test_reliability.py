@@ -8,15 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from warroom.domain.learning.reliability import (
-    Count,
-    DurationSummary,
-    GroupFigures,
-    IncidentRecord,
-    percentile,
-    review_reliability,
-    summarize,
-)
+from warroom.domain.learning.durations import IncidentRecord
+from warroom.domain.learning.percentiles import DurationSummary, percentile, summarize
+from warroom.domain.learning.reliability import review_reliability
+from warroom.domain.learning.reliability_report import Count, GroupFigures
 from warroom.domain.shared.errors import ValidationError
 
 

@@ -40,10 +40,12 @@ from warroom.api.routes import _post, json_response
 from warroom.api.security import CHALLENGE, Caller, responder, viewer
 from warroom.bootstrap import App
 from warroom.domain.alerts.formats import InvalidAlertPayload, parse_alert_body, parse_change_event
-from warroom.domain.alerts.policy import AlertPolicyError, policy_from_config
+from warroom.domain.alerts.policy import policy_from_config
+from warroom.domain.alerts.routing import AlertPolicyError
 from warroom.domain.alerts.signals import ALERT_SOURCES, AlertSource
 from warroom.domain.shared.errors import ConcurrencyConflict, DomainError, ValidationError
-from warroom.services.alerts import ingest as signals
+from warroom.services.alerts import queue as signals
+from warroom.services.alerts.change_events import record_change_events
 from warroom.services.alerts.ingest import AlertIngest
 from warroom.services.identity import auth
 from warroom.services.incidents.views import incident_view
@@ -404,7 +406,7 @@ def _change_hook(router: APIRouter) -> None:
                 body = _decode(raw)
             try:
                 parsed = parse_change_event(body, headers=headers)
-                stored = signals.record_change_events(hooks.app.context, parsed, caller.name)
+                stored = record_change_events(hooks.app.context, parsed, caller.name)
             except ValidationError as error:
                 return problem(
                     400, error.message, kind="invalid-payload", field=error.field, errors=[error.message]

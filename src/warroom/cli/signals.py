@@ -106,7 +106,7 @@ def _call(op: str, service: str | None, body: dict[str, Any]) -> Any:
 def _embedded(actor: str | None, op: str, service: str | None, body: dict[str, Any]) -> Any:
     from warroom.bootstrap import build
     from warroom.domain.alerts.policy import policy_from_config
-    from warroom.services.alerts import ingest as alerts
+    from warroom.services.alerts import queue as alerts
     from warroom.services.incidents.views import incident_view
     from warroom.settings import load_settings
 

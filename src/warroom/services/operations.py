@@ -28,6 +28,7 @@ from warroom.domain.incidents.state import Role
 from warroom.domain.shared.errors import ValidationError
 from warroom.domain.shared.serial import to_data
 from warroom.domain.shared.timefmt import parse_time
+from warroom.services.impact import mitigation_checks
 from warroom.services.impact import triage as probe
 from warroom.services.incidents import changes as change_cases
 from warroom.services.incidents import commands as cases
@@ -430,7 +431,7 @@ def triage_show(ctx: Context, ref: str | int) -> View:
 
 def mitigation_check(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
     """Re-check applied mitigations against the metrics; ``mitigation`` picks one."""
-    return probe.check_mitigations(ctx, ref, actor, _str(body, "mitigation") or None)
+    return mitigation_checks.check_mitigations(ctx, ref, actor, _str(body, "mitigation") or None)
 
 
 __all__: Sequence[str] = ()

@@ -24,8 +24,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from warroom.domain.alerts.policy import AlertRecord, Known, Outcome, Route, Silence, alert_name
+from warroom.domain.alerts.declaring import alert_name
+from warroom.domain.alerts.records import AlertRecord, Silence
+from warroom.domain.alerts.routing import Route
 from warroom.domain.alerts.signals import AlertSignal
+from warroom.domain.alerts.transitions import Known, Outcome
 from warroom.domain.incidents.changes import Change
 from warroom.services.ports.alerts import IngestView
 from warroom.storage.alert_tables import alert_silences, alert_transitions, alerts

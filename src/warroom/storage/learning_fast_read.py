@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from warroom.domain.learning.reliability import MeasuredIncident
+from warroom.domain.learning.durations import MeasuredIncident
 from warroom.services.ports.learning import RecordFilter
 from warroom.storage.fast_read import SqliteReadUnitOfWork, _stored
 

@@ -31,8 +31,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from warroom.domain.incidents.state import MILESTONES, Followup
+from warroom.domain.learning.durations import IncidentRecord, MeasuredIncident, measure
 from warroom.domain.learning.history_import import ImportedIncident
-from warroom.domain.learning.reliability import IncidentRecord, MeasuredIncident, measure
 from warroom.domain.shared.errors import ConcurrencyConflict, NotFound
 from warroom.domain.shared.timefmt import iso
 from warroom.services.ports.learning import FollowupFilter, FollowupItem, RecordFilter, StoredPostmortem

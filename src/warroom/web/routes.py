@@ -10,12 +10,11 @@ its message and a 4xx status. Blocking work (the database) runs in the threadpoo
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
@@ -39,58 +38,17 @@ from warroom.web.forms import ACTIONS, action_body, declaration, fields, status_
 from warroom.web.impact_chart import impact_panel
 from warroom.web.public import public_status
 from warroom.web.room_view import RoomCache, room_page
-from warroom.web.session import CSRF_FIELD, Session, User
+from warroom.web.session import CSRF_FIELD, User
+from warroom.web.signals import ROUTES as SIGNAL_ROUTES
 from warroom.web.svg import milestone_strip
-from warroom.web.templating import SECURITY_HEADERS, render
+from warroom.web.visits import Visit, _error, _form, _guard_write, _page, _to_login, _visit
 
 TIMELINE_PAGE = 100
 STATIC = Path(__file__).parent / "static"
 STATIC_TYPES = {"warroom.css": "text/css; charset=utf-8", "room.js": "text/javascript; charset=utf-8"}
 OPEN_STATUSES = tuple(s.value for s in Status if s.is_open)
-MAX_FORM_FIELDS = 64
 NO_FILTERS = {"status": "", "severity": "", "service": ""}
 _cache_lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Visit:
-    app: App
-    session: Session
-    user: User | None
-    fresh: bool  # the session is new and its cookie must be set
-
-
-def _visit(request: Request) -> Visit:
-    app = session.app_of(request)
-    found = session.load(request)
-    current = found or session.new_session()
-    return Visit(app, current, session.user_of(app, found), fresh=found is None)
-
-
-def _page(
-    request: Request, visit: Visit | None, template: str, *, status: int = 200, **context: Any
-) -> HTMLResponse:
-    values: dict[str, Any] = {
-        "user": visit.user if visit else None,
-        "csrf": visit.session.csrf if visit else "",
-        "error": None,
-        "values": {},
-        "failed": None,
-    }
-    values.update(context)
-    response = HTMLResponse(render(template, **values), status_code=status, headers=SECURITY_HEADERS)
-    if visit is not None and visit.fresh:
-        session.store(request, response, visit.session)
-    return response
-
-
-def _error(request: Request, visit: Visit | None, status: int, message: str) -> HTMLResponse:
-    return _page(request, visit, "error.html", status=status, message=message, status_code=status)
-
-
-def _to_login(request: Request, back: str | None = None) -> RedirectResponse:
-    target = back or request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
 
 def _safe_next(value: str | None) -> str:
@@ -106,25 +64,6 @@ def _safe_next(value: str | None) -> str:
     if value.startswith("//"):
         return "/"
     return value
-
-
-def _guard_write(request: Request, form: FormData, back: str) -> tuple[Visit, Response | None]:
-    visit = _visit(request)
-    if visit.user is None:
-        return visit, _to_login(request, back)
-    if not session.csrf_ok(visit.session, form.get(CSRF_FIELD)):
-        return visit, _error(
-            request, visit, 403, "This form expired or did not come from this page: reload and try again."
-        )
-    if not visit.user.can_write:
-        return visit, _error(
-            request, visit, 403, f"Your token ({visit.user.role}) may read incidents but not change them."
-        )
-    return visit, None
-
-
-async def _form(request: Request) -> FormData:
-    return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
 
 
 def _incident_path(ref: str) -> str:
@@ -441,8 +380,6 @@ def build_router() -> APIRouter:
     router.add_api_route("/login", login, methods=["POST"])
     router.add_api_route("/logout", logout, methods=["POST"])
     router.add_api_route("/static/{name}", static, methods=["GET"])
-    from warroom.web.signals import ROUTES as SIGNAL_ROUTES  # imports this module's helpers
-
     for path, endpoint, methods in SIGNAL_ROUTES:
         router.add_api_route(path, endpoint, methods=methods)
     return router

@@ -15,9 +15,9 @@ from starlette.datastructures import FormData
 
 from warroom.domain.alerts.policy import policy_from_config
 from warroom.domain.shared.errors import DomainError
-from warroom.services.alerts import ingest as alerts
+from warroom.services.alerts import queue as alerts
 from warroom.web.forms import status_of
-from warroom.web.routes import Visit, _error, _form, _guard_write, _page, _to_login, _visit
+from warroom.web.visits import Visit, _error, _form, _guard_write, _page, _to_login, _visit
 
 ACTIONS = ("declare", "attach", "silence")
 

@@ -41,8 +41,8 @@ from typing import Any
 
 from warroom.domain.incidents.severity import IncidentKind
 from warroom.domain.incidents.state import MILESTONES
+from warroom.domain.learning.durations import IncidentRecord
 from warroom.domain.learning.postmortem import FACTOR_TYPES
-from warroom.domain.learning.reliability import IncidentRecord
 from warroom.domain.shared.errors import DomainError, ValidationError
 from warroom.domain.shared.timefmt import parse_time
 

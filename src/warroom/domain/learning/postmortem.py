@@ -13,7 +13,7 @@ A :class:`Postmortem` has two halves.
   first), what went well, which decisions were hard, which signals were late and which
   tooling failed.
 
-Durations follow the reliability review (``domain/learning/reliability.py``): detect = detected -
+Durations follow the reliability review (``domain/learning/durations.py``): detect = detected -
 impact start, declare = declared - detected, acknowledge = acknowledged - declared,
 mitigate and resolve from the impact start (detection when the start is unknown). So a
 postmortem and the report never disagree about the same incident.

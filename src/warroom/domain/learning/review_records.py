@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from warroom.domain.incidents.state import IncidentState
+from warroom.domain.learning.durations import IncidentRecord
 from warroom.domain.learning.postmortem import FACTOR_TYPES
-from warroom.domain.learning.reliability import IncidentRecord
 
 
 def incident_record(state: IncidentState, factors: Sequence[str] = ()) -> IncidentRecord:

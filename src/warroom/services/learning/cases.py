@@ -23,7 +23,8 @@ from warroom.domain.learning.blameless import Finding, lint_document
 from warroom.domain.learning.history_import import ImportedIncident
 from warroom.domain.learning.postmortem import Postmortem, draft, edit, missing_sections
 from warroom.domain.learning.readiness import PlaybookFacts, Readiness, assess_readiness
-from warroom.domain.learning.reliability import ReliabilityReport, review_measured
+from warroom.domain.learning.reliability import review_measured
+from warroom.domain.learning.reliability_report import ReliabilityReport
 from warroom.domain.learning.review_records import factor_types_of, incident_record
 from warroom.domain.shared.errors import ConcurrencyConflict, InvalidTransition, NotFound
 from warroom.services.ports.learning import FollowupFilter, FollowupItem, RecordFilter, StoredPostmortem

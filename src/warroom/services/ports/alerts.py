@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from warroom.domain.alerts.policy import AlertRecord, Known, Outcome, Route, Silence
+    from warroom.domain.alerts.records import AlertRecord, Silence
+    from warroom.domain.alerts.routing import Route
     from warroom.domain.alerts.signals import AlertSignal
+    from warroom.domain.alerts.transitions import Known, Outcome
     from warroom.domain.incidents.changes import Change
 
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from warroom.domain.incidents.state import Followup
+from warroom.domain.learning.durations import IncidentRecord, MeasuredIncident
 from warroom.domain.learning.history_import import ImportedIncident
-from warroom.domain.learning.reliability import IncidentRecord, MeasuredIncident
 
 
 @dataclass(frozen=True)

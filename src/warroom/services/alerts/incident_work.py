@@ -1,0 +1,123 @@
+"""Incident work done for alerts inside the caller's transaction.
+
+:func:`_declare` declares an incident from alerts and attaches them; :func:`_extend`
+attaches alerts to, and records resolutions on, an existing incident; :func:`_chain`
+stamps new events after a state's last event and folds them in. Each appends the events
+and announces them (the outbox) in the same transaction, so a commit means all of it is
+stored. :class:`_States` keeps incident states as this process last committed them, so
+a storm of alerts does not fold the same incident body after body. Used by the webhook
+ingest and the triage queue alike.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from warroom.domain.alerts.declaring import (
+    AlertDeclaration,
+    AlertFacts,
+    attach_events,
+    declare_event,
+    resolved_event,
+)
+from warroom.domain.alerts.routing import UNROUTED
+from warroom.domain.incidents.chain import GENESIS, stamp
+from warroom.domain.incidents.events import NewEvent
+from warroom.domain.incidents.fold import apply
+from warroom.domain.incidents.state import IncidentState
+from warroom.services.comms.outbox import announce
+from warroom.services.ports.uow import UnitOfWork
+from warroom.services.shared.context import Context
+
+
+@dataclass
+class _IncidentWork:
+    """Events to append to one incident, and the alert rows to link to it."""
+
+    attach: list[tuple[AlertFacts, int]] = field(default_factory=list)
+    service: str = ""
+    resolved: list[tuple[str, datetime | None]] = field(default_factory=list)
+
+
+class _States:
+    """Incident states as this process last committed them, reused while the stored version
+    is unchanged: a storm attaches to the same incident body after body, and folding it
+    from its snapshot each time would cost more than the alerts themselves. A timeline
+    only grows, so an equal version means an equal state. A state is taken out while a
+    transaction works on it and put back only after commit."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._states: dict[int, IncidentState] = {}
+        self._lock = threading.Lock()
+
+    def take(self, uow: UnitOfWork, number: int) -> IncidentState:
+        with self._lock:
+            state = self._states.pop(number, None)
+        if state is not None and uow.incidents.version(number) == state.version:
+            return state
+        return uow.incidents.load(number)
+
+    def keep(self, states: Sequence[IncidentState]) -> None:
+        with self._lock:
+            for state in states:
+                self._states[state.number] = state
+            while len(self._states) > self._size:
+                self._states.pop(next(iter(self._states)))
+
+
+def _declare(
+    ctx: Context,
+    uow: UnitOfWork,
+    decl: AlertDeclaration,
+    facts: Sequence[tuple[AlertFacts, int]],
+    actor: str,
+    now: datetime,
+) -> IncidentState:
+    """Declare from alerts inside the caller's transaction and attach them."""
+    declared = declare_event(decl, now=now, policy=ctx.policy)
+    number = uow.incidents.allocate_number()
+    events = stamp(number, 0, GENESIS, [declared], actor=actor, recorded_at=now)
+    state = apply(None, events[0])
+    service = decl.declaration.services[0] if decl.declaration.services else UNROUTED
+    more = attach_events(
+        state, [f for f, _ in facts], service, now=now, policy=ctx.policy, ownership_note=decl.ownership_note
+    )
+    events += _chain(state, more, actor, now)
+    uow.incidents.append(events, state)
+    announce(ctx, uow, events, state)  # the declaration notifies, in the same transaction
+    uow.alerts.attach([alert_id for _, alert_id in facts], number)
+    return state
+
+
+def _extend(
+    ctx: Context, uow: UnitOfWork, state: IncidentState, item: _IncidentWork, actor: str, now: datetime
+) -> str:
+    """Attach alerts to and record resolutions on an existing incident; its ref if it changed."""
+    number = state.number
+    new: list[NewEvent] = []
+    if item.attach:
+        new += attach_events(state, [f for f, _ in item.attach], item.service, now=now, policy=ctx.policy)
+        uow.alerts.attach([alert_id for _, alert_id in item.attach], number)
+    for fingerprint, ended in item.resolved:
+        event = resolved_event(state, fingerprint, ended, now=now)
+        if event is not None:
+            new.append(event)
+    if not new:
+        return ""
+    events = _chain(state, new, actor, now)
+    uow.incidents.append(events, state)
+    announce(ctx, uow, events, state)
+    return state.ref
+
+
+def _chain(state: IncidentState, new: Sequence[NewEvent], actor: str, now: datetime) -> list[Any]:
+    """Stamp ``new`` after the state's last event and fold them in; returns the events."""
+    events = stamp(state.number, state.version, state.last_hash, new, actor=actor, recorded_at=now)
+    for event in events:
+        apply(state, event)
+    return events
