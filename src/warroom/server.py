@@ -139,7 +139,8 @@ def first_admin_token(app: App) -> str | None:
 def check_configuration(app: App) -> None:
     """Read the catalog and the alert rules now, so a bad one stops the start with one line
     (``CatalogError`` / ``AlertPolicyError``) instead of failing each webhook later."""
-    from warroom.domain.alerts.policy import Router, policy_from_config
+    from warroom.domain.alerts.policy import policy_from_config
+    from warroom.domain.alerts.routing import Router
 
     Router(app.context.catalog)
     policy_from_config(app.settings.section("alerts"))

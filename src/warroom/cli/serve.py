@@ -23,7 +23,7 @@ def serve(
     except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    from warroom.domain.alerts.policy import AlertPolicyError
+    from warroom.domain.alerts.routing import AlertPolicyError
     from warroom.integrations.catalog_file import CatalogError
     from warroom.server import serve as run
 
