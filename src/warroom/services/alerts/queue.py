@@ -18,7 +18,7 @@ from typing import Any
 from warroom.domain.alerts.declaring import attach_events, declaration_for
 from warroom.domain.alerts.policy import AlertPolicy
 from warroom.domain.alerts.records import AlertRecord, Silence
-from warroom.domain.alerts.routing import Route
+from warroom.domain.alerts.routing import UNROUTED, Route
 from warroom.domain.incidents.refs import parse_ref
 from warroom.domain.incidents.severity import IncidentKind, Severity, parse_enum
 from warroom.domain.incidents.state import IncidentState
@@ -150,8 +150,15 @@ def silence_signals(ctx: Context, service: str, until: str | datetime, reason: s
         raise ValidationError("until", f"{iso(when)} is not in the future (now is {iso(now)})")
     if when > now + MAX_SILENCE:
         raise ValidationError("until", f"a silence lasts at most {MAX_SILENCE.days} days")
+    name = require_text(service, "service", limit=100)
+    if any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in name):
+        raise ValidationError("service", "contains control characters")
+    with ctx.read() as uow:
+        known = {s.name for s in ctx.catalog.services} | set(uow.alerts.queue_counts()) | {UNROUTED}
+    if name not in known:
+        raise NotFound(f"no service {name!r} in the catalog or among the waiting signals")
     silence = Silence(
-        service=require_text(service, "service", limit=100),
+        service=name,
         until=when,
         reason=require_text(reason, "reason", limit=ctx.policy.max_text),
         actor=actor,
