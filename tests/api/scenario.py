@@ -98,7 +98,13 @@ WHOLE_INCIDENT: list[Step] = [
     (
         "resolve",
         "INC-1",
-        {"summary": "Disk freed", "impact_stopped": True, "risk_controlled": True, "data_verified": False},
+        {
+            "summary": "Disk freed",
+            "impact_stopped": True,
+            "risk_controlled": True,
+            "data_verified": False,
+            "final_update": "Search is back to normal.",
+        },
     ),
     ("reopen", "INC-1", {"why": "Shard 3 filled up again"}),
     (
@@ -109,6 +115,7 @@ WHOLE_INCIDENT: list[Step] = [
             "impact_stopped": True,
             "risk_controlled": True,
             "data_verified": False,
+            "final_update": "Search is back to normal again.",
         },
     ),
     ("close", "INC-1", {}),

@@ -6,6 +6,8 @@ from tests.api.conftest import Api
 
 INC = "/api/v1/incidents/INC-1"
 
+LAST_WORD = {"final_update": "Search is back to normal."}
+
 
 def test_an_incident_from_declaration_to_close(api: Api) -> None:
     room = api.declare(title="Search results empty", services=["search"], customer_impact="2%")
@@ -33,9 +35,9 @@ def test_an_incident_from_declaration_to_close(api: Api) -> None:
         ("mitigations/outcome", {"mitigation": "M1", "outcome": "effective"}),
         ("mitigated", {"evidence": "errors at baseline"}),
         ("updates", {"text": "Recovering.", "audience": "public"}),
-        ("resolve", {"summary": "Disk freed", "impact_stopped": True, "risk_controlled": True}),
+        ("resolve", {"summary": "Disk freed", "impact_stopped": True, "risk_controlled": True} | LAST_WORD),
         ("reopen", {"why": "filled up again"}),
-        ("resolve", {"summary": "Alert added", "impact_stopped": True, "risk_controlled": True}),
+        ("resolve", {"summary": "Alert added", "impact_stopped": True, "risk_controlled": True} | LAST_WORD),
         ("close", {}),
     ]
     for path, body in steps:

@@ -226,10 +226,26 @@ def play_every_verb(cli: Cli, as_json: bool) -> str:
         assert draft.startswith(f"{ref} [SEV2]")
 
     resolved = step(
-        "resolve", ref, "--impact-stopped", "--risk-controlled", "--summary", "flag off; fixed in v10"
+        "resolve",
+        ref,
+        "--impact-stopped",
+        "--risk-controlled",
+        "--summary",
+        "flag off; fixed in v10",
+        "--final-update",
+        "Checkout works again.",
     )
     reopened = step("reopen", ref, "--why", "errors are back in eu-west")
-    step("resolve", ref, "--impact-stopped", "--risk-controlled", "--summary", "fixed for good")
+    step(
+        "resolve",
+        ref,
+        "--impact-stopped",
+        "--risk-controlled",
+        "--summary",
+        "fixed for good",
+        "--final-update",
+        "Checkout works again, for good.",
+    )
     if as_json:
         assert resolved["status"] == "resolved" and reopened["status"] == "mitigating"
     else:

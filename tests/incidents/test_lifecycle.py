@@ -351,3 +351,37 @@ def test_a_time_before_the_year_1000_round_trips_through_the_timeline() -> None:
     incident = Incident(declaration(detected_at=long_ago))
     assert incident.events[0].payload["milestones"]["detected_at"]["at"] == "0526-11-26T10:00:00.000000Z"
     assert incident.state.at("detected_at") == long_ago
+
+
+def test_resolving_after_public_updates_needs_a_last_public_word() -> None:
+    incident = Incident()
+    incident.do(
+        lambda s, now: rules.post_update(s, "Checkout is failing for some.", "public", now=now, policy=POLICY)
+    )
+    with pytest.raises(ValidationError) as refused:
+        resolve(incident)
+    assert refused.value.field == "final_update"
+    assert incident.state.status is not Status.RESOLVED
+    incident.do(
+        lambda s, now: rules.resolve(
+            s,
+            "flag off; fixed",
+            impact_stopped=True,
+            risk_controlled=True,
+            data_verified=False,
+            now=now,
+            policy=POLICY,
+            final_update="Resolved: checkout works again.",
+        )
+    )
+    last = incident.state.updates[-1]
+    assert (last.audience, last.text, last.next_due) == ("public", "Resolved: checkout works again.", None)
+    assert incident.state.status is Status.RESOLVED
+    assert [e.kind for e in incident.events[-2:]] == ["status_update_posted", "incident_resolved"]
+
+
+def test_an_incident_only_told_internally_resolves_without_a_last_word() -> None:
+    incident = Incident()
+    incident.do(lambda s, now: rules.post_update(s, "bridge open", "internal", now=now, policy=POLICY))
+    resolve(incident)
+    assert incident.state.status is Status.RESOLVED and len(incident.state.updates) == 1

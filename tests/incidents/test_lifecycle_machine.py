@@ -141,8 +141,8 @@ class DomainLifecycle(RuleBasedStateMachine):
     def post_update(self, audience: str) -> None:
         self.attempt(lambda s, now: rules.post_update(s, "update", audience, now=now, policy=POLICY))
 
-    @rule(stopped=st.booleans(), controlled=st.booleans(), verified=st.booleans())
-    def resolve(self, stopped: bool, controlled: bool, verified: bool) -> None:
+    @rule(stopped=st.booleans(), controlled=st.booleans(), verified=st.booleans(), last_word=st.booleans())
+    def resolve(self, stopped: bool, controlled: bool, verified: bool, last_word: bool) -> None:
         self.attempt(
             lambda s, now: rules.resolve(
                 s,
@@ -152,6 +152,7 @@ class DomainLifecycle(RuleBasedStateMachine):
                 data_verified=verified,
                 now=now,
                 policy=POLICY,
+                final_update="back to normal" if last_word else None,
             )
         )
 

@@ -106,7 +106,12 @@ def scripted_incident(ctx: Context, clock: FakeClock) -> str:
         ctx,
         "sam",
         ref,
-        {"summary": "payments rolled back to v2.40", "impact_stopped": True, "risk_controlled": True},
+        {
+            "summary": "payments rolled back to v2.40",
+            "impact_stopped": True,
+            "risk_controlled": True,
+            "final_update": "Checkout is back to normal.",
+        },
     )
     return str(ref)
 

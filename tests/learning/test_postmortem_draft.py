@@ -76,6 +76,7 @@ def test_the_timeline_is_factual_timestamped_and_leaves_chatter_out(drafted: dic
         ("10:20:00", "incident_mitigated"),
         ("10:21:00", "note_added"),
         ("10:25:00", "status_update_posted"),
+        ("10:41:00", "status_update_posted"),  # the last public word, posted with the resolve
         ("10:41:00", "incident_resolved"),
     ]
     texts = {entry["kind"]: entry["text"] for entry in timeline}

@@ -58,7 +58,9 @@ def test_all_clear_when_nothing_is_open(client: TestClient, warroom_app: App) ->
     ctx = warroom_app.context
     ref = ops.declare(ctx, "a", {"title": "t", "services": "api", "customer_impact": "40%"})["id"]
     ops.update(ctx, "a", ref, {"text": "Investigating API errors.", "audience": "public"})
-    ops.resolve(ctx, "a", ref, {"summary": "ok", "impact_stopped": True, "risk_controlled": True})
+    last_word = {"final_update": "The API answers normally again."}
+    ops.resolve(ctx, "a", ref, {"summary": "ok", "impact_stopped": True, "risk_controlled": True} | last_word)
     text = client.get("/status").text
     assert "All systems operational" in text
+    assert "The API answers normally again." in text
     assert "Resolved: api" in text and "Investigating API errors." in text

@@ -166,6 +166,10 @@ class ResolveBody(Body):
     data_verified: bool = False
     force: bool = Field(False, description="Resolve although the impact probe sees indicators off baseline.")
     why: Text = Field(None, description="Why `force`: recorded on the timeline as forced_why.")
+    final_update: Text = Field(
+        None,
+        description="The last public message, posted with the resolve; needed once the public has had updates.",
+    )
 
 
 class TriageBody(Body):

@@ -138,6 +138,7 @@ def play(run: Run, *, as_json: bool = False) -> dict[str, Any]:
             "summary": "Flag off; payment flow fixed in v2.14.1 before re-enabling",
             "impact_stopped": True,
             "risk_controlled": True,
+            "final_update": "Resolved: checkout works normally again. Thank you for your patience.",
         },
     )
     final = run("show", ref)

@@ -283,6 +283,7 @@ class LiveDemo:
             "summary": f"{FLAG} turned off; the fix ships before it is turned on again",
             "impact_stopped": True,
             "risk_controlled": True,
+            "final_update": "Resolved: the shop works normally again.",
         }
         deadline = time.monotonic() + DEMO_PROBE.resolve_window.total_seconds() + 20
         while True:

@@ -574,11 +574,17 @@ def resolve(
         bool, typer.Option("--force", help="Resolve although the impact probe sees indicators off baseline.")
     ] = False,
     why: Annotated[str | None, typer.Option(help="Why --force: recorded on the timeline.")] = None,
+    final_update: Annotated[
+        str | None,
+        typer.Option(help="The last public message; needed once the public has had updates."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Resolve: user impact stopped and risk controlled, both stated explicitly; where the
-    impact probe reads the services, their indicators must be back at baseline."""
+    impact probe reads the services, their indicators must be back at baseline. An incident
+    with public updates gets a last public message (--final-update) with it."""
     body = {
+        "final_update": final_update,
         "summary": summary,
         "impact_stopped": impact_stopped,
         "risk_controlled": risk_controlled,

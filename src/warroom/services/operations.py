@@ -381,6 +381,7 @@ def resolve(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -
         data_verified=_bool(body, "data_verified"),
         force=_bool(body, "force"),
         why=_str(body, "why") or None,
+        final_update=_str(body, "final_update") or None,
     )
     return _view(ctx, state)
 

@@ -387,8 +387,14 @@ def resolve(
     now: datetime,
     policy: ResponsePolicy,
     forced_why: str | None = None,
+    final_update: str | None = None,
 ) -> list[NewEvent]:
-    """Resolved means impact stopped and risk controlled, both stated explicitly."""
+    """Resolved means impact stopped and risk controlled, both stated explicitly.
+
+    An incident the public has heard about gets a last public word with its resolve
+    (``final_update``, prefilled from the summary where people write it): the public page
+    must not end on a promise of a next update that nobody will post.
+    """
     ensure_open(state, "resolve it")
     if not impact_stopped:
         raise ValidationError("impact_stopped", "state that user impact has stopped (--impact-stopped)")
@@ -406,7 +412,24 @@ def resolve(
     }
     if forced_why:
         payload["forced_why"] = forced_why
-    return [NewEvent("incident_resolved", payload, now)]
+    resolved = NewEvent("incident_resolved", payload, now)
+    told_public = any(u.audience == "public" for u in state.updates)
+    if not (final_update or "").strip():
+        if told_public:
+            raise ValidationError(
+                "final_update",
+                "the public has had updates on this incident: give a last public message "
+                "(for example the resolution summary)",
+            )
+        return [resolved]
+    last_word = {
+        "ref": _next(state, "U"),
+        "text": require_text(final_update, "final_update", limit=policy.max_text),
+        "audience": "public",
+        "next_due": None,
+        "final": True,
+    }
+    return [NewEvent("status_update_posted", last_word, now), resolved]
 
 
 def reopen(state: IncidentState, why: str, *, now: datetime, policy: ResponsePolicy) -> list[NewEvent]:

@@ -120,6 +120,7 @@ def resolve(
     data_verified: bool = False,
     force: bool = False,
     why: str | None = None,
+    final_update: str | None = None,
 ) -> IncidentState:
     """Resolve, once the probe has seen the indicators back at baseline for the resolve
     window; otherwise refuse unless ``force`` with ``why`` (recorded as ``forced_why``).
@@ -140,6 +141,7 @@ def resolve(
             now=at,
             policy=ctx.policy,
             forced_why=forced_why,
+            final_update=final_update,
         )
 
     statement(state, now, None)  # the statements first: no point measuring a refusal
