@@ -4,8 +4,12 @@ Decided once and pinned by the corpus in ``tests/learning/test_blameless.py``:
 
 ``blame``
     A person plus blame wording. A *person* is a pronoun (he, she, someone, somebody,
-    "I"), a role ("the engineer", "the on-call", "the operator", "the team", ...),
-    "they" / "we", or a capitalised word in subject position ("Alice"). Verbs only
+    "I"), a role ("the engineer", "the on-call", "the DBA", "the network engineer", ...),
+    a group ("the team", "the ops team", "the site reliability team", and capitalised
+    "QA", "Ops", "SRE", "Management", "Leadership", ...), "they" / "we", or a
+    capitalised word in subject position ("Alice"). Programs named like roles ("the
+    secrets manager", "the Kubernetes operator") and group words inside compounds
+    ("config management") are not people. Verbs only
     people do ("forgot", "neglected", "didn't bother", "dropped the ball", "didn't
     check") are flagged after any of them. Verbs systems do too ("failed to",
     "ignored", "missed", "skipped", "caused", "broke") are flagged after a pronoun or a
@@ -16,15 +20,19 @@ Decided once and pinned by the corpus in ``tests/learning/test_blameless.py``:
     the outage" stays neutral). Also flagged: possessive blame ("Bob's mistake", "his
     fault"; "Kafka's error rate" and "fault tolerance" are not), "human error" and its
     cousins, judging adjectives (careless, negligent, sloppy, reckless, ...; not
-    "negligible", not "lazy loading"), and "should have known" (a judgement of what a
-    person knew).
+    "negligible", not "lazy loading"), "should have known" (a judgement of what a
+    person knew), and blame split across two clauses: what was known ("everyone
+    knew", "it was obvious that", "she was told") and then a person acting against it
+    ("; Dave deployed anyway", ", but the SRE went ahead"). "went ahead" needs "but" or
+    "yet"; "so the SRE went ahead" and "and the team still paged" report, not blame.
 
 ``counterfactual``
     A modal plus "have" plus a past participle. "should have" and "ought to have" are
     flagged whatever the subject: they judge a past that did not happen ("the alert
     should have fired" is better written as when it fired and why). "would have" and
     "could have" are flagged only after a person, because after a system they are
-    usually an impact estimate ("the bug could have corrupted other tables"). "may
+    usually an impact estimate ("the bug could have corrupted other tables"). "never"
+    counts as "not" ("the ops team should never have restarted the primary"). "may
     have", "might have" and "must have" are inference and never flagged. "should" plus
     a base verb ("the deploy should finish in five minutes", "the cache should be
     warmed before traffic shifts") is an expectation, and "should have" plus a noun is
@@ -39,10 +47,14 @@ Decided once and pinned by the corpus in ``tests/learning/test_blameless.py``:
     exceeded" states a measured fact and stays neutral), "of course they", "simply
     needed to", "just had to", "all they had to do".
 
-Where findings overlap one survives: blame before hindsight before counterfactual
-("should have known" is blame, "should have been obvious" is hindsight).
+Each finding suggests a rewrite naming the condition: the step missing from the
+checklist, the signal that did not stand out, what made the outcome hard to prevent
+("could have avoided"), the step as it happened ("should never have"), what made going
+ahead look reasonable (two clauses), and so on (``suggestions``).
 
-Matching is regex-based and deterministic. Patterns run on an ASCII-lower-cased copy of
+Where findings overlap one survives: blame before hindsight before counterfactual
+("should have known" is blame, "should have been obvious" is hindsight). How the
+patterns are run over a text is in ``scan``.
 """
 
 from __future__ import annotations
@@ -53,6 +65,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from warroom.domain.learning.blameless.suggestions import (
+    AS_IT_HAPPENED,
     CHANGE,
     EFFORT,
     GENERIC,
@@ -60,8 +73,10 @@ from warroom.domain.learning.blameless.suggestions import (
     JUDGEMENT,
     KNOWLEDGE,
     OTHER_PATH,
+    PREVENTION,
     SIGNAL,
     SITUATION,
+    WENT_AHEAD,
     in_human_context,
     suggest_for_verb,
 )
@@ -70,12 +85,19 @@ from warroom.domain.learning.blameless.vocabulary import (
     APOSTROPHE,
     BLAME_NOUN,
     CF_TAIL,
+    CLAUSE_BREAK,
+    DEFIANCE,
     FUNCTION_WORD_AFTER,
+    GROUPS_LOWER,
     HAVE,
+    KNEW,
     NOT,
+    NOT_A_SUBJECT,
     NOT_BEFORE,
     NOT_COMPOUND,
+    NOT_OR_NEVER,
     POSSESSION_ADJECTIVES,
+    PREVENTED,
     ROLE,
     STRONG,
     SUBJECT,
@@ -130,6 +152,10 @@ def _accept_possessive(match: re.Match[str], text: str) -> str | None:
 def _accept_counterfactual(match: re.Match[str], text: str) -> str | None:
     if match["pp"] in POSSESSION_ADJECTIVES and not FUNCTION_WORD_AFTER.match(text, match.end()):
         return None  # "every service should have automated rollback" is a norm
+    if match["pp"] in PREVENTED:
+        return PREVENTION  # "could have avoided the outage"
+    if match.groupdict().get("negated"):
+        return AS_IT_HAPPENED  # "should never have restarted the primary": it happened
     return OTHER_PATH
 
 
@@ -143,6 +169,16 @@ def _accept_obvious(match: re.Match[str], text: str) -> str | None:
     if NOT_BEFORE.search(text[max(match.start() - 6, 0) : match.start()].lower()):
         return None  # "not obviously wrong"
     return SIGNAL
+
+
+def _accept_went_ahead(match: re.Match[str], text: str) -> str | None:
+    subject = written(match, "subject", text)
+    # After "but" or a semicolon a group needs no capital: "but management went ahead".
+    if kind_of(subject) == "word" and subject.lower() not in GROUPS_LOWER:
+        return None  # "everyone knew the disk was filling; Kafka lagged anyway"
+    if match["defiance"] is None and match["conj"] not in ("but", "yet"):
+        return None  # "everyone knew the plan, so the SRE went ahead"
+    return WENT_AHEAD
 
 
 def _accept_of_course(match: re.Match[str], text: str) -> str | None:
@@ -207,8 +243,8 @@ PATTERNS: tuple[Pattern, ...] = (
         ),
         _accept_possessive,
         _triggers("mistake fault error blunder oversight negligence carelessness screw"),
-        before=50,
-        lead_words=4,  # "the on-call engineer's" "own"
+        before=60,
+        lead_words=5,  # "the site reliability team's" "own"
         confirm=re.compile(rf"{BLAME_NOUN}\b{NOT_COMPOUND}"),
     ),
     Pattern(
@@ -245,6 +281,17 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "blame",
         re.compile(
+            rf"\b{KNEW}\b[^.!?]{{0,160}}?{CLAUSE_BREAK}(?P<subject>{ROLE}|{NOT_A_SUBJECT}{WORD})\s+"
+            rf"(?:[^.!?;]{{0,80}}?\b(?P<defiance>{DEFIANCE})|(?:{ADVERB}\s+)?went\s+ahead)\b"
+        ),
+        _accept_went_ahead,
+        _triggers("anyway anyhow regardless nonetheless nevertheless the same went ahead"),
+        before=260,
+        after=20,
+    ),
+    Pattern(
+        "blame",
+        re.compile(
             rf"\bshould(?:{NOT})?{HAVE}\s+(?:known|realized|realised|understood|anticipated"
             r"|foreseen)\b"
         ),
@@ -255,7 +302,7 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
     Pattern(
         "counterfactual",
-        re.compile(rf"\b(?:should(?:{NOT})?|ought(?:\s+not)?\s+to){HAVE}{CF_TAIL}"),
+        re.compile(rf"\b(?:should(?P<negated>{NOT_OR_NEVER})?|ought(?:\s+not)?\s+to){HAVE}{CF_TAIL}"),
         _accept_counterfactual,
         _triggers("should ought"),
         before=0,
@@ -263,12 +310,14 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
     Pattern(
         "counterfactual",
-        re.compile(rf"\b{SUBJECT}\s+(?:{ADVERB}\s+)?(?:would|could)(?:{NOT})?{HAVE}{CF_TAIL}"),
+        re.compile(
+            rf"\b{SUBJECT}\s+(?:{ADVERB}\s+)?(?:would|could)(?P<negated>{NOT_OR_NEVER})?{HAVE}{CF_TAIL}"
+        ),
         _accept_person_counterfactual,
         _triggers("would could"),
-        before=50,
-        lead_words=4,  # "the on-call engineer" "then"
-        confirm=re.compile(rf"(?:would|could)(?:{NOT})?{HAVE}\s"),
+        before=60,
+        lead_words=6,  # "the site reliability team" "then"
+        confirm=re.compile(rf"(?:would|could){NOT_OR_NEVER}?{HAVE}\s"),
     ),
     Pattern(
         "counterfactual",

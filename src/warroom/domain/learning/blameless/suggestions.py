@@ -65,6 +65,19 @@ SIGNAL = (
     "(e.g. 'the error rate reached 12% at 14:03; no alert covered it')"
 )
 EFFORT = "Describe what the step involved at the time: its cost, its risk, and what was known"
+PREVENTION = (
+    "Describe what made the outcome hard to prevent at the time: the signal that was "
+    "missing and the safeguard that was absent (e.g. 'nothing blocked the migration while "
+    "replication lagged')"
+)
+AS_IT_HAPPENED = (
+    "Describe the step as it happened and what allowed it (e.g. 'the primary was "
+    "restarted at 14:02; the runbook did not say to fail over first')"
+)
+WENT_AHEAD = (
+    "Describe what made going ahead look reasonable at the time and what did not stop it "
+    "(e.g. 'the deploy went out during the freeze; the pipeline did not enforce the freeze')"
+)
 
 
 def _step(action: str, obj: str) -> str:

@@ -18,12 +18,20 @@ def words(text: str) -> frozenset[str]:
 APOSTROPHE = r"['\u2019]"
 NOT = rf"(?:n{APOSTROPHE}t|\s+not)"
 HAVE = rf"(?:\s+have|{APOSTROPHE}ve)"
+NOT_OR_NEVER = rf"(?:{NOT}|\s+never)"
+# A role ("the on-call", "the DBA", "the network engineer") or a group of people ("the
+# ops team", "the site reliability team"): a determiner, up to two words naming the team,
+# then a noun only people are. Modifiers go only before nouns no software is named with:
+# "the secrets manager" and "the Kubernetes operator" are programs.
 ROLE = (
     r"(?:the|an?|our|their|that|this|these|those)\s+(?:"
-    r"on-?call(?:\s+engineers?)?|engineers?|operators?|developers?|devs?|sres?|reviewers?"
-    r"|authors?|responders?|deployers?|admin(?:istrator)?s?|interns?|new\s+hires?"
-    r"|contractors?|team|incident\s+commanders?|release\s+managers?|dbas?|team\s+members?"
-    r"|employees?|person|people|humans?)"
+    r"(?:[a-z][\w-]*\s+){0,2}?(?:team|squad|crew|department|staff)s?(?:\s+members?)?"
+    r"|(?:[a-z][\w-]*\s+)?(?:engineers?|developers?|analysts?|responders?)"
+    r"|(?:(?:release|product|engineering|incident|project|program)\s+)?managers?"
+    r"|(?:tech|team|incident|on-?call)\s+leads?"
+    r"|on-?call(?:\s+engineers?)?|operators?|devs?|sres?|reviewers?|authors?|deployers?"
+    r"|admin(?:istrator)?s?|interns?|new\s+hires?|contractors?|incident\s+commanders?|dbas?|qa"
+    r"|employees?|person|people|humans?|leadership|management)"
 )
 # Any word: whether it is a pronoun, a name or neither is decided on the original text.
 WORD = rf"[a-z]+(?:{APOSTROPHE}[a-z]+|-[a-z]+)?"
@@ -72,6 +80,8 @@ CF_TAIL = (
     r"\s+(?:(?:\w+ly|just|simply|already|also|never|not|at\s+least|only)\s+)?"
     rf"(?P<pp>{PARTICIPLE})(?:\s+(?:back|up|out|over|down|off)\b)?"
 )
+# Participles of preventing: "could have avoided" judges what a person could have stopped.
+PREVENTED = words("avoided prevented stopped caught averted spotted noticed")
 # Participles that read as adjectives of possession ("should have automated rollback").
 POSSESSION_ADJECTIVES = words(
     "automated dedicated documented defined isolated versioned pinned named signed"
@@ -98,13 +108,38 @@ NOUN_SUFFIXES = ("ing", "tion", "sion", "ment", "ness", "ity", "ance", "ence", "
 CAPITALISED = re.compile(r"[A-Z][a-z]+(?:['\u2019-][A-Z][a-z]+)?")
 
 
+# Two clauses, one blaming: what was known ("everyone knew X", "it was obvious that X",
+# "she was told X"), then a person who acted against it ("; Dave deployed anyway", ",
+# but the SRE went ahead"). The first clause ends at a clause break in the sentence.
+KNEW = (
+    r"(?:every(?:one|body)\s+(?:knows|knew|was\s+aware|had\s+been\s+told)"
+    r"|(?:we|they)\s+all\s+(?:knew|know)|all\s+of\s+us\s+knew"
+    r"|(?:it|this|that)\s+was\s+(?:(?:(?:well|widely|commonly)[-\s]+)?(?:known|obvious|clear)"
+    r"|common\s+knowledge)"
+    r"|(?:was|were|had\s+been)\s+(?:warned|told|reminded|advised))"
+)
+CLAUSE_BREAK = r"(?:\s*[;,:\u2014]\s*|\s+-\s+|\s+(?=(?:and|but|yet)\s))(?:(?P<conj>and|but|yet|so)\s+)?"
+# A one-word subject of a clause is not an article, a pointer to a thing or a
+# conjunction: after "everyone knew the risk, and the alert fired" the search moves on.
+NOT_A_SUBJECT = r"(?!(?:the|a|an|this|that|these|those|it|its|there|and|but|yet|so|or|then)\b)"
+# Against what was known: words that say so by themselves, or "went ahead" after "but"
+# or "yet" ("so the SRE went ahead" follows the knowledge). Not "still": "but the team
+# still watched the graphs" is caution as often as defiance.
+DEFIANCE = r"(?:anyway|anyhow|regardless(?!\s+of)|nonetheless|nevertheless|all\s+the\s+same)"
+
+# Groups named without a determiner, capitalised as subjects are ("QA failed to test
+# ..."); in lower case they are usually part of a compound ("config management failed").
+GROUPS = words("QA SRE SREs Ops DevOps Management Leadership Engineering")
+GROUPS_LOWER = frozenset(group.lower() for group in GROUPS)
+
+
 def kind_of(subject: str) -> Literal["person", "maybe", "name", "word"]:
     """How sure it is that ``subject`` (as written) is a person: surely, maybe
     (they/we), a name-looking capitalised word, or not at all."""
     lowered = subject.lower()
     if lowered in ("they", "we"):
         return "maybe"
-    if lowered in ("he", "she", "someone", "somebody") or subject == "I":
+    if lowered in ("he", "she", "someone", "somebody") or subject == "I" or subject in GROUPS:
         return "person"
     if any(space.isspace() for space in subject):
         return "person"  # only roles ("the on-call") contain white space
