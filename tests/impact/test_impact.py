@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +16,6 @@ from warroom.domain.impact.analysis import (
     find_baseline,
     judge_mitigation,
     mean_over,
-    trend,
 )
 from warroom.domain.impact.series import Point
 
@@ -159,118 +157,6 @@ def test_a_sparse_stretch_makes_the_baseline_reach_further_back() -> None:
 def test_a_naive_impact_start_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         find_baseline([], datetime(2026, 3, 1), slo=0.05, window=timedelta(minutes=5))
-
-
-# --- trend ---------------------------------------------------------------------------
-
-
-def trend_of(values: list[float], *, higher_is_worse: bool = True) -> str:
-    """The direction over the whole series, with a 10% noise threshold."""
-    return trend(
-        recorded(values),
-        now=at(len(values) - 1),
-        lookback=STEP * (len(values) - 1),
-        noise=0.1,
-        higher_is_worse=higher_is_worse,
-    ).direction
-
-
-def test_a_flat_series_is_stable() -> None:
-    assert trend_of([0.1] * 20) == "stable"
-
-
-def test_a_flat_series_at_zero_is_stable() -> None:
-    assert trend_of([0.0] * 20) == "stable"
-
-
-def test_a_noisy_but_flat_series_is_stable() -> None:
-    rng = random.Random(7)
-    assert trend_of([0.2 + rng.uniform(-0.05, 0.05) for _ in range(40)]) == "stable"
-
-
-def test_a_rising_error_ratio_is_growing() -> None:
-    rng = random.Random(3)
-    assert trend_of([0.05 + 0.01 * i + rng.uniform(-0.01, 0.01) for i in range(30)]) == "growing"
-
-
-def test_a_falling_error_ratio_is_recovering() -> None:
-    assert trend_of([0.4, 0.35, 0.3, 0.22, 0.15, 0.1, 0.06, 0.04, 0.03, 0.02]) == "recovering"
-
-
-def test_growing_means_getting_worse_when_lower_is_worse() -> None:
-    falling_availability = [0.999 - 0.01 * i for i in range(20)]
-    assert trend_of(falling_availability, higher_is_worse=False) == "growing"
-
-
-def test_a_small_drift_relative_to_the_level_is_stable() -> None:
-    # 40% errors creeping to 41%: real, but well under 10% of the level.
-    assert trend_of([0.40 + 0.0005 * i for i in range(20)]) == "stable"
-
-
-def test_one_outlier_at_the_end_does_not_make_a_trend() -> None:
-    rng = random.Random(11)
-    values = [0.1 + rng.uniform(-0.01, 0.01) for _ in range(40)] + [0.5]
-    assert trend_of(values) == "stable"
-
-
-def test_too_few_points_give_an_unknown_trend() -> None:
-    values = [0.1, math.nan, math.nan, 0.5, math.nan, math.nan]
-    result = trend(recorded(values), now=at(5), lookback=STEP * 5, noise=0.1)
-
-    assert result.direction == "unknown"
-    assert result.points == 2
-    assert result.slope_per_second is None
-
-
-def test_points_outside_the_lookback_are_ignored() -> None:
-    old_rise = [0.01 * i for i in range(20)]
-    recent_flat = [0.3] * 10
-    series = recorded(old_rise + recent_flat)
-
-    result = trend(series, now=at(29), lookback=STEP * 9, noise=0.1)
-
-    assert result.direction == "stable"
-    assert result.points == 10
-
-
-@given(
-    slope=st.floats(min_value=1e-4, max_value=10.0),
-    level=st.floats(min_value=0.0, max_value=100.0),
-    n=st.integers(min_value=5, max_value=60),
-)
-def test_a_clean_line_rising_by_more_than_the_noise_is_growing(slope: float, level: float, n: int) -> None:
-    values = [level + slope * i for i in range(n)]
-    lookback = STEP * (n - 1)
-    result = trend(recorded(values), now=at(n - 1), lookback=lookback, noise=0.1)
-    rise = slope * (n - 1)
-    mean = level + rise / 2
-    if rise > 0.1 * mean * 1.001:
-        assert result.direction == "growing"
-        flipped = trend(
-            recorded([-v for v in values]),
-            now=at(n - 1),
-            lookback=lookback,
-            noise=0.1,
-            higher_is_worse=False,
-        )
-        assert flipped.direction == "growing"
-
-
-@given(
-    values=st.lists(st.floats(min_value=0, max_value=1), min_size=5, max_size=40),
-    reverse=st.booleans(),
-)
-def test_the_order_in_which_points_arrive_does_not_change_the_trend(
-    values: list[float], reverse: bool
-) -> None:
-    series = recorded(values)
-    shuffled = list(reversed(series)) if reverse else series[1:] + series[:1]
-    now, lookback = at(len(values) - 1), STEP * len(values)
-
-    assert (
-        trend(shuffled, now=now, lookback=lookback, noise=0.1).direction
-        == trend(series, now=now, lookback=lookback, noise=0.1).direction
-    )
 
 
 # --- blast_radius --------------------------------------------------------------------

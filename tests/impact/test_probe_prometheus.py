@@ -130,6 +130,8 @@ def test_a_fault_in_one_region_is_measured_localized_and_cleared_by_the_flag(
     assert view["financial_per_hour"] == pytest.approx(0.4 / 9 * 500 * 60, rel=0.3)
     assert view["severity"] in ("SEV2", "SEV3")
     assert "region=eu-west" in view["summary"]
+    # The rates are still climbing to the fault's level (a 5 s rate sampled every second).
+    assert errors["trend"]["direction"] == "growing", errors["trend"]
 
     mitigation = apply_flag_mitigation(ctx, ref)
     shop.flag_off()
@@ -149,6 +151,9 @@ def test_a_fault_in_one_region_is_measured_localized_and_cleared_by_the_flag(
     assert outcome["before"] == pytest.approx(0.4 / 3, abs=0.04)
     assert outcome["after"] < 0.05
     assert outcome["probe"]["target"]["slice"] in ("region=eu-west", "route=/api/checkout")
+    # Back down from the plateau: every slice at baseline, the whole service recovering.
+    recovered = indicator(ops.triage(ctx, "alice", ref, {}), "error_ratio")["trend"]
+    assert (recovered["of"], recovered["direction"]) == ("all", "recovering"), recovered
 
     # Recovered a moment ago: not yet back at baseline for the resolve window.
     body = {"summary": "flag off", "impact_stopped": True, "risk_controlled": True}
@@ -177,6 +182,12 @@ def test_a_flag_that_did_not_cause_the_fault_is_judged_ineffective(shop: Shop, c
     assert verdict["after"] == pytest.approx(0.4 / 3, abs=0.04)
     assert verdict["details"]["verification"]["verdict"] == "ineffective"
     assert ops.show(ctx, ref)["mitigations"][-1]["state"] == "ineffective"
+    # The fault has held at its level for about ten seconds of the probe's 15 s lookback:
+    # a plateau, read as stable since the rates reached it (one line would say growing).
+    plateau = indicator(ops.triage(ctx, "alice", ref, {}), "error_ratio")["trend"]
+    assert plateau["of"] in ("region=eu-west", "route=/api/checkout")
+    assert plateau["direction"] == "stable", plateau
+    assert plateau["reason"].startswith("flat since"), plateau
 
 
 def test_prometheus_frozen_then_stopped_mid_incident_degrades_in_one_line(shop: Shop, ctx: Context) -> None:

@@ -133,6 +133,33 @@ def test_a_growing_fault_reads_growing_and_a_fading_one_recovering() -> None:
     assert ramp_down.record["trend"]["direction"] == "recovering"
 
 
+def test_a_fault_that_stepped_up_and_holds_reads_stable_since_the_step() -> None:
+    # Three minutes into a 40% plateau, inside the five-minute lookback: one line through
+    # the lookback would call it growing.
+    step = NOW - timedelta(minutes=3)
+
+    record = read(regional(fault_from(step, 0.4)), start=step).record
+
+    assert record["trend"]["direction"] == "stable"
+    assert record["trend"]["of"] == "region=eu-west"
+    assert record["trend"]["since"] == "2026-03-01T11:57:00.000000Z"
+    assert record["trend"]["change"] == pytest.approx(0.0)
+    assert record["trend"]["reason"].startswith("flat since 11:57:00Z")
+    assert record["line"].startswith("error_ratio 13% (baseline 0.2%, SLO 5%; stable)")
+
+
+def test_a_fault_that_stepped_back_down_reads_recovering() -> None:
+    step, cleared = NOW - timedelta(minutes=4), NOW - timedelta(minutes=2)
+
+    record = read(regional(lambda at: 0.4 if step <= at < cleared else 0.002), start=step).record
+
+    # Back at baseline everywhere: the trend is read on the whole service.
+    assert record["trend"]["of"] == "all"
+    assert record["trend"]["direction"] == "recovering"
+    assert record["trend"]["since"] == "2026-03-01T11:58:00.000000Z"
+    assert record["trend"]["change"] == pytest.approx(-0.4 / 3, abs=1e-3)
+
+
 def test_without_a_healthy_window_or_a_day_before_the_slo_is_the_yardstick() -> None:
     reading = read(regional(0.3, others=0.08))
 

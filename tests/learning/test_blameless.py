@@ -60,6 +60,34 @@ BLAMEFUL: list[tuple[str, Rule]] = [
     ("All they had to do was read the alert.", "hindsight"),
     ("It should have been obvious that traffic would spike.", "hindsight"),
     ("The obvious fix was a rollback.", "hindsight"),
+    # blame aimed at a role or a group rather than a named person
+    ("The ops team failed to check the replication lag.", "blame"),
+    ("QA failed to test the rollback path.", "blame"),
+    ("Management ignored the capacity warnings.", "blame"),
+    ("The database team neglected to test the failover.", "blame"),
+    ("Ops forgot to renew the certificate.", "blame"),
+    ("The SRE team dropped the ball on the certificate.", "blame"),
+    ("The platform team should have known about the quota.", "blame"),
+    ("The network team's mistake took down the VPN.", "blame"),
+    ("The developers ignored the failing tests.", "blame"),
+    ("The site reliability team then failed to escalate.", "blame"),
+    ("The DBA could have avoided the outage.", "counterfactual"),
+    ("The ops team could have avoided the outage.", "counterfactual"),
+    ("The ops team should never have restarted the primary.", "counterfactual"),
+    ("Leadership should never have approved the Friday release.", "counterfactual"),
+    ("The on-call should never have silenced the alert.", "counterfactual"),
+    ("The security team could have caught the expired key.", "counterfactual"),
+    ("The on-call engineer could have prevented this by rolling back.", "counterfactual"),
+    ("The release manager would never have noticed the drift.", "counterfactual"),
+    # blame split across two clauses: what was known, then who acted against it
+    ("Everyone knows the schema is shared; Dave ran the migration anyway.", "blame"),
+    ("It was obvious that the disk would fill, but the SRE went ahead.", "blame"),
+    ("Everyone knew the freeze had started, yet the platform team deployed anyway.", "blame"),
+    ("We all knew the cache was cold, but the on-call engineer shifted the traffic anyway.", "blame"),
+    ("The DBA was told the table was locked, and she ran the migration regardless.", "blame"),
+    ("It was well known that the script was fragile; QA shipped it anyway.", "blame"),
+    ("Everybody knew about the quota, but management went ahead with the launch.", "blame"),
+    ("Everyone knew the risk, and the alert was loud, but Erin restarted the primary anyway.", "blame"),
 ]
 
 NEUTRAL: list[str] = [
@@ -117,6 +145,41 @@ NEUTRAL: list[str] = [
     "The failover took longer than the expected five minutes.",
     "It was not clear which team owned the queue.",
     "We will add a canary stage so config changes roll out gradually.",
+    # roles and teams acting, described factually
+    "The ops team restarted the pods at 10:04.",
+    "The DBA ran the migration as planned.",
+    "QA signed off on the build at 09:40.",
+    "Management approved the maintenance window on Monday.",
+    "Leadership asked for hourly updates.",
+    "The platform team rolled back the release at 14:20.",
+    "The SRE team declared the incident at 14:05.",
+    "The security team rotated the keys within an hour.",
+    "The on-call engineer paged the database team at 14:07.",
+    "The database team owns the replication alerts.",
+    "The ops team could not reach the bastion host because the VPN was down.",
+    "QA could not test the rollback path because staging was down.",
+    "Ops failed over the database to the standby at 14:12.",
+    "The network team's change window started at 02:00.",
+    "The platform team's error budget for the quarter is spent.",
+    "Management's approval arrived at 09:30.",
+    "The DBA was told about the lock at 10:02 and paused the migration.",
+    "The team was told about the maintenance window a week in advance.",
+    # programs named like roles, and group words inside compounds
+    "The secrets manager failed to rotate the database password.",
+    "The Kubernetes operator failed to reconcile the deployment.",
+    "Config management skipped the new hosts because their tags were missing.",
+    # two clauses that report what was known and what was done, without defiance
+    "Everyone knew the schedule; the deploy went out at 10:00.",
+    "It was known that the disk was filling; the on-call added capacity at 10:05.",
+    "Everyone knew the risk, so the team ran a dry run first.",
+    "Everyone knew the plan, so the SRE went ahead at 14:10.",
+    "Everyone on the bridge agreed to fail over; the SRE went ahead at 14:10.",
+    "Everyone knew the freeze had ended, and the team still paged the release manager before deploying.",
+    "It was clear the fix had worked, but the team still watched the graphs for an hour.",
+    "Everyone knew the disk was filling; the alert fired anyway at 10:12.",
+    "The migration ran anyway because the lock timeout was disabled.",
+    "The deploy went ahead at 10:00 after the canary passed.",
+    "The release went ahead regardless of the holiday because the fix was urgent.",
 ]
 
 
@@ -171,6 +234,11 @@ def test_a_finding_carries_the_phrase_a_message_and_a_rewrite_naming_the_conditi
         ("Root cause: human error.", "Name the condition that made the error likely"),
         ("We should have rolled back sooner.", "Describe what was done instead"),
         ("Obviously the disk was going to fill.", "state the signal"),
+        ("The ops team failed to check the replication lag.", "The step to check the replication lag"),
+        ("Management ignored the capacity warnings.", "The capacity warnings did not stand out"),
+        ("The DBA could have avoided the outage.", "what made the outcome hard to prevent"),
+        ("The ops team should never have restarted the primary.", "Describe the step as it happened"),
+        ("Everyone knows the schema is shared; Dave ran the migration anyway.", "made going ahead look"),
     ],
 )
 def test_a_suggestion_fits_the_phrase(sentence: str, expected: str) -> None:
@@ -231,6 +299,21 @@ def test_findings_come_in_text_order() -> None:
 def test_overlapping_phrases_give_one_finding_with_the_stronger_rule() -> None:
     assert [(f.rule, f.text) for f in lint("He should have known.")] == [("blame", "should have known")]
     assert [(f.rule, f.text) for f in lint("It should have been obvious.")] == [("hindsight", "been obvious")]
+
+
+def test_blame_across_two_clauses_is_one_finding_from_the_knowledge_to_the_act() -> None:
+    (finding,) = lint("It was obvious that the disk would fill, but the SRE went ahead.")
+
+    # One finding, blame rather than the hindsight of "was obvious" inside it.
+    assert (finding.rule, finding.column) == ("blame", 1)
+    assert finding.text == "It was obvious that the disk would fill, but the SRE went ahead"
+    assert "SRE" not in finding.suggestion
+
+
+def test_a_group_word_counts_as_people_only_where_it_names_them() -> None:
+    assert rules_of(lint("QA failed to test the rollback path.")) == {"blame"}
+    assert lint("The qa environment failed to start.") == []
+    assert lint("Secret management failed to rotate the key.") == []
 
 
 def test_vocabulary_is_matched_whatever_its_case() -> None:

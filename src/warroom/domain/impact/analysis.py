@@ -1,9 +1,9 @@
-"""The impact probe's arithmetic: baselines, trends, blast radius, estimates, verdicts.
+"""The impact probe's arithmetic: baselines, blast radius, estimates, verdicts.
 
 Pure functions over series that the caller already recorded (see `impact_types`).
 Points may come in any order; NaN marks a missing sample (Prometheus answers NaN for
 0/0) and is ignored everywhere. Nothing here reads the clock: "now" is an argument.
-All datetimes must be timezone-aware.
+All datetimes must be timezone-aware. Where an indicator is heading is in `trend`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from warroom.domain.impact.series import (
     MitigationVerdict,
     Point,
     TimeSeries,
-    Trend,
-    TrendDirection,
 )
 
 __all__ = [
@@ -34,12 +32,7 @@ __all__ = [
     "find_baseline",
     "judge_mitigation",
     "mean_over",
-    "trend",
 ]
-
-# A t-statistic of 2 is roughly the 95% line: a slope smaller than twice its standard
-# error could be produced by the scatter alone.
-_SIGNIFICANT_T = 2.0
 
 
 def _require_aware(name: str, at: datetime) -> None:
@@ -141,62 +134,6 @@ def _baseline(
         points=len(values),
         met_slo=met_slo,
     )
-
-
-def trend(
-    series: TimeSeries,
-    *,
-    now: datetime,
-    lookback: timedelta,
-    noise: float,
-    higher_is_worse: bool = True,
-    min_change: float = 0.0,
-    min_points: int = 5,
-) -> Trend:
-    """Whether the indicator is growing (getting worse), stable or recovering.
-
-    Fits a least-squares line through the finite points in [now - lookback, now] — never
-    a difference of two points, which one outlier would swing. The fitted change over the
-    whole lookback counts only when it clears both thresholds:
-
-    - the level: |change| > max(noise * |mean level|, min_change), so a drift of 1% on a
-      level of 40% is "stable" with noise=0.1;
-    - the scatter: |slope| > 2 standard errors of the slope, so a noisy flat series is
-      not read as a trend.
-
-    Fewer than `min_points` points gives "unknown".
-    """
-    _require_aware("now", now)
-    if lookback <= timedelta(0):
-        raise ValueError(f"lookback must be positive, got {lookback}")
-    start = now - lookback
-    points = [(at, v) for at, v in _observed(series) if start <= at <= now and math.isfinite(v)]
-    n = len(points)
-    if n < max(min_points, 3):
-        return Trend("unknown", None, None, None, None, n, f"only {n} points in the lookback")
-    xs = [(at - points[0][0]).total_seconds() for at, _ in points]
-    ys = [v for _, v in points]
-    x_mean, level = statistics.fmean(xs), statistics.fmean(ys)
-    sxx = sum((x - x_mean) ** 2 for x in xs)
-    if sxx == 0:
-        return Trend("unknown", None, None, None, None, n, "all points share one timestamp")
-    slope = sum((x - x_mean) * (y - level) for x, y in zip(xs, ys, strict=True)) / sxx
-    residuals = [y - (level + slope * (x - x_mean)) for x, y in zip(xs, ys, strict=True)]
-    residual_std = math.sqrt(sum(r * r for r in residuals) / (n - 2))
-    slope_se = residual_std / math.sqrt(sxx)
-    change = slope * lookback.total_seconds()
-    # The epsilon keeps rounding in the mean of a flat series from reading as a trend.
-    level_threshold = max(noise * abs(level), min_change, 1e-12 * max(1.0, abs(level)))
-
-    def result(direction: TrendDirection, reason: str) -> Trend:
-        return Trend(direction, slope, change, level, residual_std, n, reason)
-
-    if abs(change) <= level_threshold:
-        return result("stable", f"change {change:+.4g} within {level_threshold:.4g} of the level")
-    if abs(slope) <= _SIGNIFICANT_T * slope_se:
-        return result("stable", f"change {change:+.4g} within the scatter (slope se {slope_se:.3g}/s)")
-    worse = (slope > 0) == higher_is_worse
-    return result("growing" if worse else "recovering", f"change {change:+.4g} over the lookback")
 
 
 def blast_radius(

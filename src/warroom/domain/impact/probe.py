@@ -5,8 +5,8 @@ hands them in with "now"; this module decides what they mean: the last healthy
 baseline, the change against it, the trend, the blast radius by dimension, customer
 impact and financial loss, and the severity the policy gives them. What is recorded
 (the payload of an ``impact_measured`` event) is plain JSON with finite numbers only.
-The measurement of a whole incident is in ``probe_measurement``; verdicts on
-mitigations and the resolve gate are in ``probe_checks``.
+The measurement of a whole incident is in ``measurement``; verdicts on mitigations
+and the resolve gate are in ``checks``; where an indicator is heading is in ``trend``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from warroom.domain.impact.analysis import blast_radius, find_baseline, mean_over, trend
+from warroom.domain.impact.analysis import blast_radius, find_baseline, mean_over
 from warroom.domain.impact.series import Baseline, BlastRadius, Point, TimeSeries, Trend
+from warroom.domain.impact.trend import trend
 from warroom.domain.incidents.catalog import Indicator
 from warroom.domain.shared.timefmt import iso
 
@@ -323,7 +324,8 @@ def _trend_record(heading: Trend, focus: str | None) -> dict[str, Any]:
     return {
         "direction": heading.direction,
         "of": focus or "all",
-        "change_over_lookback": finite(heading.change_over_lookback),
+        "since": iso(heading.since) if heading.since is not None else None,
+        "change": finite(heading.change),
         "slope_per_second": finite(heading.slope_per_second),
         "reason": heading.reason,
     }

@@ -41,21 +41,27 @@ class Baseline:
 
 @dataclass(frozen=True)
 class Trend:
-    """Where the indicator is heading over the lookback, from a least-squares fit.
+    """Where the indicator is heading, judged on its regime since the last change point.
 
     `direction` is "growing" when it gets worse (whatever "worse" means for the
-    indicator), "recovering" when it gets better, "stable" when the fitted change is
-    within the noise, and "unknown" when there are too few points to say. The numbers are
-    None when the direction is "unknown". `reason` explains the call in one line.
+    indicator), "recovering" when it gets better, "stable" when the regime is flat and no
+    better than the level before it, and "unknown" when there are too few points to say.
+    `since` is when the current regime began (the last change point, or the first point
+    in the lookback), `level` its median, `slope_per_second` its fitted slope, and
+    `change` the change the call rests on: the regime's fitted change, the jump into a
+    regime too fresh to judge, or its shift against the level before it. `noise` is the
+    estimated standard deviation of single points. The numbers are None when the
+    direction is "unknown". `reason` explains the call in one line.
     """
 
     direction: TrendDirection
     slope_per_second: float | None
-    change_over_lookback: float | None
+    change: float | None
     level: float | None
-    residual_std: float | None
+    noise: float | None
     points: int
     reason: str
+    since: datetime | None = None
 
 
 @dataclass(frozen=True)
