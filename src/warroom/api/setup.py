@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from warroom.api.metrics import RequestMetrics
 from warroom.api.middleware import MAX_BODY, GuardMiddleware
 from warroom.api.ops import build_ops_router
+from warroom.api.outbox import build_outbox_router
 from warroom.api.problems import install_error_handlers
 from warroom.api.routes import build_router
 
@@ -20,6 +21,7 @@ def install(fastapi_app: FastAPI, *, max_body: int = MAX_BODY) -> RequestMetrics
     registry = RequestMetrics()
     fastapi_app.state.metrics = registry
     fastapi_app.include_router(build_router())
+    fastapi_app.include_router(build_outbox_router())
     fastapi_app.include_router(build_ops_router(registry))
     install_error_handlers(fastapi_app)
     fastapi_app.add_middleware(GuardMiddleware, metrics=registry, max_body=max_body)
