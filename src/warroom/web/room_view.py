@@ -4,7 +4,9 @@
 would load (and fold) the incident four times per page view; on a 10,000-event incident
 that alone costs more than the page's 50 ms budget. This read loads it at most once, in
 one transaction, and builds the same view as ``operations.room`` (same keys, same views)
-from the services' own pieces. It decides nothing and writes nothing.
+from the services' own pieces, plus what only the page shows: the stakeholders (each
+with the reason when nothing reaches it) and the notices about this incident's
+notifications that are not getting through. It decides nothing and writes nothing.
 
 Because the timeline is append-only, an incident's state at a given version never
 changes: :class:`RoomCache` keeps recent folded states and their views by
