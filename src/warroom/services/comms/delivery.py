@@ -32,10 +32,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from warroom.services.comms.outbox import (
+    AttemptResult,
     DeliveryReport,
     OutboxConfig,
-    _attempt,
-    _Result,
+    attempt,
     failed,
     resolve_channel,
     route_pending,
@@ -221,17 +221,17 @@ class Dispatcher:
                 self._report.retrying += 1
         return True
 
-    def _send(self, claimed: Delivery) -> _Result:
+    def _send(self, claimed: Delivery) -> AttemptResult:
         """The attempt, cut off at the channel's deadline."""
         if resolve_channel(claimed.channel, self.config) is None:  # nothing to wait for
-            return _attempt(claimed, self.config, self.notifier, self.ctx, self._rand)
+            return attempt(claimed, self.config, self.notifier, self.ctx, self._rand)
         deadline = self.config.deadline_of(claimed.channel).total_seconds()
-        box: list[_Result] = []
+        box: list[AttemptResult] = []
 
-        def attempt() -> None:
-            box.append(_attempt(claimed, self.config, self.notifier, self.ctx, self._rand))
+        def send() -> None:
+            box.append(attempt(claimed, self.config, self.notifier, self.ctx, self._rand))
 
-        sender = threading.Thread(target=attempt, name=f"warroom-send:{claimed.channel}", daemon=True)
+        sender = threading.Thread(target=send, name=f"warroom-send:{claimed.channel}", daemon=True)
         sender.start()
         sender.join(deadline)
         if box:

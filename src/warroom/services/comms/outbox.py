@@ -210,7 +210,7 @@ def with_link(n: Notification, base_url: str | None) -> Notification:
 
 
 @dataclass(frozen=True)
-class _Result:
+class AttemptResult:
     """An attempt's outcome; ``health`` is what it says about the channel: ``ok`` (it took
     the notification), ``failed`` (it may be down: counts toward opening its circuit) or
     None (nothing: a permanent refusal of this one message, or no attempt was made)."""
@@ -239,7 +239,7 @@ def failed(
     *,
     retryable: bool = True,
     retry_after: timedelta | None = None,
-) -> _Result:
+) -> AttemptResult:
     """A failed attempt: retried at the backoff (or the receiver's ``Retry-After``), or
     dead when the attempts are used up or retrying cannot help."""
     now = ctx.clock.now()
@@ -247,21 +247,23 @@ def failed(
     health = "failed" if retryable else None
     if later is None:
         reason = "permanent refusal" if not retryable else f"gave up after {claimed.attempts} attempts"
-        return _Result("dead", f"{message} ({reason})", health=health)
+        return AttemptResult("dead", f"{message} ({reason})", health=health)
     if retry_after is not None:
         later = max(later, now + retry_after)
-    return _Result("pending", message, later, health=health)
+    return AttemptResult("pending", message, later, health=health)
 
 
-def _attempt(
+def attempt(
     claimed: Delivery, config: OutboxConfig, notifier: Notifier, ctx: Context, rand: Callable[[], float]
-) -> _Result:
+) -> AttemptResult:
     if claimed.attempts > config.retry.max_attempts:
         # A worker leased the last attempt and never reported back (it was killed).
-        return _Result("dead", "the last attempt was interrupted; `warroom outbox retry` sends it again")
+        return AttemptResult(
+            "dead", "the last attempt was interrupted; `warroom outbox retry` sends it again"
+        )
     channel = resolve_channel(claimed.channel, config)
     if channel is None:
-        return _Result("dead", unconfigured(claimed.channel, config))
+        return AttemptResult("dead", unconfigured(claimed.channel, config))
     try:
         notifier.send(with_link(claimed.notification, config.base_url), channel)
     except DeliveryFailed as failure:
@@ -277,7 +279,7 @@ def _attempt(
     except Exception as exc:  # a bug in an adapter must not lose the notification
         log.exception("delivery %s to %s failed unexpectedly", claimed.id, claimed.channel)
         return failed(claimed, config, ctx, rand, f"{type(exc).__name__}: {str(exc)[:200]}")
-    return _Result("delivered", health="ok")
+    return AttemptResult("delivered", health="ok")
 
 
 def deliver(
