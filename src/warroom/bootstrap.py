@@ -18,6 +18,7 @@ from warroom.settings import Settings, SettingsError
 if TYPE_CHECKING:
     from warroom.integrations.notify_config import NotifySettings
     from warroom.services.comms.jobs import Job, JobRunner
+    from warroom.services.comms.outbox import OutboxConfig
     from warroom.services.ports.comms import Notifier
 
 
@@ -136,6 +137,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: object | None = No
         metrics=build_metrics(settings),
         probe=build_probe_policy(settings),
         load_channels=partial(channel_names, settings),
+        load_outbox=partial(outbox_config, settings),
     )
     return App(settings=settings, context=context)
 
@@ -166,6 +168,11 @@ def channel_names(settings: Settings) -> frozenset[str]:
     return frozenset(build_notify(settings).outbox.channels)
 
 
+def outbox_config(settings: Settings) -> OutboxConfig:
+    """Where notifications go (``[notify]``), for telling people what an update reaches."""
+    return build_notify(settings).outbox
+
+
 def build_notify(settings: Settings) -> NotifySettings:
     """``[notify]`` from the settings; a mistake is a ``SettingsError`` naming the place."""
     from warroom.integrations.notify_config import parse_notify
@@ -175,11 +182,13 @@ def build_notify(settings: Settings) -> NotifySettings:
 
 def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job]:
     """Every scheduled job; new kinds of background work (mitigation checks) join here."""
-    from warroom.services.comms import jobs, outbox
+    from warroom.services.comms import jobs
+    from warroom.services.comms.delivery import Dispatcher
     from warroom.services.impact import mitigation_checks
 
     ctx, settings = app.context, app.settings
     followup_every = timedelta(hours=settings.number("followups", "remind_every_hours", 24))
+    delivery = Dispatcher(ctx, notify.outbox, notifier)
     # In order: what the reminders write is delivered in the same round.
     return [
         jobs.Job(
@@ -200,8 +209,9 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
         jobs.Job(
             "deliver_notifications",
             timedelta(seconds=settings.number("jobs", "interval_seconds", 5)),
-            lambda now: outbox.deliver(ctx, notify.outbox, notifier).attempts,
+            delivery.run,
             exclusive=False,
+            close=delivery.close,
         ),
     ]
 

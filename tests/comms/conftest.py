@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.comms.support import FakeClock, Receiver, SmtpServer, http_receiver, smtp_server
+from tests.comms.support import FakeClock, Receiver, Sender, SmtpServer, http_receiver, smtp_server
 
 
 @pytest.fixture
@@ -22,3 +22,11 @@ def receiver() -> Iterator[Receiver]:
 def smtp() -> Iterator[SmtpServer]:
     with smtp_server() as server:
         yield server
+
+
+@pytest.fixture
+def sender() -> Iterator[Sender]:
+    made = Sender()
+    yield made
+    for close in made.closers:
+        close()

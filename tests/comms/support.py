@@ -36,6 +36,20 @@ class FakeClock:
         return self.current
 
 
+class Sender:
+    """The notifier made from settings, closed after the test (the ``sender`` fixture)."""
+
+    def __init__(self) -> None:
+        self.closers: list[Callable[[], None]] = []
+
+    def __call__(self, notify: Any) -> Any:
+        from warroom.integrations.notify_config import make_notifier
+
+        notifier, close = make_notifier(notify)
+        self.closers.append(close)
+        return notifier
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -107,6 +121,43 @@ def http_receiver() -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@dataclass
+class Hanging:
+    """A receiver that accepts connections and never answers."""
+
+    url: str
+    accepted: list[socket.socket] = field(default_factory=list)
+
+
+@contextmanager
+def hanging_server() -> Iterator[Hanging]:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    listener.settimeout(0.05)
+    state = Hanging(f"http://127.0.0.1:{listener.getsockname()[1]}/hooks/hang")
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            state.accepted.append(connection)  # read nothing, answer nothing
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        stop.set()
+        thread.join()
+        for connection in state.accepted:
+            connection.close()
+        listener.close()
 
 
 @dataclass

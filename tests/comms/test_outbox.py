@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from tests.comms.support import (
     T0,
     FakeClock,
     Receiver,
+    Sender,
     SmtpServer,
     receiver_from_the_docs,
     verifier_from_the_docs,
@@ -25,11 +26,10 @@ from warroom.domain.incidents.catalog import Catalog, Playbook, Service
 from warroom.domain.incidents.commands import Declaration
 from warroom.domain.incidents.severity import Impact, IncidentKind
 from warroom.domain.incidents.state import Role
-from warroom.integrations.notify_config import NotifySettings, make_notifier, parse_notify
+from warroom.integrations.notify_config import NotifySettings, parse_notify
 from warroom.services.comms import outbox
 from warroom.services.comms import stakeholders as people
 from warroom.services.incidents import commands as cases
-from warroom.services.ports.comms import Notifier
 from warroom.services.shared.context import Context
 
 CATALOG = Catalog(
@@ -80,26 +80,6 @@ def app(database_url: str, build_app: Callable[..., Any], clock: FakeClock) -> A
 def ctx(app: Any) -> Context:
     context: Context = app.context
     return context
-
-
-class Sender:
-    """The notifier made from settings, closed after the test."""
-
-    def __init__(self) -> None:
-        self.closers: list[Callable[[], None]] = []
-
-    def __call__(self, notify: NotifySettings) -> Notifier:
-        notifier, close = make_notifier(notify)
-        self.closers.append(close)
-        return notifier
-
-
-@pytest.fixture
-def sender() -> Iterator[Sender]:
-    made = Sender()
-    yield made
-    for close in made.closers:
-        close()
 
 
 def no_jitter() -> float:

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow
 WARROOM = str(Path(sys.executable).with_name("warroom"))
 
 
-def write_config(folder: Path, url: str, receiver: Receiver, extra: str = "") -> Path:
+def write_config(folder: Path, url: str, receiver: Receiver, extra: str = "", notify: str = "") -> Path:
     config = folder / "warroom.toml"
     config.write_text(
         f"""
@@ -50,6 +50,7 @@ rotation_hours = 1
 [notify]
 timeout_seconds = 2
 lease_seconds = 3
+{notify}
 
 [[notify.channels]]
 name = "incidents"
@@ -165,7 +166,8 @@ def test_a_process_killed_mid_delivery_loses_nothing_and_resends_with_the_same_k
         return 204, {}
 
     receiver.respond = hold_the_first
-    config = write_config(tmp_path, url, receiver)
+    # One attempt at a time, so the one held is the only one the kill interrupts.
+    config = write_config(tmp_path, url, receiver, notify="channel_concurrency = 1")
     args = ["worker"] if command == "worker" else ["serve", "--port", str(free_port())]
 
     first = processes.start(config, *args)

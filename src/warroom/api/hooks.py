@@ -13,7 +13,9 @@ Answers:
   Alertmanager retries 5xx only.
 
 Token lookups are cached for :data:`TOKEN_TTL` seconds so a storm of deliveries does not
-cost a database round trip each; a revoked token stops working within that time.
+cost a database round trip each. A token revoked in this process (``DELETE
+/api/v1/tokens/...`` on this server) stops working at once; one revoked elsewhere (another
+replica, ``warroom token revoke`` on the database) within that time.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from warroom.storage.alert_store import is_transient_fault
 
 log = logging.getLogger("warroom.hooks")
 
-TOKEN_TTL = 5.0
+TOKEN_TTL = auth.REMEMBER_SECONDS
 TOKEN_CACHE_SIZE = 1024
 RETRY_AFTER = "5"
 JSON_TYPES = ("application/json", "text/json")
@@ -77,13 +79,15 @@ class TokenCache:
     def __init__(self, ttl: float = TOKEN_TTL, size: int = TOKEN_CACHE_SIZE) -> None:
         self.ttl = ttl
         self.size = size
-        self._entries: dict[str, tuple[float, TokenInfo | None]] = {}
+        self._entries: dict[str, tuple[float, TokenInfo | None, int]] = {}
         self._lock = threading.Lock()
 
     def cached(self, plain: str) -> tuple[TokenInfo | None] | None:
-        """``(info,)`` when a lookup of ``plain`` is remembered (info None: refused), else None."""
+        """``(info,)`` when a lookup of ``plain`` is remembered (info None: refused), else None.
+
+        A lookup made before this process's latest revocation is not trusted."""
         hit = self._entries.get(auth.hash_token(plain))
-        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+        if hit is not None and time.monotonic() - hit[0] < self.ttl and hit[2] == auth.revocations():
             return (hit[1],)
         return None
 
@@ -94,11 +98,12 @@ class TokenCache:
             return remembered[0]
         key = auth.hash_token(plain)
         now = time.monotonic()
+        generation = auth.revocations()  # before the read: a revocation during it wins
         info = auth.authenticate(app.context, plain)
         with self._lock:
             if len(self._entries) >= self.size:
                 self._entries.clear()
-            self._entries[key] = (now, info)
+            self._entries[key] = (now, info, generation)
         return info
 
 

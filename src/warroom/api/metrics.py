@@ -82,6 +82,13 @@ def gauge(name: str, help_text: str, label: str, values: Mapping[str, float]) ->
     return lines
 
 
+def labelled(name: str, help_text: str, rows: Iterable[tuple[Mapping[str, str], float]]) -> list[str]:
+    """A gauge with any labels: one line per ``(labels, value)``."""
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+    lines += [f"{name}{_labels(labels)} {_number(value)}" for labels, value in rows]
+    return lines
+
+
 def single(name: str, help_text: str, kind: str, value: float) -> list[str]:
     return [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {_number(value)}"]
 

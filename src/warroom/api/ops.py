@@ -1,5 +1,9 @@
 """Operations endpoints: ``/healthz`` (process up), ``/readyz`` (database reachable) and
-``/metrics`` (Prometheus exposition of warroom itself). No token: they reveal no content."""
+``/metrics`` (Prometheus exposition of warroom itself). No token: they reveal no content.
+
+``/readyz`` is about the database: it stays 200 while a notification channel fails, and
+lists such channels under ``notifications`` (failing, circuit open, dead letters), as
+``/metrics`` counts them (``warroom_outbox_*`` by channel and state)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from warroom.api import metrics
 from warroom.api.problems import problem
 from warroom.api.routes import json_response
 from warroom.api.security import warroom_app
+from warroom.bootstrap import App
+from warroom.services.comms import health, outbox
 from warroom.services.incidents import monitoring
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -33,7 +39,12 @@ def build_ops_router(registry: metrics.RequestMetrics) -> APIRouter:
         except Exception as exc:
             log.warning("not ready: the database does not answer (%s)", type(exc).__name__)
             return problem(503, "the database does not answer", kind="not-ready")
-        return json_response({"status": "ready"})
+        try:
+            notifications = health.notifications_health(warroom_app(request).context)
+        except Exception as exc:  # ready all the same: the database answered
+            log.warning("readyz: the outbox could not be read (%s)", type(exc).__name__)
+            notifications = {"status": "unknown", "channels": []}
+        return json_response({"status": "ready", "notifications": notifications})
 
     @router.get("/metrics", summary="Prometheus text exposition")
     def prometheus(request: Request) -> Response:
@@ -49,6 +60,7 @@ def build_ops_router(registry: metrics.RequestMetrics) -> APIRouter:
             blocks.append(
                 metrics.gauge("warroom_open_incidents", "Open incidents by severity.", "severity", counts)
             )
+            blocks.extend(_outbox_metrics(warroom_app(request)))
         rss = metrics.resident_memory_bytes()
         if rss is not None:
             blocks.append(
@@ -59,3 +71,50 @@ def build_ops_router(registry: metrics.RequestMetrics) -> APIRouter:
         return Response(metrics.exposition(blocks), media_type=PROMETHEUS_TEXT)
 
     return router
+
+
+def _outbox_metrics(app: App) -> list[list[str]]:
+    """``warroom_outbox_*``: deliveries by channel and state, each channel's circuit and
+    consecutive failures, unrouted notifications."""
+    ctx = app.context
+    try:
+        states = outbox.channel_states(ctx)
+        unrouted = outbox.outbox_counts(ctx)["unrouted"]
+    except Exception as exc:
+        log.warning("metrics: the outbox could not be read (%s)", type(exc).__name__)
+        return []
+    try:
+        configured = sorted(ctx.channels or ())
+    except Exception:  # a broken [notify]: the channels with deliveries still show
+        configured = []
+    known = {c.name: c for c in states}
+    channels = sorted(set(known) | set(configured))
+    by_state = [
+        ({"channel": c.name, "state": state}, getattr(c, state))
+        for c in states
+        for state in ("pending", "delivered", "dead")
+    ]
+    circuit = [
+        ({"channel": name}, int(known[name].circuit_open) if name in known else 0) for name in channels
+    ]
+    failures = [({"channel": name}, known[name].failures if name in known else 0) for name in channels]
+    return [
+        metrics.labelled(
+            "warroom_outbox_deliveries",
+            "Notification deliveries by channel and state (pending, delivered, dead).",
+            by_state,
+        ),
+        metrics.labelled(
+            "warroom_outbox_channel_circuit_open",
+            "1 while a channel's circuit is open: nothing is sent to it until a probe gets through.",
+            circuit,
+        ),
+        metrics.labelled(
+            "warroom_outbox_channel_failures",
+            "Consecutive failed delivery attempts per channel (0 after a delivery).",
+            failures,
+        ),
+        metrics.single(
+            "warroom_outbox_unrouted", "Notifications not yet fanned out to channels.", "gauge", unrouted
+        ),
+    ]

@@ -63,6 +63,9 @@ OPERATIONS: dict[str, tuple[bool, bool]] = {
     "stakeholders": (True, False),
     "stakeholder_add": (True, True),
     "stakeholder_remove": (True, True),
+    # the outbox (services.comms.operations.EMBEDDED)
+    "outbox_list": (False, False),
+    "outbox_retry": (False, True),
 }
 
 
@@ -71,6 +74,9 @@ LEARNING = frozenset(name for name in OPERATIONS if name.startswith(("postmortem
     "readiness",
     "import",
 }
+
+
+OUTBOX = frozenset({"outbox_list", "outbox_retry"})
 
 
 class Backend(Protocol):
@@ -98,6 +104,12 @@ class EmbeddedBackend:
             if self._context is None:
                 self._context = self._build()
             return EMBEDDED[op](self._context, self._actor, ref, dict(body or {}))
+        if op in OUTBOX:
+            from warroom.services.comms.operations import EMBEDDED as OUTBOX_OPS
+
+            if self._context is None:
+                self._context = self._build()
+            return OUTBOX_OPS[op](self._context, self._actor, dict(body or {}))
         from warroom.services import operations as ops
 
         if self._context is None:

@@ -1,8 +1,9 @@
 """``warroom outbox``, ``warroom stakeholders`` and ``warroom worker``.
 
-The outbox and the worker work on the local database (embedded mode), like ``warroom
-serve``: they belong to an installation, not to a remote session. Stakeholders belong to
-an incident and work in both modes.
+``outbox list`` and ``outbox retry`` work in both modes (``--url``: through
+``/api/v1/outbox``). ``outbox deliver`` and the worker send from this machine, so they
+work on the local database only, like ``warroom serve``. Stakeholders belong to an
+incident and work in both modes.
 """
 
 from __future__ import annotations
@@ -59,26 +60,6 @@ def _guard(call: Any) -> Any:
         raise main.fail(str(exc), 2) from None
 
 
-def delivery_view(d: Any) -> dict[str, Any]:
-    from warroom.domain.shared.timefmt import iso
-
-    n = d.notification
-    return {
-        "id": d.id,
-        "status": d.status,
-        "channel": d.channel,
-        "kind": n.kind,
-        "incident": n.incident,
-        "key": n.key,
-        "title": n.headline,
-        "attempts": d.attempts,
-        "next_attempt_at": iso(d.next_attempt_at) if d.status == "pending" else None,
-        "last_error": d.last_error,
-        "created_at": iso(d.created_at),
-        "delivered_at": iso(d.delivered_at) if d.delivered_at else None,
-    }
-
-
 def _deliveries_table(rows: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -110,11 +91,9 @@ def outbox_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List deliveries (dead letters by default) with their last error."""
-    from warroom.services.comms import outbox
-
-    app = _embedded("warroom outbox")
-    rows = [delivery_view(d) for d in _guard(lambda: outbox.list_deliveries(app.context, status, limit))]
-    _main().emit(rows, as_json, _deliveries_table)
+    main = _main()
+    rows = main.run("outbox_list", None, {"status": status, "limit": limit})
+    main.emit(rows, as_json, _deliveries_table)
 
 
 @outbox_app.command("retry")
@@ -124,12 +103,10 @@ def outbox_retry(
     as_json: JsonOpt = False,
 ) -> None:
     """Make dead deliveries due again with fresh attempts (same idempotency key)."""
-    from warroom.services.comms import outbox
-
-    app = _embedded("warroom outbox")
-    retried = _guard(lambda: outbox.retry_deliveries(app.context, ids or [], all_dead=all_dead))
-    _main().emit(
-        {"retried": retried},
+    main = _main()
+    answer = main.run("outbox_retry", None, {"ids": ids or [], "all_dead": all_dead})
+    main.emit(
+        answer,
         as_json,
         lambda v: typer.echo(f"retrying {len(v['retried'])} deliveries: {', '.join(map(str, v['retried']))}"),
     )
@@ -144,7 +121,7 @@ def outbox_deliver(as_json: JsonOpt = False) -> None:
     from warroom.integrations.notify_config import make_notifier
     from warroom.services.comms import outbox
 
-    app = _embedded("warroom outbox")
+    app = _embedded("warroom outbox deliver")
     notify = _guard(lambda: build_notify(app.settings))
     notifier, close = make_notifier(notify)
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+import weakref
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -81,6 +82,8 @@ ROUTES: dict[str, tuple[str, str]] = {
     "stakeholders": ("GET", "/incidents/{ref}/stakeholders"),
     "stakeholder_add": ("POST", "/incidents/{ref}/stakeholders"),
     "stakeholder_remove": ("POST", "/incidents/{ref}/stakeholders/remove"),
+    "outbox_list": ("GET", "/outbox"),
+    "outbox_retry": ("POST", "/outbox/retry"),
 }
 
 # GET operations with query parameters besides list and timeline
@@ -89,6 +92,7 @@ QUERY_KEYS: dict[str, tuple[str, ...]] = {
     "followup_list": ("status", "owner", "incident", "overdue", "limit"),
     "report": ("since", "until", "service", "severity"),
     "readiness": ("threshold", "service"),
+    "outbox_list": ("status", "limit"),
 }
 
 _PROBLEMS: dict[str, type[DomainError]] = {
@@ -116,6 +120,7 @@ class RemoteBackend:
     def client(self) -> httpx.Client:
         if self._client is None:
             self._client = httpx.Client(timeout=TIMEOUT)
+            weakref.finalize(self, self._client.close)  # its connections go with the backend
         return self._client
 
     def call(self, op: str, ref: str | None = None, body: Mapping[str, Any] | None = None) -> Any:

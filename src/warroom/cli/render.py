@@ -190,6 +190,8 @@ def updates(view: dict[str, Any]) -> None:
     console.print(f"Posted {last['ref']} ({last['audience']}) at {_t(last['at'])}:")
     console.print(last["text"])
     console.print(f"Next update due: {_t(view.get('next_update_due'))}")
+    for warning in view.get("notify", {}).get("warnings", []):
+        console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
 
 
 def ok(view: dict[str, Any]) -> None:

@@ -95,7 +95,10 @@ def revoke(
     token: Annotated[str, typer.Argument(metavar="NAME_OR_ID", help="The token's name or id.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Revoke a token: it stops working at once."""
+    """Revoke a token. A server on this database stops accepting it within 5 seconds (it
+    remembers webhook token lookups that long); revoked through the API (DELETE
+    /api/v1/tokens/NAME), it stops at once on the server that answered and within 5
+    seconds on the other replicas."""
     from warroom.services.identity import auth
 
     info = _run(lambda ctx: auth.revoke_token(ctx, token))

@@ -39,6 +39,9 @@ _NOTIFY_KEYS = {
     "max_attempts",
     "retry_base_seconds",
     "retry_max_seconds",
+    "channel_concurrency",
+    "circuit_failures",
+    "circuit_cooldown_seconds",
 }
 
 
@@ -204,7 +207,8 @@ def parse_notify(raw: Mapping[str, Any]) -> NotifySettings:
         raise SettingsError("notify.base_url must be an http(s) URL such as https://warroom.example.com")
     timeout = _number(section, "timeout_seconds", "[notify]", 10, 0.1)
     lease = _number(section, "lease_seconds", "[notify]", 60, 0.5)
-    slowest = max(timeout, smtp.timeout * 4 if smtp else 0)  # SMTP: connect, hello, mail, data
+    email_deadline = (smtp.timeout if smtp else 10.0) * 4  # SMTP: connect, hello, mail, data
+    slowest = max(timeout, email_deadline if smtp else 0)
     if lease <= slowest:
         raise SettingsError(
             f"notify.lease_seconds ({lease:g}) must exceed the slowest send ({slowest:g} s): "
@@ -218,6 +222,11 @@ def parse_notify(raw: Mapping[str, Any]) -> NotifySettings:
         )
     except ValueError as exc:
         raise SettingsError(f"[notify]: {exc} (retry_base_seconds <= retry_max_seconds)") from None
+    concurrency = _number(section, "channel_concurrency", "[notify]", 2, 1)
+    failures = _number(section, "circuit_failures", "[notify]", 5, 1)
+    for key, value in (("channel_concurrency", concurrency), ("circuit_failures", failures)):
+        if value != int(value):
+            raise SettingsError(f"[notify]: {key} must be a whole number, not {value!r}")
     outbox = OutboxConfig(
         channels=channels,
         routes=tuple(routes),
@@ -225,13 +234,25 @@ def parse_notify(raw: Mapping[str, Any]) -> NotifySettings:
         base_url=base_url.rstrip("/") if base_url else None,
         lease=timedelta(seconds=lease),
         email=smtp is not None,
+        deadline=timedelta(seconds=timeout),
+        email_deadline=timedelta(seconds=email_deadline),
+        concurrency=int(concurrency),
+        circuit_failures=int(failures),
+        circuit_cooldown=timedelta(seconds=_number(section, "circuit_cooldown_seconds", "[notify]", 60, 0.1)),
     )
     return NotifySettings(outbox=outbox, smtp=smtp, timeout=timeout)
 
 
 def make_notifier(notify: NotifySettings) -> tuple[Notifier, Callable[[], None]]:
     """The notifier for every configured channel type, and the function that closes it."""
-    client = httpx.Client(timeout=notify.timeout, follow_redirects=False)
+    # Every phase of a request is bounded (connect, send, wait for the answer, wait for a
+    # pooled connection); the dispatcher also cuts the whole attempt off at the deadline.
+    t = notify.timeout
+    client = httpx.Client(
+        timeout=httpx.Timeout(connect=t, read=t, write=t, pool=t),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+    )
     by_type: dict[str, Notifier] = {
         "slack": SlackWebhookNotifier(client),
         "webhook": SignedWebhookNotifier(client),

@@ -356,8 +356,13 @@ def mitigated(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any])
 
 
 def update(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    """Post it; ``notify`` says which configured channels it goes to and warns of every
+    stakeholder nothing is configured to reach."""
+    from warroom.services.comms.health import update_reach
+
     audience = _str(body, "audience", "internal") or "internal"
-    return _view(ctx, cases.post_update(ctx, ref, actor, _str(body, "text"), audience))
+    state = cases.post_update(ctx, ref, actor, _str(body, "text"), audience)
+    return _view(ctx, state) | {"notify": update_reach(ctx, state)}
 
 
 def update_template(ctx: Context, ref: str | int) -> View:

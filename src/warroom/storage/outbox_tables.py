@@ -1,6 +1,6 @@
 """The outbox, per-incident stakeholders and leased jobs, on the shared ``metadata``.
 
-Migration 0005 creates exactly these tables.
+Migration 0005 creates these tables; 0008 adds ``outbox_channels`` and two indexes.
 
 - ``outbox``: one row per notification, written in the transaction of the event (or
   reminder) that causes it; ``key`` is its idempotency key and, being unique, the dedup
@@ -10,6 +10,10 @@ Migration 0005 creates exactly these tables.
   (``lease_token``, ``leased_until``), sends, and records the result under that token. A
   lease that expires (the worker died) makes the row claimable again: delivery is at
   least once, always with the notification's key.
+- ``outbox_channels``: the health of each channel deliveries went to: consecutive failed
+  attempts and, once they reach ``notify.circuit_failures``, ``open_until`` (the circuit
+  is open: nobody sends to the channel before then, and then one probe). Shared by every
+  worker, so all of them skip a failing channel and all of them show it.
 - ``incident_stakeholders``: additions (and removals of playbook stakeholders) per
   incident; the timeline holds the matching events.
 - ``jobs``: one row per scheduled job, leased so one worker runs it at a time.
@@ -43,6 +47,7 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("routed_at", UTCDateTime),
     Index("ix_outbox_routed_at", "routed_at"),
+    Index("ix_outbox_incident", "incident"),
 )
 
 deliveries = Table(
@@ -62,6 +67,19 @@ deliveries = Table(
     Column("delivered_at", UTCDateTime),
     UniqueConstraint("outbox_id", "channel", name="uq_deliveries_outbox_channel"),
     Index("ix_deliveries_status_due", "status", "next_attempt_at"),
+    Index("ix_deliveries_channel_status", "channel", "status"),
+)
+
+outbox_channels = Table(
+    "outbox_channels",
+    metadata,
+    Column("name", String(320), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("open_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("last_failure_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 incident_stakeholders = Table(

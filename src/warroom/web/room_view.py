@@ -4,7 +4,9 @@
 would load (and fold) the incident four times per page view; on a 10,000-event incident
 that alone costs more than the page's 50 ms budget. This read loads it at most once, in
 one transaction, and builds the same view as ``operations.room`` (same keys, same views)
-from the services' own pieces. It decides nothing and writes nothing.
+from the services' own pieces, plus what only the page shows: the stakeholders (each
+with the reason when nothing reaches it) and the notices about this incident's
+notifications that are not getting through. It decides nothing and writes nothing.
 
 Because the timeline is append-only, an incident's state at a given version never
 changes: :class:`RoomCache` keeps recent folded states and their views by
@@ -24,6 +26,7 @@ from warroom.domain.incidents.refs import parse_ref
 from warroom.domain.incidents.room import next_update_due, nudges
 from warroom.domain.incidents.state import IncidentState
 from warroom.domain.shared.serial import to_data
+from warroom.services.comms.health import room_notices, stakeholder_gaps
 from warroom.services.comms.outbox import stakeholders_of
 from warroom.services.incidents import changes as change_cases
 from warroom.services.incidents import commands as cases
@@ -86,7 +89,10 @@ def room_page(
         nearby = uow.changes.between(services, start, end)
         events = uow.incidents.events(number, before=before, limit=limit, newest_first=True)
         people = stakeholders_of(ctx, uow, state)
+        channels = uow.outbox.channels(number, delivered=False)
     now = ctx.clock.now()
+    notices = room_notices(ctx, channels, people, now)
+    gaps = stakeholder_gaps(ctx, people)
     due = next_update_due(state, ctx.policy)
     view = dict(base)
     view["update_overdue"] = bool(due and now > due)
@@ -94,6 +100,7 @@ def room_page(
     view["changes"] = [change_view(c) for c in nearby[:NEARBY_CHANGES]]
     view["changes_services"] = services
     view["prepared_mitigations"] = [to_data(p) for p in cases.prepared(ctx, state)]
-    view["stakeholders"] = stakeholder_views(people)
+    view["stakeholders"] = [s | {"gap": gaps.get(s["target"])} for s in stakeholder_views(people)]
+    view["delivery_notices"] = notices
     draft = draft_update(state, now=now, policy=ctx.policy) if with_draft else ""
     return view, [event_view(e) for e in events], draft

@@ -8,7 +8,9 @@ against one PostgreSQL database:
 - an *exclusive* job (the reminders) is leased through the ``jobs`` table, so one worker
   at a time runs it; each reminder is also deduplicated by its period's key in the
   outbox, so it fires exactly once even if a lease expires mid-run;
-- a *shared* job (outbox delivery) runs on every worker; it leases its rows one by one.
+- a *shared* job (outbox delivery) runs on every worker; it leases its rows one by one,
+  channel by channel in lanes of their own (``warroom.services.comms.delivery``), and
+  waits for them only briefly: a hanging channel never holds up the runner.
 
 Jobs are assembled in ``warroom.bootstrap.build_jobs``; a new kind of scheduled work
 (the impact probe's mitigation checks, say) is one more ``Job`` there.
@@ -36,12 +38,14 @@ log = logging.getLogger("warroom.jobs")
 
 @dataclass(frozen=True)
 class Job:
-    """``run(now)`` does one round of work and returns how many things it did."""
+    """``run(now)`` does one round of work and returns how many things it did; ``close``
+    (when given) releases what the job keeps between rounds (threads, connections)."""
 
     name: str
     every: timedelta
     run: Callable[[datetime], int]
     exclusive: bool = True
+    close: Callable[[], None] | None = None
 
 
 class JobRunner:
@@ -122,6 +126,9 @@ class JobRunner:
             stop.wait(interval)
 
     def close(self) -> None:
+        for job in self.jobs:  # first the jobs (delivery lanes), then what they use
+            if job.close is not None:
+                job.close()
         for close in self._on_close:
             close()
 

@@ -5,20 +5,24 @@ delivered afterwards, with retries, until the channel accepts them or they are d
    adds one outbox row per notifying event. If the transaction rolls back, so do they;
    if it commits, they exist and will be sent: nothing is lost between the two.
 2. :func:`route_pending` fans each new row out into one delivery per channel (its routes'
-   channels and, for status updates, the stakeholders of its audience).
-3. :func:`deliver_due` leases one due delivery at a time (the attempt is counted at the
-   lease), sends it outside any transaction, and records the result under the lease:
+   channels and, for status updates, the stakeholders of its audience). It never waits
+   on a delivery.
+3. :class:`warroom.services.comms.delivery.Dispatcher` serves the due deliveries channel
+   by channel, each channel in its own bounded lane, so a slow or dead receiver delays
+   only its own deliveries. Each attempt is leased (and counted) first, sent outside any
+   transaction within a hard deadline, and its result recorded under the lease:
    delivered; or a retry at the ``RetryPolicy``'s backoff (later if the receiver asked
-   with ``Retry-After``); or dead after the last attempt or a permanent refusal. A worker
-   killed mid-send leaves its lease to expire; then the delivery is due again and goes
-   out with the same idempotency key. Delivery is therefore at least once.
+   with ``Retry-After``), scheduled in the store and never slept; or dead after the last
+   attempt or a permanent refusal. A worker killed mid-send leaves its lease to expire;
+   then the delivery is due again and goes out with the same idempotency key. Delivery is
+   therefore at least once. Consecutive failures open the channel's circuit (see
+   :class:`OutboxConfig`), which every worker sees.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -38,7 +42,7 @@ from warroom.domain.incidents.catalog import Catalog
 from warroom.domain.incidents.events import Event
 from warroom.domain.incidents.state import IncidentState
 from warroom.domain.shared.errors import ValidationError
-from warroom.services.ports.comms import Delivery, Notifier, OutboxMessage
+from warroom.services.ports.comms import ChannelState, Delivery, Notifier, OutboxMessage
 from warroom.services.ports.uow import UnitOfWork
 from warroom.services.shared.context import Context
 
@@ -55,6 +59,13 @@ class OutboxConfig:
     ``email`` says an SMTP server is configured, so a stakeholder may be a plain address.
     ``lease`` is how long a worker owns a delivery it is sending; it must outlast the
     slowest send, because a lease that runs out makes the delivery due again.
+
+    ``deadline`` bounds one attempt to an HTTP channel, ``email_deadline`` one to an
+    email channel: an attempt still running then counts as failed (and is retried).
+    ``concurrency`` is how many attempts one channel may have in flight in a worker.
+    After ``circuit_failures`` consecutive failed attempts a channel's circuit opens:
+    nobody sends to it for ``circuit_cooldown``, then one probe attempt closes it (on
+    success) or keeps it open for another cool-down.
     """
 
     channels: Mapping[str, ChannelSpec] = field(default_factory=dict)
@@ -63,10 +74,21 @@ class OutboxConfig:
     base_url: str | None = None
     lease: timedelta = timedelta(seconds=60)
     email: bool = False
+    deadline: timedelta = timedelta(seconds=10)
+    email_deadline: timedelta = timedelta(seconds=40)
+    concurrency: int = 2
+    circuit_failures: int = 5
+    circuit_cooldown: timedelta = timedelta(seconds=60)
 
     @property
     def enabled(self) -> bool:
         return bool(self.channels) or self.email
+
+    def deadline_of(self, channel: str) -> timedelta:
+        """The hard deadline of one attempt to the delivery channel named ``channel``."""
+        spec = self.channels.get(channel)
+        email = channel.startswith(EMAIL_PREFIX) or (spec is not None and spec.type == "email")
+        return self.email_deadline if email else self.deadline
 
 
 @dataclass
@@ -148,9 +170,11 @@ def announce(ctx: Context, uow: UnitOfWork, events: Sequence[Event], state: Inci
 
 def channel_names(message: OutboxMessage, config: OutboxConfig) -> list[str]:
     """The channels ``message`` goes to: its routes', then its stakeholders' (an email
-    address becomes ``email:ADDRESS``); none while no channel is configured."""
-    if not config.enabled:
-        return []
+    address becomes ``email:ADDRESS``).
+
+    A stakeholder gets a delivery even when nothing is configured to reach it: the
+    delivery is then dead at once with the reason, so ``warroom outbox list``, the room
+    and ``/readyz`` show that the update reached nobody there."""
     names = route(message.notification, config.routes)
     for target in message.targets:
         name = f"{EMAIL_PREFIX}{target}" if is_email(target) else target
@@ -186,86 +210,76 @@ def with_link(n: Notification, base_url: str | None) -> Notification:
 
 
 @dataclass(frozen=True)
-class _Result:
+class AttemptResult:
+    """An attempt's outcome; ``health`` is what it says about the channel: ``ok`` (it took
+    the notification), ``failed`` (it may be down: counts toward opening its circuit) or
+    None (nothing: a permanent refusal of this one message, or no attempt was made)."""
+
     status: str
     error: str | None = None
     next_attempt_at: Any = None
+    health: str | None = None
 
 
-def _attempt(
+def unconfigured(name: str, config: OutboxConfig) -> str | None:
+    """Why the delivery channel ``name`` cannot be sent to (None: it can)."""
+    if resolve_channel(name, config) is not None:
+        return None
+    if name.startswith(EMAIL_PREFIX):
+        return "no SMTP server is configured ([notify.smtp])"
+    return f"no channel named {name} in [[notify.channels]]"
+
+
+def failed(
+    claimed: Delivery,
+    config: OutboxConfig,
+    ctx: Context,
+    rand: Callable[[], float],
+    message: str,
+    *,
+    retryable: bool = True,
+    retry_after: timedelta | None = None,
+) -> AttemptResult:
+    """A failed attempt: retried at the backoff (or the receiver's ``Retry-After``), or
+    dead when the attempts are used up or retrying cannot help."""
+    now = ctx.clock.now()
+    later = config.retry.next_attempt_at(claimed.attempts, now, rand()) if retryable else None
+    health = "failed" if retryable else None
+    if later is None:
+        reason = "permanent refusal" if not retryable else f"gave up after {claimed.attempts} attempts"
+        return AttemptResult("dead", f"{message} ({reason})", health=health)
+    if retry_after is not None:
+        later = max(later, now + retry_after)
+    return AttemptResult("pending", message, later, health=health)
+
+
+def attempt(
     claimed: Delivery, config: OutboxConfig, notifier: Notifier, ctx: Context, rand: Callable[[], float]
-) -> _Result:
+) -> AttemptResult:
     if claimed.attempts > config.retry.max_attempts:
         # A worker leased the last attempt and never reported back (it was killed).
-        return _Result("dead", "the last attempt was interrupted; `warroom outbox retry` sends it again")
+        return AttemptResult(
+            "dead", "the last attempt was interrupted; `warroom outbox retry` sends it again"
+        )
     channel = resolve_channel(claimed.channel, config)
     if channel is None:
-        what = (
-            "no SMTP server is configured ([notify.smtp])"
-            if claimed.channel.startswith(EMAIL_PREFIX)
-            else (f"no channel named {claimed.channel} in [[notify.channels]]")
-        )
-        return _Result("dead", what)
+        return AttemptResult("dead", unconfigured(claimed.channel, config))
     try:
         notifier.send(with_link(claimed.notification, config.base_url), channel)
     except DeliveryFailed as failure:
-        now = ctx.clock.now()
-        later = config.retry.next_attempt_at(claimed.attempts, now, rand()) if failure.retryable else None
-        if later is None:
-            reason = (
-                "permanent refusal" if not failure.retryable else f"gave up after {claimed.attempts} attempts"
-            )
-            return _Result("dead", f"{failure.message} ({reason})")
-        if failure.retry_after is not None:
-            later = max(later, now + failure.retry_after)
-        return _Result("pending", failure.message, later)
+        return failed(
+            claimed,
+            config,
+            ctx,
+            rand,
+            failure.message,
+            retryable=failure.retryable,
+            retry_after=failure.retry_after,
+        )
     except Exception as exc:  # a bug in an adapter must not lose the notification
         log.exception("delivery %s to %s failed unexpectedly", claimed.id, claimed.channel)
-        now = ctx.clock.now()
-        later = config.retry.next_attempt_at(claimed.attempts, now, rand())
-        message = f"{type(exc).__name__}: {str(exc)[:200]}"
-        return _Result("dead", message) if later is None else _Result("pending", message, later)
-    return _Result("delivered")
-
-
-def deliver_due(
-    ctx: Context,
-    config: OutboxConfig,
-    notifier: Notifier,
-    *,
-    limit: int = 200,
-    rand: Callable[[], float] = random.random,
-) -> DeliveryReport:
-    """Send up to ``limit`` due deliveries, one lease at a time."""
-    report = DeliveryReport()
-    for _ in range(limit):
-        now = ctx.clock.now()
-        token = secrets.token_hex(16)
-        with ctx.uow() as uow:
-            claimed = uow.outbox.claim(now, now + config.lease, token)
-            uow.commit()
-        if claimed is None:
-            break
-        result = _attempt(claimed, config, notifier, ctx, rand)
-        with ctx.uow() as uow:
-            kept = uow.outbox.finish(
-                claimed.id,
-                token,
-                at=ctx.clock.now(),
-                status=result.status,
-                error=result.error,
-                next_attempt_at=result.next_attempt_at,
-            )
-            uow.commit()
-        if not kept:
-            log.warning("delivery %s: lease expired during the attempt; another worker owns it", claimed.id)
-        if result.status == "delivered":
-            report.delivered += 1
-        elif result.status == "dead":
-            report.dead += 1
-        else:
-            report.retrying += 1
-    return report
+        return failed(claimed, config, ctx, rand, f"{type(exc).__name__}: {str(exc)[:200]}")
+    return AttemptResult("delivered", health="ok")
 
 
 def deliver(
@@ -276,11 +290,18 @@ def deliver(
     limit: int = 200,
     rand: Callable[[], float] = random.random,
 ) -> DeliveryReport:
-    """Route what is new, then send what is due: one pass of the delivery job."""
-    routed = route_pending(ctx, config, limit)
-    report = deliver_due(ctx, config, notifier, limit=limit, rand=rand)
-    report.routed = routed
-    return report
+    """Route what is new, then send what is due (up to ``limit`` attempts), and wait until
+    every channel's lane has nothing due: one round of ``warroom outbox deliver``.
+
+    Channels are served side by side (see :class:`~warroom.services.comms.delivery.Dispatcher`),
+    so the round lasts about as long as its slowest channel's attempts, never their sum."""
+    from warroom.services.comms.delivery import Dispatcher
+
+    dispatcher = Dispatcher(ctx, config, notifier, rand=rand, limit=limit, settle=None)
+    try:
+        return dispatcher.round()
+    finally:
+        dispatcher.close()
 
 
 # --- Looking and retrying ----------------------------------------------------------------
@@ -294,7 +315,7 @@ def list_deliveries(ctx: Context, status: str | None = "dead", limit: int = 100)
         raise ValidationError("status", f"{status!r} is not one of {', '.join((*STATUSES, 'all'))}")
     if not 1 <= limit <= 10_000:
         raise ValidationError("limit", "must be 1..10000")
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         return uow.outbox.deliveries(status, limit)
 
 
@@ -310,5 +331,13 @@ def retry_deliveries(ctx: Context, ids: Sequence[int] = (), *, all_dead: bool = 
 
 
 def outbox_counts(ctx: Context) -> dict[str, int]:
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         return uow.outbox.counts()
+
+
+def channel_states(
+    ctx: Context, incident: int | None = None, *, delivered: bool = True
+) -> list[ChannelState]:
+    """Every channel's deliveries by status (``incident``'s only, when given) and health."""
+    with ctx.read() as uow:
+        return uow.outbox.channels(incident, delivered=delivered)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from datetime import timedelta
 
 from warroom.domain.shared.errors import NotFound, ValidationError
@@ -36,6 +37,25 @@ MAX_TOKEN = 200
 # last_used_at is a hint for people, not an audit log: write it at most once a minute
 # per token so reads do not turn into writes.
 TOUCH_EVERY = timedelta(minutes=1)
+# How long a process may remember a token lookup (the webhooks' cache): a token revoked
+# by another process (a replica, or `warroom token revoke` beside a running server) stops
+# working there within this time; in the process that revoked it, at once.
+REMEMBER_SECONDS = 5.0
+
+_revocations = 0
+_revocations_lock = threading.Lock()
+
+
+def revocations() -> int:
+    """How many revocations this process has made: a cache of token lookups taken at an
+    older count may hold a token that is no longer live, and must look again."""
+    return _revocations
+
+
+def _revoked() -> None:
+    global _revocations
+    with _revocations_lock:
+        _revocations += 1
 
 
 def hash_token(plain: str) -> str:
@@ -156,12 +176,16 @@ def find_token(ctx: Context, name_or_id: str | int) -> TokenInfo:
 
 
 def revoke_token(ctx: Context, name_or_id: str | int) -> TokenInfo:
-    """Revoke a token by name or id; revoking twice keeps the first revocation time."""
+    """Revoke a token by name or id; revoking twice keeps the first revocation time.
+
+    The token stops working at once in this process (its remembered lookups are dropped)
+    and within :data:`REMEMBER_SECONDS` in every other process on the same database."""
     info = find_token(ctx, name_or_id)
     with ctx.uow() as uow:
         uow.tokens.revoke(info.id, ctx.clock.now())
         revoked = uow.tokens.by_id(info.id)
         uow.commit()
+    _revoked()  # this process's remembered lookups are stale from now on
     assert revoked is not None
     return revoked
 

@@ -43,6 +43,35 @@ class Delivery:
     lease_token: str | None = None
 
 
+@dataclass(frozen=True)
+class ChannelState:
+    """One channel as the outbox sees it: its deliveries by status and its health.
+
+    ``failures`` counts consecutive failed attempts (reset by a delivery); ``open_until``
+    is set while the circuit is open (no attempts before then, then one probe).
+    """
+
+    name: str
+    pending: int = 0
+    delivered: int = 0
+    dead: int = 0
+    failures: int = 0
+    open_until: datetime | None = None
+    last_error: str | None = None
+    last_failure_at: datetime | None = None
+    last_success_at: datetime | None = None
+    dead_error: str | None = None  # why the newest dead delivery died
+
+    @property
+    def circuit_open(self) -> bool:
+        return self.open_until is not None
+
+    @property
+    def degraded(self) -> bool:
+        """Failing now, or holding dead letters."""
+        return self.circuit_open or self.failures > 0 or self.dead > 0
+
+
 class OutboxStore(Protocol):
     def add(self, message: OutboxMessage, at: datetime) -> bool:
         """Store ``message`` unless its key is already stored; True when it was new."""
@@ -56,9 +85,45 @@ class OutboxStore(Protocol):
         """Create a pending delivery per channel (each once) and mark the message routed."""
         ...
 
-    def claim(self, now: datetime, lease_until: datetime, token: str) -> Delivery | None:
-        """Lease the next due pending delivery (skipping ones leased by others) and count
-        the attempt; returns it with ``lease_token`` set, or None when nothing is due."""
+    def claim(
+        self, now: datetime, lease_until: datetime, token: str, channel: str | None = None
+    ) -> Delivery | None:
+        """Lease the next due pending delivery (to ``channel`` when given; skipping ones
+        leased by others) and count the attempt; returns it with ``lease_token`` set, or
+        None when nothing is due."""
+        ...
+
+    def due_channels(self, now: datetime) -> dict[str, int]:
+        """Channels with due, unleased pending deliveries, and how many each has."""
+        ...
+
+    def open_circuits(self) -> dict[str, datetime]:
+        """Channels whose circuit is open (cooling down, or waiting for its probe), and until when."""
+        ...
+
+    def admit(self, channel: str, now: datetime, probe_until: datetime) -> str | None:
+        """May an attempt go to ``channel`` now? ``closed`` (yes), ``probe`` (the circuit
+        was open and its cool-down is over: this is the one probe, and the circuit stays
+        open until ``probe_until`` for everyone else), or None (open: no)."""
+        ...
+
+    def record(
+        self,
+        channel: str,
+        ok: bool,
+        *,
+        at: datetime,
+        error: str | None = None,
+        open_after: int,
+        open_until: datetime,
+    ) -> None:
+        """An attempt's effect on ``channel``'s health: a delivery closes the circuit; a
+        failure counts, and the ``open_after``-th consecutive one opens it until ``open_until``."""
+        ...
+
+    def channels(self, incident: int | None = None, *, delivered: bool = True) -> list[ChannelState]:
+        """Every channel with deliveries (of ``incident`` only, when given) or a health
+        record, by name; ``delivered`` False skips counting delivered ones (the costly part)."""
         ...
 
     def finish(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from warroom.domain.impact.probe import ProbePolicy
 from warroom.domain.incidents.catalog import Catalog
@@ -32,6 +32,9 @@ class Context:
     # The names of the configured notification channels (stakeholders may name one of
     # them); None: not known here, so any name is taken.
     load_channels: Callable[[], Collection[str]] | None = None
+    # The outbox's configuration (``warroom.services.comms.outbox.OutboxConfig``: channels,
+    # routes, SMTP or not), to tell people what their updates will not reach; None: not known.
+    load_outbox: Callable[[], Any] | None = None
 
     def read(self) -> UnitOfWork:
         """A unit of work for reads only (never commit in it)."""
@@ -41,6 +44,11 @@ class Context:
     def channels(self) -> Collection[str] | None:
         """The configured channel names, read on first use (None: not known)."""
         return self.load_channels() if self.load_channels is not None else None
+
+    @cached_property
+    def outbox(self) -> Any:
+        """The outbox's configuration, read on first use (None: not known)."""
+        return self.load_outbox() if self.load_outbox is not None else None
 
     @cached_property
     def catalog(self) -> Catalog:
