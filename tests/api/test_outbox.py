@@ -17,7 +17,7 @@ from warroom.cli.backend import EmbeddedBackend
 from warroom.cli.main import app as cli_app
 from warroom.integrations.notify_config import NotifySettings, make_notifier, parse_notify
 from warroom.server import create_app
-from warroom.services.comms import outbox
+from warroom.services.comms import delivery, outbox
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def receiver() -> Iterator[Receiver]:
 def deliver(api: Api, notify: NotifySettings) -> outbox.DeliveryReport:
     notifier, close = make_notifier(notify)
     try:
-        return outbox.deliver(api.app.context, notify.outbox, notifier)
+        return delivery.deliver(api.app.context, notify.outbox, notifier)
     finally:
         close()
 

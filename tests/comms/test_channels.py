@@ -15,7 +15,7 @@ import pytest
 from tests.comms.support import FakeClock, Hanging, Receiver, Sender, hanging_server
 from tests.comms.test_outbox import CATALOG, declare
 from warroom.integrations.notify_config import NotifySettings, make_notifier, parse_notify
-from warroom.services.comms import outbox
+from warroom.services.comms import delivery, outbox
 from warroom.services.comms.delivery import Dispatcher
 from warroom.services.shared.context import Context
 
@@ -134,7 +134,7 @@ def test_an_open_circuit_is_probed_once_after_the_cool_down_and_closes_when_it_a
         declare(ctx, title=f"Checkout returns 5xx ({n})")
 
     def round_() -> outbox.DeliveryReport:
-        return outbox.deliver(ctx, notify.outbox, notifier, rand=lambda: 0.0)
+        return delivery.deliver(ctx, notify.outbox, notifier, rand=lambda: 0.0)
 
     assert round_().retrying == 3  # the third consecutive failure opens the circuit
     assert len(receiver.requests) == 3
@@ -170,7 +170,7 @@ def test_a_permanent_refusal_does_not_open_the_circuit(
     )
     for n in range(3):
         declare(ctx, title=f"Checkout returns 5xx ({n})")
-    assert outbox.deliver(ctx, notify.outbox, sender(notify)).dead == 3
+    assert delivery.deliver(ctx, notify.outbox, sender(notify)).dead == 3
     [state] = outbox.channel_states(ctx)
     assert (state.dead, state.failures, state.circuit_open, state.degraded) == (3, 0, False, True)
 
@@ -193,7 +193,7 @@ def test_the_deadline_cuts_off_an_attempt_whatever_the_adapter_does(
     )
     declare(live_ctx)
     started = time.monotonic()
-    report = outbox.deliver(live_ctx, notify.outbox, Stuck())
+    report = delivery.deliver(live_ctx, notify.outbox, Stuck())
     assert report.retrying == 1 and time.monotonic() - started < 0.9
     [pending] = outbox.list_deliveries(live_ctx, "pending")
     assert pending.last_error == "channel incidents: no answer within 0.2 s (the attempt's deadline)"

@@ -27,7 +27,7 @@ from warroom.domain.incidents.commands import Declaration
 from warroom.domain.incidents.severity import Impact, IncidentKind
 from warroom.domain.incidents.state import Role
 from warroom.integrations.notify_config import NotifySettings, parse_notify
-from warroom.services.comms import outbox
+from warroom.services.comms import delivery, outbox
 from warroom.services.comms import stakeholders as people
 from warroom.services.incidents import commands as cases
 from warroom.services.shared.context import Context
@@ -116,7 +116,7 @@ def test_events_that_tell_nobody_write_nothing(ctx: Context) -> None:
 def test_without_channels_notifications_are_routed_to_nobody(ctx: Context, sender: Sender) -> None:
     declare(ctx)
     notify = parse_notify({})
-    report = outbox.deliver(ctx, notify.outbox, sender(notify))
+    report = delivery.deliver(ctx, notify.outbox, sender(notify))
     assert (report.routed, report.attempts) == (1, 0)
     assert outbox.outbox_counts(ctx) == {"pending": 0, "delivered": 0, "dead": 0, "unrouted": 0}
 
@@ -141,7 +141,7 @@ def test_slack_signed_webhook_and_email_get_one_notification_with_one_key(
         ],
     )
     declare(ctx)  # SEV2
-    report = outbox.deliver(ctx, notify.outbox, sender(notify))
+    report = delivery.deliver(ctx, notify.outbox, sender(notify))
     assert (report.delivered, report.retrying, report.dead) == (3, 0, 0)
 
     slack, bridge = sorted(receiver.requests, key=lambda r: r.path)
@@ -173,7 +173,7 @@ def test_a_receiver_that_fails_then_recovers_gets_it_after_backoff_once(
     declare(ctx)
 
     def attempt() -> outbox.DeliveryReport:
-        return outbox.deliver(ctx, notify.outbox, notifier, rand=no_jitter)
+        return delivery.deliver(ctx, notify.outbox, notifier, rand=no_jitter)
 
     assert attempt().retrying == 1  # 10:00:00, 503: next in 5 s
     assert attempt().attempts == 0  # not due yet
@@ -201,7 +201,7 @@ def test_a_receiver_that_never_recovers_is_dead_lettered_and_can_be_retried(
     notifier = sender(notify)
     declare(ctx)
     for _ in range(5):
-        outbox.deliver(ctx, notify.outbox, notifier)
+        delivery.deliver(ctx, notify.outbox, notifier)
         clock.advance(minutes=10)
     assert len(receiver.requests) == 3
     [dead] = outbox.list_deliveries(ctx, "dead")
@@ -215,7 +215,7 @@ def test_a_receiver_that_never_recovers_is_dead_lettered_and_can_be_retried(
 
     receiver.respond = lambda _: (204, {})
     assert outbox.retry_deliveries(ctx, all_dead=True) == [dead.id]
-    assert outbox.deliver(ctx, notify.outbox, notifier).delivered == 1
+    assert delivery.deliver(ctx, notify.outbox, notifier).delivered == 1
     assert len(set(receiver.idempotency_keys())) == 1 and len(receiver.idempotency_keys()) == 4
     assert outbox.list_deliveries(ctx, "dead") == []
 
@@ -224,7 +224,7 @@ def test_a_permanent_refusal_is_dead_at_once(ctx: Context, receiver: Receiver, s
     receiver.respond = lambda _: (410, {})
     notify = settings_for(receiver)
     declare(ctx)
-    assert outbox.deliver(ctx, notify.outbox, sender(notify)).dead == 1
+    assert delivery.deliver(ctx, notify.outbox, sender(notify)).dead == 1
     [dead] = outbox.list_deliveries(ctx, "dead")
     assert dead.attempts == 1 and dead.last_error is not None and "permanent" in dead.last_error
 
@@ -235,7 +235,7 @@ def test_retry_after_from_the_receiver_is_honoured(
     receiver.respond = lambda _: (429, {"Retry-After": "120"})
     notify = settings_for(receiver)
     declare(ctx)
-    outbox.deliver(ctx, notify.outbox, sender(notify))
+    delivery.deliver(ctx, notify.outbox, sender(notify))
     [pending] = outbox.list_deliveries(ctx, "pending")
     assert pending.next_attempt_at == T0 + timedelta(seconds=120)
 
@@ -253,9 +253,9 @@ def test_an_expired_lease_makes_the_delivery_due_again_with_the_same_key(
 
     notifier = sender(notify)
     clock.advance(seconds=59)
-    assert outbox.deliver(ctx, notify.outbox, notifier).attempts == 0  # still leased
+    assert delivery.deliver(ctx, notify.outbox, notifier).attempts == 0  # still leased
     clock.advance(seconds=1)
-    assert outbox.deliver(ctx, notify.outbox, notifier).delivered == 1
+    assert delivery.deliver(ctx, notify.outbox, notifier).delivered == 1
     assert receiver.idempotency_keys() == [crashed.notification.key]
     with ctx.uow() as uow:  # the dead worker's late report changes nothing
         assert uow.outbox.finish(crashed.id, "crashed-worker", at=clock.now(), status="dead") is False
@@ -304,16 +304,16 @@ def test_status_updates_go_to_the_stakeholders_of_their_audience(
     people.add_stakeholder(ctx, ref, "lee", "status-bridge", "public")
     people.remove_stakeholder(ctx, ref, "lee", "storefront-pm@example.com")
     people.add_stakeholder(ctx, ref, "lee", "cfo@example.com")
-    outbox.deliver(ctx, notify.outbox, notifier)
+    delivery.deliver(ctx, notify.outbox, notifier)
     assert receiver.requests == []  # nothing routes declarations here
 
     cases.post_update(ctx, ref, "lee", "Internal: rolling back payments.", "internal")
-    outbox.deliver(ctx, notify.outbox, notifier)
+    delivery.deliver(ctx, notify.outbox, notifier)
     assert [r.path for r in receiver.requests] == ["/hooks/incidents/support"]
     assert [rcpts for _, rcpts, _ in smtp.mailbox.messages] == [["cfo@example.com"]]
 
     cases.post_update(ctx, ref, "lee", "We are restoring checkout.", "public")
-    outbox.deliver(ctx, notify.outbox, notifier)
+    delivery.deliver(ctx, notify.outbox, notifier)
     paths = sorted(r.path for r in receiver.requests[1:])
     assert paths == ["/hooks/incidents/bridge", "/hooks/incidents/support"]
     assert len(smtp.mailbox.messages) == 2
@@ -328,7 +328,7 @@ def test_a_stakeholder_without_a_channel_is_dead_lettered_with_the_reason(
     notify = settings_for(receiver)  # no SMTP: the playbook's email stakeholder cannot be mailed
     ref = declare(ctx)
     cases.post_update(ctx, ref, "lee", "Investigating.", "internal")
-    report = outbox.deliver(ctx, notify.outbox, sender(notify))
+    report = delivery.deliver(ctx, notify.outbox, sender(notify))
     assert (report.delivered, report.dead) == (2, 1)  # the declaration and support-leads
     [dead] = outbox.list_deliveries(ctx, "dead")
     assert dead.channel == "email:storefront-pm@example.com"
@@ -350,7 +350,7 @@ def test_the_receiver_from_the_docs_verifies_and_drops_the_redelivered_duplicate
         assert crashed is not None
         notifier.send(outbox.with_link(crashed.notification, None), notify.outbox.channels["status-bridge"])
         clock.advance(seconds=61)
-        assert outbox.deliver(ctx, notify.outbox, notifier).delivered == 1
+        assert delivery.deliver(ctx, notify.outbox, notifier).delivered == 1
         assert docs.statuses == [204, 204]  # both verified ...
         assert [n["id"] for n in docs.handled] == [crashed.notification.key]  # ... handled once
 
@@ -362,7 +362,7 @@ def test_a_wrong_secret_is_refused_by_the_docs_receiver_and_dead_lettered(
         bridge = {"name": "status-bridge", "type": "webhook", "url": docs.url, "secret": "not the secret"}
         notify = settings_for(receiver, channels=[bridge], routes=[{"channels": ["status-bridge"]}])
         declare(ctx)
-        assert outbox.deliver(ctx, notify.outbox, sender(notify)).dead == 1
+        assert delivery.deliver(ctx, notify.outbox, sender(notify)).dead == 1
         assert (docs.statuses, docs.handled) == ([401], [])
         [dead] = outbox.list_deliveries(ctx, "dead")
         assert dead.last_error is not None and "HTTP 401" in dead.last_error

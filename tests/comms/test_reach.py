@@ -16,7 +16,7 @@ from warroom.domain.incidents.catalog import Catalog, Playbook, Service
 from warroom.integrations.notifiers import RecordingNotifier
 from warroom.integrations.notify_config import parse_notify
 from warroom.services import operations as ops
-from warroom.services.comms import outbox
+from warroom.services.comms import delivery, outbox
 from warroom.services.identity import auth
 from warroom.services.shared.context import Context
 from warroom.settings import Settings
@@ -91,7 +91,7 @@ def test_an_update_with_no_channel_configured_says_who_it_does_not_reach(
     }
 
     # The outbox no longer swallows them: each stakeholder's delivery is dead with its reason.
-    report = outbox.deliver(ctx, app.context.outbox, RecordingNotifier())
+    report = delivery.deliver(ctx, app.context.outbox, RecordingNotifier())
     assert (report.routed, report.dead) == (2, 3)  # the declaration goes nowhere, silently
     dead = {d.channel: d.last_error for d in outbox.list_deliveries(ctx, "all")}
     assert dead == {
@@ -155,7 +155,7 @@ def test_the_room_shows_a_failing_channel_and_dead_letters_of_this_incident(
     app = app_with(build_app, database_url, clock, notify)
     ctx: Context = app.context
     ref = declare(ctx)
-    outbox.deliver(ctx, ctx.outbox, sender(parse_notify({"notify": notify})))
+    delivery.deliver(ctx, ctx.outbox, sender(parse_notify({"notify": notify})))
     view, _, _ = room_page(ctx, ref, before=None, limit=10, with_draft=False)
     assert view["delivery_notices"] == [
         "Channel bridge: 1 of this incident's notifications was given up (dead letters: "

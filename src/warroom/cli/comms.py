@@ -119,13 +119,13 @@ def outbox_deliver(as_json: JsonOpt = False) -> None:
 
     from warroom.bootstrap import build_notify
     from warroom.integrations.notify_config import make_notifier
-    from warroom.services.comms import outbox
+    from warroom.services.comms import delivery
 
     app = _embedded("warroom outbox deliver")
     notify = _guard(lambda: build_notify(app.settings))
     notifier, close = make_notifier(notify)
     try:
-        report = outbox.deliver(app.context, notify.outbox, notifier)
+        report = delivery.deliver(app.context, notify.outbox, notifier)
     finally:
         close()
     _main().emit(

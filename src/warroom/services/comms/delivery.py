@@ -240,3 +240,23 @@ class Dispatcher:
         # adapter's own timeout; whatever it finds then is ignored.
         message = f"channel {claimed.channel}: no answer within {deadline:g} s (the attempt's deadline)"
         return failed(claimed, self.config, self.ctx, self._rand, message)
+
+
+def deliver(
+    ctx: Context,
+    config: OutboxConfig,
+    notifier: Notifier,
+    *,
+    limit: int = 200,
+    rand: Callable[[], float] = random.random,
+) -> DeliveryReport:
+    """Route what is new, then send what is due (up to ``limit`` attempts), and wait until
+    every channel's lane has nothing due: one round of ``warroom outbox deliver``.
+
+    Channels are served side by side (see :class:`Dispatcher`),
+    so the round lasts about as long as its slowest channel's attempts, never their sum."""
+    dispatcher = Dispatcher(ctx, config, notifier, rand=rand, limit=limit, settle=None)
+    try:
+        return dispatcher.round()
+    finally:
+        dispatcher.close()

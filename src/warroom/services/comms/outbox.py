@@ -22,7 +22,6 @@ delivered afterwards, with retries, until the channel accepts them or they are d
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -280,28 +279,6 @@ def attempt(
         log.exception("delivery %s to %s failed unexpectedly", claimed.id, claimed.channel)
         return failed(claimed, config, ctx, rand, f"{type(exc).__name__}: {str(exc)[:200]}")
     return AttemptResult("delivered", health="ok")
-
-
-def deliver(
-    ctx: Context,
-    config: OutboxConfig,
-    notifier: Notifier,
-    *,
-    limit: int = 200,
-    rand: Callable[[], float] = random.random,
-) -> DeliveryReport:
-    """Route what is new, then send what is due (up to ``limit`` attempts), and wait until
-    every channel's lane has nothing due: one round of ``warroom outbox deliver``.
-
-    Channels are served side by side (see :class:`~warroom.services.comms.delivery.Dispatcher`),
-    so the round lasts about as long as its slowest channel's attempts, never their sum."""
-    from warroom.services.comms.delivery import Dispatcher
-
-    dispatcher = Dispatcher(ctx, config, notifier, rand=rand, limit=limit, settle=None)
-    try:
-        return dispatcher.round()
-    finally:
-        dispatcher.close()
 
 
 # --- Looking and retrying ----------------------------------------------------------------
