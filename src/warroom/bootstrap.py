@@ -143,9 +143,10 @@ def build(settings: Settings, *, migrate: bool = True, clock: object | None = No
 
 
 def build_reader(settings: Settings) -> App | None:
-    """A read-only App over SQLite without SQLAlchemy (for ``warroom show``'s start-up),
-    or None when the database is not SQLite at the current schema head."""
-    from warroom.storage.fast_read import SqliteReadUnitOfWork, reader_for
+    """A read-only App over SQLite without SQLAlchemy (for the start-up of ``warroom
+    list``, ``show`` and ``report``): the stores' reads run with sqlite3. None when the
+    database is not SQLite at the current schema head."""
+    from warroom.storage.sqlite_read import SqliteReadUnitOfWork, reader_for
 
     path = reader_for(settings.database_url)
     if path is None:

@@ -90,3 +90,36 @@ def test_a_bad_filter_value_still_gets_the_full_cli_error(env: dict[str, str]) -
         [WARROOM, "list", "--severity", "SEV9"], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode != 0 and result.stderr.startswith("error:")
+
+
+def _modules_after(code: str, env: dict[str, str]) -> set[str]:
+    """The modules loaded once ``code`` ran with its stdout discarded."""
+    script = (
+        "import contextlib, io, sys\n"
+        f"with contextlib.redirect_stdout(io.StringIO()):\n    {code}\n"
+        "print(' '.join(sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.split())
+
+
+@pytest.mark.parametrize("args", [["list"], ["list", "--json", "--service", "checkout"], ["show", "INC-1"]])
+def test_the_cold_paths_run_the_stores_reads_without_sqlalchemy(env: dict[str, str], args: list[str]) -> None:
+    loaded = _modules_after(
+        f"sys.argv = ['warroom', *{args!r}]; from warroom.cli.entry import main; main()", env
+    )
+    assert "warroom.storage.sqlite_read" in loaded  # it did take the fast path
+    assert not {"sqlalchemy", "typer", "warroom.cli.main"} & loaded
+
+
+def test_the_report_reads_without_sqlalchemy_once_records_are_current(env: dict[str, str]) -> None:
+    _full(["report", "--json"], env)  # builds INC-1's review record (a write: the full path)
+    code = (
+        "from warroom.cli.fast import report; from warroom.settings import load_settings; "
+        "assert report(load_settings(), {'since': None, 'until': None, 'service': None, 'severity': None})"
+    )
+    loaded = _modules_after(code, env)
+    assert "sqlalchemy" not in loaded

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
+from warroom.cli import session
+
 outbox_app = typer.Typer(
     help="Notification deliveries: list them, retry dead letters, deliver now.", no_args_is_help=True
 )
@@ -26,24 +28,17 @@ class Action(StrEnum):
     list = "list"
 
 
-def _main() -> Any:
-    from warroom.cli import main
-
-    return main
-
-
 def _embedded(what: str) -> Any:
     """The built App on the local database; refuses ``--url``."""
-    main = _main()
-    if main.STATE.url:
-        raise main.fail(f"{what} works on the local database; it is not available with --url", 2)
+    if session.STATE.url:
+        raise session.fail(f"{what} works on the local database; it is not available with --url", 2)
     from warroom.bootstrap import build
 
-    settings = main._settings()
+    settings = session.settings()
     try:
         return build(settings)
     except Exception as exc:  # an unreachable database: one line, no trace
-        raise main.fail(str(exc).splitlines()[0], 2) from None
+        raise session.fail(str(exc).splitlines()[0], 2) from None
 
 
 def _guard(call: Any) -> Any:
@@ -51,13 +46,12 @@ def _guard(call: Any) -> Any:
     from warroom.domain.shared.errors import DomainError
     from warroom.settings import SettingsError
 
-    main = _main()
     try:
         return call()
     except DomainError as exc:
-        raise main.fail(exc.message) from None
+        raise session.fail(exc.message) from None
     except SettingsError as exc:
-        raise main.fail(str(exc), 2) from None
+        raise session.fail(str(exc), 2) from None
 
 
 def _deliveries_table(rows: list[dict[str, Any]]) -> None:
@@ -91,9 +85,8 @@ def outbox_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List deliveries (dead letters by default) with their last error."""
-    main = _main()
-    rows = main.run("outbox_list", None, {"status": status, "limit": limit})
-    main.emit(rows, as_json, _deliveries_table)
+    rows = session.run("outbox_list", None, {"status": status, "limit": limit})
+    session.emit(rows, as_json, _deliveries_table)
 
 
 @outbox_app.command("retry")
@@ -103,9 +96,8 @@ def outbox_retry(
     as_json: JsonOpt = False,
 ) -> None:
     """Make dead deliveries due again with fresh attempts (same idempotency key)."""
-    main = _main()
-    answer = main.run("outbox_retry", None, {"ids": ids or [], "all_dead": all_dead})
-    main.emit(
+    answer = session.run("outbox_retry", None, {"ids": ids or [], "all_dead": all_dead})
+    session.emit(
         answer,
         as_json,
         lambda v: typer.echo(f"retrying {len(v['retried'])} deliveries: {', '.join(map(str, v['retried']))}"),
@@ -128,7 +120,7 @@ def outbox_deliver(as_json: JsonOpt = False) -> None:
         report = delivery.deliver(app.context, notify.outbox, notifier)
     finally:
         close()
-    _main().emit(
+    session.emit(
         asdict(report),
         as_json,
         lambda v: typer.echo(
@@ -149,15 +141,14 @@ def stakeholders(
     as_json: JsonOpt = False,
 ) -> None:
     """List, add or remove who gets this incident's status updates (playbook + additions)."""
-    main = _main()
     if action is not Action.list and not target:
-        raise main.fail(f"stakeholders {action.value} needs a TARGET (a channel name or an email address)")
+        raise session.fail(f"stakeholders {action.value} needs a TARGET (a channel name or an email address)")
     if action is Action.add:
-        rows = main.run("stakeholder_add", incident, {"target": target, "audience": audience})
+        rows = session.run("stakeholder_add", incident, {"target": target, "audience": audience})
     elif action is Action.remove:
-        rows = main.run("stakeholder_remove", incident, {"target": target})
+        rows = session.run("stakeholder_remove", incident, {"target": target})
     else:
-        rows = main.run("stakeholders", incident)
+        rows = session.run("stakeholders", incident)
 
     def human(values: list[dict[str, Any]]) -> None:
         if not values:
@@ -165,7 +156,7 @@ def stakeholders(
         for v in values:
             typer.echo(f"{v['target']:40} {v['audience']:9} {v['source']}")
 
-    main.emit(rows, as_json, human)
+    session.emit(rows, as_json, human)
 
 
 def worker(
@@ -180,15 +171,14 @@ def worker(
     from warroom.settings import SettingsError
     from warroom.worker import run_worker
 
-    main = _main()
-    if main.STATE.url:
-        raise main.fail("warroom worker runs against the database; it is not available with --url", 2)
+    if session.STATE.url:
+        raise session.fail("warroom worker runs against the database; it is not available with --url", 2)
     if not once:  # a long-running process logs what its jobs do; one round prints its summary
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        done = run_worker(main._settings(), once=once, interval=interval, echo=typer.echo)
+        done = run_worker(session.settings(), once=once, interval=interval, echo=typer.echo)
     except SettingsError as exc:
-        raise main.fail(str(exc), 2) from None
+        raise session.fail(str(exc), 2) from None
     if once:
         typer.echo(", ".join(f"{name}: {count}" for name, count in done.items()) or "nothing was due")
 

@@ -1,10 +1,12 @@
 """The console-script entry: fast paths for ``warroom list`` and ``show``, then the full CLI.
 
-The cold-start budget for ``warroom list`` is 300 ms. Building the Typer command tree and
-its parameter adapters costs more than that before any work starts, so a plain
-``warroom list [--open] [--json] [--limit N]`` in embedded mode on SQLite is answered
-here with the standard library and Rich. Anything else, or anything this path cannot
-answer exactly (no database yet, an older schema, filters), goes to the full CLI.
+The cold-start budget for ``warroom list`` and ``show`` is 300 ms. Building the Typer
+command tree and importing SQLAlchemy cost more than that before any work starts, so
+``warroom list [--open] [--json] [--limit N] [--status S] [--severity N] [--service S]``
+and ``warroom show ID [--json]`` in embedded mode on SQLite are answered here
+(``cli.fast``: the stores' own reads, run with sqlite3). Anything else, or anything this
+path cannot answer exactly (no database yet, an older schema, a bad value, an unknown
+incident), goes to the full CLI.
 """
 
 from __future__ import annotations
@@ -41,14 +43,14 @@ def _fast_list(argv: list[str]) -> bool:
             filters["service"] = rest.pop(0)
         else:
             return False  # anything else, including bad values, gets the full CLI's answer
+    from warroom.cli import fast
     from warroom.settings import SettingsError, load_settings
-    from warroom.storage.fast_read import fast_summaries
 
     try:
         settings = load_settings()
     except SettingsError:
         return False
-    rows = fast_summaries(settings.database_url, open_only=open_only, limit=limit, **filters)
+    rows = fast.incident_list(settings, open_only=open_only, limit=limit, **filters)
     if rows is None:
         return False
     if as_json:
@@ -64,24 +66,21 @@ def _fast_list(argv: list[str]) -> bool:
 
 def _fast_show(argv: list[str]) -> bool:
     """``warroom show ID [--json]`` through a read-only sqlite3 unit of work; the same
-    ``operations.room`` runs, only the storage adapter differs."""
+    ``operations.room`` runs, only the execution of the stores' reads differs."""
     if len(argv) not in (2, 3) or argv[0] != "show" or os.environ.get("WARROOM_URL"):
         return False
     ref, flags = argv[1], argv[2:]
     if ref.startswith("-") or flags not in ([], ["--json"]):
         return False
-    from warroom.bootstrap import build_reader
-    from warroom.domain.shared.errors import DomainError
-    from warroom.services.operations import room
+    from warroom.cli import fast
     from warroom.settings import SettingsError, load_settings
 
     try:
-        app = build_reader(load_settings())
-        if app is None:
-            return False
-        view = room(app.context, ref)
-    except (DomainError, SettingsError):
+        view = fast.room(load_settings(), ref)
+    except SettingsError:
         return False  # the full CLI prints the one-line error
+    if view is None:
+        return False
     if flags:
         import json
 

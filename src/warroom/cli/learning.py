@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
+from warroom.cli import session
+
 postmortem_app = typer.Typer(
     help="Draft, edit, lint and publish blameless postmortems.", no_args_is_help=True
 )
@@ -26,14 +28,8 @@ FollowupArg = Annotated[str, typer.Argument(metavar="FOLLOWUP", help="Follow-up 
 FormatOpt = Annotated[str, typer.Option("--format", help="text (rendered), md (Markdown) or json.")]
 
 
-def _main() -> Any:
-    from warroom.cli import main
-
-    return main
-
-
 def _run(op: str, ref: str | None = None, body: dict[str, Any] | None = None) -> Any:
-    return _main().run(op, ref, body)
+    return session.run(op, ref, body)
 
 
 def _emit(value: Any, as_json: bool, render: str) -> None:
@@ -42,7 +38,7 @@ def _emit(value: Any, as_json: bool, render: str) -> None:
 
         getattr(learning_render, render)(view)
 
-    _main().emit(value, as_json, human)
+    session.emit(value, as_json, human)
 
 
 # --- postmortems -----------------------------------------------------------------------
@@ -63,15 +59,15 @@ def _read_sections(path: str) -> dict[str, Any]:
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise _main().fail(f"cannot read {path}: {exc.strerror}", 2) from None
+        raise session.fail(f"cannot read {path}: {exc.strerror}", 2) from None
     try:
         data = yaml.safe_load(text) if text.strip() else {}
     except yaml.YAMLError as exc:
-        raise _main().fail(f"{path} is not valid YAML or JSON: {str(exc).splitlines()[0]}", 2) from None
+        raise session.fail(f"{path} is not valid YAML or JSON: {str(exc).splitlines()[0]}", 2) from None
     if isinstance(data, dict) and isinstance(data.get("document"), dict):
         data = data["document"]
     if not isinstance(data, dict):
-        raise _main().fail(f"{path} must hold a mapping of postmortem sections", 2)
+        raise session.fail(f"{path} must hold a mapping of postmortem sections", 2)
     return _sections(data)
 
 
@@ -96,9 +92,9 @@ def _edit_in_editor(incident: str) -> dict[str, Any]:
         try:
             code = subprocess.call([*editor.split(), str(path)])
         except OSError as exc:
-            raise _main().fail(f"cannot start the editor {editor!r}: {exc.strerror}", 2) from None
+            raise session.fail(f"cannot start the editor {editor!r}: {exc.strerror}", 2) from None
         if code != 0:
-            raise _main().fail(f"the editor exited with {code}; nothing was saved")
+            raise session.fail(f"the editor exited with {code}; nothing was saved")
         edited = path.read_text(encoding="utf-8")
     if edited == original:
         typer.echo("No changes; nothing was saved.")
@@ -106,9 +102,9 @@ def _edit_in_editor(incident: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(edited) or {}
     except yaml.YAMLError as exc:
-        raise _main().fail(f"not valid YAML: {str(exc).splitlines()[0]}; nothing was saved") from None
+        raise session.fail(f"not valid YAML: {str(exc).splitlines()[0]}; nothing was saved") from None
     if not isinstance(data, dict):
-        raise _main().fail("the edited text must be a mapping of sections; nothing was saved")
+        raise session.fail("the edited text must be a mapping of sections; nothing was saved")
     return _sections(data)
 
 
@@ -136,10 +132,10 @@ def postmortem_edit(
 def postmortem_show(incident: IdArg, fmt: FormatOpt = "text", as_json: JsonOpt = False) -> None:
     """The postmortem: rendered in the terminal, as Markdown (--format md) or JSON."""
     if fmt not in ("text", "md", "json"):
-        raise _main().fail(f"--format {fmt!r} is not one of text, md, json", 2)
+        raise session.fail(f"--format {fmt!r} is not one of text, md, json", 2)
     view = _run("postmortem_show", incident, {"format": "json" if as_json or fmt == "json" else "md"})
     if as_json or fmt == "json":
-        _main().emit(view, True, print)
+        session.emit(view, True, print)
     elif fmt == "md":
         typer.echo(view["markdown"], nl=False)
     else:
@@ -172,7 +168,7 @@ def postmortem_publish(
         linted = _run("postmortem_lint", incident)
         if not linted["ok"]:
             _emit(linted, as_json, "lint_findings")
-            raise _main().fail(
+            raise session.fail(
                 f"not published: {len(linted['findings'])} finding(s); rewrite them, or "
                 "publish with --override --why ..."
             )
@@ -251,40 +247,17 @@ def report(
     """Reliability review: time to detect, declare, acknowledge, mitigate and resolve as
     median and p90 per service, severity and month; fixes before and after; recurring factors."""
     query = {"since": since, "until": until, "service": service, "severity": severity}
-    view = None if _main().STATE.url else _fast_report(query)
+    view = None if session.STATE.url else _fast_report(query)
     _emit(view if view is not None else _run("report", None, query), as_json, "report")
 
 
 def _fast_report(query: dict[str, Any]) -> dict[str, Any] | None:
-    """On SQLite, when every warroom incident's review record is current, review through
-    the read-only sqlite3 unit of work: the same ``learning_ops.report`` without loading
-    SQLAlchemy (``warroom report`` over 50,000 incidents has a 2 s budget). None: take
-    the full path (another database, records to rebuild, or an error to print)."""
-    from dataclasses import replace
-    from functools import partial
+    """On SQLite, when every warroom incident's review record is current, the same review
+    without loading SQLAlchemy (``warroom report`` over 50,000 incidents has a 2 s budget);
+    None: take the full path (another database, records to rebuild, or an error to print)."""
+    from warroom.cli.fast import report as review
 
-    from warroom.bootstrap import build_reader
-    from warroom.domain.shared.errors import DomainError
-    from warroom.storage.fast_read import reader_for
-    from warroom.storage.learning_fast_read import SqliteLearningReadUnitOfWork
-
-    settings = _main()._settings()
-    app = build_reader(settings)
-    path = reader_for(settings.database_url)
-    if app is None or path is None:
-        return None
-    # read-only: the learning store's reads only, like fast_read's for `warroom show`
-    context = replace(app.context, uow=partial(SqliteLearningReadUnitOfWork, path))  # type: ignore[arg-type]
-    reader = SqliteLearningReadUnitOfWork(path)
-    with reader:
-        if reader.learning.stale_records():
-            return None
-    from warroom.services.learning.operations import report as review
-
-    try:
-        return review(context, query)
-    except DomainError:
-        return None
+    return review(session.settings(), query)
 
 
 def readiness(
@@ -305,15 +278,14 @@ def readiness(
 
 
 def _configured_threshold() -> int:
-    main = _main()
-    if main.STATE.url:
+    if session.STATE.url:
         return 100
     from warroom.settings import SettingsError
 
     try:
-        return int(main._settings().number("readiness", "threshold", 100))
+        return int(session.settings().number("readiness", "threshold", 100))
     except SettingsError as exc:
-        raise main.fail(str(exc), 2) from None
+        raise session.fail(str(exc), 2) from None
 
 
 def import_(
@@ -331,13 +303,13 @@ def import_(
     try:
         content = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise _main().fail(f"cannot read {file}: {exc.strerror}", 2) from None
+        raise session.fail(f"cannot read {file}: {exc.strerror}", 2) from None
     except UnicodeDecodeError as exc:
         line = file.read_bytes()[: exc.start].count(b"\n") + 1
-        raise _main().fail(f"{file}: line {line}: not UTF-8 text") from None
+        raise session.fail(f"{file}: line {line}: not UTF-8 text") from None
     chosen = fmt or guess_format(file.name, content[:4096])
     body: dict[str, Any] = {"format": chosen, "content": content}
-    if as_json or _main().STATE.url:
+    if as_json or session.STATE.url:
         result = _run("import", None, body)
     else:
         from warroom.cli.learning_render import import_progress

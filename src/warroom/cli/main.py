@@ -3,20 +3,23 @@
 Commands translate arguments into an operation and render its view; they hold no rules
 and no SQL. Errors print one line on stderr and exit non-zero, having written nothing.
 Heavy modules (SQLAlchemy, the services) load inside commands, so ``--help`` stays fast.
+This module builds the command tree and registers the sub-command modules beside it
+(serve, tokens, learning, signals, comms, triage); what they share with it (``run``,
+``emit``, ``fail``, the invocation's state) lives in ``cli.session``, so none imports it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from warroom.cli.backend import Backend
+from warroom.cli import comms, learning, serve, session, signals, tokens, triage
+from warroom.cli.session import STATE, emit, fail, run
+from warroom.cli.session import render as _render
 
 # The click in use (typer may vendor its own), found through a class typer exports.
 _UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
@@ -70,16 +73,6 @@ app.add_typer(change_app, name="change")
 app.add_typer(mitigate_app, name="mitigate")
 
 
-class State:
-    url: str | None = None
-    token: str | None = None
-    actor: str | None = None
-    backend: Backend | None = None
-    closers: list[Callable[[], None]] = []
-
-
-STATE = State()
-
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="Incident id, e.g. INC-7.")]
 
@@ -98,92 +91,8 @@ def _root(
         str | None, typer.Option("--as", envvar="WARROOM_ACTOR", help="Who you are (embedded mode).")
     ] = None,
 ) -> None:
-    STATE.url, STATE.token, STATE.actor = url, token, actor
-    STATE.backend = None
-    ctx.call_on_close(_release)
-
-
-def _release() -> None:
-    """Close the local database's connections when the command ends (the process may
-    live on: a test runner, the demo, an embedding program)."""
-    while STATE.closers:
-        STATE.closers.pop()()
-    STATE.backend = None
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def backend() -> Backend:
-    if STATE.backend is not None:
-        return STATE.backend
-    if STATE.url:
-        from warroom.cli.remote import RemoteBackend
-
-        if not STATE.token:
-            raise fail("--url needs a token (--token or WARROOM_TOKEN)")
-        STATE.backend = RemoteBackend(STATE.url, STATE.token)
-    else:
-        from warroom.cli.backend import EmbeddedBackend
-
-        settings = _settings()
-        actor = STATE.actor or settings.actor
-
-        def build() -> Any:
-            from warroom.bootstrap import build as build_app
-
-            built = build_app(settings)
-            engine = getattr(built.context.uow, "args", (None,))[0]
-            if engine is not None:
-                STATE.closers.append(engine.dispose)
-            return built.context
-
-        STATE.backend = EmbeddedBackend(build, actor)
-    return STATE.backend
-
-
-def _settings() -> Any:
-    from warroom.settings import SettingsError, load_settings
-
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        raise fail(str(exc), 2) from None
-
-
-def run(op: str, ref: str | None = None, body: dict[str, Any] | None = None) -> Any:
-    """Call the backend, turning every refusal into one line and a non-zero exit."""
-    from warroom.domain.shared.errors import DomainError
-
-    try:
-        return backend().call(op, ref, body or {})
-    except DomainError as exc:
-        raise fail(exc.message) from None
-    except typer.Exit:
-        raise
-    except Exception as exc:  # a config, catalog or connection problem: one line, no trace
-        name = type(exc).__name__
-        if name in ("CatalogError", "SettingsError", "RemoteError", "OperationalError"):
-            raise fail(str(exc).splitlines()[0], 2) from None
-        raise
-
-
-def emit(value: Any, as_json: bool, human: Callable[[Any], None]) -> None:
-    if as_json:
-        typer.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
-    else:
-        human(value)
-
-
-def _render(name: str) -> Callable[[Any], None]:
-    def call(value: Any) -> None:
-        from warroom.cli import render
-
-        getattr(render, name)(value)
-
-    return call
+    session.start(url, token, actor)
+    ctx.call_on_close(session.release)
 
 
 # --- incidents -----------------------------------------------------------------------
@@ -259,10 +168,9 @@ def _fast_list(query: dict[str, Any]) -> list[dict[str, Any]] | None:
         return None
     if not 1 <= int(query["limit"]) <= 1000:
         return None  # the regular path refuses it with the reason
-    from warroom.storage.fast_read import fast_summaries
+    from warroom.cli.fast import incident_list
 
-    settings = _settings()
-    return fast_summaries(settings.database_url, open_only=bool(query["open"]), limit=int(query["limit"]))
+    return incident_list(session.settings(), open_only=bool(query["open"]), limit=int(query["limit"]))
 
 
 @app.command()
@@ -654,31 +562,17 @@ def demo(
 
         if STATE.url:
             raise fail("demo --live runs embedded (it starts its own Prometheus); drop --url")
-        play_live(_settings(), STATE.actor, as_json=as_json, fail=fail)
+        play_live(session.settings(), STATE.actor, as_json=as_json, fail=fail)
         return
     from warroom.cli.demo import play
 
     play(run, as_json=as_json)
 
 
-def _register_optional() -> None:
-    """Sub-commands owned by other modules (server, tokens) register themselves here."""
-    for module in (
-        "warroom.cli.serve",
-        "warroom.cli.tokens",
-        "warroom.cli.learning",
-        "warroom.cli.signals",
-        "warroom.cli.comms",
-        "warroom.cli.triage",
-    ):
-        try:
-            registered = __import__(module, fromlist=["register"])
-        except ImportError:
-            continue
-        registered.register(app)
-
-
-_register_optional()
+# Sub-commands defined beside this module; they never import it (no import circle).
+for _module in (serve, tokens, learning, signals, comms, triage):
+    _module.register(app)
+mitigate_app.command("check")(triage.mitigate_check)
 
 
 def main() -> None:

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from warroom.cli import session
+
 signals_app = typer.Typer(
     help="The triage queue: alerts waiting for a person, grouped by service.",
     invoke_without_command=True,
@@ -82,15 +84,15 @@ def silence(
 
 def _call(op: str, service: str | None, body: dict[str, Any]) -> Any:
     """Run ``op`` embedded or on the server; a refusal is one line on stderr and exit 1."""
-    from warroom.cli.main import STATE, fail
     from warroom.domain.shared.errors import DomainError
 
+    state = session.STATE
     try:
-        if STATE.url:
-            return _remote(STATE.url, STATE.token, op, service, body)
-        return _embedded(STATE.actor, op, service, body)
+        if state.url:
+            return _remote(state.url, state.token, op, service, body)
+        return _embedded(state.actor, op, service, body)
     except DomainError as exc:
-        raise fail(exc.message) from None
+        raise session.fail(exc.message) from None
     except Exception as exc:  # a config, catalog or connection problem: one line, no trace
         if type(exc).__name__ in (
             "SettingsError",
@@ -99,7 +101,7 @@ def _call(op: str, service: str | None, body: dict[str, Any]) -> Any:
             "OperationalError",
             "AlertPolicyError",
         ):
-            raise fail(str(exc).splitlines()[0], 2) from None
+            raise session.fail(str(exc).splitlines()[0], 2) from None
         raise
 
 
@@ -129,11 +131,10 @@ def _embedded(actor: str | None, op: str, service: str | None, body: dict[str, A
 def _remote(url: str, token: str | None, op: str, service: str | None, body: dict[str, Any]) -> Any:
     from urllib.parse import quote
 
-    from warroom.cli.main import fail
     from warroom.cli.remote import RemoteBackend
 
     if not token:
-        raise fail("--url needs a token (--token or WARROOM_TOKEN)")
+        raise session.fail("--url needs a token (--token or WARROOM_TOKEN)")
     backend = RemoteBackend(url, token)
     if op == "list":
         return backend._send("GET", "/api/v1/signals", params={"all": "true" if body.get("all") else "false"})

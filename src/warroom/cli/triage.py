@@ -10,16 +10,16 @@ from typing import Annotated, Any
 
 import typer
 
+from warroom.cli.session import emit, run
+
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="Incident id, e.g. INC-7.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 BLIND = ("unavailable",)
 
 
 def register(app: typer.Typer) -> None:
-    from warroom.cli.main import mitigate_app
-
+    """``warroom triage``; ``main`` adds :func:`mitigate_check` to its ``mitigate`` group."""
     app.command("triage")(triage)
-    mitigate_app.command("check")(mitigate_check)
 
 
 def triage(
@@ -31,8 +31,6 @@ def triage(
 ) -> None:
     """Measure impact now: each indicator against its last healthy baseline, the trend, the
     blast radius by dimension, customer and financial impact, and the severity they give."""
-    from warroom.cli.main import emit, run
-
     view = run("triage_show" if last else "triage", incident)
     emit(view, as_json, measurement)
     if view.get("status") in BLIND and not last:  # --last shows a record; it did not fail
@@ -49,8 +47,6 @@ def mitigate_check(
 ) -> None:
     """Re-check applied mitigations against the metrics now and record each outcome
     (effective, ineffective, worse, inconclusive) with the before and after numbers."""
-    from warroom.cli.main import emit, run
-
     view = run("mitigation_check", incident, {"mitigation": mitigation})
     emit(view, as_json, checks)
     if view.get("status") in BLIND:

@@ -3,40 +3,28 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from warroom.domain.incidents.changes import Change, ChangeKind
+from warroom.domain.incidents.changes import Change
+from warroom.storage.queries import CHANGE_COLUMNS, SqlReads
+from warroom.storage.reads import ChangeReads, change_from_row
 from warroom.storage.tables import changes
 
 
-def _row(row: Any) -> Change:
-    return Change(
-        id=row.id,
-        service=row.service,
-        kind=ChangeKind(row.kind),
-        at=row.at,
-        summary=row.summary,
-        actor=row.actor,
-        source=row.source,
-        dedup=row.dedup,
-        details=json.loads(row.details),
-    )
+class SqlChangeStore(SqlReads, ChangeReads):
+    """``add``; the read (``between``) is ``storage.reads.ChangeReads``."""
 
-
-class SqlChangeStore:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     def add(self, change: Change) -> tuple[Change, bool]:
         if change.dedup is not None:
-            existing = self._db.execute(select(changes).where(changes.c.dedup == change.dedup)).first()
+            query = select(*CHANGE_COLUMNS).where(changes.c.dedup == change.dedup)
+            existing = self._db.execute(query).first()
             if existing is not None:
-                return _row(existing), False
+                return change_from_row(existing), False
         result = self._db.execute(
             insert(changes)
             .values(
@@ -52,11 +40,3 @@ class SqlChangeStore:
             .returning(changes.c.id)
         )
         return replace(change, id=int(result.scalar_one())), True
-
-    def between(self, services: Sequence[str], start: datetime, end: datetime) -> list[Change]:
-        query = (
-            select(changes)
-            .where(changes.c.service.in_(list(services)), changes.c.at >= start, changes.c.at <= end)
-            .order_by(changes.c.at.desc(), changes.c.id.desc())
-        )
-        return [_row(row) for row in self._db.execute(query)]

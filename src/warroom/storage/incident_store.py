@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,35 +19,23 @@ from sqlalchemy.exc import IntegrityError
 from warroom.domain.incidents.chain import GENESIS, canonical_json
 from warroom.domain.incidents.commands import ensure_chain_intact
 from warroom.domain.incidents.events import Event
-from warroom.domain.incidents.fold import restore
 from warroom.domain.incidents.state import IncidentState, Role
 from warroom.domain.shared.errors import ConcurrencyConflict, NotFound
 from warroom.domain.shared.serial import to_data
-from warroom.services.ports.incidents import IncidentFilter, IncidentSummary
+from warroom.storage.queries import SqlReads
+from warroom.storage.reads import SNAPSHOT_FORMAT, IncidentReads
 from warroom.storage.tables import events, incident_services, incidents, snapshots
 
 SNAPSHOT_EVERY = 100
-from warroom.storage.fast_read import SNAPSHOT_FORMAT, read_payload  # noqa: E402  (one format for both readers)
 
 # placeholder times of a number reserved but not yet declared (rolled back with it on failure)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _row_to_event(row: Any) -> Event:
-    return Event(
-        incident=row.incident,
-        seq=row.seq,
-        kind=row.kind,
-        payload=read_payload(row.incident, row.seq, row.kind, row.payload),
-        actor=row.actor,
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-    )
+class SqlIncidentStore(SqlReads, IncidentReads):
+    """The writes; the reads (``load``, ``events``, ``summaries``, ``version``,
+    ``numbers``) are ``storage.reads.IncidentReads``, shared with the sqlite3 reader."""
 
-
-class SqlIncidentStore:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
@@ -71,19 +58,6 @@ class SqlIncidentStore:
             .returning(incidents.c.number)
         )
         return int(result.scalar_one())
-
-    def load(self, number: int) -> IncidentState:
-        snap = self._db.execute(
-            select(snapshots.c.version, snapshots.c.format, snapshots.c.state).where(
-                snapshots.c.number == number
-            )
-        ).first()
-        usable = snap if snap is not None and snap.format == SNAPSHOT_FORMAT else None
-        return restore(
-            (usable.version, usable.state) if usable is not None else None,
-            lambda after: self.events(number, after=after),
-            number,
-        )
 
     def append(self, new: Sequence[Event], state: IncidentState) -> None:
         if not new:
@@ -159,66 +133,3 @@ class SqlIncidentStore:
                 state=json.dumps(to_data(state), separators=(",", ":")),
             )
         )
-
-    def events(
-        self,
-        number: int,
-        *,
-        after: int = 0,
-        before: int | None = None,
-        limit: int | None = None,
-        newest_first: bool = False,
-    ) -> list[Event]:
-        query = select(events).where(events.c.incident == number, events.c.seq > after)
-        if before is not None:
-            query = query.where(events.c.seq < before)
-        query = query.order_by(events.c.seq.desc() if newest_first else events.c.seq)
-        if limit is not None:
-            query = query.limit(limit)
-        return [_row_to_event(row) for row in self._db.execute(query)]
-
-    def summaries(self, filters: IncidentFilter) -> list[IncidentSummary]:
-        query = select(incidents).where(incidents.c.status != "declaring")
-        if filters.status:
-            query = query.where(incidents.c.status == filters.status)
-        if filters.severity:
-            query = query.where(incidents.c.severity == filters.severity)
-        if filters.open_only:
-            query = query.where(incidents.c.is_open.is_(True))
-        if filters.service:
-            query = query.where(
-                incidents.c.number.in_(
-                    select(incident_services.c.number).where(incident_services.c.service == filters.service)
-                )
-            )
-        query = query.order_by(incidents.c.is_open.desc(), incidents.c.severity, incidents.c.number.desc())
-        query = query.limit(filters.limit)
-        return [
-            IncidentSummary(
-                number=row.number,
-                title=row.title,
-                status=row.status,
-                severity=f"SEV{row.severity}",
-                kind=row.kind,
-                services=json.loads(row.services),
-                commander=row.commander,
-                declared_at=row.declared_at,
-                detected_at=row.detected_at,
-                updated_at=row.updated_at,
-                version=row.version,
-            )
-            for row in self._db.execute(query)
-        ]
-
-    def numbers(self) -> list[int]:
-        query = (
-            select(incidents.c.number).where(incidents.c.status != "declaring").order_by(incidents.c.number)
-        )
-        return list(self._db.execute(query).scalars())
-
-    def version(self, number: int) -> int | None:
-        query = select(incidents.c.version).where(
-            incidents.c.number == number, incidents.c.status != "declaring"
-        )
-        found = self._db.execute(query).scalar()
-        return None if found is None else int(found)

@@ -16,28 +16,25 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Insert,
-    String,
     Table,
-    and_,
     delete,
     func,
     insert,
-    or_,
     select,
-    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from warroom.domain.incidents.state import MILESTONES, Followup
-from warroom.domain.learning.durations import IncidentRecord, MeasuredIncident, measure
+from warroom.domain.learning.durations import IncidentRecord, measure
 from warroom.domain.learning.history_import import ImportedIncident
 from warroom.domain.shared.errors import ConcurrencyConflict, NotFound
 from warroom.domain.shared.timefmt import iso
-from warroom.services.ports.learning import FollowupFilter, FollowupItem, RecordFilter, StoredPostmortem
-from warroom.storage.learning_fast_read import measured_rows
+from warroom.services.ports.learning import FollowupFilter, FollowupItem, StoredPostmortem
 from warroom.storage.learning_tables import DURATIONS, followups, postmortems, reliability_records
+from warroom.storage.queries import SqlReads
+from warroom.storage.reads import LearningReads
 from warroom.storage.tables import incidents
 
 BATCH = 2000
@@ -86,7 +83,10 @@ def _record_values(record: IncidentRecord) -> dict[str, Any]:
     }
 
 
-class SqlLearningStore:
+class SqlLearningStore(SqlReads, LearningReads):
+    """The reads a review needs (``stale_records``, ``measured``) are
+    ``storage.reads.LearningReads``, shared with the sqlite3 reader."""
+
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
@@ -235,18 +235,6 @@ class SqlLearningStore:
 
     # --- reliability records ---------------------------------------------------------------
 
-    def stale_records(self) -> list[int]:
-        r = reliability_records
-        query = (
-            select(incidents.c.number)
-            .select_from(incidents.outerjoin(r, r.c.incident == incidents.c.number))
-            .where(
-                incidents.c.status != "declaring", or_(r.c.id.is_(None), r.c.version != incidents.c.version)
-            )
-            .order_by(incidents.c.number)
-        )
-        return list(self._db.execute(query).scalars())
-
     def put_record(self, number: int, version: int, title: str, record: IncidentRecord, at: datetime) -> None:
         values = {
             "source": WARROOM,
@@ -294,41 +282,3 @@ class SqlLearningStore:
             .where(reliability_records.c.source != WARROOM)
         )
         return int(self._db.execute(query).scalar_one())
-
-    def measured(self, filters: RecordFilter) -> list[MeasuredIncident]:
-        """The incidents in ``filters``, as measured when written; tuned for a review over
-        50,000 incidents: the anchor is read as text on SQLite (no per-value type adapter)
-        and the JSON lists, which repeat (a few services, a few factor types), are decoded
-        once per distinct text."""
-        r = reliability_records
-        anchor = type_coerce(r.c.anchor_at, String) if self._raw_times else r.c.anchor_at
-        query = select(
-            r.c.services,
-            r.c.severity,
-            r.c.kind,
-            anchor,
-            r.c.month,
-            *(r.c[f"{name}_seconds"] for name in DURATIONS),
-            r.c.factors,
-            r.c.followups_done,
-        )
-        conditions = []
-        if filters.since is not None:
-            conditions.append(r.c.anchor_at >= filters.since)
-        if filters.until is not None:
-            conditions.append(r.c.anchor_at < filters.until)
-        if filters.severity is not None:
-            conditions.append(r.c.severity == filters.severity)
-        if conditions:
-            query = query.where(and_(*conditions))
-        # SQLite's text of a UTC time (UTCDateTime writes it naive) is made aware here.
-        when = (lambda t: datetime.fromisoformat(t + "+00:00") if t else None) if self._raw_times else _same
-        return measured_rows(self._db.execute(query).all(), when)
-
-    @property
-    def _raw_times(self) -> bool:
-        return self._db.dialect.name == "sqlite"
-
-
-def _same(value: Any) -> Any:
-    return value

@@ -1,0 +1,120 @@
+"""One CLI invocation: where commands go (embedded or ``--url``) and how they answer.
+
+Every command module (``main`` and the ones it registers: learning, comms, signals,
+triage, ...) calls :func:`run`, :func:`emit` and :func:`fail` from here; none of them
+imports ``main``, which only builds the command tree. So the modules form no import
+circle (``tests/cli/test_layout.py`` holds them to it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from warroom.cli.backend import Backend
+
+
+class State:
+    """What the root options said (``main``'s callback sets it) and what was opened."""
+
+    url: str | None = None
+    token: str | None = None
+    actor: str | None = None
+    backend: Backend | None = None
+    closers: list[Callable[[], None]] = []
+
+
+STATE = State()
+
+
+def start(url: str | None, token: str | None, actor: str | None) -> None:
+    STATE.url, STATE.token, STATE.actor = url, token, actor
+    STATE.backend = None
+
+
+def release() -> None:
+    """Close the local database's connections when the command ends (the process may
+    live on: a test runner, the demo, an embedding program)."""
+    while STATE.closers:
+        STATE.closers.pop()()
+    STATE.backend = None
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def settings() -> Any:
+    from warroom.settings import SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise fail(str(exc), 2) from None
+
+
+def backend() -> Backend:
+    if STATE.backend is not None:
+        return STATE.backend
+    if STATE.url:
+        from warroom.cli.remote import RemoteBackend
+
+        if not STATE.token:
+            raise fail("--url needs a token (--token or WARROOM_TOKEN)")
+        STATE.backend = RemoteBackend(STATE.url, STATE.token)
+    else:
+        from warroom.cli.backend import EmbeddedBackend
+
+        local = settings()
+        actor = STATE.actor or local.actor
+
+        def build() -> Any:
+            from warroom.bootstrap import build as build_app
+
+            built = build_app(local)
+            engine = getattr(built.context.uow, "args", (None,))[0]
+            if engine is not None:
+                STATE.closers.append(engine.dispose)
+            return built.context
+
+        STATE.backend = EmbeddedBackend(build, actor)
+    return STATE.backend
+
+
+def run(op: str, ref: str | None = None, body: dict[str, Any] | None = None) -> Any:
+    """Call the backend, turning every refusal into one line and a non-zero exit."""
+    from warroom.domain.shared.errors import DomainError
+
+    try:
+        return backend().call(op, ref, body or {})
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a config, catalog or connection problem: one line, no trace
+        name = type(exc).__name__
+        if name in ("CatalogError", "SettingsError", "RemoteError", "OperationalError"):
+            raise fail(str(exc).splitlines()[0], 2) from None
+        raise
+
+
+def emit(value: Any, as_json: bool, human: Callable[[Any], None]) -> None:
+    if as_json:
+        typer.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        human(value)
+
+
+def render(name: str) -> Callable[[Any], None]:
+    """``cli.render.<name>``, imported when called (Rich loads only to print)."""
+
+    def call(value: Any) -> None:
+        from warroom.cli import render as renderers
+
+        getattr(renderers, name)(value)
+
+    return call
