@@ -140,7 +140,7 @@ def outbox_deliver(as_json: JsonOpt = False) -> None:
     """Route new notifications and send what is due, once (what the worker does each round)."""
     from dataclasses import asdict
 
-    from warroom.bootstrap import build_notify
+    from warroom.bootstrap import build_notify, outbox_config
     from warroom.integrations.notify_config import make_notifier
     from warroom.services.comms import outbox
 
@@ -148,7 +148,7 @@ def outbox_deliver(as_json: JsonOpt = False) -> None:
     notify = _guard(lambda: build_notify(app.settings))
     notifier, close = make_notifier(notify)
     try:
-        report = outbox.deliver(app.context, notify.outbox, notifier)
+        report = outbox.deliver(app.context, outbox_config(app, notify), notifier)
     finally:
         close()
     _main().emit(

@@ -664,6 +664,7 @@ def _register_optional() -> None:
         "warroom.cli.signals",
         "warroom.cli.comms",
         "warroom.cli.triage",
+        "warroom.cli.oncall",
     ):
         try:
             registered = __import__(module, fromlist=["register"])

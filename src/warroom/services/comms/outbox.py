@@ -46,6 +46,7 @@ log = logging.getLogger("warroom.outbox")
 
 STATUSES = ("pending", "delivered", "dead")
 EMAIL_PREFIX = "email:"
+CONTACT_PREFIX = "contact:"
 
 
 @dataclass(frozen=True)
@@ -63,10 +64,13 @@ class OutboxConfig:
     base_url: str | None = None
     lease: timedelta = timedelta(seconds=60)
     email: bool = False
+    # On call: resolves a ``contact:PERSON:METHOD`` channel to that person's contact method
+    # at delivery time (None: no on-call contacts here).
+    contacts: Callable[[str], ChannelSpec | None] | None = None
 
     @property
     def enabled(self) -> bool:
-        return bool(self.channels) or self.email
+        return bool(self.channels) or self.email or self.contacts is not None
 
 
 @dataclass
@@ -151,7 +155,8 @@ def channel_names(message: OutboxMessage, config: OutboxConfig) -> list[str]:
     address becomes ``email:ADDRESS``); none while no channel is configured."""
     if not config.enabled:
         return []
-    names = route(message.notification, config.routes)
+    # A page goes to the contact methods it names, never along the broadcast routes.
+    names = [] if message.notification.kind == "page" else route(message.notification, config.routes)
     for target in message.targets:
         name = f"{EMAIL_PREFIX}{target}" if is_email(target) else target
         if name not in names:
@@ -174,6 +179,8 @@ def route_pending(ctx: Context, config: OutboxConfig, limit: int = 200) -> int:
 
 
 def resolve_channel(name: str, config: OutboxConfig) -> ChannelSpec | None:
+    if name.startswith(CONTACT_PREFIX):
+        return config.contacts(name) if config.contacts is not None else None
     if name.startswith(EMAIL_PREFIX):
         return ChannelSpec(name, "email", (name[len(EMAIL_PREFIX) :],)) if config.email else None
     return config.channels.get(name)
@@ -203,6 +210,8 @@ def _attempt(
         what = (
             "no SMTP server is configured ([notify.smtp])"
             if claimed.channel.startswith(EMAIL_PREFIX)
+            else f"{claimed.channel} is no longer a contact method (or SMTP is not configured for email)"
+            if claimed.channel.startswith(CONTACT_PREFIX)
             else (f"no channel named {claimed.channel} in [[notify.channels]]")
         )
         return _Result("dead", what)
