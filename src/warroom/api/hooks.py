@@ -47,6 +47,7 @@ from warroom.services.alerts import ingest as signals
 from warroom.services.alerts.ingest import AlertIngest
 from warroom.services.identity import auth
 from warroom.services.incidents.views import incident_view
+from warroom.services.oncall.heartbeats import HeartbeatWatch
 from warroom.services.ports.identity import TokenInfo
 from warroom.storage.alert_store import is_transient_fault
 
@@ -108,6 +109,7 @@ class Hooks:
         self.tokens = TokenCache()
         self._ingest: AlertIngest | None = None
         self._lock = threading.Lock()
+        self.heartbeats = HeartbeatWatch(app.context)  # on call: watchdog alerts are beats
 
     @property
     def ingest(self) -> AlertIngest:
@@ -275,6 +277,11 @@ async def answer_alerts(hooks: Hooks, source: AlertSource, raw: bytes, token: st
         except RecursionError:
             raise Refused(problem(400, "the request body is nested too deeply", field="body")) from None
         result = await asyncio.wrap_future(hooks.ingest.submit(batch, caller.name))
+        if hooks.heartbeats.stale:
+            await asyncio.to_thread(hooks.heartbeats.refresh)
+        beats = hooks.heartbeats.matching(source, [s.labels for s in batch.signals if s.status == "firing"])
+        if beats:
+            await asyncio.to_thread(hooks.heartbeats.record, beats)
         if batch.truncated_alerts:
             log.warning(
                 "%s dropped %d alerts of group %s (max_alerts)",

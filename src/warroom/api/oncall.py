@@ -84,7 +84,28 @@ def build_oncall_router() -> APIRouter:
     _directory(router)
     _schedules(router)
     _pages(router)
+    _heartbeats(router)
     return router
+
+
+def _heartbeats(router: APIRouter) -> None:
+    @router.get("/oncall/heartbeats", operation_id="oncall_heartbeats", summary="Heartbeat monitors")
+    def heartbeats(caller: Viewer) -> Response:
+        return json_response(oops.heartbeat_list(caller.app.context))
+
+    @router.post(
+        "/oncall/heartbeats", operation_id="oncall_heartbeat_put", summary="Add or replace a monitor"
+    )
+    def heartbeat_put(
+        request: Request, caller: Admin, body: Document, key: IdempotencyKey = None
+    ) -> Response:
+        return _post(request, caller, key, None, lambda: oops.heartbeat_put(caller.app.context, body))
+
+    @router.delete(
+        "/oncall/heartbeats/{name}", operation_id="oncall_heartbeat_remove", summary="Remove a monitor"
+    )
+    def heartbeat_remove(caller: Admin, name: Name) -> Response:
+        return json_response(oops.heartbeat_remove(caller.app.context, name))
 
 
 def _directory(router: APIRouter) -> None:

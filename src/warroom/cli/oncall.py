@@ -568,3 +568,43 @@ def oncall_page_show(
             )
 
     _do(lambda env: _ops().page_show(env.ctx, page_id), as_json, human)
+
+
+# --- heartbeats -----------------------------------------------------------------------------------
+
+
+@heartbeat_app.command("add")
+def heartbeat_add(
+    name: str,
+    every: Annotated[float, typer.Option(help="Minutes within which a beat must arrive.")],
+    label: Annotated[
+        list[str],
+        typer.Option("--label", help="name=value the beat carries, e.g. alertname=Watchdog (repeat)."),
+    ],
+    source: Annotated[str, typer.Option(help="any, alertmanager, grafana, pagerduty or generic.")] = "any",
+    policy: Annotated[str | None, typer.Option(help="Who is paged (default: the fallback policy).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Watch a monitoring pipeline: page when its always-firing alert stops arriving."""
+    body = {"name": name, "interval_minutes": every, "labels": label, "source": source, "policy": policy}
+    _do(lambda env: _ops().heartbeat_put(env.ctx, body), as_json, _echo("heartbeat {name} saved"))
+
+
+@heartbeat_app.command("list")
+def heartbeat_list(as_json: JsonOpt = False) -> None:
+    """Heartbeat monitors, their last beat and whether they are silent."""
+    _do(
+        lambda env: _ops().heartbeat_list(env.ctx),
+        as_json,
+        _table(
+            ["NAME", "STATUS", "LAST BEAT", "EVERY (MIN)", "SOURCE"],
+            ["name", "status", "last_seen", "interval_minutes", "source"],
+            "no heartbeats",
+        ),
+    )
+
+
+@heartbeat_app.command("remove")
+def heartbeat_remove(name: str, as_json: JsonOpt = False) -> None:
+    """Stop watching a pipeline."""
+    _do(lambda env: _ops().heartbeat_remove(env.ctx, name), as_json, _echo("removed {removed}"))

@@ -288,3 +288,25 @@ def page_list(ctx: Context, body: Mapping[str, Any]) -> list[View]:
         limit=int(body.get("limit") or 100),
     )
     return [views.page_view(p) for p in found]
+
+
+# --- heartbeats -----------------------------------------------------------------------------------
+
+
+def heartbeat_put(ctx: Context, body: Mapping[str, Any]) -> View:
+    from warroom.services.oncall import heartbeats
+
+    return docs.heartbeat_doc(heartbeats.put_heartbeat(ctx, body))
+
+
+def heartbeat_list(ctx: Context) -> list[View]:
+    from warroom.services.oncall import heartbeats
+
+    return heartbeats.heartbeats_view(ctx)
+
+
+def heartbeat_remove(ctx: Context, name: str) -> View:
+    from warroom.services.oncall import heartbeats
+
+    heartbeats.remove_heartbeat(ctx, name)
+    return {"removed": name}

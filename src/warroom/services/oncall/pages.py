@@ -177,11 +177,13 @@ def escalate(ctx: Context, config: OncallConfig, now: datetime | None = None) ->
     """One round of the escalation job: fire due steps, send due delayed notifications,
     re-trigger timed-out acks, resolve pages of resolved incidents. Returns how many
     things it did."""
+    from warroom.services.oncall.heartbeats import check_silent
+
     now = now or ctx.clock.now()
+    done = check_silent(ctx, config, now)  # opens pages that are due at once
     with ctx.read() as uow:
         due = uow.oncall.due_pages(now, config.batch)
         closed = uow.oncall.open_pages_of_closed_incidents(config.batch)
-    done = 0
     for page_id in closed:
         done += _resolve_closed(ctx, config, page_id, now)
     if due:
