@@ -77,7 +77,7 @@ class HeartbeatWatch:
     @property
     def stale(self) -> bool:
         """True when the monitors should be read again (:meth:`refresh`, off the event loop)."""
-        return self._clock() - self._read_at >= self._refresh
+        return bool(self._clock() - self._read_at >= self._refresh)
 
     def refresh(self) -> None:
         with self.ctx.read() as uow:
