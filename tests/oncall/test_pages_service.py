@@ -122,3 +122,17 @@ def test_a_page_by_hand_and_by_link(world: World, receiver: Receiver) -> None:
     pages.resolve_page(world.ctx, world.config, page.ref, "bob", "fixed")
     with pytest.raises(InvalidTransition, match="already resolved"):
         pages.acknowledge(world.ctx, world.config, page.ref, "bob")
+
+
+def test_the_report_shows_time_to_acknowledge_and_pages_per_person(world: World, clock: FakeClock) -> None:
+    from warroom.services.learning import operations as lops
+
+    state = world.declare()
+    page = world.page_incident(state)
+    world.escalate()
+    clock.advance(minutes=1, seconds=30)
+    pages.acknowledge(world.ctx, world.config, page.ref, "alice")
+    load = lops.report(world.ctx, {"since": "2026-11-01", "until": "2026-12-01"})["oncall"]
+    assert load["time_to_acknowledge"] == {"pages": 1, "median_seconds": 90.0, "p90_seconds": 90.0}
+    assert load["by_team"] == [{"team": "payments", "pages": 1, "median_seconds": 90.0, "p90_seconds": 90.0}]
+    assert [(p["person"], p["pages"], p["out_of_hours"]) for p in load["people"]] == [("alice", 1, 0)]

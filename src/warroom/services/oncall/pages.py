@@ -60,6 +60,7 @@ def page_incident(
     chosen = chosen or directory.fallback
     if chosen is None:
         return None
+    team = team or chosen.team
     why = "ownership unclear: the fallback policy" if ownership_unclear else f"policy {chosen.name}"
     page = pg.open_page(
         title=state.title,
