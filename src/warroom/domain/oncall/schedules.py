@@ -22,6 +22,7 @@ import bisect
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -80,26 +81,43 @@ class Layer:
     unit: str = "days"
     windows: tuple[Window, ...] = ()
 
-    @property
+    @cached_property
     def length(self) -> timedelta:
         return timedelta(days=self.every) if self.unit == "days" else timedelta(hours=self.every)
+
+    @cached_property
+    def _anchor(self) -> dict[str, datetime]:
+        return {}  # the first hand-off in UTC, per zone key (hour shifts count from it)
 
     def boundary(self, k: int, zone: ZoneInfo) -> datetime:
         """When shift number ``k`` starts (aware UTC); shift 0 starts at ``start``."""
         if self.unit == "days":
             return wall_to_utc(self.start + k * self.length, zone)
-        return wall_to_utc(self.start, zone) + k * self.length
+        anchor = self._anchor.get(zone.key)
+        if anchor is None:
+            anchor = self._anchor[zone.key] = wall_to_utc(self.start, zone)
+        return anchor + k * self.length
+
+    def locate(self, at: datetime, zone: ZoneInfo) -> tuple[int, datetime, datetime]:
+        """The number of the shift containing ``at`` (negative before the first), its start and end."""
+        if self.unit == "hours":
+            k = (at - self.boundary(0, zone)) // self.length
+            begin = self.boundary(k, zone)
+            return k, begin, begin + self.length
+        k = (utc_to_wall(at, zone) - self.start) // self.length
+        begin = self.boundary(k, zone)
+        while begin > at:
+            k -= 1
+            begin = self.boundary(k, zone)
+        end = self.boundary(k + 1, zone)
+        while end <= at:
+            k, begin = k + 1, end
+            end = self.boundary(k + 1, zone)
+        return k, begin, end
 
     def index_at(self, at: datetime, zone: ZoneInfo) -> int:
         """The number of the shift that contains ``at`` (negative before the first)."""
-        if self.unit == "hours":
-            return (at - wall_to_utc(self.start, zone)) // self.length
-        k = (utc_to_wall(at, zone) - self.start) // self.length
-        while self.boundary(k, zone) > at:
-            k -= 1
-        while self.boundary(k + 1, zone) <= at:
-            k += 1
-        return k
+        return self.locate(at, zone)[0]
 
     def member(self, k: int) -> str:
         return self.members[k % len(self.members)]
@@ -110,20 +128,21 @@ class Layer:
             return (datetime.min.replace(tzinfo=at.tzinfo), datetime.max.replace(tzinfo=at.tzinfo))
         today = utc_to_wall(at, zone).date()
         for window in self.windows:
-            for begin, finish in window.occurrences(today - _DAY, today + _DAY, zone):
+            # An occurrence containing ``at`` starts today, or yesterday when it runs past midnight.
+            first = today - _DAY if window.end <= window.start else today
+            for begin, finish in window.occurrences(first, today, zone):
                 if begin <= at < finish:
                     return begin, finish
         return None
 
     def on_call(self, at: datetime, zone: ZoneInfo) -> tuple[str, datetime, datetime] | None:
         """Who this layer has at ``at``, and the stretch of that shift in its window."""
-        k = self.index_at(at, zone)
+        k, begin, finish = self.locate(at, zone)
         if k < 0:
             return None
         window = self.active(at, zone)
         if window is None:
             return None
-        begin, finish = self.boundary(k, zone), self.boundary(k + 1, zone)
         return self.member(k), max(begin, window[0]), min(finish, window[1])
 
     def shifts(self, start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[datetime, datetime, str]]:
@@ -222,7 +241,7 @@ class Schedule:
         object.__setattr__(self, "overrides", ordered)
         object.__setattr__(self, "_starts", tuple(o.start for o in ordered))
 
-    @property
+    @cached_property
     def zone(self) -> ZoneInfo:
         return require_zone(self.time_zone)
 

@@ -40,7 +40,8 @@ def require_zone(name: str | None, field: str = "time_zone") -> ZoneInfo:
 
 def wall_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     """The aware-UTC instant of the naive wall-clock time ``local`` in ``zone``."""
-    return local.replace(tzinfo=zone).astimezone(UTC)
+    offset = zone.utcoffset(local)  # read as local wall time (fold=0), as replace(tzinfo=zone) would
+    return (local - offset).replace(tzinfo=UTC) if offset is not None else local.replace(tzinfo=UTC)
 
 
 def utc_to_wall(at: datetime, zone: ZoneInfo) -> datetime:
