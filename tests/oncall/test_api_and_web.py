@@ -146,3 +146,38 @@ def test_paging_an_unknown_target_or_incident_is_a_422(api: Api) -> None:
     assert unknown.status_code == 422 and unknown.json()["field"] == "target"
     missing = api.post("/api/v1/pages", {"target": "bob", "incident": "INC-99"})
     assert missing.status_code == 422 and missing.json()["field"] == "incident"
+
+
+def test_the_calendar_feed_is_rfc_5545_and_needs_its_signed_token(api: Api) -> None:
+    from icalendar import Calendar
+
+    from warroom.web.oncall import feed_links
+
+    _setup(api)
+    feeds = feed_links(SECRET)
+    assert feeds is not None
+    answer = api.client.get(f"/oncall/calendar/{feeds.sign('person', 'alice')}.ics")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/calendar")
+    events = [c for c in Calendar.from_ical(answer.content).walk("VEVENT")]
+    assert events and all("alice" in str(e["summary"]) for e in events)
+    schedule = api.client.get(f"/oncall/calendar/{feeds.sign('schedule', 'payments-primary')}.ics")
+    people = {str(e["summary"]) for e in Calendar.from_ical(schedule.content).walk("VEVENT")}
+    assert people == {"On call: alice (payments-primary)", "On call: bob (payments-primary)"}
+    assert api.client.get("/oncall/calendar/forged.ics").status_code == 400
+
+
+def test_the_on_call_page_draws_each_schedule_with_overrides_marked(api: Api) -> None:
+    from tests.web.conftest import log_in
+
+    _setup(api)
+    api.post(
+        "/api/v1/oncall/schedules/payments-primary/overrides",
+        {"person": "ivan", "start": "2026-11-27T18:00Z", "end": "2026-11-28T06:00Z"},
+    )
+    web = TestClient(create_app(api.app, with_web=True), follow_redirects=False)
+    assert web.get("/oncall").status_code == 303  # log in first
+    log_in(web, api.app, "viewer")
+    page = web.get("/oncall")
+    assert page.status_code == 200
+    assert page.text.count("<svg") == 2 and 'class="override"' in page.text
+    assert "ivan: Fri 27 19:00 to Sat 28 07:00 (override)" in page.text

@@ -608,3 +608,32 @@ def heartbeat_list(as_json: JsonOpt = False) -> None:
 def heartbeat_remove(name: str, as_json: JsonOpt = False) -> None:
     """Stop watching a pipeline."""
     _do(lambda env: _ops().heartbeat_remove(env.ctx, name), as_json, _echo("removed {removed}"))
+
+
+@oncall_app.command("calendar")
+def oncall_calendar(
+    schedule: Annotated[str | None, typer.Option(help="The schedule's feed.")] = None,
+    person: Annotated[str | None, typer.Option(help="A person's shifts on every schedule.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the iCalendar feed URL of a schedule or a person (subscribe to it in a calendar app)."""
+    main = _main()
+    if (schedule is None) == (person is None):
+        raise main.fail("name --schedule or --person (one of them)", 2)
+
+    def run(env: Any) -> dict[str, Any]:
+        from warroom.bootstrap import build_notify
+        from warroom.domain.shared.errors import ValidationError
+        from warroom.web.oncall import feed_links
+
+        feeds = feed_links(env.app.settings.raw.get("secret_key"))
+        base = build_notify(env.app.settings).outbox.base_url
+        if feeds is None or not base:
+            raise ValidationError(
+                "secret_key", "calendar links need secret_key and notify.base_url in warroom.toml"
+            )
+        kind, name = ("schedule", schedule) if schedule else ("person", person)
+        assert name is not None
+        return {"kind": kind, "name": name, "url": f"{base}/oncall/calendar/{feeds.sign(kind, name)}.ics"}
+
+    _do(run, as_json, _echo("{url}"))

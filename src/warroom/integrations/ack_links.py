@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from warroom.domain.shared.errors import ValidationError
 
@@ -40,3 +40,31 @@ class SignedAckLinks:
         if not isinstance(page_id, int) or not isinstance(person, str):
             raise ValidationError("token", "this acknowledgement link is not valid")
         return page_id, person
+
+
+FEED_SALT = "warroom.oncall.feed"
+
+
+class SignedFeedLinks:
+    """Unexpiring tokens for calendar feeds (``("schedule", name)`` or ``("person", handle)``):
+    calendar apps cannot send a bearer token, so the URL is the credential. Changing
+    ``secret_key`` revokes every feed URL."""
+
+    def __init__(self, secret: str) -> None:
+        if not secret:
+            raise ValueError("feed links need a secret key")
+        self._serializer = URLSafeSerializer(secret, salt=FEED_SALT)
+
+    def sign(self, kind: str, name: str) -> str:
+        return str(self._serializer.dumps([kind, name]))
+
+    def verify(self, token: str) -> tuple[str, str]:
+        try:
+            kind, name = self._serializer.loads(token)
+        except (BadSignature, ValueError, TypeError):
+            raise ValidationError(
+                "token", "this calendar link is not valid (it was altered or not made here)"
+            ) from None
+        if kind not in ("schedule", "person") or not isinstance(name, str):
+            raise ValidationError("token", "this calendar link is not valid")
+        return kind, name

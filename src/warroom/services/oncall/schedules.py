@@ -117,3 +117,24 @@ def remove_override(ctx: Context, name: str, override_id: int) -> None:
         if not uow.oncall.remove_override(name, override_id):
             raise NotFound(f"schedule {name} has no override #{override_id}")
         uow.commit()
+
+
+FEED_BEFORE = timedelta(days=7)
+FEED_AFTER = timedelta(days=60)
+
+
+def feed(ctx: Context, kind: str, name: str) -> tuple[str, list[tuple[str, sch.Shift]]]:
+    """The shifts of a calendar feed: a schedule's, or a person's on every schedule, from a
+    week ago to two months ahead."""
+    now = ctx.clock.now()
+    begin, end = now - FEED_BEFORE, now + FEED_AFTER
+    found = _schedules(ctx, begin)
+    if kind == "schedule":
+        if name not in found:
+            raise NotFound(f"no schedule {name!r}")
+        return name, [(name, s) for s in sch.final_shifts(found[name], begin, end)]
+    who = require_handle(name, "person")
+    shifts = [
+        (n, s) for n, item in found.items() for s in sch.final_shifts(item, begin, end) if s.person == who
+    ]
+    return who, sorted(shifts, key=lambda pair: pair[1].start)
