@@ -67,8 +67,12 @@ def test_two_workers_fire_every_step_of_100_pages_once_across_a_restart(
         counts = Counter(
             (e.kind, e.payload.get("step"), e.payload.get("policy"))
             for e in events
-            if e.kind != "page_notified"
+            if e.kind not in ("page_notified", "page_delivered")
         )
+        delivered = Counter(
+            (e.payload["person"], e.payload["method"]) for e in events if e.kind == "page_delivered"
+        )
+        assert all(n == 1 for n in delivered.values()), delivered  # each delivery recorded once
         notified = Counter(
             (e.payload["step"], e.payload["person"], e.payload["method"])
             for e in events

@@ -57,16 +57,20 @@ def test_a_declared_incident_pages_the_on_call_person_then_escalates_until_ackno
     assert kinds(world, state.number) == [
         "page_opened",
         "page_escalated",
-        "page_notified",
-        "page_notified",
+        "page_notified",  # alice, push
+        "page_notified",  # alice, mail (2 min later)
+        "page_delivered",  # the push reached her
         "page_escalated",
-        "page_notified",
+        "page_notified",  # bob, push
+        "page_delivered",  # the mail reached her
         "page_acknowledged",
     ]
     acked = next(e for e in cases.timeline(world.ctx, state.number) if e.kind == "page_acknowledged")
     assert acked.payload["text"] == "bob acknowledged after 6 min 10 s, step 2"
     clock.advance(minutes=10)
-    assert world.escalate() == 0  # acknowledged: nothing more fires until the ack timeout
+    world.escalate()  # records bob's delivery; nothing more fires until the ack timeout
+    assert kinds(world, state.number)[-2:] == ["page_acknowledged", "page_delivered"]
+    assert world.escalate() == 0
 
 
 def test_an_ack_timeout_triggers_the_page_again_and_resolving_the_incident_resolves_it(

@@ -34,6 +34,7 @@ from warroom.storage.oncall_tables import (
     pages,
 )
 from warroom.storage.outbox_store import insert_ignoring_duplicates
+from warroom.storage.outbox_tables import deliveries, outbox
 from warroom.storage.tables import incidents
 
 
@@ -351,7 +352,7 @@ class SqlOncallStore:
             self._db.execute(
                 update(page_notifications)
                 .where(page_notifications.c.id.in_(list(ids)))
-                .values(status=status, sent_at=at if status == "sent" else None)
+                .values(status=status, **({"sent_at": at} if status == "sent" else {}))
             )
 
     def cancel_pending(self, page_id: int, at: datetime) -> int:
@@ -371,6 +372,31 @@ class SqlOncallStore:
             .order_by(page_notifications.c.id)
         )
         return [_planned(row) for row in self._db.execute(query)]
+
+    def delivery_outcomes(
+        self, limit: int
+    ) -> list[tuple[PlannedNotification, str, int, str | None, datetime]]:
+        """Sent notifications whose outbox delivery has finished: (notification, delivered or
+        dead, attempts, last error, when)."""
+        query = (
+            select(
+                page_notifications,
+                deliveries.c.status.label("delivery_status"),
+                deliveries.c.attempts.label("delivery_attempts"),
+                deliveries.c.last_error.label("delivery_error"),
+                deliveries.c.updated_at.label("delivery_at"),
+            )
+            .join(outbox, outbox.c.key == page_notifications.c.key)
+            .join(deliveries, deliveries.c.outbox_id == outbox.c.id)
+            .where(page_notifications.c.status == "sent", deliveries.c.status.in_(("delivered", "dead")))
+            .order_by(page_notifications.c.id)
+            .limit(limit)
+            .with_for_update(of=page_notifications, skip_locked=True)
+        )
+        return [
+            (_planned(row), row.delivery_status, row.delivery_attempts, row.delivery_error, row.delivery_at)
+            for row in self._db.execute(query)
+        ]
 
     # --- heartbeats -----------------------------------------------------------------------
 

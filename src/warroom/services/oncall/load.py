@@ -16,7 +16,7 @@ def load_report(ctx: Context, start: datetime, end: datetime) -> dict[str, Any]:
         zones = {p.handle: p.time_zone for p in uow.oncall.people()}
     first: dict[tuple[int, str], datetime] = {}
     for note in planned:
-        if note.status != "sent" or note.sent_at is None:
+        if note.status not in ("sent", "delivered", "failed") or note.sent_at is None:
             continue
         key = (note.page_id, note.person)
         first[key] = min(first.get(key, note.sent_at), note.sent_at)

@@ -192,8 +192,57 @@ def escalate(ctx: Context, config: OncallConfig, now: datetime | None = None) ->
             directory = load_directory(ctx, uow, now)
         for page_id in due:
             done += advance_page(ctx, config, page_id, now, directory)
-    done += send_delayed(ctx, config, now)
+    for step in (send_delayed, record_deliveries):
+        try:
+            done += step(ctx, config, now)
+        except ConcurrencyConflict:  # someone wrote on one of the incidents: next tick, on fresh state
+            log.info("%s: an incident changed meanwhile; again on the next tick", step.__name__)
     return done
+
+
+def record_deliveries(ctx: Context, config: OncallConfig, now: datetime) -> int:
+    """Put finished deliveries of page notifications on their incidents' timelines
+    (``page_delivered``: reached, or finally failed, with the attempts it took)."""
+    with ctx.uow() as uow:
+        finished = uow.oncall.delivery_outcomes(config.batch)
+        if not finished:
+            return 0
+        by_page: dict[int, list[tuple[PlannedNotification, str, int, str | None, datetime]]] = {}
+        for item in finished:
+            by_page.setdefault(item[0].page_id, []).append(item)
+        for page_id, items in by_page.items():
+            page = uow.oncall.page(page_id)
+            state = _incident(uow, page) if page is not None else None
+            events = []
+            for note, status, attempts, error, at in items:
+                uow.oncall.mark_notifications(
+                    [note.id], "delivered" if status == "delivered" else "failed", at
+                )
+                if page is None:
+                    continue
+                what = (
+                    "reached" if status == "delivered" else f"could not reach ({error or 'no reason given'})"
+                )
+                tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+                events.append(
+                    NewEvent(
+                        "page_delivered",
+                        {
+                            "page": page.ref,
+                            "person": note.person,
+                            "method": note.method,
+                            "status": status,
+                            "attempts": attempts,
+                            "error": error,
+                            "text": f"{page.ref}: {what} {note.person} by {note.method}, {tries}",
+                        },
+                        at,
+                    )
+                )
+            if state is not None and events:
+                _record(uow, state, events, config.actor, now)
+        uow.commit()
+    return len(finished)
 
 
 def advance_page(

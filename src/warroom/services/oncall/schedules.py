@@ -29,14 +29,14 @@ def on_call(
             found = load_directory(ctx, uow, when)
         chosen = found.policy_for([require_name(service, "service")], None) or found.fallback
         if chosen is None:
-            raise NotFound(f"no escalation policy names {service!r} and there is no fallback policy")
+            raise ValidationError("service", f"no escalation policy names {service!r} and there is no fallback policy")
         names = [t.name for s in chosen.steps for t in s.targets if t.kind == "schedule"]
         schedules = {n: found.schedules[n] for n in names if n in found.schedules}
     else:
         schedules = _schedules(ctx, when)
         if schedule is not None:
             if schedule not in schedules:
-                raise NotFound(f"no schedule {schedule!r}")
+                raise ValidationError("schedule", f"no schedule {schedule!r}")
             schedules = {schedule: schedules[schedule]}
     return [sch.who_is_on_call(s, when) or (name, None) for name, s in schedules.items()]
 
