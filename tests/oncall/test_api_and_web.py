@@ -181,3 +181,23 @@ def test_the_on_call_page_draws_each_schedule_with_overrides_marked(api: Api) ->
     assert page.status_code == 200
     assert page.text.count("<svg") == 2 and 'class="override"' in page.text
     assert "ivan: Fri 27 19:00 to Sat 28 07:00 (override)" in page.text
+
+
+def test_the_rooms_page_someone_button_opens_a_page_the_tick_fires(api: Api) -> None:
+    from tests.web.conftest import log_in
+    from warroom.bootstrap import build_oncall
+    from warroom.services.oncall import pages as page_cases
+
+    _setup(api)
+    room = api.declare()["id"]
+    web = TestClient(create_app(api.app, with_web=True), follow_redirects=False)
+    csrf = log_in(web, api.app, "responder")
+    assert "Page someone" in web.get(f"/incidents/{room}").text
+    answer = web.post(f"/incidents/{room}/page", data={"csrf_token": csrf, "target": "bob", "reason": "DB?"})
+    assert answer.status_code == 303, answer.text
+    page = api.get(f"/api/v1/pages?incident={room}").json()[0]
+    assert page["status"] == "triggered" and page["step"] == 0
+    page_cases.escalate(api.app.context, build_oncall(api.app))
+    assert api.get(f"/api/v1/pages/{page['id']}").json()["step"] == 1
+    refused = web.post(f"/incidents/{room}/page", data={"csrf_token": csrf, "target": "nobody-known"})
+    assert refused.status_code == 422 and "nobody-known" in refused.text

@@ -263,6 +263,21 @@ def page(ctx: Context, config: OncallConfig, actor: str, body: Mapping[str, Any]
     return views.page_view(found, planned)
 
 
+def page_from_room(ctx: Context, actor: str, ref: str, body: Mapping[str, Any]) -> View:
+    """The room's 'Page someone' button: the page opens now and its first step fires on the
+    next escalation tick (within a second or so), with the server's links and settings."""
+    opened = pages.open_page(
+        ctx,
+        OncallConfig(),
+        _str(body, "target") or "",
+        _str(body, "reason") or "",
+        actor,
+        incident=ref,
+        fire=False,
+    )
+    return views.page_view(opened)
+
+
 def ack(ctx: Context, config: OncallConfig, actor: str, ref: str) -> View:
     result = pages.acknowledge(ctx, config, ref, actor)
     view = views.page_view(result["page"])

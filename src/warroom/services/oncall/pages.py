@@ -125,9 +125,11 @@ def open_page(
     actor: str,
     *,
     incident: str | int | None = None,
+    fire: bool = True,
 ) -> Page:
     """Page someone by hand (``warroom page payments --incident INC-7 "why"``) and fire the
-    first step at once; returns the page after it."""
+    first step at once (or, with ``fire`` false, on the next escalation tick); returns the
+    page after it."""
     why = optional_text(reason, "reason", limit=500)
     number = parse_ref(incident) if incident not in (None, "") else None
     now = ctx.clock.now()
@@ -152,7 +154,8 @@ def open_page(
         stored = uow.oncall.add_page(page)
         assert stored is not None  # a page opened by hand has no dedup key
         uow.commit()
-    advance_page(ctx, config, stored.id, now)
+    if fire:
+        advance_page(ctx, config, stored.id, now)
     return _require(ctx, stored.id)
 
 

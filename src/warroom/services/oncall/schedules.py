@@ -29,7 +29,9 @@ def on_call(
             found = load_directory(ctx, uow, when)
         chosen = found.policy_for([require_name(service, "service")], None) or found.fallback
         if chosen is None:
-            raise ValidationError("service", f"no escalation policy names {service!r} and there is no fallback policy")
+            raise ValidationError(
+                "service", f"no escalation policy names {service!r} and there is no fallback policy"
+            )
         names = [t.name for s in chosen.steps for t in s.targets if t.kind == "schedule"]
         schedules = {n: found.schedules[n] for n in names if n in found.schedules}
     else:
