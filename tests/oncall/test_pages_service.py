@@ -140,3 +140,20 @@ def test_the_report_shows_time_to_acknowledge_and_pages_per_person(world: World,
     assert load["time_to_acknowledge"] == {"pages": 1, "median_seconds": 90.0, "p90_seconds": 90.0}
     assert load["by_team"] == [{"team": "payments", "pages": 1, "median_seconds": 90.0, "p90_seconds": 90.0}]
     assert [(p["person"], p["pages"], p["out_of_hours"]) for p in load["people"]] == [("alice", 1, 0)]
+
+
+def test_the_catalog_names_a_services_policy_and_a_teams_default(world: World) -> None:
+    import dataclasses
+
+    from warroom.domain.incidents.catalog import Catalog, Service, Team
+    from warroom.services.oncall import directory
+
+    catalog = Catalog(
+        services=(Service("search", "discovery", escalation_policy="payments"),),
+        teams=(Team("discovery", ("bob",), escalation_policy="fallback"),),
+    )
+    ctx = dataclasses.replace(world.ctx, load_catalog=lambda: catalog)
+    found = directory.directory(ctx)
+    assert found.policy_for(["search"], "discovery").name == "payments"  # type: ignore[union-attr]
+    assert found.policy_for(["ads"], "discovery").name == "fallback"  # type: ignore[union-attr]
+    assert found.teams["discovery"].members == ("bob",)

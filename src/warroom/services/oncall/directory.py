@@ -27,11 +27,15 @@ OVERRIDES_KEPT = timedelta(days=1)  # overrides that ended before this are not n
 def load_directory(ctx: Context, uow: UnitOfWork, now: datetime) -> pol.Directory:
     """Everything on call knows, with the catalog's teams (and their members) folded in."""
     catalog = catalog_or_empty(ctx)
-    teams: dict[str, pol.Team] = {t.name: pol.Team(t.name, tuple(t.members)) for t in catalog.teams}
+    teams: dict[str, pol.Team] = {
+        t.name: pol.Team(t.name, tuple(t.members), t.escalation_policy) for t in catalog.teams
+    }
     for team in uow.oncall.teams():
         known = teams.get(team.name)
         members = team.members or (known.members if known else ())
-        teams[team.name] = replace(team, members=members)
+        teams[team.name] = replace(
+            team, members=members, policy=team.policy or (known.policy if known else None)
+        )
     people = {p.handle: p for p in uow.oncall.people()}
     for person in people.values():
         for name in person.teams:
@@ -43,7 +47,10 @@ def load_directory(ctx: Context, uow: UnitOfWork, now: datetime) -> pol.Director
         teams=teams,
         schedules={s.name: s for s in uow.oncall.schedules(now - OVERRIDES_KEPT)},
         policies={p.name: p for p in uow.oncall.policies()},
-        services=uow.oncall.service_policies(),
+        services={
+            **{s.name: s.escalation_policy for s in catalog.services if s.escalation_policy},
+            **uow.oncall.service_policies(),
+        },
     )
 
 
