@@ -1,8 +1,11 @@
 """``warroom oncall ...``, ``warroom page`` and ``warroom ack``: people, schedules,
-policies and pages, on the local database (embedded mode).
+policies and pages.
 
-Each command is one on-call operation (``services.oncall.operations``) with ``--json``;
-imports stay inside the commands so ``warroom --help`` costs nothing.
+Each command is one on-call operation (``services.oncall.operations``) with ``--json``.
+Setting up (people, schedules, policies, heartbeats) works on the local database; paging,
+acknowledging, resolving and asking who is on call also work with ``--url`` against a
+server (one REST call each, the same JSON either way). Imports stay inside the commands
+so ``warroom --help`` costs nothing.
 """
 
 from __future__ import annotations
@@ -78,6 +81,42 @@ def _do(call: Any, as_json: bool, human: Any) -> None:
             raise main.fail(str(exc).splitlines()[0], 2) from None
         raise
     main.emit(value, as_json, human)
+
+
+Remote = tuple[str, str, dict[str, Any]]
+
+
+def _either(local: Any, remote: Remote, as_json: bool, human: Any) -> None:
+    """``local(env)`` on the local database, or with ``--url`` one REST call: (method, path
+    under /api/v1, httpx arguments)."""
+    main = _main()
+    if not main.STATE.url:
+        _do(local, as_json, human)
+        return
+    from warroom.cli.remote import RemoteBackend, RemoteError
+    from warroom.domain.shared.errors import DomainError
+
+    if not main.STATE.token:
+        raise main.fail("--url needs a token (--token or WARROOM_TOKEN)")
+    method, path, arguments = remote
+    backend = RemoteBackend(main.STATE.url, main.STATE.token)
+    try:
+        value = backend._send(method, "/api/v1" + path, **arguments)
+    except DomainError as exc:
+        raise main.fail(exc.message) from None
+    except RemoteError as exc:
+        raise main.fail(str(exc), 2) from None
+    main.emit(value, as_json, human)
+
+
+def _quoted(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+def _params(values: dict[str, Any]) -> dict[str, Any]:
+    return {"params": {k: v for k, v in values.items() if v not in (None, "", False)}}
 
 
 def _ops() -> Any:
@@ -307,7 +346,12 @@ def schedule_show(
             mark = " [override]" if s["override"] else ""
             typer.echo(f"  {s['start']} -> {s['end']}  {s['person']:12} {s['length']}{mark}")
 
-    _do(lambda env: _ops().schedule_show(env.ctx, name, {"days": days}), as_json, human)
+    _either(
+        lambda env: _ops().schedule_show(env.ctx, name, {"days": days}),
+        ("GET", f"/oncall/schedules/{_quoted(name)}", _params({"days": days})),
+        as_json,
+        human,
+    )
 
 
 @schedule_app.command("remove")
@@ -371,8 +415,9 @@ def oncall_now(
 ) -> None:
     """Who is on call now (or at a time), per schedule."""
     body = {"schedule": schedule, "service": service, "at": at}
-    _do(
+    _either(
         lambda env: _ops().now(env.ctx, body),
+        ("GET", "/oncall/now", _params(body)),
         as_json,
         _table(
             ["SCHEDULE", "ON CALL", "FROM", "SINCE", "UNTIL"],
@@ -389,8 +434,9 @@ def oncall_shifts(
     as_json: JsonOpt = False,
 ) -> None:
     """A person's current and next shifts on every schedule."""
-    _do(
+    _either(
         lambda env: _ops().shifts(env.ctx, person, {"days": days}),
+        ("GET", f"/oncall/shifts/{_quoted(person)}", _params({"days": days})),
         as_json,
         _table(
             ["SCHEDULE", "START", "END", "LENGTH", "OVERRIDE"],
@@ -496,7 +542,12 @@ def page(
 ) -> None:
     """Page someone now; escalation follows their policy until someone acknowledges."""
     body = {"target": target, "reason": reason, "incident": incident}
-    _do(lambda env: _ops().page(env.ctx, env.config, env.actor, body), as_json, _page_line)
+    _either(
+        lambda env: _ops().page(env.ctx, env.config, env.actor, body),
+        ("POST", "/pages", {"json": {k: v for k, v in body.items() if v}}),
+        as_json,
+        _page_line,
+    )
 
 
 def ack(
@@ -521,6 +572,18 @@ def ack(
         elif v.get("commander") == "made":
             typer.echo(f"{v['acknowledged_by']} is now commander of {v['incident']}")
 
+    if _main().STATE.url:
+        path = f"/pages/{_quoted(page_id)}"
+        quiet = resolve  # with --resolve, print the resolved page only
+        _either(
+            run,
+            ("POST", path + "/ack", {"json": {}}),
+            as_json and not quiet,
+            (lambda v: None) if quiet else human,
+        )
+        if resolve:
+            _either(run, ("POST", path + "/resolve", {"json": {}}), as_json, human)
+        return
     _do(run, as_json, human)
 
 
@@ -543,8 +606,9 @@ def oncall_pages(
     as_json: JsonOpt = False,
 ) -> None:
     """List open pages (or all)."""
-    _do(
+    _either(
         lambda env: _ops().page_list(env.ctx, {"all": all_, "incident": incident}),
+        ("GET", "/pages", _params({"all": "true" if all_ else None, "incident": incident})),
         as_json,
         _table(
             ["PAGE", "STATUS", "INCIDENT", "POLICY", "STEP", "ACK BY", "TITLE"],
@@ -567,7 +631,12 @@ def oncall_page_show(
                 f"  step {n['step']} {n['person']:10} {n['method']:8} {n['status']:9} due {n['due_at']}"
             )
 
-    _do(lambda env: _ops().page_show(env.ctx, page_id), as_json, human)
+    _either(
+        lambda env: _ops().page_show(env.ctx, page_id),
+        ("GET", f"/pages/{_quoted(page_id)}", {}),
+        as_json,
+        human,
+    )
 
 
 # --- heartbeats -----------------------------------------------------------------------------------

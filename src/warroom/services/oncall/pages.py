@@ -96,6 +96,9 @@ def _target(text: str, directory: pol.Directory) -> tuple[str | None, tuple[pol.
             raise ValidationError(
                 "target", f"{name!r} is no person, schedule, team or escalation policy in the directory"
             )
+        team = directory.teams.get(name)
+        if set(kinds) == {"team", "policy"} and team is not None and team.policy == name:
+            kinds = ["team"]  # the team pages through its policy of the same name: one meaning
         if len(kinds) > 1:
             raise ValidationError("target", f"{name!r} is a {' and a '.join(kinds)}; write {kinds[0]}:{name}")
         kind = kinds[0]
