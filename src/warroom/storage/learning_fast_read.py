@@ -17,6 +17,7 @@ from typing import Any
 from warroom.domain.learning.reliability import MeasuredIncident
 from warroom.services.ports.learning import RecordFilter
 from warroom.storage.fast_read import SqliteReadUnitOfWork, _stored
+from warroom.storage.oncall_fast_read import SqliteOncallLoadStore
 
 DURATIONS = ("detect", "declare", "acknowledge", "mitigate", "resolve")
 _STALE = """
@@ -120,3 +121,9 @@ class SqliteLearningReadUnitOfWork(SqliteReadUnitOfWork):
     def learning(self) -> SqliteLearningReadStore:
         assert self._db is not None, "use the unit of work inside a with block"
         return SqliteLearningReadStore(self._db)
+
+    @property
+    def oncall(self) -> SqliteOncallLoadStore:
+        """The reads of the report's load on people (on call)."""
+        assert self._db is not None, "use the unit of work inside a with block"
+        return SqliteOncallLoadStore(self._db)

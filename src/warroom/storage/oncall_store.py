@@ -19,9 +19,11 @@ from warroom.domain.oncall import documents as docs
 from warroom.domain.oncall.heartbeats import Heartbeat
 from warroom.domain.oncall.pages import Notify, Page, PageStatus
 from warroom.domain.oncall.people import Person
-from warroom.domain.oncall.policies import EscalationPolicy, Target, Team
+from warroom.domain.oncall.policies import EscalationPolicy, Team
 from warroom.domain.oncall.schedules import Override, Schedule
 from warroom.services.ports.oncall import PlannedNotification
+from warroom.storage.oncall_rows import page_of as _page
+from warroom.storage.oncall_rows import planned_of as _planned
 from warroom.storage.oncall_tables import (
     heartbeats,
     oncall_overrides,
@@ -40,34 +42,6 @@ from warroom.storage.tables import incidents
 
 def _dump(document: dict[str, Any]) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-
-
-def _page(row: Any) -> Page:
-    return Page(
-        id=row.id,
-        title=row.title,
-        status=PageStatus(row.status),
-        opened_at=row.opened_at,
-        opened_by=row.opened_by,
-        triggered_at=row.triggered_at,
-        due_at=row.due_at,
-        policy=row.policy,
-        first_policy=row.first_policy,
-        targets=tuple(Target(t["kind"], t["name"]) for t in json.loads(row.targets)),
-        reason=row.reason,
-        incident=row.incident,
-        team=row.team,
-        dedup=row.dedup,
-        step=row.step,
-        round=row.round,
-        trigger=row.trigger,
-        fell_back=bool(row.fell_back),
-        acked_at=row.acked_at,
-        acked_by=row.acked_by,
-        ack_step=row.ack_step,
-        resolved_at=row.resolved_at,
-        resolved_by=row.resolved_by,
-    )
 
 
 def _page_values(page: Page) -> dict[str, Any]:
@@ -96,24 +70,6 @@ def _page_values(page: Page) -> dict[str, Any]:
         "resolved_at": page.resolved_at,
         "resolved_by": page.resolved_by,
     }
-
-
-def _planned(row: Any) -> PlannedNotification:
-    return PlannedNotification(
-        id=row.id,
-        page_id=row.page_id,
-        key=row.key,
-        person=row.person,
-        method=row.method,
-        kind=row.kind,
-        step=row.step,
-        round=row.round,
-        trigger=row.trigger,
-        policy=row.policy,
-        status=row.status,
-        due_at=row.due_at,
-        sent_at=row.sent_at,
-    )
 
 
 class SqlOncallStore:
