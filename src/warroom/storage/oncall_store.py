@@ -293,6 +293,21 @@ class SqlOncallStore:
                 new.append(key)
         return new
 
+    def has_due_notifications(self, now: datetime) -> bool:
+        query = select(page_notifications.c.id).where(
+            page_notifications.c.status == "pending", page_notifications.c.due_at <= now
+        )
+        return self._db.execute(query.limit(1)).first() is not None
+
+    def has_delivery_outcomes(self) -> bool:
+        query = (
+            select(page_notifications.c.id)
+            .join(outbox, outbox.c.key == page_notifications.c.key)
+            .join(deliveries, deliveries.c.outbox_id == outbox.c.id)
+            .where(page_notifications.c.status == "sent", deliveries.c.status.in_(("delivered", "dead")))
+        )
+        return self._db.execute(query.limit(1)).first() is not None
+
     def due_notifications(self, now: datetime, limit: int) -> list[PlannedNotification]:
         query = (
             select(page_notifications)

@@ -116,35 +116,47 @@ class HeartbeatWatch:
 
 def check_silent(ctx: Context, config: OncallConfig, now: datetime) -> int:
     """Open a page for each silent monitor without one; resolve the pages of monitors that
-    beat again. Returns how many pages changed."""
+    beat again. Returns how many pages changed. Reads first, writes only when needed."""
     with ctx.read() as uow:
         monitors = uow.oncall.heartbeats()
+        if not monitors:
+            return 0
+        opened = {beat.name: uow.oncall.open_page(f"heartbeat:{beat.name}") for beat in monitors}
     changed = 0
     for beat in monitors:
-        dedup = f"heartbeat:{beat.name}"
-        with ctx.uow() as uow:
-            open_page = uow.oncall.open_page(dedup)
-            if beat.silent(now) and open_page is None:
-                directory = load_directory(ctx, uow, now)
-                policy = beat.policy if beat.policy in directory.policies else None
-                policy = policy or (directory.fallback.name if directory.fallback else None)
-                if policy is None:
-                    continue
-                seen = f"last beat {iso(beat.last_seen)}" if beat.last_seen else "no beat yet"
-                page = pg.open_page(
-                    title=f"Heartbeat {beat.name} is silent: the monitoring pipeline may be down",
-                    by=config.actor,
-                    now=now,
-                    policy=policy,
-                    reason=f"no {', '.join(f'{k}={v}' for k, v in beat.labels)} for "
-                    f"{int(beat.interval.total_seconds() // 60)} min ({seen})",
-                    dedup=dedup,
-                )
-                changed += uow.oncall.add_page(page) is not None
-            elif not beat.silent(now) and open_page is not None:
-                outcome = pg.resolve(open_page, config.actor, now, "the heartbeat is back")
-                uow.oncall.save_page(outcome.page)
-                uow.oncall.cancel_pending(open_page.id, now)
-                changed += 1
-            uow.commit()
+        if beat.silent(now) == (opened[beat.name] is not None):
+            continue  # silent with its page open, or beating without one: nothing to do
+        changed += _settle_beat(ctx, config, beat, now)
     return changed
+
+
+def _settle_beat(ctx: Context, config: OncallConfig, beat: Heartbeat, now: datetime) -> int:
+    dedup = f"heartbeat:{beat.name}"
+    with ctx.uow() as uow:
+        open_page = uow.oncall.open_page(dedup)
+        if beat.silent(now) and open_page is None:
+            directory = load_directory(ctx, uow, now)
+            policy = beat.policy if beat.policy in directory.policies else None
+            policy = policy or (directory.fallback.name if directory.fallback else None)
+            if policy is None:
+                return 0
+            seen = f"last beat {iso(beat.last_seen)}" if beat.last_seen else "no beat yet"
+            page = pg.open_page(
+                title=f"Heartbeat {beat.name} is silent: the monitoring pipeline may be down",
+                by=config.actor,
+                now=now,
+                policy=policy,
+                reason=f"no {', '.join(f'{k}={v}' for k, v in beat.labels)} for "
+                f"{int(beat.interval.total_seconds() // 60)} min ({seen})",
+                dedup=dedup,
+            )
+            added = uow.oncall.add_page(page) is not None
+            uow.commit()
+            return int(added)
+        if not beat.silent(now) and open_page is not None:
+            outcome = pg.resolve(open_page, config.actor, now, "the heartbeat is back")
+            uow.oncall.save_page(outcome.page)
+            uow.oncall.cancel_pending(open_page.id, now)
+            uow.commit()
+            return 1
+    return 0

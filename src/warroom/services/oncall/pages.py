@@ -209,6 +209,9 @@ def escalate(ctx: Context, config: OncallConfig, now: datetime | None = None) ->
 def record_deliveries(ctx: Context, config: OncallConfig, now: datetime) -> int:
     """Put finished deliveries of page notifications on their incidents' timelines
     (``page_delivered``: reached, or finally failed, with the attempts it took)."""
+    with ctx.read() as uow:  # the common case, nothing finished, takes no write lock
+        if not uow.oncall.has_delivery_outcomes():
+            return 0
     with ctx.uow() as uow:
         finished = uow.oncall.delivery_outcomes(config.batch)
         if not finished:
@@ -305,6 +308,9 @@ def _settle(
 def send_delayed(ctx: Context, config: OncallConfig, now: datetime) -> int:
     """Send the notifications a rule delayed, if their page still waits for an ack."""
     sent = 0
+    with ctx.read() as uow:  # the common case, nothing due, takes no write lock
+        if not uow.oncall.has_due_notifications(now):
+            return 0
     with ctx.uow() as uow:
         due = uow.oncall.due_notifications(now, config.batch)
         if not due:
