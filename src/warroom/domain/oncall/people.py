@@ -131,12 +131,11 @@ def contact_method(
 def notification_rule(method: str | None, delay_minutes: float | int | None) -> NotificationRule:
     label = require_name(method, "rule.method")
     minutes = 0 if delay_minutes is None else delay_minutes
-    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes != minutes:
+    if isinstance(minutes, bool) or not isinstance(minutes, int | float):
         raise ValidationError("rule.delay_minutes", "must be a number of minutes")
-    delay = timedelta(minutes=minutes)
-    if not timedelta(0) <= delay <= MAX_RULE_DELAY:
+    if not 0 <= minutes <= MAX_RULE_DELAY / timedelta(minutes=1):  # NaN fails too
         raise ValidationError("rule.delay_minutes", "must be between 0 and 1440 minutes")
-    return NotificationRule(label, delay)
+    return NotificationRule(label, timedelta(minutes=minutes))
 
 
 def person(

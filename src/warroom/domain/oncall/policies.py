@@ -166,6 +166,8 @@ def policy(
     if isinstance(repeat, bool) or not isinstance(repeat, int) or not 0 <= repeat <= MAX_REPEAT:
         raise ValidationError("repeat", f"must be a whole number from 0 to {MAX_REPEAT}")
     timeout = None
+    if isinstance(ack_timeout_minutes, bool) or not isinstance(ack_timeout_minutes, int | float | None):
+        raise ValidationError("ack_timeout_minutes", "must be a number of minutes (0: never)")
     if ack_timeout_minutes:
         if not 1 <= ack_timeout_minutes <= 24 * 60:
             raise ValidationError("ack_timeout_minutes", "must be between 1 and 1440 minutes (0: never)")

@@ -40,6 +40,7 @@ MAX_LAYERS = 10
 MAX_OVERRIDE = timedelta(days=92)
 MAX_SPAN = timedelta(days=400)  # the longest stretch one timeline question may cover
 _DAY = timedelta(days=1)
+YEARS = (1971, 9000)  # far enough apart for any rota, and far from datetime's limits
 
 
 @dataclass(frozen=True)
@@ -441,6 +442,8 @@ def override(
     who = require_handle(person, "person")
     if start.tzinfo is None or end.tzinfo is None:
         raise ValidationError("start", "an override needs times with a zone (e.g. 2026-11-26T18:00Z)")
+    if not (YEARS[0] <= start.year <= YEARS[1] and YEARS[0] <= end.year <= YEARS[1]):
+        raise ValidationError("start", f"an override lies between the years {YEARS[0]} and {YEARS[1]}")
     if end <= start:
         raise ValidationError("end", "must be after start")
     if end - start > MAX_OVERRIDE:

@@ -26,11 +26,12 @@ def _time(body: Mapping[str, Any], key: str) -> datetime | None:
     value = body.get(key)
     if value in (None, ""):
         return None
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str):
+    if not isinstance(value, str | datetime):
         raise ValidationError(key, "must be an ISO 8601 time such as 2026-11-26T18:00Z")
-    return parse_time(value, key)
+    found = value if isinstance(value, datetime) else parse_time(value, key)
+    if not 1971 <= found.year <= 9000:  # rotations are computed from their first hand-off
+        raise ValidationError(key, "must be a time between the years 1971 and 9000")
+    return found
 
 
 def _required_time(body: Mapping[str, Any], key: str) -> datetime:

@@ -28,7 +28,7 @@ from warroom.domain.oncall import policies as pol
 from warroom.domain.oncall.pages import Page, PageStatus
 from warroom.domain.shared.errors import ConcurrencyConflict, InvalidTransition, NotFound, ValidationError
 from warroom.domain.shared.text import optional_text, require_text
-from warroom.services.comms.outbox import team_of
+from warroom.services.comms.outbox import catalog_or_empty, team_of
 from warroom.services.oncall.config import OncallConfig
 from warroom.services.oncall.directory import contact_channel_name, load_directory
 from warroom.services.ports.comms import OutboxMessage
@@ -55,7 +55,7 @@ def page_incident(
     page. The first step fires on the next escalation tick."""
     now = ctx.clock.now()
     directory = load_directory(ctx, uow, now)
-    team = team_of(ctx.catalog, state.services) if state.services else None
+    team = team_of(catalog_or_empty(ctx), state.services) if state.services else None
     chosen = None if ownership_unclear else directory.policy_for(state.services, team)
     chosen = chosen or directory.fallback
     if chosen is None:
