@@ -157,3 +157,23 @@ def test_the_catalog_names_a_services_policy_and_a_teams_default(world: World) -
     assert found.policy_for(["search"], "discovery").name == "payments"  # type: ignore[union-attr]
     assert found.policy_for(["ads"], "discovery").name == "fallback"  # type: ignore[union-attr]
     assert found.teams["discovery"].members == ("bob",)
+
+
+def test_the_postmortem_draft_says_who_was_paged_and_who_answered(world: World, clock: FakeClock) -> None:
+    from warroom.domain.learning.timeline import factual_timeline
+
+    state = world.declare()
+    page = world.page_incident(state)
+    world.escalate()
+    clock.advance(minutes=3)
+    pages.acknowledge(world.ctx, world.config, page.ref, "alice")
+    texts = [
+        e.text
+        for e in factual_timeline(cases.timeline(world.ctx, state.number))
+        if e.kind.startswith("page_")
+    ]
+    assert texts == [
+        "P-1 opened through policy payments: SEV2 INC-1 declared; policy payments",
+        "P-1 step 1: notified alice",
+        "alice acknowledged after 3 min, step 1",
+    ]
