@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from warroom.integrations.notify_config import NotifySettings
     from warroom.services.comms.jobs import Job, JobRunner
     from warroom.services.comms.outbox import OutboxConfig
+    from warroom.services.oncall.config import OncallConfig
     from warroom.services.ports.comms import Notifier
 
 
@@ -181,15 +182,48 @@ def build_notify(settings: Settings) -> NotifySettings:
     return parse_notify(settings.raw)
 
 
+def build_oncall(app: App, notify: NotifySettings | None = None) -> OncallConfig:
+    """``[oncall]``: ack links (signed with ``secret_key``, under ``notify.base_url``) and
+    what the first acknowledgement does to an incident without a commander."""
+    from warroom.services.oncall.config import COMMANDER_CHOICES, OncallConfig
+
+    settings = app.settings
+    section = settings.section("oncall")
+    commander = section.get("commander", "offer")
+    if commander not in COMMANDER_CHOICES:
+        raise SettingsError(
+            f"oncall.commander in {settings.config_path} must be one of {', '.join(COMMANDER_CHOICES)}"
+        )
+    notify = notify or build_notify(settings)
+    secret = settings.raw.get("secret_key")
+    links = None
+    if isinstance(secret, str) and secret:
+        from warroom.integrations.ack_links import SignedAckLinks
+
+        links = SignedAckLinks(secret, timedelta(hours=settings.number("oncall", "ack_link_hours", 24) or 24))
+    return OncallConfig(links=links, base_url=notify.outbox.base_url, commander=commander)
+
+
+def delivery_config(app: App, notify: NotifySettings) -> OutboxConfig:
+    """``[notify]``'s outbox, able to deliver to people's on-call contact methods."""
+    from dataclasses import replace as _replace
+
+    from warroom.services.oncall.directory import contact_channel
+
+    return _replace(notify.outbox, contacts=partial(contact_channel, app.context))
+
+
 def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job]:
     """Every scheduled job; new kinds of background work (mitigation checks) join here."""
     from warroom.services.comms import jobs
     from warroom.services.comms.delivery import Dispatcher
     from warroom.services.impact import mitigation_checks
+    from warroom.services.oncall import pages
 
     ctx, settings = app.context, app.settings
+    oncall = build_oncall(app, notify)
     followup_every = timedelta(hours=settings.number("followups", "remind_every_hours", 24))
-    delivery = Dispatcher(ctx, notify.outbox, notifier)
+    delivery = Dispatcher(ctx, delivery_config(app, notify), notifier)
     # In order: what the reminders write is delivered in the same round.
     return [
         jobs.Job(
@@ -206,6 +240,14 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
             "check_mitigations",
             timedelta(seconds=settings.number("impact", "check_every_seconds", 30)),
             lambda now: mitigation_checks.run_due_checks(ctx, now),
+        ),
+        # Shared: every worker runs it; each due page is locked while it is advanced, so a
+        # step fires once. Before delivery, so a page's first notification goes out this round.
+        jobs.Job(
+            "escalate_pages",
+            timedelta(seconds=settings.number("jobs", "oncall_seconds", 1)),
+            lambda now: pages.escalate(ctx, oncall, now),
+            exclusive=False,
         ),
         jobs.Job(
             "deliver_notifications",

@@ -51,8 +51,10 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
         if router is not None:
             fastapi_app.include_router(router)
         from warroom.web.learning import build_learning_web_router
+        from warroom.web.oncall import build_oncall_web_router
 
         fastapi_app.include_router(build_learning_web_router())
+        fastapi_app.include_router(build_oncall_web_router())
     return fastapi_app
 
 

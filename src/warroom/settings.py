@@ -71,6 +71,9 @@ DOCUMENTED: dict[str, str] = {
     "jobs.reminders_seconds": "How often overdue updates and due rotations are checked (30).",
     "jobs.followups_minutes": "How often overdue follow-ups are checked (10).",
     "jobs.lease_seconds": "How long one worker owns a scheduled job run before another may take over (300).",
+    "jobs.oncall_seconds": "How often the escalation tick fires due page steps and delayed notifications (1); the job runner wakes every `jobs.interval_seconds`, so keep that low too for pages to go out within seconds.",
+    "oncall.commander": "When a page of an incident without a commander is acknowledged: `offer` the role to the person who acknowledged (default), `make` them commander, or `off`.",
+    "oncall.ack_link_hours": "How long the one-tap acknowledgement link in a page stays valid (24). Links need `secret_key` and `notify.base_url`.",
     "followups.remind_every_hours": "Repeat a follow-up's overdue reminder this often until it is done (24).",
 }
 

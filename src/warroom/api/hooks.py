@@ -51,6 +51,7 @@ from warroom.services.alerts.change_events import record_change_events
 from warroom.services.alerts.ingest import AlertIngest
 from warroom.services.identity import auth
 from warroom.services.incidents.views import incident_view
+from warroom.services.oncall.heartbeats import HeartbeatWatch
 from warroom.services.ports.identity import TokenInfo
 from warroom.storage.alert_store import is_transient_fault
 
@@ -115,6 +116,7 @@ class Hooks:
         self.tokens = TokenCache()
         self._ingest: AlertIngest | None = None
         self._lock = threading.Lock()
+        self.heartbeats = HeartbeatWatch(app.context)  # on call: watchdog alerts are beats
 
     @property
     def ingest(self) -> AlertIngest:
@@ -282,6 +284,11 @@ async def answer_alerts(hooks: Hooks, source: AlertSource, raw: bytes, token: st
         except RecursionError:
             raise Refused(problem(400, "the request body is nested too deeply", field="body")) from None
         result = await asyncio.wrap_future(hooks.ingest.submit(batch, caller.name))
+        if hooks.heartbeats.stale:
+            await asyncio.to_thread(hooks.heartbeats.refresh)
+        beats = hooks.heartbeats.matching(source, [s.labels for s in batch.signals if s.status == "firing"])
+        if beats:
+            await asyncio.to_thread(hooks.heartbeats.record, beats)
         if batch.truncated_alerts:
             log.warning(
                 "%s dropped %d alerts of group %s (max_alerts)",

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from warroom.api.metrics import RequestMetrics
 from warroom.api.middleware import MAX_BODY, GuardMiddleware
+from warroom.api.oncall import build_oncall_router
 from warroom.api.openapi import install as install_openapi
 from warroom.api.ops import build_ops_router
 from warroom.api.outbox import build_outbox_router
@@ -23,6 +24,7 @@ def install(fastapi_app: FastAPI, *, max_body: int = MAX_BODY) -> RequestMetrics
     fastapi_app.state.metrics = registry
     fastapi_app.include_router(build_router())
     fastapi_app.include_router(build_outbox_router())
+    fastapi_app.include_router(build_oncall_router())
     fastapi_app.include_router(build_ops_router(registry))
     install_error_handlers(fastapi_app)
     install_openapi(fastapi_app)

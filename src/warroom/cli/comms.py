@@ -109,7 +109,7 @@ def outbox_deliver(as_json: JsonOpt = False) -> None:
     """Route new notifications and send what is due, once (what the worker does each round)."""
     from dataclasses import asdict
 
-    from warroom.bootstrap import build_notify
+    from warroom.bootstrap import build_notify, delivery_config
     from warroom.integrations.notify_config import make_notifier
     from warroom.services.comms import delivery
 
@@ -117,7 +117,7 @@ def outbox_deliver(as_json: JsonOpt = False) -> None:
     notify = _guard(lambda: build_notify(app.settings))
     notifier, close = make_notifier(notify)
     try:
-        report = delivery.deliver(app.context, notify.outbox, notifier)
+        report = delivery.deliver(app.context, delivery_config(app, notify), notifier)
     finally:
         close()
     session.emit(

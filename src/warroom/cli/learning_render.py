@@ -206,6 +206,7 @@ def report(view: dict[str, Any]) -> None:
             "  (time to X as median/p90; never means)",
         )
     )
+    _oncall(view.get("oncall"))
     if not view["incidents"]:
         console.print("No incidents in this window. Import history with: warroom import FILE")
         return
@@ -222,6 +223,39 @@ def report(view: dict[str, Any]) -> None:
         console.print(table)
     else:
         console.print("No contributing-factor type recurs (yet).")
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else human_duration(timedelta(seconds=value))
+
+
+def _oncall(load: dict[str, Any] | None) -> None:
+    """The load on people: time to acknowledge by team and person, pages per person."""
+    if not load or not load["pages"]:
+        return
+    ack = load["time_to_acknowledge"]
+    console.print(
+        f"On call: {load['pages']} pages, {load['acknowledged']} acknowledged "
+        f"(median {_seconds(ack['median_seconds'])}, p90 {_seconds(ack['p90_seconds'])}), "
+        f"{load['out_of_hours']} notifications out of hours ({load['hours']})"
+    )
+    for key, rows in (("team", load["by_team"]), ("person", load["by_person"])):
+        table = _table(key.upper(), "PAGES", "MEDIAN", "P90", title=f"Time to acknowledge by {key}")
+        for row in rows:
+            table.add_row(
+                row[key], str(row["pages"]), _seconds(row["median_seconds"]), _seconds(row["p90_seconds"])
+            )
+        console.print(table)
+    table = _table("PERSON", "PAGES", "PER WEEK", "BUSIEST WEEK", "OUT OF HOURS", title="Pages per person")
+    for row in load["people"]:
+        table.add_row(
+            row["person"],
+            str(row["pages"]),
+            f"{row['per_week']:g}",
+            str(row["busiest_week"]),
+            str(row["out_of_hours"]),
+        )
+    console.print(table)
 
 
 def readiness(view: dict[str, Any]) -> None:

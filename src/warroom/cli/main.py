@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from warroom.cli import comms, learning, serve, session, signals, tokens, triage
+from warroom.cli import comms, learning, oncall, serve, session, signals, tokens, triage
 from warroom.cli.session import STATE, emit, fail, run
 from warroom.cli.session import render as _render
 
@@ -570,7 +570,7 @@ def demo(
 
 
 # Sub-commands defined beside this module; they never import it (no import circle).
-for _module in (serve, tokens, learning, signals, comms, triage):
+for _module in (serve, tokens, learning, signals, comms, triage, oncall):
     _module.register(app)
 mitigate_app.command("check")(triage.mitigate_check)
 

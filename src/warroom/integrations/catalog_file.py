@@ -106,12 +106,14 @@ class ServiceModel(_Strict):
     prometheus_url: str | None = None
     revenue_per_minute: float | None = Field(default=None, ge=0)
     user_share: float | None = Field(default=None, ge=0, le=1)
+    escalation_policy: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class TeamModel(_Strict):
     name: str = Field(min_length=1)
     members: list[str] = []
     fallback: bool = False
+    escalation_policy: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class CatalogModel(_Strict):
@@ -224,6 +226,7 @@ def read_catalog(path: Path) -> Catalog:
                 prometheus_url=svc.prometheus_url,
                 revenue_per_minute=svc.revenue_per_minute,
                 user_share=svc.user_share,
+                escalation_policy=svc.escalation_policy,
             )
         )
     known = {s.name for s in services}
@@ -231,5 +234,5 @@ def read_catalog(path: Path) -> Catalog:
         for dep in svc.depends_on:
             if dep not in known:
                 raise CatalogError(f"{path.name}: services[{index}].depends_on: no service named {dep!r}")
-    teams = tuple(Team(t.name, tuple(t.members), t.fallback) for t in data.teams)
+    teams = tuple(Team(t.name, tuple(t.members), t.fallback, t.escalation_policy) for t in data.teams)
     return Catalog(services=tuple(services), teams=teams)

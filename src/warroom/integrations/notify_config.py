@@ -16,6 +16,7 @@ import httpx
 
 from warroom.domain.comms.notifications import ChannelSpec, RetryPolicy, Route
 from warroom.domain.comms.stakeholders import CHANNEL_NAME
+from warroom.integrations.apprise_notifier import AppriseNotifier
 from warroom.integrations.notifiers import (
     DispatchingNotifier,
     EmailNotifier,
@@ -256,6 +257,7 @@ def make_notifier(notify: NotifySettings) -> tuple[Notifier, Callable[[], None]]
     by_type: dict[str, Notifier] = {
         "slack": SlackWebhookNotifier(client),
         "webhook": SignedWebhookNotifier(client),
+        "apprise": AppriseNotifier(),  # on-call contact methods (ntfy://, pover://, tgram:// ...)
     }
     if notify.smtp is not None:
         smtp = notify.smtp

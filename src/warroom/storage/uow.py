@@ -15,6 +15,7 @@ from warroom.storage.idempotency_store import SqlIdempotencyStore
 from warroom.storage.incident_store import SqlIncidentStore
 from warroom.storage.job_store import SqlJobStore
 from warroom.storage.learning_store import SqlLearningStore
+from warroom.storage.oncall_store import SqlOncallStore
 from warroom.storage.outbox_store import SqlOutboxStore, SqlStakeholderStore
 from warroom.storage.token_store import SqlTokenStore
 
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
         self._outbox: SqlOutboxStore | None = None
         self._stakeholders: SqlStakeholderStore | None = None
         self._jobs: SqlJobStore | None = None
+        self._oncall: SqlOncallStore | None = None
 
     def __enter__(self) -> Self:
         self._connection = self._engine.connect()
@@ -49,6 +51,7 @@ class SqlUnitOfWork:
         self._outbox = SqlOutboxStore(self._connection)
         self._stakeholders = SqlStakeholderStore(self._connection)
         self._jobs = SqlJobStore(self._connection)
+        self._oncall = SqlOncallStore(self._connection)
         return self
 
     @property
@@ -95,6 +98,11 @@ class SqlUnitOfWork:
     def jobs(self) -> SqlJobStore:
         assert self._jobs is not None, "use the unit of work inside a with block"
         return self._jobs
+
+    @property
+    def oncall(self) -> SqlOncallStore:
+        assert self._oncall is not None, "use the unit of work inside a with block"
+        return self._oncall
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

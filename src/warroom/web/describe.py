@@ -79,6 +79,22 @@ DESCRIBE: dict[str, Callable[[Payload], str]] = {
     "postmortem_amended": lambda p: f"postmortem reopened for amendment: {p.get('why', '')}",
     "followup_added": lambda p: f"{p.get('ref')} follow-up: {p.get('title')} (owner {p.get('owner')})",
     "followup_updated": lambda p: f"{p.get('ref')} follow-up {p.get('status')}",
+    # on call: every page event carries its own line
+    **{
+        kind: (lambda p: str(p.get("text") or p.get("page")))
+        for kind in (
+            "page_opened",
+            "page_escalated",
+            "page_notified",
+            "page_delivered",
+            "page_acknowledged",
+            "page_retriggered",
+            "page_handed_over",
+            "page_fell_back",
+            "page_exhausted",
+            "page_resolved",
+        )
+    },
 }
 
 

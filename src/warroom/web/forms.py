@@ -21,6 +21,7 @@ from warroom.domain.shared.errors import (
     ValidationError,
 )
 from warroom.services import operations as ops
+from warroom.services.oncall import operations as oncall_ops
 from warroom.services.shared.context import Context
 
 Operation = Callable[[Context, str, str, Mapping[str, Any]], Any]
@@ -60,6 +61,7 @@ ACTIONS: dict[str, Action] = {
     "reopen": Action(ops.reopen, "summary"),
     "severity": Action(ops.set_severity, "summary"),
     "assess": Action(ops.assess, "summary"),
+    "page": Action(oncall_ops.page_from_room, "roles"),  # on call: "Page someone"
 }
 
 DECLARE_TIMES = ("detected_at", "impact_started_at")

@@ -29,11 +29,12 @@ NOTIFICATION_KINDS: frozenset[str] = frozenset(
         "update_overdue",
         "rotation_due",
         "followup_overdue",
+        "page",  # on call: one person, one contact method (never routed; see services/oncall)
     }
 )
 
-ChannelType = Literal["slack", "webhook", "email"]
-CHANNEL_TYPES: frozenset[str] = frozenset({"slack", "webhook", "email"})
+ChannelType = Literal["slack", "webhook", "email", "apprise"]
+CHANNEL_TYPES: frozenset[str] = frozenset({"slack", "webhook", "email", "apprise"})
 
 _MAX_KEY_LENGTH = 255
 
@@ -105,8 +106,9 @@ class Notification:
 class ChannelSpec:
     """Where notifications can go.
 
-    `target` is an http(s) URL for "slack" and "webhook" channels and a tuple of email
-    addresses for "email" channels. "webhook" channels require `secret` (the HMAC key
+    `target` is an http(s) URL for "slack" and "webhook" channels, an Apprise service URL
+    (``ntfy://``, ``pover://``, ``json://`` ...) for "apprise" channels, and a tuple of
+    email addresses for "email" channels. "webhook" channels require `secret` (the HMAC key
     of their signature). `target` and `secret` are credentials (a Slack webhook URL
     is one), so they stay out of `repr`.
     """
@@ -127,6 +129,11 @@ class ChannelSpec:
             for address in self.target:
                 if "@" not in address or any(c.isspace() for c in address):
                     raise ValueError(f"channel {self.name}: not an email address")
+        elif self.type == "apprise":
+            if not isinstance(self.target, str) or "://" not in self.target:
+                raise ValueError(
+                    f"channel {self.name}: apprise needs a service URL such as ntfy://host/topic"
+                )
         elif not isinstance(self.target, str) or not self.target.startswith(("https://", "http://")):
             raise ValueError(f"channel {self.name}: {self.type} needs an http(s) URL")
         if self.type == "webhook" and not self.secret:

@@ -64,6 +64,7 @@ class Service:
     prometheus_url: str | None = None
     revenue_per_minute: float | None = None
     user_share: float | None = None
+    escalation_policy: str | None = None  # on call: who is paged when it breaks
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Team:
     name: str
     members: Sequence[str] = field(default=())
     fallback: bool = False
+    escalation_policy: str | None = None  # on call: the team's default policy
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,16 @@ EVENT_KINDS: dict[str, str] = {
     "followup_updated": "A follow-up was done or will not be done (with why).",
     "stakeholder_added": "A stakeholder (channel or email) was added to the incident's update list.",
     "stakeholder_removed": "A stakeholder was removed from the incident's update list.",
+    "page_opened": "A page opened for the incident: through which policy or to whom, and why.",
+    "page_escalated": "An escalation step fired: whom it notified, who was unreachable, when the next step is due.",
+    "page_notified": "A page's notification to one person was queued for one contact method.",
+    "page_delivered": "A page's notification reached (or finally failed to reach) a contact method.",
+    "page_acknowledged": "Someone acknowledged a page, after how long and at which step; escalation stops.",
+    "page_retriggered": "An acknowledged page was not resolved before its ack timeout and escalates again.",
+    "page_handed_over": "An escalation step handed the page over to another policy.",
+    "page_fell_back": "Nobody acknowledged; the page went to the organization-wide fallback policy.",
+    "page_exhausted": "Every step was tried and nobody acknowledged; nobody more is told.",
+    "page_resolved": "A page was resolved (by hand, or because its incident resolved).",
 }
 
 

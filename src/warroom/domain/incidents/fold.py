@@ -346,6 +346,22 @@ FOLDS: dict[str, Callable[[IncidentState, Event], None]] = {
     # the list lives in the incident_stakeholders read model (storage/outbox_tables.py)
     "stakeholder_added": _noop,
     "stakeholder_removed": _noop,
+    # pages live in the on-call tables; the timeline records what they did
+    **dict.fromkeys(
+        (
+            "page_opened",
+            "page_escalated",
+            "page_notified",
+            "page_delivered",
+            "page_acknowledged",
+            "page_retriggered",
+            "page_handed_over",
+            "page_fell_back",
+            "page_exhausted",
+            "page_resolved",
+        ),
+        _noop,
+    ),
 }
 
 

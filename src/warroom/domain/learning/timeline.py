@@ -88,6 +88,9 @@ class _Describer:
     def released(self, p: dict[str, Any]) -> str:
         return f"{p.get('person', 'the holder')} left the {p.get('role', '')} role".replace("  ", " ")
 
+    def paged(self, p: dict[str, Any]) -> str | None:
+        return str(p.get("text") or "") or None
+
     def fact(self, p: dict[str, Any]) -> str:
         return f"Fact {p['ref']}: {p['text']} (source: {p['source']})"
 
@@ -188,6 +191,12 @@ _KINDS: dict[str, Callable[[_Describer, dict[str, Any]], str | None]] = {
     "alert_attached": _Describer.alert,
     "alert_resolved": _Describer.alert_resolved,
     "impact_measured": _Describer.measured,
+    # on call: who was paged, and who answered when (each notification stays in the outbox)
+    "page_opened": _Describer.paged,
+    "page_escalated": _Describer.paged,
+    "page_acknowledged": _Describer.paged,
+    "page_fell_back": _Describer.paged,
+    "page_exhausted": _Describer.paged,
 }
 
 

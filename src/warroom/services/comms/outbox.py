@@ -49,6 +49,7 @@ log = logging.getLogger("warroom.outbox")
 
 STATUSES = ("pending", "delivered", "dead")
 EMAIL_PREFIX = "email:"
+CONTACT_PREFIX = "contact:"
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,13 @@ class OutboxConfig:
     concurrency: int = 2
     circuit_failures: int = 5
     circuit_cooldown: timedelta = timedelta(seconds=60)
+    # On call: resolves a ``contact:PERSON:METHOD`` channel to that person's contact method
+    # at delivery time (None: no on-call contacts here).
+    contacts: Callable[[str], ChannelSpec | None] | None = None
 
     @property
     def enabled(self) -> bool:
-        return bool(self.channels) or self.email
+        return bool(self.channels) or self.email or self.contacts is not None
 
     def deadline_of(self, channel: str) -> timedelta:
         """The hard deadline of one attempt to the delivery channel named ``channel``."""
@@ -173,8 +177,9 @@ def channel_names(message: OutboxMessage, config: OutboxConfig) -> list[str]:
 
     A stakeholder gets a delivery even when nothing is configured to reach it: the
     delivery is then dead at once with the reason, so ``warroom outbox list``, the room
-    and ``/readyz`` show that the update reached nobody there."""
-    names = route(message.notification, config.routes)
+    and ``/readyz`` show that the update reached nobody there. A page goes to the contact
+    methods it names, never along the broadcast routes."""
+    names = [] if message.notification.kind == "page" else route(message.notification, config.routes)
     for target in message.targets:
         name = f"{EMAIL_PREFIX}{target}" if is_email(target) else target
         if name not in names:
@@ -197,6 +202,8 @@ def route_pending(ctx: Context, config: OutboxConfig, limit: int = 200) -> int:
 
 
 def resolve_channel(name: str, config: OutboxConfig) -> ChannelSpec | None:
+    if name.startswith(CONTACT_PREFIX):
+        return config.contacts(name) if config.contacts is not None else None
     if name.startswith(EMAIL_PREFIX):
         return ChannelSpec(name, "email", (name[len(EMAIL_PREFIX) :],)) if config.email else None
     return config.channels.get(name)
@@ -226,6 +233,8 @@ def unconfigured(name: str, config: OutboxConfig) -> str | None:
         return None
     if name.startswith(EMAIL_PREFIX):
         return "no SMTP server is configured ([notify.smtp])"
+    if name.startswith(CONTACT_PREFIX):
+        return f"{name} is no longer a contact method (or SMTP is not configured for email)"
     return f"no channel named {name} in [[notify.channels]]"
 
 

@@ -20,7 +20,7 @@ from warroom.domain.learning.history_import import FORMATS, parse_history
 from warroom.domain.learning.markdown import to_markdown
 from warroom.domain.shared.errors import ValidationError
 from warroom.domain.shared.serial import to_data
-from warroom.domain.shared.timefmt import iso, parse_time
+from warroom.domain.shared.timefmt import from_iso, iso, parse_time
 from warroom.services.learning import cases as cases
 from warroom.services.ports.learning import FollowupFilter, FollowupItem
 from warroom.services.shared.context import Context
@@ -257,8 +257,16 @@ def report(ctx: Context, query: Mapping[str, Any]) -> View:
     service = _str(query, "service").strip() or None
     severity = _severity(query.get("severity"))
     found = cases.review(ctx, since=since, until=until, service=service, severity=severity)
-    return found.to_dict() | {
-        "filters": {"service": service, "severity": f"SEV{severity}" if severity else None}
+    view = found.to_dict()
+    window = view.get("window") or {}
+    oncall = None
+    if window.get("start") and window.get("end"):
+        from warroom.services.oncall.load import load_report  # the load on people (on call)
+
+        oncall = load_report(ctx, from_iso(window["start"]), from_iso(window["end"]))
+    return view | {
+        "filters": {"service": service, "severity": f"SEV{severity}" if severity else None},
+        "oncall": oncall,
     }
 
 

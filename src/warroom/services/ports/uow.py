@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from warroom.services.ports.identity import TokenStore
     from warroom.services.ports.incidents import ChangeStore, IncidentStore
     from warroom.services.ports.learning import LearningStore
+    from warroom.services.ports.oncall import OncallStore
 
 
 class Clock(Protocol):
@@ -48,6 +49,9 @@ class UnitOfWork(Protocol):
 
     @property
     def jobs(self) -> JobStore: ...
+
+    @property
+    def oncall(self) -> OncallStore: ...
 
     def __enter__(self) -> Self: ...
 
