@@ -86,6 +86,14 @@ class SqliteReadUnitOfWork:
 
     changes = learning = incidents
 
+    @property
+    def oncall(self) -> Any:
+        """The on-call reads ``warroom report`` makes (pages, their notifications, zones)."""
+        from warroom.storage.oncall_fast_read import SqliteOncallLoadStore
+
+        assert self._db is not None, "use the unit of work inside a with block"
+        return SqliteOncallLoadStore(self._db)
+
     def commit(self) -> None:
         raise RuntimeError("the sqlite3 read path never writes")
 
