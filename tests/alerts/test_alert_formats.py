@@ -28,6 +28,7 @@ from warroom.domain.alerts.formats import (
 from warroom.domain.alerts.signals import ALERT_SOURCES, generic_fingerprint
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks"
+NOW = datetime(2026, 11, 26, 22, 30, tzinfo=UTC)
 
 
 def load(name: str) -> Any:
@@ -242,7 +243,7 @@ def test_generic_errors_in_a_batch_name_the_alert() -> None:
 
 
 def test_parse_alert_body_picks_the_parser_by_source() -> None:
-    batch = parse_alert_body("grafana", load("grafana_firing.json"), new_key=lambda: "unused")
+    batch = parse_alert_body("grafana", load("grafana_firing.json"), new_key=lambda: "unused", now=NOW)
 
     assert batch.source == "grafana"
 

@@ -3,6 +3,7 @@ a malformed file names its line and imports nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from warroom.domain.learning.history_import import MalformedHistory, guess_forma
 from warroom.services.learning import operations as lops
 
 FIXTURES = Path(__file__).parent / "fixtures"
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
 def _count(app: Any) -> int:
@@ -80,6 +82,29 @@ GOOD = '{"id": "%s", "severity": "SEV2", "services": ["checkout"], "declared_at"
             3,
             "seconds_to_first_ack",
         ),
+        # times outside the observed window: 1970 or later, at most a day after the import
+        (
+            "json",
+            "[\n" + (GOOD % "a").replace("2026-01-05T10:00:00Z", "0001-01-01T00:00:01Z") + "\n]",
+            2,
+            "declared_at",
+        ),
+        ("json", "[\n" + (GOOD % "a")[:-1] + ', "resolved_at": "9999-12-31T23:59:59Z"}\n]', 2, "resolved_at"),
+        (
+            "json",
+            (GOOD % "a")[:-1] + ', "followups_done_at": [null, "1969-07-20T20:17:40Z"]}\n',
+            1,
+            "followups_done_at[1]",
+        ),
+        ("csv", "id,severity,detected_at\na,SEV2,0001-01-01T00:00:00+01:00\n", 2, "detected_at"),
+        ("pagerduty", "id,created_on,urgency\n1,0001-01-01 00:00:00 +0000,high\n", 2, "created_on"),
+        ("pagerduty", "id,created_on,urgency\n1,9999-12-31 23:59:59 +0000,high\n", 2, "created_on"),
+        (
+            "pagerduty",
+            "id,created_on,urgency,seconds_to_resolve\n1,2026-11-26 09:00:00 +0000,high,999999999\n",
+            2,
+            "seconds_to_resolve",
+        ),
     ],
 )
 def test_a_malformed_file_names_its_line_and_imports_nothing(
@@ -95,15 +120,15 @@ def test_a_malformed_file_names_its_line_and_imports_nothing(
 
 def test_an_empty_file_is_malformed() -> None:
     with pytest.raises(MalformedHistory, match="line 1: file: is empty"):
-        parse_history("  \n", "json")
+        parse_history("  \n", "json", now=NOW)
     with pytest.raises(MalformedHistory, match="line 1: header"):
-        parse_history("", "csv")
+        parse_history("", "csv", now=NOW)
 
 
 def test_pagerduty_export_maps_times_services_and_severities() -> None:
     items = {
         item.external_id: item
-        for item in parse_history((FIXTURES / "pagerduty.csv").read_text(), "pagerduty")
+        for item in parse_history((FIXTURES / "pagerduty.csv").read_text(), "pagerduty", now=NOW)
     }
     first = items["PT4KHLK"]
     assert first.title == "[#1234] Checkout 5xx > 5%" and first.line == 2

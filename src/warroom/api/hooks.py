@@ -278,7 +278,9 @@ async def answer_alerts(hooks: Hooks, source: AlertSource, raw: bytes, token: st
         caller = await hooks.caller(token, source)
         body = _decode(raw)
         try:
-            batch = parse_alert_body(source, body, new_key=lambda: uuid.uuid4().hex)
+            batch = parse_alert_body(
+                source, body, new_key=lambda: uuid.uuid4().hex, now=hooks.app.context.clock.now()
+            )
         except InvalidAlertPayload as error:
             return _invalid(source, error)
         except RecursionError:
@@ -417,7 +419,7 @@ def _change_hook(router: APIRouter) -> None:
             else:
                 body = _decode(raw)
             try:
-                parsed = parse_change_event(body, headers=headers)
+                parsed = parse_change_event(body, headers=headers, now=hooks.app.context.clock.now())
                 stored = record_change_events(hooks.app.context, parsed, caller.name)
             except ValidationError as error:
                 return problem(
@@ -441,7 +443,7 @@ def _change_hook(router: APIRouter) -> None:
 
 
 class DeclareSignalsBody(m.Body):
-    severity: str | int | None = Field(
+    severity: m.SeverityValue | None = Field(
         None, description="SEV1..SEV4; default: the matching rule, else the policy."
     )
     why: m.Text = Field(None, description="Why the severity differs from the policy.")

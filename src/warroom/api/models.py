@@ -8,14 +8,46 @@ refused, naming the field, so a typo is not silently ignored.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from warroom.domain.shared.text import unstorable
 
-Share = float | str
+
+def _strict(expected: str) -> WrapValidator:
+    """A number-or-text union that refuses booleans and reports one error on the field
+    itself (pydantic would name each member: ``severity.int``, ``severity.str``)."""
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # JSON true is not a number: Python's bool is an int, so pydantic would read it as
+        # 1 (a 100% share, SEV1, one minute).
+        if isinstance(value, bool):
+            raise PydanticCustomError("bool_not_number", f"must be {expected}, not true or false")
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError("number_or_text", f"must be {expected}") from None
+
+    return WrapValidator(validate)
+
+
+Number = Annotated[float | str, _strict("a number, or its text such as 12% or 1,200")]
+"""A number, or its text (``12%``, ``1,200``): the operations parse and bound it."""
+Share = Number
+WholeNumber = Annotated[int | str, _strict("a whole number")]
+"""A whole number, or its text."""
+SeverityValue = Annotated[str | int, _strict("SEV1..SEV4 or 1..4")]
+"""SEV1..SEV4, or the bare number 1..4."""
 Text = str | None
 TextList = list[str] | str | None
 
@@ -47,7 +79,7 @@ class Body(BaseModel):
 class ImpactBody(Body):
     customer_impact: Share | None = Field(None, description="Share of users or requests: 0.12 or '12%'.")
     critical_journey: Text = Field(None, description="A critical journey that is down ('' for none).")
-    financial_per_hour: Share | None = Field(None, description="Estimated loss per hour.")
+    financial_per_hour: Number | None = Field(None, description="Estimated loss per hour.")
     data_integrity: Text = Field(None, description="none, at_risk, corrupted or lost.")
     security: Text = Field(None, description="none, suspected or confirmed.")
 
@@ -59,14 +91,18 @@ class DeclareBody(ImpactBody):
     scope: Text = Field(None, description="Who and what is affected (regions, routes, tenants).")
     symptom: Text = Field(None, description="The first observed symptoms.")
     trigger: Text = Field(None, description="What set it off, if known.")
-    severity: str | int | None = Field(None, description="Override the policy's severity (needs why).")
+    severity: SeverityValue | None = Field(None, description="Override the policy's severity (needs why).")
     why: Text = Field(None, description="Why the severity differs from the policy.")
-    detected_at: Text = Field(None, description="ISO 8601 time it was detected (default now).")
-    impact_started_at: Text = Field(None, description="ISO 8601 time impact started, if known.")
+    detected_at: Text = Field(
+        None, description="ISO 8601 time it was detected (default now); 1970 or later, not in the future."
+    )
+    impact_started_at: Text = Field(
+        None, description="ISO 8601 time impact started, if known; 1970 or later, not in the future."
+    )
 
 
 class SeverityBody(Body):
-    severity: str | int = Field(description="SEV1..SEV4.")
+    severity: SeverityValue = Field(description="SEV1..SEV4.")
     why: Text = None
 
 
@@ -114,17 +150,17 @@ class ChangeBody(Body):
     service: str
     kind: str = Field(description="deploy, config, flag, infra or dependency.")
     summary: str
-    at: Text = Field(None, description="ISO 8601 time of the change (default now).")
+    at: Text = Field(None, description="ISO 8601 time of the change (default now); 1970 or later.")
     source: str | None = Field(None, max_length=40, description="Where the record comes from (default api).")
 
 
 class ProposeBody(Body):
-    prepared: int | str | None = Field(None, description="Number of a prepared mitigation (see prepared).")
+    prepared: WholeNumber | None = Field(None, description="Number of a prepared mitigation (see prepared).")
     title: Text = None
     kind: Text = None
     risk: Text = Field(None, description="low, medium or high.")
     reversible: bool = True
-    expected_minutes: float | str | None = Field(None, description="Expected time to effect.")
+    expected_minutes: Number | None = Field(None, description="Expected time to effect.")
     changes: Text = None
     authority: Text = Field(None, description="Who must approve it.")
     steps: TextList = None
@@ -142,8 +178,8 @@ class ApplyBody(MitigationBody):
 class OutcomeBody(MitigationBody):
     outcome: str = Field(description="effective, ineffective, worse or inconclusive.")
     note: Text = None
-    before: float | str | None = None
-    after: float | str | None = None
+    before: Number | None = None
+    after: Number | None = None
 
 
 class RevertBody(MitigationBody):

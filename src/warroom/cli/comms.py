@@ -91,7 +91,10 @@ def outbox_list(
 
 @outbox_app.command("retry")
 def outbox_retry(
-    ids: Annotated[list[int] | None, typer.Argument(metavar="[ID]...", help="Deliveries to retry.")] = None,
+    ids: Annotated[
+        list[int] | None,
+        typer.Argument(metavar="[ID]...", help="Deliveries to retry.", min=1, max=2**63 - 1),
+    ] = None,
     all_dead: Annotated[bool, typer.Option("--all-dead", help="Retry every dead delivery.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -162,7 +165,8 @@ def stakeholders(
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run the due jobs once, then exit.")] = False,
     interval: Annotated[
-        float | None, typer.Option(help="Seconds between rounds (default: jobs.interval_seconds).")
+        float | None,
+        typer.Option(help="Seconds between rounds (default: jobs.interval_seconds).", min=0, max=86400),
     ] = None,
 ) -> None:
     """Run the background jobs (notification delivery, reminders) until stopped."""

@@ -194,7 +194,10 @@ def followup_add(
     incident: IdArg,
     title: Annotated[str, typer.Option(help="The action, e.g. 'Add a canary stage to payments deploys'.")],
     owner: Annotated[str, typer.Option(help="Who owns it (required).")],
-    due: Annotated[str, typer.Option(help="Due date: 2026-12-01, an ISO time, or 14d / 2w from now.")],
+    due: Annotated[
+        str,
+        typer.Option(help="Due date: 2026-12-01, an ISO time, or 14d / 2w from now; within about ten years."),
+    ],
     kind: Annotated[str, typer.Option(help="prevent, detect, mitigate or process.")],
     as_json: JsonOpt = False,
 ) -> None:

@@ -119,8 +119,12 @@ def declare(
         str | None, typer.Option(help="Override the policy's severity (needs --why).")
     ] = None,
     why: Annotated[str | None, typer.Option(help="Why the severity differs from the policy.")] = None,
-    detected_at: Annotated[str | None, typer.Option(help="When it was detected (default now).")] = None,
-    impact_started_at: Annotated[str | None, typer.Option(help="When impact started, if known.")] = None,
+    detected_at: Annotated[
+        str | None, typer.Option(help="When it was detected (default now; 1970 or later).")
+    ] = None,
+    impact_started_at: Annotated[
+        str | None, typer.Option(help="When impact started, if known (1970 or later).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Declare an incident with the template; prints its id and severity with the reason."""
@@ -330,7 +334,7 @@ def change_add(
     service: Annotated[str, typer.Option(help="The service that changed.")],
     kind: Annotated[str, typer.Option(help="deploy, config, flag, infra or dependency.")],
     summary: Annotated[str, typer.Option(help="What changed.")],
-    at: Annotated[str | None, typer.Option(help="When (ISO 8601; default now).")] = None,
+    at: Annotated[str | None, typer.Option(help="When (ISO 8601, 1970 or later; default now).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a change to a service."""

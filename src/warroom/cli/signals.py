@@ -114,18 +114,25 @@ def _embedded(actor: str | None, op: str, service: str | None, body: dict[str, A
 
     settings = load_settings()
     ctx = build(settings).context
+    engine = getattr(ctx.uow, "args", (None,))[0]
     who = actor or settings.actor
-    if op == "list":
-        return alerts.signal_groups(ctx, include_silenced=bool(body.get("all")))
-    assert service is not None
-    if op == "silence":
-        return alerts.silence_view(alerts.silence_signals(ctx, service, body["until"], body["reason"], who))
-    if op == "attach":
-        state = alerts.attach_signals(ctx, service, body["incident"], who)
-    else:
-        policy = policy_from_config(settings.section("alerts"))
-        state = alerts.declare_from_signals(ctx, policy, service, who, **body)
-    return incident_view(state, now=ctx.clock.now(), policy=ctx.policy)
+    try:
+        if op == "list":
+            return alerts.signal_groups(ctx, include_silenced=bool(body.get("all")))
+        assert service is not None
+        if op == "silence":
+            return alerts.silence_view(
+                alerts.silence_signals(ctx, service, body["until"], body["reason"], who)
+            )
+        if op == "attach":
+            state = alerts.attach_signals(ctx, service, body["incident"], who)
+        else:
+            policy = policy_from_config(settings.section("alerts"))
+            state = alerts.declare_from_signals(ctx, policy, service, who, **body)
+        return incident_view(state, now=ctx.clock.now(), policy=ctx.policy)
+    finally:
+        if engine is not None:  # the process may live on (a test runner, an embedding program)
+            engine.dispose()
 
 
 def _remote(url: str, token: str | None, op: str, service: str | None, body: dict[str, Any]) -> Any:

@@ -38,6 +38,8 @@ from warroom.services.shared.context import Context
 
 View = dict[str, Any]
 MAX_PAGE = 1000
+MAX_SEQ = 2_147_483_647
+"""The largest timeline sequence number a cursor (``after``, ``before``) may name."""
 
 
 def parse_share(value: Any, field: str = "customer_impact") -> float | None:
@@ -62,6 +64,7 @@ def parse_share(value: Any, field: str = "customer_impact") -> float | None:
 
 
 def parse_amount(value: Any, field: str) -> float | None:
+    """A finite number >= 0 (``1,200`` and ``1_200`` read as 1200); JSON ``true`` is not one."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -75,7 +78,19 @@ def parse_amount(value: Any, field: str) -> float | None:
     return number
 
 
+def _whole(value: Any, field: str) -> int:
+    """A whole number, or its digits as text; ``true`` and ``1.5`` are not one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit() and len(text) <= 12:
+        return int(text)
+    raise ValidationError(field, "must be the number of a prepared mitigation")
+
+
 def _time(value: Any, field: str) -> datetime | None:
+    """An ISO 8601 time with a zone; the use case checks it lies in its window
+    (``timefmt.observed_time``: 1970 or later, not in the future)."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -182,7 +197,7 @@ def list_incidents(ctx: Context, query: Mapping[str, Any]) -> list[View]:
         )
     limit = query.get("limit")
     limit = 200 if limit in (None, "") else limit  # 0 is refused below, not read as "unset"
-    if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise ValidationError("limit", f"must be between 1 and {MAX_PAGE}")
     filters = IncidentFilter(
         status=status or None,
@@ -207,10 +222,17 @@ def timeline(
     newest_first: bool = False,
     before: int | None = None,
 ) -> list[View]:
+    for name, value in (("limit", limit), ("after", after), ("before", before)):
+        if isinstance(value, bool) or not isinstance(value, int | None):
+            raise ValidationError(name, "must be a whole number")
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError("limit", f"must be between 1 and {MAX_PAGE}")
     if after < 0:
         raise ValidationError("after", "must be >= 0")
+    if after > MAX_SEQ:
+        raise ValidationError("after", f"must be at most {MAX_SEQ}")
+    if before is not None and not 0 <= before <= MAX_SEQ:
+        raise ValidationError("before", f"must be between 0 and {MAX_SEQ}")
     events = cases.timeline(ctx, ref, after=after, before=before, limit=limit, newest_first=newest_first)
     return [event_view(e) for e in events]
 
@@ -316,11 +338,7 @@ def _plan(body: Mapping[str, Any], service: str | None = None) -> MitigationPlan
 def propose(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
     prepared = body.get("prepared")
     if prepared not in (None, ""):
-        try:
-            index = int(prepared)
-        except (TypeError, ValueError):
-            raise ValidationError("prepared", "must be the number of a prepared mitigation") from None
-        return _view(ctx, cases.propose_prepared(ctx, ref, actor, index))
+        return _view(ctx, cases.propose_prepared(ctx, ref, actor, _whole(prepared, "prepared")))
     return _view(ctx, cases.propose_mitigation(ctx, ref, actor, _plan(body)))
 
 

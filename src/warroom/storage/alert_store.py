@@ -33,6 +33,7 @@ from warroom.domain.incidents.changes import Change
 from warroom.services.ports.alerts import IngestView
 from warroom.storage.alert_tables import alert_silences, alert_transitions, alerts
 from warroom.storage.tables import changes
+from warroom.storage.times import from_sqlite_text, sqlite_text
 
 CHUNK = 500  # bound the bind parameters of one IN list (SQLite allows 32766, PG 65535)
 
@@ -410,7 +411,7 @@ class SqlAlertStore:
         that :class:`~warroom.storage.types.UTCDateTime` writes, so reads and order agree."""
         if self._postgres:
             return value
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return sqlite_text(value)  # four-digit years: strftime wrote "1-01-01 ..." for year 1
 
     def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
         """Run ``sql`` on the driver's own cursor, inside this transaction; its rows, if any.
@@ -450,7 +451,7 @@ class SqlAlertStore:
             return None
         if isinstance(value, datetime):
             return value.astimezone(UTC)
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return from_sqlite_text(value)
 
     def attach(self, alert_ids: Sequence[int], number: int) -> None:
         if alert_ids:

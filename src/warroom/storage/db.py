@@ -34,8 +34,25 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
         _sqlite_pragmas(engine)
         return engine
     engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=10)
+    _utc_sessions(engine)
     _ping_when_idle(engine)
     return engine
+
+
+def _utc_sessions(engine: Engine) -> None:
+    """Every PostgreSQL session speaks UTC, whatever the server's ``TimeZone``: a
+    ``timestamptz`` is sent back in the session's zone, and in a zone west of UTC year 1
+    (east: year 9999) falls outside what a Python datetime holds, so the read would fail.
+    Stored times are compared and returned as instants; only their rendering changes."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SET TIME ZONE 'UTC'")
+        finally:
+            cursor.close()
+        dbapi_connection.commit()
 
 
 def _ping_when_idle(engine: Engine) -> None:

@@ -12,13 +12,28 @@ def utc(value: Any) -> datetime | None:
     datetime (naive UTC, or aware in the session's zone)."""
     if value is None:
         return None
-    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return from_sqlite_text(str(value))
+
+
+def from_sqlite_text(text: str) -> datetime:
+    """Aware UTC from a stored SQLite time text, including the unpadded years (``1-01-01
+    00:00:01.000000``) that older versions wrote for years before 1000."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        year, dash, rest = text.partition("-")
+        if not (dash and year.isdigit() and len(year) < 4):
+            raise
+        parsed = datetime.fromisoformat(f"{year.zfill(4)}-{rest}")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def sqlite_text(value: datetime) -> str:
-    """An aware time as SQLAlchemy's SQLite ``DateTime`` stores it: naive UTC text with
-    microseconds (``2026-01-02 03:04:05.000006``); a test holds it to SQLAlchemy's own."""
+    """An aware time as SQLAlchemy's SQLite ``DateTime`` stores it: naive UTC text with a
+    four-digit year and microseconds (``2026-01-02 03:04:05.000006``), so text order is
+    time order; a test holds it to SQLAlchemy's own."""
     if value.tzinfo is None:
         raise ValueError("refusing to store a naive datetime")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

@@ -19,7 +19,7 @@ from warroom.domain.incidents.commands import ensure_writable
 from warroom.domain.incidents.events import NewEvent
 from warroom.domain.incidents.severity import SeverityPolicy, assess
 from warroom.domain.incidents.state import IncidentState
-from warroom.domain.shared.timefmt import iso
+from warroom.domain.shared.timefmt import EARLIEST, iso
 
 # --- services: customer impact and financial loss ---------------------------------------
 
@@ -125,11 +125,15 @@ class ServiceReadings:
 
 
 def impact_start_of(state: IncidentState) -> tuple[datetime, str]:
-    """When impact started, best known: the stated start, else detection, else declaration."""
+    """When impact started, best known: the stated start, else detection, else declaration.
+
+    A milestone before 1970 (only an older version could store one) is passed over, and a
+    declaration that old reads as 1970: the probe computes query ranges back from this
+    time, and reads must not fail on arithmetic at the start of the calendar."""
     for name in ("impact_started_at", "detected_at", "declared_at"):
         at = state.at(name)
-        if at is not None:
-            return at, name
+        if at is not None and (at >= EARLIEST or name == "declared_at"):
+            return max(at, EARLIEST), name
     raise ValueError(f"{state.ref} has no milestone to measure from")
 
 

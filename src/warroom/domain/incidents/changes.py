@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+FUTURE_SLACK = timedelta(minutes=5)
+"""How far after now a change's time may lie (the sender's clock a little ahead of ours);
+the rest of its window is the observed one (``timefmt.observed_time``: 1970 or later)."""
 
 
 class ChangeKind(StrEnum):

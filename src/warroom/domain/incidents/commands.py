@@ -18,7 +18,7 @@ from warroom.domain.incidents.severity import Impact, IncidentKind, Severity, as
 from warroom.domain.incidents.state import IncidentState, LedgerEntry, Mitigation, Role, Status
 from warroom.domain.shared.errors import BrokenChain, InvalidTransition, NotFound, ValidationError
 from warroom.domain.shared.text import optional_text, require_text
-from warroom.domain.shared.timefmt import iso, require_aware
+from warroom.domain.shared.timefmt import iso, observed_time
 
 # A clock a few seconds ahead of the server's is normal; a time further in the future is
 # a typo (or a wrong zone) and would corrupt every duration derived from it.
@@ -47,10 +47,8 @@ class Declaration:
 
 
 def _past(value: datetime, field_name: str, now: datetime) -> datetime:
-    value = require_aware(value, field_name)
-    if value > now + CLOCK_SKEW:
-        raise ValidationError(field_name, f"{iso(value)} is in the future (now is {iso(now)})")
-    return value
+    """An observed time (1970 or later), at most :data:`CLOCK_SKEW` after now."""
+    return observed_time(value, field_name, now, ahead=CLOCK_SKEW)
 
 
 def _services(names: Sequence[str]) -> list[str]:

@@ -24,7 +24,7 @@ from warroom.domain.incidents.state import Followup, IncidentState, Status
 from warroom.domain.learning.blameless import Finding
 from warroom.domain.shared.errors import InvalidTransition, NotFound, ValidationError
 from warroom.domain.shared.text import optional_text, require_text
-from warroom.domain.shared.timefmt import iso, require_aware
+from warroom.domain.shared.timefmt import iso, planned_time
 
 FOLLOWUP_KINDS = ("prevent", "detect", "mitigate", "process")
 MAX_FINDINGS_RECORDED = 20
@@ -50,14 +50,13 @@ def _next_ref(state: IncidentState) -> str:
 def add_followup(
     state: IncidentState, *, title: str, owner: str, due: datetime | None, kind: str, now: datetime
 ) -> list[NewEvent]:
-    """A new open follow-up; owner and due date are required."""
+    """A new open follow-up; owner and due date are required, the due date between now and
+    about ten years ahead (``timefmt.planned_time``)."""
     text = require_text(title, "title", limit=TITLE_LIMIT)
     who = require_text(owner, "owner", limit=120)
     if due is None:
         raise ValidationError("due", "is required: when should it be done? (e.g. 2026-12-01)")
-    when = require_aware(due, "due")
-    if when < now:
-        raise ValidationError("due", f"{iso(when)} is in the past (now is {iso(now)})")
+    when = planned_time(due, "due", now)
     category = (kind or "").strip().lower()
     if category not in FOLLOWUP_KINDS:
         raise ValidationError("kind", f"{kind!r} is not one of {', '.join(FOLLOWUP_KINDS)}")

@@ -25,7 +25,9 @@ Three shapes are read (``docs/learning.md`` documents them for people):
     urgency (high is SEV2, low is SEV4). Headers are matched case-insensitively.
 
 Parsing is all or nothing: the first problem raises :class:`MalformedHistory` naming the
-line (of the file, counting from 1) and the field, and nothing is returned.
+line (of the file, counting from 1) and the field, and nothing is returned. Every time,
+given or derived from seconds, must be an observed time (``timefmt.observed_time``: 1970
+or later, at most a day after the import).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from warroom.domain.incidents.state import MILESTONES
 from warroom.domain.learning.durations import IncidentRecord
 from warroom.domain.learning.postmortem import FACTOR_TYPES
 from warroom.domain.shared.errors import DomainError, ValidationError
-from warroom.domain.shared.timefmt import parse_time
+from warroom.domain.shared.timefmt import observed_time, parse_time
 
 FORMATS = ("json", "csv", "pagerduty")
 NOT_DONE = frozenset({"", "open", "null", "none", "-"})
@@ -94,8 +96,9 @@ def guess_format(name: str, head: str) -> str:
     return "pagerduty" if header & _PAGERDUTY_HEADERS else "csv"
 
 
-def parse_history(text: str, fmt: str) -> list[ImportedIncident]:
-    """Every incident in ``text`` (of format ``fmt``), or :class:`MalformedHistory`."""
+def parse_history(text: str, fmt: str, *, now: datetime) -> list[ImportedIncident]:
+    """Every incident in ``text`` (of format ``fmt``), or :class:`MalformedHistory`;
+    ``now`` bounds the times (none may lie more than a day after it)."""
     if fmt not in FORMATS:
         raise ValidationError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
     text = text.removeprefix("\ufeff")
@@ -111,7 +114,7 @@ def parse_history(text: str, fmt: str) -> list[ImportedIncident]:
         if not isinstance(row, Mapping):
             raise MalformedHistory(line, "incident", "must be an object with id, severity and times")
         try:
-            item = build(row, fmt, line)
+            item = build(row, fmt, line, now)
         except MalformedHistory:
             raise
         except ValidationError as exc:
@@ -271,12 +274,12 @@ def _list(row: Mapping[str, Any], name: str) -> list[str]:
     raise ValidationError(name, "must be a list of texts (or text separated by ';')")
 
 
-def _time(value: Any, name: str) -> datetime | None:
+def _time(value: Any, name: str, now: datetime) -> datetime | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
         raise ValidationError(name, "must be an ISO 8601 time such as 2026-03-01T10:00:00Z")
-    return parse_time(value, name)
+    return observed_time(parse_time(value, name), name, now)
 
 
 def _severity(value: Any) -> int:
@@ -293,7 +296,7 @@ def _kind(value: str) -> str:
     return kind
 
 
-def _done_times(row: Mapping[str, Any]) -> tuple[datetime | None, ...]:
+def _done_times(row: Mapping[str, Any], now: datetime) -> tuple[datetime | None, ...]:
     value = row.get("followups_done_at")
     if value is None:
         return ()
@@ -307,13 +310,13 @@ def _done_times(row: Mapping[str, Any]) -> tuple[datetime | None, ...]:
         if item is None or (isinstance(item, str) and item.strip().lower() in NOT_DONE):
             done.append(None)
         else:
-            done.append(_time(item, f"followups_done_at[{index}]"))
+            done.append(_time(item, f"followups_done_at[{index}]", now))
     return tuple(done)
 
 
-def _documented(row: Mapping[str, Any], fmt: str, line: int) -> ImportedIncident:
+def _documented(row: Mapping[str, Any], fmt: str, line: int, now: datetime) -> ImportedIncident:
     external = _id(row, "id")
-    times = {name: _time(row.get(name), name) for name in MILESTONES}
+    times = {name: _time(row.get(name), name, now) for name in MILESTONES}
     if times["declared_at"] is None and times["detected_at"] is None:
         raise ValidationError("declared_at", "is required (or detected_at): when did it happen?")
     factors = [factor.lower() for factor in _list(row, "contributing_factors")]
@@ -330,22 +333,23 @@ def _documented(row: Mapping[str, Any], fmt: str, line: int) -> ImportedIncident
         severity=_severity(row["severity"]),
         kind=_kind(_text(row, "kind")),
         contributing_factors=tuple(factors),
-        followups_done_at=_done_times(row),
+        followups_done_at=_done_times(row, now),
         **times,
     )
     return ImportedIncident(fmt, external, _text(row, "title")[:MAX_TITLE], line, record)
 
 
-def _pd_time(value: str, name: str) -> datetime | None:
+def _pd_time(value: str, name: str, now: datetime) -> datetime | None:
     text = value.strip()
     if not text:
         return None
     for pattern in _PD_TIME:
         try:
-            return datetime.strptime(text.replace(" UTC", " +0000"), pattern)
+            found = datetime.strptime(text.replace(" UTC", " +0000"), pattern)
         except ValueError:
             continue
-    return parse_time(text, name)
+        return observed_time(found, name, now)
+    return observed_time(parse_time(text, name), name, now)
 
 
 def _seconds(row: Mapping[str, Any], name: str) -> timedelta | None:
@@ -378,20 +382,20 @@ def _pd_severity(row: Mapping[str, Any]) -> int:
     raise ValidationError("urgency", "is required (or priority) to derive a severity")
 
 
-def _pagerduty(row: Mapping[str, Any], fmt: str, line: int) -> ImportedIncident:
+def _pagerduty(row: Mapping[str, Any], fmt: str, line: int, now: datetime) -> ImportedIncident:
     external = _id(row, "id", "incident_id", "incident_number")
     created_name = "created_on" if row.get("created_on") else "created_at"
-    created = _pd_time(_text(row, "created_on", "created_at"), created_name)
+    created = _pd_time(_text(row, "created_on", "created_at"), created_name, now)
     if created is None:
         raise ValidationError("created_on", "is required (when PagerDuty opened the incident)")
-    if created.utcoffset() is None:
-        raise ValidationError(created_name, "needs a timezone (PagerDuty exports include one)")
-    resolved = _pd_time(_text(row, "resolved_on", "resolved_at"), "resolved_on")
+    resolved = _pd_time(_text(row, "resolved_on", "resolved_at"), "resolved_on", now)
     to_resolve = _seconds(row, "seconds_to_resolve")
     if resolved is None and to_resolve is not None:
-        resolved = created + to_resolve
+        resolved = observed_time(created + to_resolve, "seconds_to_resolve", now)
     to_ack = _seconds(row, "seconds_to_first_ack")
-    acknowledged = created + to_ack if to_ack is not None else None
+    acknowledged = None
+    if to_ack is not None:
+        acknowledged = observed_time(created + to_ack, "seconds_to_first_ack", now)
     service = _text(row, "service_name", "service")
     record = IncidentRecord(
         number=0,

@@ -1,10 +1,34 @@
-"""Aware-UTC time helpers shared by the domain: parsing, formatting, durations."""
+"""Aware-UTC time helpers shared by the domain: parsing, formatting, durations, and the
+windows every time that enters warroom must fall in.
+
+Two windows, checked where a time enters (a webhook, the API, a form, the CLI, an import):
+
+- an **observed** time (detection, impact start, a change, an alert's start or end, an
+  imported incident's times) happened: from :data:`EARLIEST` (1970-01-01) to a little
+  after now (:data:`OBSERVED_AHEAD`, one day of clock skew, unless the caller is stricter);
+- a **planned** time (a follow-up's due date, a silence's end) lies ahead: from now to
+  :data:`PLANNED_AHEAD` (about ten years) after it.
+
+A time outside its window is refused with a :class:`ValidationError` naming the field, so
+it is never stored. Reads must still be total for a time an older version stored: time
+arithmetic on stored values goes through :func:`shifted`, which saturates instead of
+raising ``OverflowError`` at the ends of the calendar.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from warroom.domain.shared.errors import ValidationError
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""No time before this is plausible for anything warroom records."""
+OBSERVED_AHEAD = timedelta(days=1)
+"""How far after now an observed time may lie (a sender's clock ahead of ours)."""
+PLANNED_AHEAD = timedelta(days=3653)
+"""How far ahead a planned time (a due date, a silence's end) may lie: about ten years."""
+_FIRST = datetime.min.replace(tzinfo=UTC)
+_LAST = datetime.max.replace(tzinfo=UTC)
 
 
 def require_aware(value: datetime, field: str) -> datetime:
@@ -15,6 +39,54 @@ def require_aware(value: datetime, field: str) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC equivalent
         raise ValidationError(field, f"{value.isoformat()} is out of range") from None
+
+
+def observed_time(
+    value: datetime, field: str, now: datetime, *, ahead: timedelta = OBSERVED_AHEAD
+) -> datetime:
+    """``value`` in UTC if it is a plausible time for something that happened:
+    :data:`EARLIEST` <= value <= now + ``ahead``; else :class:`ValidationError` naming
+    ``field``. A naive value is refused (:func:`require_aware`)."""
+    value = require_aware(value, field)
+    problem = observed_problem(value, now, ahead=ahead)
+    if problem is not None:
+        raise ValidationError(field, problem)
+    return value
+
+
+def observed_problem(
+    value: datetime, now: datetime | None, *, ahead: timedelta = OBSERVED_AHEAD
+) -> str | None:
+    """Why aware ``value`` is implausible as an observed time, worded to follow a field
+    name; None when it is plausible. Without ``now`` only the lower end is checked."""
+    if value < EARLIEST:
+        return f"{iso(value)} is before {iso(EARLIEST)[:10]}; give the time it happened"
+    if now is not None and value > shifted(now, ahead):
+        return f"{iso(value)} is in the future (now is {iso(now)})"
+    return None
+
+
+def planned_time(value: datetime, field: str, now: datetime, *, ahead: timedelta = PLANNED_AHEAD) -> datetime:
+    """``value`` in UTC if it is a plausible time for something planned: now <= value <=
+    now + ``ahead`` (about ten years by default); else :class:`ValidationError` naming
+    ``field``. A naive value is refused (:func:`require_aware`)."""
+    value = require_aware(value, field)
+    if value < now:
+        raise ValidationError(field, f"{iso(value)} is in the past (now is {iso(now)})")
+    limit = shifted(now, ahead)
+    if value > limit:
+        raise ValidationError(field, f"{iso(value)} is too far ahead; the latest accepted is {iso(limit)}")
+    return value
+
+
+def shifted(value: datetime, delta: timedelta) -> datetime:
+    """``value + delta``, saturating at the first and last representable instants instead of
+    raising ``OverflowError``: reads of stored times must never fail on arithmetic."""
+    try:
+        return value + delta
+    except OverflowError:
+        first, last = (_FIRST, _LAST) if value.tzinfo is not None else (datetime.min, datetime.max)
+        return last if delta > timedelta(0) else first
 
 
 def parse_time(text: str, field: str) -> datetime:

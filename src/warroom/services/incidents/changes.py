@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from warroom.domain.incidents.changes import Change, ChangeKind
+from warroom.domain.incidents.changes import FUTURE_SLACK, Change, ChangeKind
 from warroom.domain.incidents.severity import parse_enum
 from warroom.domain.incidents.state import IncidentState
-from warroom.domain.shared.errors import ValidationError
 from warroom.domain.shared.text import require_text
-from warroom.domain.shared.timefmt import iso, require_aware
+from warroom.domain.shared.timefmt import observed_time, shifted
 from warroom.services.incidents.commands import get_incident
 from warroom.services.shared.context import Context
-
-FUTURE_SLACK = timedelta(minutes=5)
 
 
 def record_change(
@@ -31,9 +28,7 @@ def record_change(
 ) -> tuple[Change, bool]:
     """Store a change; a redelivered one (same ``dedup``) is returned as it was, not stored twice."""
     now = ctx.clock.now()
-    when = require_aware(at, "at") if at is not None else now
-    if when > now + FUTURE_SLACK:
-        raise ValidationError("at", f"{iso(when)} is in the future (now is {iso(now)})")
+    when = observed_time(at, "at", now, ahead=FUTURE_SLACK) if at is not None else now
     change = Change(
         service=require_text(service, "service", limit=100),
         kind=parse_enum(ChangeKind, kind, "kind"),
@@ -51,10 +46,13 @@ def record_change(
 
 
 def window_of(ctx: Context, state: IncidentState) -> tuple[datetime, datetime]:
-    """From the change window before impact start (or detection) to now."""
+    """From the change window before impact start (or detection) to now.
+
+    Total for any stored anchor: one an older version let in near the start of the
+    calendar gives the earliest representable start instead of an ``OverflowError``."""
     anchor = state.at("impact_started_at") or state.at("detected_at") or state.at("declared_at")
     assert anchor is not None
-    return anchor - ctx.policy.change_window, ctx.clock.now()
+    return shifted(anchor, -ctx.policy.change_window), ctx.clock.now()
 
 
 def changes_near(ctx: Context, ref: str | int) -> tuple[IncidentState, list[str], list[Change]]:

@@ -20,7 +20,7 @@ from warroom.domain.learning.history_import import FORMATS, parse_history
 from warroom.domain.learning.markdown import to_markdown
 from warroom.domain.shared.errors import ValidationError
 from warroom.domain.shared.serial import to_data
-from warroom.domain.shared.timefmt import from_iso, iso, parse_time
+from warroom.domain.shared.timefmt import from_iso, iso, parse_time, shifted
 from warroom.services.learning import cases as cases
 from warroom.services.ports.learning import FollowupFilter, FollowupItem
 from warroom.services.shared.context import Context
@@ -53,7 +53,10 @@ def _bool(body: Mapping[str, Any], key: str) -> bool:
 
 
 def parse_due(value: Any, now: datetime, field: str = "due") -> datetime | None:
-    """``2026-12-01`` (the end of that day, UTC), an ISO 8601 time, or ``14d`` / ``2w`` from now."""
+    """``2026-12-01`` (the end of that day, UTC), an ISO 8601 time, or ``14d`` / ``2w`` from now.
+
+    Only parsed here: the follow-up rule bounds it (``timefmt.planned_time``: from now to
+    about ten years ahead), whichever interface it came from."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
@@ -62,7 +65,7 @@ def parse_due(value: Any, now: datetime, field: str = "due") -> datetime | None:
     relative = _RELATIVE.match(text.lower())
     if relative:
         amount = int(relative.group(1)) * (7 if relative.group(2) == "w" else 1)
-        return now + timedelta(days=amount)
+        return shifted(now, timedelta(days=amount))
     if _DATE.match(text):
         day = _date(text, field)
         return datetime.combine(day, time(23, 59, 59), UTC)
@@ -301,7 +304,7 @@ def import_history(
     fmt = _str(body, "format", "json") or "json"
     if fmt not in FORMATS:
         raise ValidationError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
-    items = parse_history(_str(body, "content"), fmt)
+    items = parse_history(_str(body, "content"), fmt, now=ctx.clock.now())
     done = 0
 
     def step(count: int) -> None:

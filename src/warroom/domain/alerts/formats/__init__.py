@@ -12,11 +12,17 @@ Import parsers from here; the modules beside this one hold one format each (``al
 Every parser tolerates unknown fields and raises :class:`InvalidAlertPayload` whose
 ``errors`` name each offending field by its JSON path. ``docs/webhooks.md`` documents the
 bodies for senders.
+
+Parsers have no clock: the edge passes the receive time as ``now``, against which every
+time in a body is checked (the observed window of ``warroom.domain.shared.timefmt``). An
+alert's implausible time is set aside (it reads as absent, so the receive time is used,
+and is kept as sent in ``extra["implausible_times"]``); a change's is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from warroom.domain.alerts.formats.alertmanager import parse_alertmanager, parse_grafana
 from warroom.domain.alerts.formats.cloudevents import ChangeKindName, ChangeSignal, parse_change_event
@@ -50,14 +56,17 @@ __all__ = [
 ]
 
 
-def parse_alert_body(source: AlertSource, body: object, *, new_key: Callable[[], str]) -> ParsedBatch:
-    """Parse ``body`` with the parser of ``source``; ``new_key`` is used by PagerDuty only."""
+def parse_alert_body(
+    source: AlertSource, body: object, *, new_key: Callable[[], str], now: datetime
+) -> ParsedBatch:
+    """Parse ``body`` with the parser of ``source``; ``new_key`` is used by PagerDuty only,
+    ``now`` (the receive time) bounds the plausible alert times."""
     if source == "pagerduty":
-        return parse_pagerduty(body, new_key=new_key)
-    return _PARSERS[source](body)
+        return parse_pagerduty(body, new_key=new_key, now=now)
+    return _PARSERS[source](body, now=now)
 
 
-_PARSERS: dict[str, Callable[[object], ParsedBatch]] = {
+_PARSERS: dict[str, Callable[..., ParsedBatch]] = {
     "alertmanager": parse_alertmanager,
     "grafana": parse_grafana,
     "generic": parse_generic,

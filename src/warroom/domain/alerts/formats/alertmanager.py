@@ -8,8 +8,10 @@ whose ``status`` is ``firing`` may carry alerts that are already resolved.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from warroom.domain.alerts.formats.fields import (
+    IMPLAUSIBLE_TIMES,
     MAX_KEY_CHARS,
     MAX_TEXT_BYTES,
     Problems,
@@ -47,27 +49,31 @@ _GRAFANA_ALERT_URLS = {
 }
 
 
-def parse_alertmanager(body: object) -> ParsedBatch:
+def parse_alertmanager(body: object, *, now: datetime | None = None) -> ParsedBatch:
     """Read an Alertmanager webhook body (``"version": "4"``) into a batch of signals.
 
     Each alert's ``fingerprint`` is its dedup key (:func:`generic_fingerprint` of its labels
     when missing); ``groupKey`` is kept on the batch and on every signal; an ``endsAt`` of
     ``0001-01-01T00:00:00Z`` means "not ended". A missing ``version`` is accepted, another
     version is refused. Raises :class:`InvalidAlertPayload` listing every problem.
+
+    ``now`` is the receive time: a ``startsAt`` or ``endsAt`` outside the observed window
+    (before 1970, more than a day after ``now``) reads as absent and is kept, as sent, in
+    the signal's ``extra["implausible_times"]``. Without ``now`` only 1970 is checked.
     """
-    return _parse(body, "alertmanager", "4", _no_extra, _no_extra)
+    return _parse(body, "alertmanager", "4", _no_extra, _no_extra, now)
 
 
-def parse_grafana(body: object) -> ParsedBatch:
+def parse_grafana(body: object, *, now: datetime | None = None) -> ParsedBatch:
     """Read a Grafana unified-alerting webhook body (``"version": "1"``).
 
     The Alertmanager shape plus Grafana's fields: per alert ``silenceURL``,
     ``dashboardURL``, ``panelURL``, ``imageURL``, ``valueString``, ``values``, ``ruleUID``
     and ``orgId`` go to ``signal.extra`` (snake_case); ``title``, ``state``, ``message`` and
     ``orgId`` go to ``batch.extra``. A custom payload without an ``alerts`` list is refused
-    with a message naming ``alerts``.
+    with a message naming ``alerts``. Implausible times: as :func:`parse_alertmanager`.
     """
-    return _parse(body, "grafana", "1", _grafana_alert_extra, _grafana_body_extra)
+    return _parse(body, "grafana", "1", _grafana_alert_extra, _grafana_body_extra, now)
 
 
 def _parse(
@@ -76,6 +82,7 @@ def _parse(
     version: str,
     alert_extra: ExtraReader,
     body_extra: ExtraReader,
+    now: datetime | None,
 ) -> ParsedBatch:
     root = root_object(body)
     problems = Problems()
@@ -88,7 +95,7 @@ def _parse(
     group_key = read_str(root, "groupKey", "", problems, max_bytes=MAX_TEXT_BYTES) or None
     signals = []
     for index, raw in enumerate(raw_alerts):
-        signal = _read_alert(raw, item("alerts", index), source, group_key, alert_extra, problems)
+        signal = _read_alert(raw, item("alerts", index), source, group_key, alert_extra, problems, now)
         if signal is not None:
             signals.append(signal)
     batch = ParsedBatch(
@@ -123,6 +130,7 @@ def _read_alert(
     group_key: str | None,
     alert_extra: ExtraReader,
     problems: Problems,
+    now: datetime | None,
 ) -> AlertSignal | None:
     alert = as_object(raw, path, problems)
     if alert is None:
@@ -130,11 +138,16 @@ def _read_alert(
     status = read_status(alert, "status", path, problems, required=True)
     labels = read_string_map(alert, "labels", path, problems, required=True, non_empty=True)
     annotations = read_string_map(alert, "annotations", path, problems)
-    starts_at = read_time(alert, "startsAt", path, problems, zero_is_absent=True)
-    ends_at = read_time(alert, "endsAt", path, problems, zero_is_absent=True)
+    implausible: dict[str, JsonValue] = {}
+    starts_at = read_time(
+        alert, "startsAt", path, problems, zero_is_absent=True, now=now, set_aside=implausible
+    )
+    ends_at = read_time(alert, "endsAt", path, problems, zero_is_absent=True, now=now, set_aside=implausible)
     generator_url = read_str(alert, "generatorURL", path, problems, max_bytes=MAX_TEXT_BYTES)
     sent_fingerprint = read_str(alert, "fingerprint", path, problems, max_bytes=MAX_KEY_CHARS)
     extra = alert_extra(alert, path, problems)
+    if implausible:
+        extra[IMPLAUSIBLE_TIMES] = implausible
     if status is None or not labels:
         return None
     fingerprint = sent_fingerprint or generic_fingerprint(labels)

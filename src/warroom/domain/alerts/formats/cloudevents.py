@@ -27,6 +27,8 @@ from warroom.domain.alerts.formats.fields import (
     text_problem,
 )
 from warroom.domain.alerts.signals import JsonValue
+from warroom.domain.incidents.changes import FUTURE_SLACK
+from warroom.domain.shared.timefmt import observed_problem
 
 ChangeKindName = Literal["deploy", "config", "flag", "infra", "dependency"]
 """The values of ``warroom.domain.incidents.changes.ChangeKind``, as plain strings."""
@@ -51,8 +53,9 @@ class ChangeSignal:
     """One change to a service, as announced by a CloudEvent.
 
     ``dedup`` is the event's ``(source, id)``. ``at`` is the event ``time``, else
-    ``data.finished_at``, as aware UTC; None when the event carries neither (the caller
-    then stamps the receipt time). ``details`` keeps every attribute sent, extensions
+    ``data.finished_at``, as aware UTC, within a change's window (1970 to five minutes
+    after the receive time); None when the event carries neither (the caller then stamps
+    the receipt time). ``details`` keeps every attribute sent, extensions
     included, plus ``data``.
     """
 
@@ -69,7 +72,9 @@ class ChangeSignal:
         return json.dumps(list(self.dedup), separators=(",", ":"), ensure_ascii=False)
 
 
-def parse_change_event(body: object, *, headers: Mapping[str, str] | None = None) -> list[ChangeSignal]:
+def parse_change_event(
+    body: object, *, headers: Mapping[str, str] | None = None, now: datetime | None = None
+) -> list[ChangeSignal]:
     """Read the change events of one delivery.
 
     ``headers`` are the request headers as received (any case, values still
@@ -81,26 +86,31 @@ def parse_change_event(body: object, *, headers: Mapping[str, str] | None = None
     ``service/checkout-api[/...]``, else a ``service`` extension attribute. ``kind`` comes
     from words in ``type``: deploy; config; flag or feature; infra; dependency or incident.
     Raises :class:`InvalidAlertPayload` naming each offending attribute or field.
+
+    A time outside a change's window (before 1970, more than five minutes after ``now``,
+    the receive time) is refused naming its path: a change's time decides whether it
+    shows as a suspect in an incident's change window, so it is never guessed. Without
+    ``now`` only 1970 is checked.
     """
     problems = Problems()
     lowered = {name.lower(): value for name, value in (headers or {}).items()}
     media_type = lowered.get("content-type", "").split(";")[0].strip().lower()
     binary = any(name.startswith("ce-") for name in lowered)
     if binary and not media_type.startswith("application/cloudevents"):
-        signals = [_read_binary(lowered, body, problems)]
+        signals = [_read_binary(lowered, body, problems, now)]
     elif isinstance(body, list):
         if len(body) > MAX_BATCH_EVENTS:
             problems.fail("", f"holds {len(body)} events, more than {MAX_BATCH_EVENTS}")
-        signals = [_read_structured(event, item("", i), problems) for i, event in enumerate(body)]
+        signals = [_read_structured(event, item("", i), problems, now) for i, event in enumerate(body)]
     elif isinstance(body, Mapping):
-        signals = [_read_structured(body, "", problems)]
+        signals = [_read_structured(body, "", problems, now)]
     else:
         problems.fail("", f"must be a CloudEvent object or an array of them, not {kind_of(body)}")
     problems.raise_if_any()
     return [signal for signal in signals if signal is not None]
 
 
-def _read_structured(raw: object, path: str, problems: Problems) -> ChangeSignal | None:
+def _read_structured(raw: object, path: str, problems: Problems, now: datetime | None) -> ChangeSignal | None:
     event = as_object(raw, path, problems)
     if event is None:
         return None
@@ -108,11 +118,13 @@ def _read_structured(raw: object, path: str, problems: Problems) -> ChangeSignal
         problems.add(child(path, "data_base64"), "must not be sent together with data")
     attributes = {k: v for k, v in event.items() if k not in _NOT_ATTRIBUTES and v is not None}
     return _read_event(
-        attributes, event.get("data"), lambda name: child(path, name), child(path, "data"), problems
+        attributes, event.get("data"), lambda name: child(path, name), child(path, "data"), problems, now
     )
 
 
-def _read_binary(headers: Mapping[str, str], data: object, problems: Problems) -> ChangeSignal | None:
+def _read_binary(
+    headers: Mapping[str, str], data: object, problems: Problems, now: datetime | None
+) -> ChangeSignal | None:
     attributes: dict[str, object] = {}
     for name, value in headers.items():
         if not name.startswith("ce-"):
@@ -124,7 +136,7 @@ def _read_binary(headers: Mapping[str, str], data: object, problems: Problems) -
             attributes[name[3:]] = value  # present, so it is not also reported missing
     if "content-type" in headers:
         attributes["datacontenttype"] = headers["content-type"]
-    return _read_event(attributes, data, lambda name: f"ce-{name}", "data", problems)
+    return _read_event(attributes, data, lambda name: f"ce-{name}", "data", problems, now)
 
 
 def _read_event(
@@ -133,6 +145,7 @@ def _read_event(
     name: Callable[[str], str],
     data_path: str,
     problems: Problems,
+    now: datetime | None,
 ) -> ChangeSignal | None:
     complaints_before = len(problems)
     specversion = attributes.get("specversion")
@@ -142,9 +155,9 @@ def _read_event(
         problems.add(name("specversion"), f'must be "1.0", not {specversion!r}')
     required = {key: _attribute(attributes, key, name, problems, True) for key in _REQUIRED}
     subject = _attribute(attributes, "subject", name, problems, False)
-    at = _time(attributes.get("time"), name("time"), problems)
+    at = _time(attributes.get("time"), name("time"), problems, now)
     if at is None and isinstance(data, Mapping) and "time" not in attributes:
-        at = _time(data.get("finished_at"), child(data_path, "finished_at"), problems)
+        at = _time(data.get("finished_at"), child(data_path, "finished_at"), problems, now)
     service = _service(data, subject, attributes, data_path, problems)
     event_type = required["type"]
     kind = None if event_type is None else _kind(event_type, name("type"), problems)
@@ -191,17 +204,22 @@ def _attribute(
     return None
 
 
-def _time(value: object, path: str, problems: Problems) -> datetime | None:
+def _time(value: object, path: str, problems: Problems, now: datetime | None) -> datetime | None:
     if value is None:
         return None
     if not isinstance(value, str):
         problems.add(path, f"must be an RFC 3339 time string, not {kind_of(value)}")
         return None
     try:
-        return parse_timestamp(value)
+        at = parse_timestamp(value)
     except ValueError as error:
         problems.add(path, str(error))
         return None
+    problem = observed_problem(at, now, ahead=FUTURE_SLACK)
+    if problem is not None:
+        problems.add(path, problem)
+        return None
+    return at
 
 
 def _service(

@@ -3,6 +3,13 @@
 The parsers read with these helpers and collect complaints in a :class:`Problems` instead of
 stopping at the first one, so a sender learns everything wrong with a body in one answer.
 JSON ``null`` counts as absent everywhere. Nothing here recurses without a depth bound.
+
+Times are checked against the observed window of :mod:`warroom.domain.shared.timefmt`
+(1970 to a day after ``now``, the receive time the caller passes in). An alert's time
+outside it is *set aside*, not refused (:func:`read_time` with ``set_aside``): the alert
+reads as if the time were absent, so ingest uses the receive time, and the text as sent
+is kept in the alert's ``extra["implausible_times"]``. Alertmanager and most senders do not
+retry a 4xx, so refusing the body would lose every alert in it for one wrong clock.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from datetime import UTC, datetime
 from typing import NoReturn
 
 from warroom.domain.alerts.signals import ALERT_STATUSES, AlertStatus, JsonValue
+from warroom.domain.shared.timefmt import observed_problem
 
 MAX_VALUE_BYTES = 4096
 """Largest label name, label value or annotation value, in UTF-8 bytes."""
@@ -27,6 +35,8 @@ MAX_JSON_DEPTH = 32
 """Deepest nesting accepted in free-form parts (PagerDuty custom_details, Grafana values)."""
 MAX_ERRORS = 50
 """Most messages reported for one body; the rest are counted, not listed."""
+IMPLAUSIBLE_TIMES = "implausible_times"
+"""The ``extra`` key of an alert that keeps the times set aside as implausible, as sent."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
@@ -271,11 +281,15 @@ def read_time(
     problems: Problems,
     *,
     zero_is_absent: bool = False,
+    now: datetime | None = None,
+    set_aside: dict[str, JsonValue] | None = None,
 ) -> datetime | None:
     """The RFC 3339 / ISO 8601 member ``key`` as aware UTC; None when absent or null.
 
     With ``zero_is_absent``, Go's zero time ``0001-01-01T00:00:00Z`` (Alertmanager's "not
-    ended yet") also reads as None.
+    ended yet") also reads as None. A time outside the observed window (before 1970, more
+    than a day after ``now``, or beyond what a time can represent) is a complaint, unless
+    ``set_aside`` is given: then it reads as None and its text goes to ``set_aside[key]``.
     """
     value = obj.get(key)
     if value is None:
@@ -285,12 +299,38 @@ def read_time(
         return None
     try:
         parsed = parse_timestamp(value)
+    except TimeOutOfRange as error:
+        _implausible(value, key, path, str(error), problems, set_aside)
+        return None
     except ValueError as error:
         problems.add(child(path, key), str(error))
         return None
     if zero_is_absent and parsed == _ZERO_TIME:
         return None
+    problem = observed_problem(parsed, now)
+    if problem is not None:
+        _implausible(value, key, path, problem, problems, set_aside)
+        return None
     return parsed
+
+
+def _implausible(
+    value: str,
+    key: str,
+    path: str,
+    problem: str,
+    problems: Problems,
+    set_aside: dict[str, JsonValue] | None,
+) -> None:
+    """A complaint about the time, or, with ``set_aside``, the time kept there as sent."""
+    if set_aside is None:
+        problems.add(child(path, key), problem)
+    else:
+        set_aside[key] = value
+
+
+class TimeOutOfRange(ValueError):
+    """A well-formed time that no aware UTC datetime can hold (year 0, 10000, ...)."""
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -298,19 +338,29 @@ def parse_timestamp(text: str) -> datetime:
 
     Raises ValueError with a message for a person: a naive time is refused because its zone
     would be a guess. Fractions finer than a microsecond (Go's nanoseconds) are truncated.
+    A well-formed time beyond the calendar raises the subclass :class:`TimeOutOfRange`.
     """
     if len(text) > 64:
         raise ValueError("is not an RFC 3339 time (too long)")
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
+        if _OUT_OF_CALENDAR.fullmatch(text):
+            raise TimeOutOfRange(f"{text!r} is out of range") from None
         raise ValueError(f"{text!r} is not an RFC 3339 time such as 2026-11-26T22:20:55Z") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"{text!r} has no timezone; add Z or an offset such as +00:00")
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise ValueError(f"{text!r} is out of range") from None
+        raise TimeOutOfRange(f"{text!r} is out of range") from None
+
+
+# Year 0 (Go marshals it) or a year of five digits and more, else shaped like RFC 3339
+# with a zone: what a sender's broken clock writes, not a malformed body.
+_OUT_OF_CALENDAR = re.compile(
+    r"(0000|\+?\d{5,})-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})"
+)
 
 
 def read_json(value: object, path: str, problems: Problems) -> JsonValue:

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from warroom.domain.alerts.formats.fields import (
+    IMPLAUSIBLE_TIMES,
     MAX_KEY_CHARS,
     MAX_LABELS,
     MAX_TEXT_BYTES,
     MAX_VALUE_BYTES,
     Problems,
+    TimeOutOfRange,
     fits,
     parse_timestamp,
     read_json,
@@ -24,6 +26,7 @@ from warroom.domain.alerts.formats.fields import (
     text_problem,
 )
 from warroom.domain.alerts.signals import SEVERITIES, AlertSignal, JsonValue, ParsedBatch, Severity
+from warroom.domain.shared.timefmt import observed_problem
 
 ROUTING_KEY_LENGTH = 32
 MAX_SUMMARY_CHARS = 1024
@@ -31,7 +34,7 @@ EVENT_ACTIONS = ("trigger", "acknowledge", "resolve")
 _LABEL_FIELDS = ("source", "component", "group", "class")
 
 
-def parse_pagerduty(body: object, *, new_key: Callable[[], str]) -> ParsedBatch:
+def parse_pagerduty(body: object, *, new_key: Callable[[], str], now: datetime | None = None) -> ParsedBatch:
     """Read one Events v2 event into a batch of exactly one signal.
 
     ``dedup_key`` is the signal's fingerprint. A trigger without one gets ``new_key()``
@@ -41,13 +44,17 @@ def parse_pagerduty(body: object, *, new_key: Callable[[], str]) -> ParsedBatch:
     with ``extra["event_action"]`` telling them apart. Labels come from ``payload.source``,
     ``component``, ``group`` and ``class``, then scalar ``custom_details`` that fit the label
     limits. Raises :class:`InvalidAlertPayload` with PagerDuty-style messages.
+
+    ``now`` is the receive time: a ``payload.timestamp`` outside the observed window (before
+    1970, more than a day after ``now``) reads as absent, kept as sent in
+    ``extra["implausible_times"]``. Without ``now`` only 1970 is checked.
     """
     root = root_object(body)
     problems = Problems()
     routing_key = _routing_key(root, problems)
     action = _event_action(root, problems)
     dedup_key = _dedup_key(root, action, problems)
-    trigger = _trigger(root, problems) if action == "trigger" else None
+    trigger = _trigger(root, problems, now) if action == "trigger" else None
     extra = _extra(root, problems)
     problems.raise_if_any()
     assert routing_key is not None and action is not None  # else a problem was raised
@@ -57,6 +64,8 @@ def parse_pagerduty(body: object, *, new_key: Callable[[], str]) -> ParsedBatch:
     extra |= {"routing_key": routing_key, "event_action": action, "dedup_key_generated": generated}
     if trigger is not None and trigger.custom_details is not None:
         extra["custom_details"] = trigger.custom_details
+    if trigger is not None and trigger.implausible:
+        extra[IMPLAUSIBLE_TIMES] = dict(trigger.implausible)
     signal = AlertSignal(
         source="pagerduty",
         fingerprint=key,
@@ -130,9 +139,10 @@ class _Trigger:
     starts_at: datetime | None
     labels: dict[str, str]
     custom_details: JsonValue
+    implausible: dict[str, JsonValue]
 
 
-def _trigger(root: Mapping[str, object], problems: Problems) -> _Trigger | None:
+def _trigger(root: Mapping[str, object], problems: Problems, now: datetime | None) -> _Trigger | None:
     payload = root.get("payload")
     if payload is None:
         problems.add_message("'payload' is missing or blank")
@@ -155,18 +165,24 @@ def _trigger(root: Mapping[str, object], problems: Problems) -> _Trigger | None:
         if value is not None:
             fields[name] = value
     starts_at = None
+    implausible: dict[str, JsonValue] = {}
     timestamp = _payload_str(payload, "timestamp", problems, required=False)
     if timestamp is not None:
         try:
             starts_at = parse_timestamp(timestamp)
+        except TimeOutOfRange:
+            implausible["payload.timestamp"] = timestamp
         except ValueError as error:
             problems.add_message(f"'payload.timestamp' is invalid: {error}")
+        if starts_at is not None and observed_problem(starts_at, now) is not None:
+            starts_at = None
+            implausible["payload.timestamp"] = timestamp
     details: JsonValue = None
     if payload.get("custom_details") is not None:
         details = read_json(payload["custom_details"], "payload.custom_details", problems)
     if len(problems) > complaints_before or summary is None or severity is None:
         return None
-    return _Trigger(summary, SEVERITIES[severity], starts_at, _labels(fields, details), details)
+    return _Trigger(summary, SEVERITIES[severity], starts_at, _labels(fields, details), details, implausible)
 
 
 def _payload_str(
