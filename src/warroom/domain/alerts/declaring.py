@@ -23,7 +23,7 @@ from warroom.domain.incidents.events import NewEvent
 from warroom.domain.incidents.policy import ResponsePolicy
 from warroom.domain.incidents.severity import IncidentKind, Severity
 from warroom.domain.incidents.state import IncidentState
-from warroom.domain.shared.timefmt import iso
+from warroom.domain.shared.timefmt import EARLIEST, iso
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,11 @@ def declaration_for(
         raise ValueError("a declaration from alerts needs at least one alert")
     ordered = sorted(alerts, key=lambda a: (a.starts_at is None, a.starts_at or now, a.fingerprint))
     first = ordered[0]
-    detected = min(first.starts_at, now) if first.starts_at is not None else now
+    # A start before 1970 (stored by an older version) is not a time anything happened.
+    plausible = first.starts_at is not None and first.starts_at >= EARLIEST
+    detected = min(first.starts_at, now) if plausible and first.starts_at is not None else now
     evidence = f"alert {first.name} ({first.source} {first.fingerprint}) startsAt"
-    if first.starts_at is None:
+    if not plausible:
         evidence = f"alert {first.name} ({first.source} {first.fingerprint}) received"
     services = [] if route.service == UNROUTED else [route.service]
     explanation = None

@@ -7,17 +7,12 @@ in one transaction, deduplicated on (source, id): a redelivery stores nothing ne
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
-
 from warroom.domain.alerts.formats import ChangeSignal
-from warroom.domain.incidents.changes import Change, ChangeKind
+from warroom.domain.incidents.changes import FUTURE_SLACK, Change, ChangeKind
 from warroom.domain.shared.errors import ValidationError
 from warroom.domain.shared.text import require_text
 from warroom.domain.shared.timefmt import iso
 from warroom.services.shared.context import Context
-
-FUTURE_SLACK = timedelta(minutes=5)
-
 
 MAX_DEDUP = 600  # the changes.dedup column
 
