@@ -7,6 +7,7 @@ in one transaction, deduplicated on (source, id): a redelivery stores nothing ne
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from warroom.domain.alerts.formats import ChangeSignal
 from warroom.domain.incidents.changes import FUTURE_SLACK, Change, ChangeKind
 from warroom.domain.shared.errors import ValidationError
