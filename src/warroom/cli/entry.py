@@ -44,6 +44,7 @@ def _fast_list(argv: list[str]) -> bool:
         else:
             return False  # anything else, including bad values, gets the full CLI's answer
     from warroom.cli import fast
+    from warroom.domain.shared.text import json_safe, visible_all
     from warroom.settings import SettingsError, load_settings
 
     try:
@@ -56,11 +57,11 @@ def _fast_list(argv: list[str]) -> bool:
     if as_json:
         import json
 
-        print(json.dumps(rows, indent=2, sort_keys=True, ensure_ascii=False))
+        print(json_safe(json.dumps(rows, indent=2, sort_keys=True, ensure_ascii=False)))
     else:
         from warroom.cli.render import incident_list
 
-        incident_list(rows)
+        incident_list(visible_all(rows))  # type: ignore[arg-type]
     return True
 
 
@@ -73,6 +74,7 @@ def _fast_show(argv: list[str]) -> bool:
     if ref.startswith("-") or flags not in ([], ["--json"]):
         return False
     from warroom.cli import fast
+    from warroom.domain.shared.text import json_safe, visible_all
     from warroom.settings import SettingsError, load_settings
 
     try:
@@ -84,11 +86,11 @@ def _fast_show(argv: list[str]) -> bool:
     if flags:
         import json
 
-        print(json.dumps(view, indent=2, sort_keys=True, ensure_ascii=False))
+        print(json_safe(json.dumps(view, indent=2, sort_keys=True, ensure_ascii=False)))
     else:
         from warroom.cli.render import room as render_room
 
-        render_room(view)
+        render_room(visible_all(view))  # type: ignore[arg-type]
     return True
 
 

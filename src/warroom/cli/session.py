@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from warroom.cli.backend import Backend
+from warroom.domain.shared.text import json_safe, visible, visible_all
 
 
 class State:
@@ -44,7 +45,7 @@ def release() -> None:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {visible(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -103,10 +104,12 @@ def run(op: str, ref: str | None = None, body: dict[str, Any] | None = None) -> 
 
 
 def emit(value: Any, as_json: bool, human: Callable[[Any], None]) -> None:
+    """Print ``value`` as JSON or through ``human``; control characters in it (a title, an
+    actor, an alert's summary) are written out, never sent raw to the terminal."""
     if as_json:
-        typer.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+        typer.echo(json_safe(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)))
     else:
-        human(value)
+        human(visible_all(value))
 
 
 def render(name: str) -> Callable[[Any], None]:

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
@@ -37,7 +36,7 @@ def signals(
     if ctx.invoked_subcommand is not None:
         return
     groups = _call("list", None, {"all": include_silenced})
-    _emit(groups, as_json, _render_groups)
+    session.emit(groups, as_json, _render_groups)
 
 
 @signals_app.command("declare")
@@ -56,7 +55,7 @@ def declare(
     """Declare an incident from a service's waiting signals; they are attached to it."""
     body = {"severity": severity, "why": why, "kind": kind, "title": title}
     room = _call("declare", service, {k: v for k, v in body.items() if v is not None})
-    _emit(room, as_json, lambda r: typer.echo(f"declared {r['id']} {r['severity']}: {r['title']}"))
+    session.emit(room, as_json, lambda r: typer.echo(f"declared {r['id']} {r['severity']}: {r['title']}"))
 
 
 @signals_app.command("attach")
@@ -67,7 +66,7 @@ def attach(
 ) -> None:
     """Attach a service's waiting signals to an open incident."""
     room = _call("attach", service, {"incident": incident})
-    _emit(room, as_json, lambda r: typer.echo(f"attached {service}'s signals to {r['id']}"))
+    session.emit(room, as_json, lambda r: typer.echo(f"attached {service}'s signals to {r['id']}"))
 
 
 @signals_app.command("silence")
@@ -79,7 +78,9 @@ def silence(
 ) -> None:
     """Keep a service's signals out of the queue (and from declaring) until a time."""
     made = _call("silence", service, {"until": until, "reason": reason})
-    _emit(made, as_json, lambda s: typer.echo(f"silenced {s['service']} until {s['until']}: {s['reason']}"))
+    session.emit(
+        made, as_json, lambda s: typer.echo(f"silenced {s['service']} until {s['until']}: {s['reason']}")
+    )
 
 
 def _call(op: str, service: str | None, body: dict[str, Any]) -> Any:
@@ -147,13 +148,6 @@ def _remote(url: str, token: str | None, op: str, service: str | None, body: dic
         return backend._send("GET", "/api/v1/signals", params={"all": "true" if body.get("all") else "false"})
     assert service is not None
     return backend._send("POST", f"/api/v1/signals/{quote(service, safe='')}/{op}", json=body)
-
-
-def _emit(value: Any, as_json: bool, human: Any) -> None:
-    if as_json:
-        typer.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
-    else:
-        human(value)
 
 
 def _render_groups(groups: list[dict[str, Any]]) -> None:

@@ -40,3 +40,41 @@ def optional_text(value: str | None, field: str, *, limit: int) -> str:
     if value is None or not value.strip():
         return ""
     return require_text(value, field, limit=limit)
+
+
+# Bidirectional overrides and isolates reorder what a terminal shows ("Trojan source").
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _hidden(ch: str) -> bool:
+    code = ord(ch)
+    return (code < 0x20 and ch not in "\n\t") or 0x7F <= code <= 0x9F or ch in _BIDI
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character a terminal would act on written out
+    (``\\x1b``, ``\\u202e``): what people typed or alerts sent is shown, never obeyed.
+    The stored text stays as received; this is for human output only."""
+    if text.isprintable() or not any(_hidden(ch) for ch in text):
+        return text
+    return "".join(
+        (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}") if _hidden(ch) else ch
+        for ch in text
+    )
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the characters JSON leaves raw (DEL, C1 controls, bidi controls)
+    escaped as ``\\uXXXX``: still the same JSON, harmless on a terminal."""
+    return "".join(f"\\u{ord(ch):04x}" if _hidden(ch) and ch not in "\n\t" else ch for ch in text)
+
+
+def visible_all(value: object) -> object:
+    """A JSON-like view with every string made :func:`visible` (dicts and lists walked)."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, dict):
+        return {key: visible_all(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [visible_all(item) for item in value]
+    return value
