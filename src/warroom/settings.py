@@ -130,11 +130,20 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
     url = env.get("WARROOM_DATABASE_URL") or raw.get("database_url") or f"sqlite:///{DEFAULT_DB}"
     if not isinstance(url, str):
         raise SettingsError(f"database_url in {path} must be a string")
+    if not url.startswith(DATABASE_SCHEMES):
+        where = "WARROOM_DATABASE_URL" if env.get("WARROOM_DATABASE_URL") else f"database_url in {path}"
+        raise SettingsError(
+            f"{where} must be a sqlite:///PATH or postgresql+psycopg://USER@HOST/DB URL, not {url[:60]!r}"
+        )
     url = _absolute_sqlite(url, base)
     catalog = raw.get("catalog", "catalog.yaml")
     catalog_path = (base / catalog) if isinstance(catalog, str) else None
     actor = env.get("WARROOM_ACTOR") or raw.get("actor") or env.get("USER") or "cli"
     return Settings(database_url=url, config_path=path, catalog_path=catalog_path, actor=str(actor), raw=raw)
+
+
+# The databases warroom runs on (DESIGN: SQLite embedded, PostgreSQL for an organization).
+DATABASE_SCHEMES = ("sqlite://", "postgresql://", "postgresql+psycopg://")
 
 
 def _absolute_sqlite(url: str, base: Path) -> str:

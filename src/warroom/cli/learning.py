@@ -50,6 +50,25 @@ def postmortem_draft(incident: IdArg, as_json: JsonOpt = False) -> None:
     _emit(_run("postmortem_draft", incident), as_json, "postmortem_saved")
 
 
+MAX_SECTIONS_FILE = 4 * 1024 * 1024
+MAX_HISTORY_FILE = 256 * 1024 * 1024
+
+
+def _read_bounded(stream: Any, path: Path, limit: int) -> str:
+    """The UTF-8 text of ``stream`` (or the file at ``path``), refusing more than ``limit``
+    bytes (``/dev/zero`` or a runaway pipe would otherwise fill the memory)."""
+    if stream is not None:
+        text: str = stream.read(limit + 1)
+        if len(text) > limit:
+            raise ValueError(f"more than {limit // (1024 * 1024)} MB; nothing was read")
+        return text
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"more than {limit // (1024 * 1024)} MB; nothing was read")
+    return data.decode("utf-8")
+
+
 def _read_sections(path: str) -> dict[str, Any]:
     """A YAML or JSON file ('-' for stdin) of sections; a ``show --json`` document works too."""
     import sys
@@ -57,13 +76,17 @@ def _read_sections(path: str) -> dict[str, Any]:
     import yaml
 
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        text = _read_bounded(sys.stdin if path == "-" else None, Path(path), MAX_SECTIONS_FILE)
     except OSError as exc:
         raise session.fail(f"cannot read {path}: {exc.strerror}", 2) from None
+    except ValueError as exc:
+        raise session.fail(f"{path}: {exc}", 2) from None
     try:
         data = yaml.safe_load(text) if text.strip() else {}
     except yaml.YAMLError as exc:
         raise session.fail(f"{path} is not valid YAML or JSON: {str(exc).splitlines()[0]}", 2) from None
+    except RecursionError:
+        raise session.fail(f"{path} nests too deeply to be postmortem sections", 2) from None
     if isinstance(data, dict) and isinstance(data.get("document"), dict):
         data = data["document"]
     if not isinstance(data, dict):
@@ -103,6 +126,8 @@ def _edit_in_editor(incident: str) -> dict[str, Any]:
         data = yaml.safe_load(edited) or {}
     except yaml.YAMLError as exc:
         raise session.fail(f"not valid YAML: {str(exc).splitlines()[0]}; nothing was saved") from None
+    except RecursionError:
+        raise session.fail("the edited text nests too deeply; nothing was saved") from None
     if not isinstance(data, dict):
         raise session.fail("the edited text must be a mapping of sections; nothing was saved")
     return _sections(data)
@@ -304,12 +329,14 @@ def import_(
     from warroom.domain.learning.history_import import guess_format
 
     try:
-        content = file.read_text(encoding="utf-8")
+        content = _read_bounded(None, file, MAX_HISTORY_FILE)
     except OSError as exc:
         raise session.fail(f"cannot read {file}: {exc.strerror}", 2) from None
     except UnicodeDecodeError as exc:
         line = file.read_bytes()[: exc.start].count(b"\n") + 1
         raise session.fail(f"{file}: line {line}: not UTF-8 text") from None
+    except ValueError as exc:
+        raise session.fail(f"{file}: {exc}", 2) from None
     chosen = fmt or guess_format(file.name, content[:4096])
     body: dict[str, Any] = {"format": chosen, "content": content}
     if as_json or session.STATE.url:

@@ -156,6 +156,8 @@ def _json_rows(text: str) -> Iterator[tuple[int, Any]]:
             return decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             raise MalformedHistory(exc.lineno, "json", exc.msg) from None
+        except RecursionError:  # thousands of nested brackets: no incident looks like that
+            raise MalformedHistory(lines.at(pos), "json", "nests too deeply to be an incident") from None
 
     def array(pos: int) -> Generator[tuple[int, Any], None, int]:
         """The items of the array at ``pos``; returns the offset after it."""
