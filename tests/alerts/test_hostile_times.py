@@ -26,7 +26,7 @@ from warroom.domain.alerts.formats import (
     parse_grafana,
     parse_pagerduty,
 )
-from warroom.domain.alerts.policy import AlertRecord
+from warroom.domain.alerts.records import AlertRecord
 from warroom.domain.shared.timefmt import iso
 from warroom.storage.alert_tables import alerts
 

@@ -25,7 +25,8 @@ from sqlalchemy.engine import Engine, make_url
 
 from warroom.domain.alerts.policy import AlertPolicy
 from warroom.domain.alerts.signals import AlertSignal
-from warroom.services.alerts.ingest import AlertIngest, signal_groups
+from warroom.services.alerts.ingest import AlertIngest
+from warroom.services.alerts.queue import signal_groups
 from warroom.storage.db import make_engine
 from warroom.storage.times import from_sqlite_text, sqlite_text
 from warroom.storage.types import UTCDateTime
