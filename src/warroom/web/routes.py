@@ -154,6 +154,7 @@ def _list_page(
         "list.html",
         status=status,
         incidents=rows,
+        now=ctx.clock.now(),
         filters=filters,
         statuses=[s.value for s in Status],
         severities=[s.name for s in Severity],
