@@ -49,6 +49,7 @@ def test_a_responder_declares_an_incident_from_the_queue_page(web: tuple[TestCli
     assert answer.status_code == 303 and answer.headers["location"] == "/incidents/INC-1"
     room = client.get("/incidents/INC-1").text
     assert "SlowSearch" in room
+    assert "startsAt of the first alert" in room  # impact start shown from the alert
     assert "No signals wait" in client.get("/signals").text
 
 

@@ -35,6 +35,7 @@ from warroom.services.identity import auth
 from warroom.services.incidents import commands as cases
 from warroom.web import live, session
 from warroom.web.describe import describe
+from warroom.web.first_screen import first_screen
 from warroom.web.forms import ACTIONS, action_body, declaration, fields, status_of
 from warroom.web.impact_chart import impact_panel
 from warroom.web.public import public_status
@@ -221,6 +222,9 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
     now = ctx.clock.now()
     is_open = incident["status"] in OPEN_STATUSES
     milestones = {name: from_iso(m["at"]) for name, m in incident["milestones"].items() if name in MILESTONES}
+    first = first_screen(incident, events, now, newest_page=before is None)
+    if first["impact_start"] is not None:  # declared from alerts: the first alert's startsAt
+        milestones.setdefault("impact_started_at", from_iso(first["impact_start"].at))
     due = incident["next_update_due"]
     query = urlencode({"before": before}) if before is not None else ""
     oldest = events[-1]["seq"] if events else 0
@@ -245,6 +249,7 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
         "security_levels": [s.value for s in SecurityImpact],
         "events_path": f"/incidents/{incident['id']}/events",
         "impact": impact_panel(incident),
+        "first": first,
     }
 
 
