@@ -55,7 +55,7 @@ ACTIONS: dict[str, Action] = {
     "stakeholder-add": Action(ops.stakeholder_add, "stakeholders"),
     "stakeholder-remove": Action(ops.stakeholder_remove, "stakeholders"),
     "resolve": Action(
-        ops.resolve, "summary", checkboxes=("impact_stopped", "risk_controlled", "data_verified")
+        ops.resolve, "summary", checkboxes=("impact_stopped", "risk_controlled", "data_verified", "force")
     ),
     "reopen": Action(ops.reopen, "summary"),
     "severity": Action(ops.set_severity, "summary"),

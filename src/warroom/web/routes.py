@@ -28,14 +28,15 @@ from warroom.domain.incidents.mitigation import MitigationKind, Outcome, Risk
 from warroom.domain.incidents.refs import parse_ref
 from warroom.domain.incidents.severity import DataIntegrity, IncidentKind, SecurityImpact, Severity
 from warroom.domain.incidents.state import MILESTONES, Role, Status
-from warroom.domain.shared.errors import DomainError, ValidationError
+from warroom.domain.shared.errors import DomainError, NotFound, ValidationError
 from warroom.domain.shared.timefmt import from_iso, human_duration
 from warroom.services import operations as ops
 from warroom.services.identity import auth
 from warroom.services.incidents import commands as cases
-from warroom.web import live, session
+from warroom.web import flash, live, session
 from warroom.web.describe import describe
 from warroom.web.first_screen import first_screen
+from warroom.web.room_forms import failure_anchor
 from warroom.web.forms import ACTIONS, action_body, declaration, fields, status_of
 from warroom.web.impact_chart import impact_panel
 from warroom.web.public import public_status
@@ -43,6 +44,7 @@ from warroom.web.room_view import RoomCache, room_page
 from warroom.web.session import CSRF_FIELD, Session, User
 from warroom.web.svg import milestone_strip
 from warroom.web.templating import SECURITY_HEADERS, render
+from warroom.web.wording import web_message
 
 TIMELINE_PAGE = 100
 STATIC = Path(__file__).parent / "static"
@@ -79,7 +81,12 @@ def _page(
         "failed": None,
     }
     values.update(context)
+    shown = flash.take(request) if request.method == "GET" else None
+    if shown is not None:  # a refused form, redirected here (post/redirect/get)
+        values.update(error=shown.error, failed=shown.failed, values=shown.values)
     response = HTMLResponse(render(template, **values), status_code=status, headers=SECURITY_HEADERS)
+    if shown is not None:
+        flash.clear(response)
     if visit is not None and visit.fresh:
         session.store(request, response, visit.session)
     return response
@@ -110,17 +117,17 @@ def _safe_next(value: str | None) -> str:
 
 
 def _guard_write(request: Request, form: FormData, back: str) -> tuple[Visit, Response | None]:
+    """Refusals before any work go back to ``back`` with the message (nothing typed is kept:
+    a post that fails the CSRF check may come from another site)."""
     visit = _visit(request)
     if visit.user is None:
         return visit, _to_login(request, back)
     if not session.csrf_ok(visit.session, form.get(CSRF_FIELD)):
-        return visit, _error(
-            request, visit, 403, "This form expired or did not come from this page: reload and try again."
-        )
+        message = "This form expired or did not come from this page: try again."
+        return visit, flash.redirect(request, back, message) or _error(request, visit, 403, message)
     if not visit.user.can_write:
-        return visit, _error(
-            request, visit, 403, f"Your token ({visit.user.role}) may read incidents but not change them."
-        )
+        message = f"Your token ({visit.user.role}) may read incidents but not change them."
+        return visit, flash.redirect(request, back, message) or _error(request, visit, 403, message)
     return visit, None
 
 
@@ -185,9 +192,10 @@ def _declare(request: Request, form: FormData) -> Response:
     try:
         view = ops.declare(visit.app.context, visit.user.name, body)
     except DomainError as exc:
-        return _list_page(
-            request, visit, dict(NO_FILTERS), error=exc.message, values=body, status=status_of(exc)
-        )
+        message = web_message(exc)
+        return flash.redirect(
+            request, "/#declare-h", message, failed="declare", values={"declare": body}
+        ) or _list_page(request, visit, dict(NO_FILTERS), error=message, values=body, status=status_of(exc))
     return RedirectResponse(f"/incidents/{view['id']}", status_code=303)
 
 
@@ -237,6 +245,8 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
         "strip": Markup(milestone_strip(milestones, now=now if is_open else None)),
         "now": now,
         "is_open": is_open,
+        # closed, or a timeline that no longer verifies: nothing can be recorded, so no forms
+        "writable": incident["status"] != "closed" and bool(incident["chain"]["intact"]),
         "countdown": _countdown(from_iso(due), now) if due else None,
         "last_update": incident["updates"][-1] if incident["updates"] else None,
         "draft": draft,
@@ -305,6 +315,14 @@ def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
     try:
         found.operation(visit.app.context, visit.user.name, ref, body)
     except DomainError as exc:
+        if isinstance(exc, NotFound) and cases.incident_version(visit.app.context, ref) is None:
+            return _error(request, visit, 404, exc.message)  # no page to go back to
+        message = web_message(exc)
+        back = flash.redirect(
+            request, f"{path}#{failure_anchor(action)}", message, failed=action, values={action: body}
+        )
+        if back is not None:
+            return back
         try:
             context = _room_context(request, visit.app, ref, None, visit.user)
         except DomainError as again:
@@ -314,7 +332,7 @@ def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
             visit,
             "room.html",
             status=status_of(exc),
-            error=exc.message,
+            error=message,
             failed=action,
             values={action: body},
             **context,
@@ -370,27 +388,23 @@ def login_form(request: Request) -> Response:
 def _login(request: Request, form: FormData) -> Response:
     visit = _visit(request)
     target = _safe_next(str(form.get("next") or "/"))
+    again = "/login?" + urlencode({"next": target})
     if visit.fresh or not session.csrf_ok(visit.session, form.get(CSRF_FIELD)):
-        return _page(
-            request,
-            visit,
-            "login.html",
-            status=403,
-            next=target,
-            error="The login form expired (or cookies are off): try again.",
+        message = "The login form expired (or cookies are off): try again."
+        return flash.redirect(request, again, message) or _page(
+            request, visit, "login.html", status=403, next=target, error=message
         )
     plain = str(form.get("token") or "").strip()
     info = auth.authenticate(visit.app.context, plain)
     if info is None:
-        return _page(request, visit, "login.html", status=401, next=target, error="Unknown or revoked token.")
+        message = "Unknown or revoked token."
+        return flash.redirect(request, again, message) or _page(
+            request, visit, "login.html", status=401, next=target, error=message
+        )
     if info.role not in auth.RANKED:
-        return _page(
-            request,
-            visit,
-            "login.html",
-            status=403,
-            next=target,
-            error=f"A {info.role} token may only post webhooks; log in with a viewer or responder token.",
+        message = f"A {info.role} token may only post webhooks; log in with a viewer or responder token."
+        return flash.redirect(request, again, message) or _page(
+            request, visit, "login.html", status=403, next=target, error=message
         )
     response = RedirectResponse(target, status_code=303)
     session.store(request, response, session.new_session(info.id))
@@ -406,9 +420,9 @@ async def logout(request: Request) -> Response:
     form = await _form(request)
     found = session.load(request)
     if not session.csrf_ok(found, form.get(CSRF_FIELD)):
-        return await run_in_threadpool(
-            _error, request, None, 403, "This form expired: reload the page and try again."
-        )
+        message = "This form expired: reload the page and try again."
+        back = flash.redirect(request, "/", message)
+        return back or await run_in_threadpool(_error, request, None, 403, message)
     response = RedirectResponse("/login", status_code=303)
     session.forget(response)
     return response
