@@ -36,10 +36,10 @@ from warroom.services.incidents import commands as cases
 from warroom.web import flash, live, session
 from warroom.web.describe import describe
 from warroom.web.first_screen import first_screen
-from warroom.web.room_forms import failure_anchor
 from warroom.web.forms import ACTIONS, action_body, declaration, fields, status_of
 from warroom.web.impact_chart import impact_panel
 from warroom.web.public import public_status
+from warroom.web.room_forms import failure_anchor
 from warroom.web.room_view import RoomCache, room_page
 from warroom.web.session import CSRF_FIELD, Session, User
 from warroom.web.svg import milestone_strip
@@ -422,7 +422,10 @@ async def logout(request: Request) -> Response:
     if not session.csrf_ok(found, form.get(CSRF_FIELD)):
         message = "This form expired: reload the page and try again."
         back = flash.redirect(request, "/", message)
-        return back or await run_in_threadpool(_error, request, None, 403, message)
+        if back is not None:
+            return back
+        page: Response = await run_in_threadpool(_error, request, None, 403, message)
+        return page
     response = RedirectResponse("/login", status_code=303)
     session.forget(response)
     return response
