@@ -114,6 +114,7 @@ def test_on_a_phone_the_act_panel_is_one_tap_away_and_targets_are_44px(world: di
             .map(el => el.tagName + ' ' + (el.textContent || el.name || '').trim().slice(0, 30))"""
     )
     assert small == []
+    page.locator("#alerts").screenshot(path=str(world["shots"] / "room-alerts-phone.png"))
     page.click(".actbar a:has-text('Update')")
     assert page.eval_on_selector("#act-update", "el => el.open")
     page.wait_for_function(

@@ -239,6 +239,7 @@ def test_the_fragment_carries_the_live_sections_and_the_version(
     assert sections == [
         "summary",
         "impact",
+        "alerts",
         "updates",
         "roles",
         "ledger",
@@ -269,6 +270,7 @@ def test_the_pages_single_read_shows_what_operations_room_shows(warroom_app: App
     view, events, draft = room_page(ctx, incident, before=None, limit=100, with_draft=True)
     expected.pop("recent_events")
     assert view.pop("stakeholders") == ops.stakeholders(ctx, incident)
+    assert view.pop("attached_alerts") == []  # the room's own: the alert store's details
     for derived in ("nudges", "update_overdue"):  # computed at "now"; equal here, but not by definition
         assert view.pop(derived) == expected.pop(derived)
     assert view == expected

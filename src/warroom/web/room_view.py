@@ -30,6 +30,7 @@ from warroom.services.incidents import commands as cases
 from warroom.services.incidents.views import change_view, event_view, incident_view
 from warroom.services.operations import stakeholder_views
 from warroom.services.shared.context import Context
+from warroom.web.alerts_panel import alert_rows
 
 NEARBY_CHANGES = 20
 
@@ -86,6 +87,7 @@ def room_page(
         nearby = uow.changes.between(services, start, end)
         events = uow.incidents.events(number, before=before, limit=limit, newest_first=True)
         people = stakeholders_of(ctx, uow, state)
+        details = uow.alerts.details_for_incident(number) if state.alerts else []
     now = ctx.clock.now()
     due = next_update_due(state, ctx.policy)
     view = dict(base)
@@ -95,5 +97,6 @@ def room_page(
     view["changes_services"] = services
     view["prepared_mitigations"] = [to_data(p) for p in cases.prepared(ctx, state)]
     view["stakeholders"] = stakeholder_views(people)
+    view["attached_alerts"] = alert_rows(base["alerts"], details)
     draft = draft_update(state, now=now, policy=ctx.policy) if with_draft else ""
     return view, [event_view(e) for e in events], draft
