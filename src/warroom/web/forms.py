@@ -21,6 +21,7 @@ from warroom.domain.shared.errors import (
     ValidationError,
 )
 from warroom.services import operations as ops
+from warroom.services.learning import operations as lops
 from warroom.services.shared.context import Context
 
 Operation = Callable[[Context, str, str, Mapping[str, Any]], Any]
@@ -34,6 +35,16 @@ class Action:
     anchor: str
     checkboxes: tuple[str, ...] = ()
     lines: tuple[str, ...] = ()
+    page: str = ""  # under the incident's path: "" the room, "/postmortem" its postmortem
+
+
+def _change(ctx: Context, actor: str, ref: str, body: Mapping[str, Any]) -> Any:
+    """A change recorded from a room: the service's, not the incident's (the room shows
+    it under "changes near impact start" when it falls in the window)."""
+    data = dict(body)
+    if data.get("at"):
+        data["at"] = as_utc(str(data["at"]))
+    return ops.add_change(ctx, actor, data | {"source": "web"})
 
 
 ACTIONS: dict[str, Action] = {
@@ -60,6 +71,19 @@ ACTIONS: dict[str, Action] = {
     "reopen": Action(ops.reopen, "summary"),
     "severity": Action(ops.set_severity, "summary"),
     "assess": Action(ops.assess, "summary"),
+    "retitle": Action(ops.retitle, "summary"),
+    "change": Action(_change, "changes"),
+    "triage": Action(ops.triage, "impact"),
+    "check": Action(ops.mitigation_check, "mitigations"),
+    "close": Action(ops.close, "summary"),
+    "followup-add": Action(lops.followup_add, "pm-followups", page="/postmortem"),
+    "followup-done": Action(lops.followup_done, "pm-followups", page="/postmortem"),
+    "followup-wontdo": Action(lops.followup_wontdo, "pm-followups", page="/postmortem"),
+    "postmortem-draft": Action(lops.postmortem_draft, "pm-title", page="/postmortem"),
+    "postmortem-publish": Action(
+        lops.postmortem_publish, "pm-title", checkboxes=("override",), page="/postmortem"
+    ),
+    "postmortem-amend": Action(lops.postmortem_amend, "pm-title", page="/postmortem"),
 }
 
 DECLARE_TIMES = ("detected_at", "impact_started_at")

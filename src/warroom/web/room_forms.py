@@ -30,9 +30,13 @@ FORM_PLACES = {
     "apply": "mitigations",
     "outcome": "mitigations",
     "revert": "mitigations",
-    "followup-add": "followups",
-    "followup-done": "followups",
-    "followup-wontdo": "followups",
+    "check": "mitigations",
+    "followup-add": "pm-followups",
+    "followup-done": "pm-followups",
+    "followup-wontdo": "pm-followups",
+    "postmortem-draft": "pm-title",
+    "postmortem-publish": "pm-publish",
+    "postmortem-amend": "pm-publish",
 }
 
 

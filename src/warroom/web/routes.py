@@ -313,13 +313,17 @@ def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
     assert visit.user is not None
     body = action_body(found, fields(form))
     try:
-        found.operation(visit.app.context, visit.user.name, ref, body)
+        result = found.operation(visit.app.context, visit.user.name, ref, body)
     except DomainError as exc:
         if isinstance(exc, NotFound) and cases.incident_version(visit.app.context, ref) is None:
             return _error(request, visit, 404, exc.message)  # no page to go back to
         message = web_message(exc)
         back = flash.redirect(
-            request, f"{path}#{failure_anchor(action)}", message, failed=action, values={action: body}
+            request,
+            f"{path}{found.page}#{failure_anchor(action)}",
+            message,
+            failed=action,
+            values={action: body},
         )
         if back is not None:
             return back
@@ -337,7 +341,14 @@ def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
             values={action: body},
             **context,
         )
-    return RedirectResponse(f"{path}#{found.anchor}", status_code=303)
+    if isinstance(result, dict) and result.get("recorded") is False and result.get("summary"):
+        # the impact probe answered without measuring (not configured, no data): say why
+        said = flash.redirect(
+            request, f"{path}#{failure_anchor(action)}", str(result["summary"]), failed=action
+        )
+        if said is not None:
+            return said
+    return RedirectResponse(f"{path}{found.page}#{found.anchor}", status_code=303)
 
 
 async def act(request: Request, ref: str, action: str) -> Response:
