@@ -80,3 +80,10 @@ def test_a_refused_form_keeps_what_was_typed_and_a_reload_posts_nothing(
     version = ops.show(warroom_app.context, incident)["version"]
     assert "it was DNS" not in client.get(path).text  # a reload is a GET: nothing posted again
     assert ops.show(warroom_app.context, incident)["version"] == version
+
+
+def test_the_empty_list_says_how_to_declare_and_where_the_demo_is(client: TestClient, responder: str) -> None:
+    page = client.get("/").text
+    assert "No incidents yet." in page and "/hooks/&lt;source&gt;" in page
+    assert "make demo" in page and "var/demo.db" in page
+    assert "No incidents yet." not in client.get("/?status=closed").text
