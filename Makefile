@@ -7,7 +7,7 @@ HOME_DIR ?= var
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test check lint format typecheck contracts docs bench demo clean
+.PHONY: run test check lint format typecheck contracts docs bench demo demo-serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,20 @@ run: $(STAMP)
 	@cd $(HOME_DIR) && ( [ -f warroom.toml ] || ../$(BIN)/warroom init )
 	cd $(HOME_DIR) && ../$(BIN)/warroom serve --host $(HOST) --port $(PORT)
 
-## demo: play the scripted incident in the terminal
+DEMO_DB ?= sqlite:///demo.db
+DEMO_PORT ?= 8081
+
+## demo: play the scripted incident in the terminal, into its own database (var/demo.db)
 demo: $(STAMP)
 	@mkdir -p $(HOME_DIR)
 	@cd $(HOME_DIR) && ( [ -f warroom.toml ] || ../$(BIN)/warroom init )
-	cd $(HOME_DIR) && ../$(BIN)/warroom demo
+	cd $(HOME_DIR) && WARROOM_DATABASE_URL=$(DEMO_DB) ../$(BIN)/warroom demo
+
+## demo-serve: a server on the demo database (after make demo), apart from the real one
+demo-serve: $(STAMP)
+	@mkdir -p $(HOME_DIR)
+	@cd $(HOME_DIR) && ( [ -f warroom.toml ] || ../$(BIN)/warroom init )
+	cd $(HOME_DIR) && WARROOM_DATABASE_URL=$(DEMO_DB) ../$(BIN)/warroom serve --host $(HOST) --port $(DEMO_PORT)
 
 ## test: set up and run the whole test suite
 test: $(STAMP)

@@ -1,8 +1,9 @@
 """The HTTP server: the REST API, the web room and the operations endpoints in one app.
 
 :func:`create_app` composes them around an already built :class:`~warroom.bootstrap.App`
-(stored on ``fastapi_app.state.warroom``); :func:`serve` builds everything from settings,
-seeds a demo incident into an empty database and runs uvicorn.
+(stored on ``fastapi_app.state.warroom``); :func:`serve` builds everything from settings
+and runs uvicorn. It seeds nothing: a demo incident in the real database would take the
+first real alerts of its services (``make demo`` plays one into its own database).
 """
 
 from __future__ import annotations
@@ -155,17 +156,14 @@ def serve(
     *,
     echo: Callable[[str], None] = print,
 ) -> None:
-    """Build from ``settings``, seed an empty database, print the URL and token, run uvicorn."""
+    """Build from ``settings``, print the URL and the first admin token, run uvicorn."""
     import uvicorn
 
     app = build(settings)
     check_configuration(app)
-    seeded = seed_demo(app)
     token = first_admin_token(app)
     url = f"http://{host}:{port}"
     echo(f"warroom on {url}  (database: {_safe_url(settings.database_url)})")
-    if seeded:
-        echo(f"seeded a demo incident: {url}/incidents/{seeded}")
     if token:
         echo(f"admin token (shown once, keep it): {token}")
         echo(f"  log in at {url}/login, or: export WARROOM_URL={url} WARROOM_TOKEN={token}")

@@ -72,3 +72,12 @@ def test_changes_near_an_incident_and_prepared_mitigations(api: Api) -> None:
     assert api.get(f"{INC}/mitigations/prepared", as_="vic").json() == []
     template = api.get(f"{INC}/updates/template", as_="vic").json()
     assert template["incident"] == "INC-1" and template["text"]
+
+
+def test_an_incident_is_renamed_through_the_api(api: Api) -> None:
+    api.declare()
+    answer = api.post("/api/v1/incidents/INC-1/retitle", {"title": "Gateway timeout after v2.14"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["title"] == "Gateway timeout after v2.14"
+    refused = api.post("/api/v1/incidents/INC-1/retitle", {"title": ""})
+    assert refused.status_code == 422 and refused.json()["field"] == "title"

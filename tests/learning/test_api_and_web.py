@@ -141,7 +141,9 @@ def test_the_postmortem_page_is_printable_html(app: Any, clock: FakeClock, clien
     ref = scripted_incident(app.context, clock)
     assert client.get(f"/incidents/{ref}/postmortem").status_code == 303  # to the login
     _log_in(client, app)
-    assert client.get(f"/incidents/{ref}/postmortem").status_code == 404  # not drafted yet
+    missing = client.get(f"/incidents/{ref}/postmortem")  # not drafted yet: the page offers to
+    assert missing.status_code == 200 and "No postmortem yet" in missing.text
+    assert client.get("/incidents/INC-99/postmortem").status_code == 404
     from warroom.services.learning import operations as lops
 
     lops.postmortem_edit(app.context, "sam", ref, GOOD_SECTIONS | {"trigger": "<script>alert(1)</script>"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -62,18 +64,29 @@ def test_login_never_redirects_off_site(client: TestClient, warroom_app: App, ta
     assert answer.headers["location"] == "/"
 
 
-def test_a_wrong_token_is_refused_with_401(client: TestClient) -> None:
-    page = client.get("/login")
-    answer = client.post("/login", data={"token": "wr_nope", "csrf_token": csrf_of(page.text)})
-    assert answer.status_code == 401
-    assert "Unknown or revoked token" in answer.text
+def shown_after(client: TestClient, answer: Any, message: str) -> str:
+    """A refused post redirects (post/redirect/get); the page it leads to says why, once."""
+    assert answer.status_code == 303, answer.text
+    page = client.get(answer.headers["location"]).text
+    assert message in page
+    assert message not in client.get(answer.headers["location"]).text  # shown once
+    return str(answer.headers["location"])
+
+
+def test_a_wrong_token_is_refused_on_the_login_page(client: TestClient) -> None:
+    page = client.get("/login?next=/incidents/INC-2")
+    answer = client.post(
+        "/login", data={"token": "wr_nope", "csrf_token": csrf_of(page.text), "next": "/incidents/INC-2"}
+    )
+    location = shown_after(client, answer, "Unknown or revoked token")
+    assert location == "/login?next=%2Fincidents%2FINC-2"
 
 
 def test_an_ingest_token_cannot_log_in(client: TestClient, warroom_app: App) -> None:
     plain, _ = auth.create_token(warroom_app.context, "alertmanager", "ingest")
     page = client.get("/login")
     answer = client.post("/login", data={"token": plain, "csrf_token": csrf_of(page.text)})
-    assert answer.status_code == 403
+    shown_after(client, answer, "may only post webhooks")
     assert client.get("/").status_code == 303
 
 
@@ -81,7 +94,7 @@ def test_login_without_the_forms_csrf_token_is_refused(client: TestClient, warro
     plain, _ = auth.create_token(warroom_app.context, "alice", "responder")
     client.get("/login")
     answer = client.post("/login", data={"token": plain, "csrf_token": "forged"})
-    assert answer.status_code == 403
+    shown_after(client, answer, "The login form expired")
     assert client.get("/").status_code == 303
 
 
@@ -111,7 +124,7 @@ def test_a_form_post_without_csrf_token_is_refused_and_changes_nothing(
     before = ops.show(warroom_app.context, incident)["version"]
     for data in ({"text": "x", "source": "y"}, {"text": "x", "source": "y", "csrf_token": "guess"}):
         answer = client.post(f"/incidents/{incident}/fact", data=data)
-        assert answer.status_code == 403
+        shown_after(client, answer, "This form expired")
     assert ops.show(warroom_app.context, incident)["version"] == before
 
 
@@ -125,7 +138,7 @@ def test_a_csrf_token_from_another_session_is_refused(
     answer = client.post(
         f"/incidents/{incident}/fact", data={"text": "x", "source": "y", "csrf_token": foreign}
     )
-    assert answer.status_code == 403
+    assert shown_after(client, answer, "This form expired") == f"/incidents/{incident}"
 
 
 def test_a_viewer_sees_no_action_and_gets_403_when_posting_anyway(
@@ -140,6 +153,7 @@ def test_a_viewer_sees_no_action_and_gets_403_when_posting_anyway(
     assert "Declare an incident" not in client.get("/").text
     before = ops.show(warroom_app.context, incident)["version"]
     answer = client.post(f"/incidents/{incident}/fact", data={"text": "x", "source": "y", "csrf_token": csrf})
-    assert answer.status_code == 403
-    assert client.post("/incidents", data={"title": "t", "csrf_token": csrf}).status_code == 403
+    shown_after(client, answer, "may read incidents but not change them")
+    answer = client.post("/incidents", data={"title": "t", "csrf_token": csrf})
+    shown_after(client, answer, "may read incidents but not change them")
     assert ops.show(warroom_app.context, incident)["version"] == before

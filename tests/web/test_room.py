@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -51,9 +52,11 @@ def test_a_refused_declaration_rerenders_the_form_with_the_message_and_values(
     answer = client.post(
         "/incidents", data={"csrf_token": responder, **DECLARE, "severity": "SEV4", "title": "Keep me"}
     )
-    assert answer.status_code == 422
-    assert "needs --why" in answer.text
-    assert 'value="Keep me"' in answer.text
+    assert answer.status_code == 303 and answer.headers["location"] == "/#declare-h"
+    page = client.get("/").text
+    assert "needs a reason in Why" in page and "--why" not in page
+    assert 'value="Keep me"' in page
+    assert 'value="Keep me"' not in client.get("/").text  # once
 
 
 def test_the_list_shows_open_incidents_first_and_filters(
@@ -157,9 +160,12 @@ def test_resolving_needs_both_explicit_checkboxes(
 ) -> None:
     path = f"/incidents/{incident}"
     refused = post(client, f"{path}/resolve", responder, summary="fixed", impact_stopped="on")
-    assert refused.status_code == 422  # type: ignore[attr-defined]
-    assert "risk_controlled" in refused.text  # type: ignore[attr-defined]
-    assert 'role="alert"' in refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 303  # type: ignore[attr-defined]
+    assert refused.headers["location"] == f"{path}#act-resolve"  # type: ignore[attr-defined]
+    page = client.get(path).text
+    assert "“Risk is controlled”: state that risk is controlled" in page
+    assert "risk_controlled:" not in page and "--risk-controlled" not in page
+    assert 'role="alert"' in page
     done = post(
         client, f"{path}/resolve", responder, summary="fixed", impact_stopped="on", risk_controlled="on"
     )
@@ -167,14 +173,28 @@ def test_resolving_needs_both_explicit_checkboxes(
     assert ops.show(warroom_app.context, incident)["status"] == "resolved"
 
 
-def test_domain_refusals_are_4xx_pages_never_500(client: TestClient, responder: str, incident: str) -> None:
+def refused(client: TestClient, answer: Any, message: str) -> str:
+    """Refused: back (303) to the page the form is on, which shows ``message`` once."""
+    assert answer.status_code == 303, answer.text
+    page = client.get(answer.headers["location"])
+    assert page.status_code == 200 and message in page.text, page.text
+    return str(answer.headers["location"])
+
+
+def test_domain_refusals_redirect_back_with_the_message_never_500(
+    client: TestClient, responder: str, incident: str
+) -> None:
     path = f"/incidents/{incident}"
     handoff = post(client, f"{path}/role-handoff", responder, role="scribe", person="x", note="n")
-    assert handoff.status_code == 409  # type: ignore[attr-defined]
-    assert "scribe on INC-1 is empty" in handoff.text  # type: ignore[attr-defined]
-    assert post(client, f"{path}/confirm", responder, guess="G9").status_code == 404  # type: ignore[attr-defined]
-    assert post(client, f"{path}/fact", responder, text="", source="").status_code == 422  # type: ignore[attr-defined]
-    assert post(client, f"{path}/severity", responder, severity="SEV9").status_code == 422  # type: ignore[attr-defined]
+    assert refused(client, handoff, "scribe on INC-1 is empty") == f"{path}#act-roles"
+    assigned = post(client, f"{path}/role-assign", responder, role="commander", person="bob")
+    again = post(client, f"{path}/role-assign", responder, role="commander", person="carol")
+    assert assigned.status_code == 303  # type: ignore[attr-defined]
+    page = client.get(refused(client, again, "held by bob")).text
+    assert "warroom role handoff" not in page
+    refused(client, post(client, f"{path}/confirm", responder, guess="G9"), "G9")
+    refused(client, post(client, f"{path}/fact", responder, text="", source=""), "Text:")
+    refused(client, post(client, f"{path}/severity", responder, severity="SEV9"), "SEV9")
     assert post(client, f"{path}/launch-missiles", responder).status_code == 404  # type: ignore[attr-defined]
     assert post(client, "/incidents/INC-404/fact", responder, text="x", source="y").status_code == 404  # type: ignore[attr-defined]
     assert post(client, "/incidents/nonsense/fact", responder, text="x", source="y").status_code == 404  # type: ignore[attr-defined]
@@ -219,6 +239,7 @@ def test_the_fragment_carries_the_live_sections_and_the_version(
     assert sections == [
         "summary",
         "impact",
+        "alerts",
         "updates",
         "roles",
         "ledger",
@@ -250,6 +271,7 @@ def test_the_pages_single_read_shows_what_operations_room_shows(warroom_app: App
     expected.pop("recent_events")
     assert view.pop("stakeholders") == ops.stakeholders(ctx, incident)
     assert view.pop("delivery_notices") == []  # the page's own, like the stakeholders
+    assert view.pop("attached_alerts") == []  # the room's own: the alert store's details
     for derived in ("nudges", "update_overdue"):  # computed at "now"; equal here, but not by definition
         assert view.pop(derived) == expected.pop(derived)
     assert view == expected
@@ -290,10 +312,9 @@ def test_the_comms_lead_adds_and_removes_stakeholders_from_the_room(
     assert added.headers["location"] == f"{room}#stakeholders"  # type: ignore[attr-defined]
     page = client.get(room).text
     assert "Stakeholders (1)" in page and "cfo@example.com" in page and "added here" in page
-    refused = post(client, f"{room}/stakeholder-add", responder, target="not a channel")
-    assert refused.status_code == 422  # type: ignore[attr-defined]
-    assert "is neither an email address nor a channel name" in refused.text  # type: ignore[attr-defined]
-    assert 'value="not a channel"' in refused.text  # type: ignore[attr-defined]  (kept for fixing)
+    answer = post(client, f"{room}/stakeholder-add", responder, target="not a channel")
+    assert refused(client, answer, 'value="not a channel"') == f"{room}#stakeholders"  # kept for fixing
+    assert "is neither an email address nor a channel name" not in client.get(room).text  # shown once
     removed = post(client, f"{room}/stakeholder-remove", responder, target="cfo@example.com")
     assert removed.status_code == 303  # type: ignore[attr-defined]
     assert ops.stakeholders(warroom_app.context, incident) == []

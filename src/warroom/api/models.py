@@ -141,6 +141,10 @@ class DecisionBody(Body):
     irreversible: bool = False
 
 
+class RetitleBody(Body):
+    title: str = Field(description="The new title.")
+
+
 class NoteBody(Body):
     text: str
     pinned: bool = False

@@ -208,6 +208,7 @@ def _incident_writes(router: APIRouter) -> None:
     write("/incidents/{ref}/guesses/refute", "refute", m.RefuteBody, ops.refute, "Refute a guess")
     write("/incidents/{ref}/decisions", "decide", m.DecisionBody, ops.decide, "Record a decision")
     write("/incidents/{ref}/notes", "note", m.NoteBody, ops.note, "Add a note")
+    write("/incidents/{ref}/retitle", "retitle", m.RetitleBody, ops.retitle, "Rename the incident")
     write("/incidents/{ref}/mitigated", "mitigated", m.MitigatedBody, ops.mitigated, "Mark impact reduced")
     write("/incidents/{ref}/updates", "update", m.UpdateBody, ops.update, "Post a status update")
     write("/incidents/{ref}/resolve", "resolve", m.ResolveBody, ops.resolve, "Resolve the incident")

@@ -291,6 +291,11 @@ def decide(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) ->
     )
 
 
+def retitle(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    """Rename the incident (``title``)."""
+    return _view(ctx, cases.retitle(ctx, ref, actor, _str(body, "title")))
+
+
 def note(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
     return _view(ctx, cases.add_note(ctx, ref, actor, _str(body, "text"), _bool(body, "pinned")))
 

@@ -30,7 +30,7 @@ from warroom.domain.alerts.routing import Route
 from warroom.domain.alerts.signals import AlertSignal
 from warroom.domain.alerts.transitions import Known, Outcome
 from warroom.domain.incidents.changes import Change
-from warroom.services.ports.alerts import IngestView
+from warroom.services.ports.alerts import AlertDetail, IngestView
 from warroom.storage.alert_tables import alert_silences, alert_transitions, alerts
 from warroom.storage.tables import changes
 from warroom.storage.times import from_sqlite_text, sqlite_text
@@ -504,6 +504,19 @@ class SqlAlertStore:
     def for_incident(self, number: int) -> list[AlertRecord]:
         query = select(alerts).where(alerts.c.incident == number).order_by(alerts.c.starts_at, alerts.c.id)
         return [_record(row) for row in self._db.execute(query)]
+
+    def details_for_incident(self, number: int) -> list[AlertDetail]:
+        query = select(alerts).where(alerts.c.incident == number).order_by(alerts.c.starts_at, alerts.c.id)
+        found = []
+        for row in self._db.execute(query):
+            extra = json.loads(row.extra or "{}")
+            link = extra.get("generator_url") if isinstance(extra, dict) else None
+            found.append(
+                AlertDetail(
+                    _record(row), json.loads(row.annotations or "{}"), link if isinstance(link, str) else None
+                )
+            )
+        return found
 
     def get(self, source: str, fingerprint: str) -> AlertRecord | None:
         row = self._db.execute(

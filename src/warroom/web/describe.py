@@ -72,6 +72,7 @@ DESCRIBE: dict[str, Callable[[Payload], str]] = {
     "incident_resolved": lambda p: f"resolved: {p.get('summary')}",
     "incident_reopened": lambda p: f"reopened: {p.get('why')}",
     "incident_closed": lambda p: "closed",
+    "retitled": lambda p: f"renamed from “{p.get('from')}” to “{p.get('to')}”",
     "alert_attached": lambda p: f"alert attached: {p.get('name')} ({p.get('source')})",
     "alert_resolved": lambda p: f"alert resolved: {p.get('fingerprint')}",
     "impact_measured": lambda p: f"impact measured: {p.get('summary') or p.get('severity')}",

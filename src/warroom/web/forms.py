@@ -21,6 +21,7 @@ from warroom.domain.shared.errors import (
     ValidationError,
 )
 from warroom.services import operations as ops
+from warroom.services.learning import operations as lops
 from warroom.services.oncall import operations as oncall_ops
 from warroom.services.shared.context import Context
 
@@ -35,6 +36,16 @@ class Action:
     anchor: str
     checkboxes: tuple[str, ...] = ()
     lines: tuple[str, ...] = ()
+    page: str = ""  # under the incident's path: "" the room, "/postmortem" its postmortem
+
+
+def _change(ctx: Context, actor: str, ref: str, body: Mapping[str, Any]) -> Any:
+    """A change recorded from a room: the service's, not the incident's (the room shows
+    it under "changes near impact start" when it falls in the window)."""
+    data = dict(body)
+    if data.get("at"):
+        data["at"] = as_utc(str(data["at"]))
+    return ops.add_change(ctx, actor, data | {"source": "web"})
 
 
 ACTIONS: dict[str, Action] = {
@@ -44,8 +55,8 @@ ACTIONS: dict[str, Action] = {
     "refute": Action(ops.refute, "ledger"),
     "decide": Action(ops.decide, "decisions", checkboxes=("irreversible",)),
     "note": Action(ops.note, "timeline", checkboxes=("pinned",)),
-    "role-assign": Action(ops.assign_role, "roles"),
-    "role-handoff": Action(ops.hand_off_role, "roles"),
+    "role-assign": Action(ops.assign_role, "summary"),
+    "role-handoff": Action(ops.hand_off_role, "summary"),
     "propose": Action(ops.propose, "mitigations", checkboxes=("reversible",), lines=("steps",)),
     "approve": Action(ops.approve, "mitigations"),
     "apply": Action(ops.apply, "mitigations"),
@@ -56,12 +67,25 @@ ACTIONS: dict[str, Action] = {
     "stakeholder-add": Action(ops.stakeholder_add, "stakeholders"),
     "stakeholder-remove": Action(ops.stakeholder_remove, "stakeholders"),
     "resolve": Action(
-        ops.resolve, "summary", checkboxes=("impact_stopped", "risk_controlled", "data_verified")
+        ops.resolve, "summary", checkboxes=("impact_stopped", "risk_controlled", "data_verified", "force")
     ),
     "reopen": Action(ops.reopen, "summary"),
     "severity": Action(ops.set_severity, "summary"),
     "assess": Action(ops.assess, "summary"),
     "page": Action(oncall_ops.page_from_room, "roles"),  # on call: "Page someone"
+    "retitle": Action(ops.retitle, "summary"),
+    "change": Action(_change, "changes"),
+    "triage": Action(ops.triage, "impact"),
+    "check": Action(ops.mitigation_check, "mitigations"),
+    "close": Action(ops.close, "summary"),
+    "followup-add": Action(lops.followup_add, "pm-followups", page="/postmortem"),
+    "followup-done": Action(lops.followup_done, "pm-followups", page="/postmortem"),
+    "followup-wontdo": Action(lops.followup_wontdo, "pm-followups", page="/postmortem"),
+    "postmortem-draft": Action(lops.postmortem_draft, "pm-title", page="/postmortem"),
+    "postmortem-publish": Action(
+        lops.postmortem_publish, "pm-title", checkboxes=("override",), page="/postmortem"
+    ),
+    "postmortem-amend": Action(lops.postmortem_amend, "pm-title", page="/postmortem"),
 }
 
 DECLARE_TIMES = ("detected_at", "impact_started_at")

@@ -14,11 +14,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
+from warroom.domain.incidents.refs import parse_ref
 from warroom.domain.learning.markdown import HUMAN_TITLES
 from warroom.domain.shared.errors import DomainError, NotFound, ValidationError
 from warroom.domain.shared.timefmt import human_duration
+from warroom.services.incidents.commands import incident_version
 from warroom.services.learning import operations as lops
-from warroom.web import session
+from warroom.web import flash, session
 from warroom.web.report_charts import bars, columns
 from warroom.web.session import User
 from warroom.web.templating import SECURITY_HEADERS, render
@@ -63,11 +65,24 @@ def postmortem_page(request: Request, ref: str) -> Response:
     if user is None:
         return _login(request)
     ctx = session.app_of(request).context
+    found = session.load(request)
+    shown = flash.take(request)  # a refused postmortem or follow-up form (post/redirect/get)
+    context: dict[str, Any] = {"csrf": found.csrf if found else "", "human_titles": HUMAN_TITLES}
+    if shown is not None:
+        context |= {"error": shown.error, "failed": shown.failed, "values": shown.values}
     try:
         view = lops.postmortem_show(ctx, ref, {"format": "json"})
+        context |= {"pm": view, "doc": view["document"], "incident_id": view["incident"]}
+    except NotFound as exc:  # none drafted yet: offer to draft it
+        if incident_version(ctx, ref) is None:
+            return _problem(user, exc)
+        context |= {"pm": None, "doc": None, "incident_id": f"INC-{parse_ref(ref)}", "missing": exc.message}
     except DomainError as exc:
         return _problem(user, exc)
-    return _page("postmortem.html", user, pm=view, doc=view["document"], human_titles=HUMAN_TITLES)
+    response = _page("postmortem.html", user, **context)
+    if shown is not None:
+        flash.clear(response)
+    return response
 
 
 def postmortem_markdown(request: Request, ref: str) -> Response:

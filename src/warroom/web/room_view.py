@@ -33,6 +33,7 @@ from warroom.services.incidents import commands as cases
 from warroom.services.incidents.views import change_view, event_view, incident_view
 from warroom.services.operations import stakeholder_views
 from warroom.services.shared.context import Context
+from warroom.web.alerts_panel import alert_rows
 
 NEARBY_CHANGES = 20
 
@@ -90,6 +91,7 @@ def room_page(
         events = uow.incidents.events(number, before=before, limit=limit, newest_first=True)
         people = stakeholders_of(ctx, uow, state)
         channels = uow.outbox.channels(number, delivered=False)
+        details = uow.alerts.details_for_incident(number) if state.alerts else []
     now = ctx.clock.now()
     notices = room_notices(ctx, channels, people, now)
     gaps = stakeholder_gaps(ctx, people)
@@ -102,5 +104,6 @@ def room_page(
     view["prepared_mitigations"] = [to_data(p) for p in cases.prepared(ctx, state)]
     view["stakeholders"] = [s | {"gap": gaps.get(s["target"])} for s in stakeholder_views(people)]
     view["delivery_notices"] = notices
+    view["attached_alerts"] = alert_rows(base["alerts"], details)
     draft = draft_update(state, now=now, policy=ctx.policy) if with_draft else ""
     return view, [event_view(e) for e in events], draft

@@ -27,21 +27,24 @@ from warroom.domain.incidents.mitigation import MitigationKind, Outcome, Risk
 from warroom.domain.incidents.refs import parse_ref
 from warroom.domain.incidents.severity import DataIntegrity, IncidentKind, SecurityImpact, Severity
 from warroom.domain.incidents.state import MILESTONES, Role, Status
-from warroom.domain.shared.errors import DomainError, ValidationError
+from warroom.domain.shared.errors import DomainError, NotFound, ValidationError
 from warroom.domain.shared.timefmt import from_iso, human_duration
 from warroom.services import operations as ops
 from warroom.services.identity import auth
 from warroom.services.incidents import commands as cases
-from warroom.web import live, session
+from warroom.web import flash, live, session
 from warroom.web.describe import describe
+from warroom.web.first_screen import first_screen
 from warroom.web.forms import ACTIONS, action_body, declaration, fields, status_of
 from warroom.web.impact_chart import impact_panel
 from warroom.web.public import public_status
+from warroom.web.room_forms import failure_anchor
 from warroom.web.room_view import RoomCache, room_page
 from warroom.web.session import CSRF_FIELD, User
 from warroom.web.signals import ROUTES as SIGNAL_ROUTES
 from warroom.web.svg import milestone_strip
 from warroom.web.visits import Visit, _error, _form, _guard_write, _page, _to_login, _visit
+from warroom.web.wording import web_message
 
 TIMELINE_PAGE = 100
 STATIC = Path(__file__).parent / "static"
@@ -93,6 +96,7 @@ def _list_page(
         "list.html",
         status=status,
         incidents=rows,
+        now=ctx.clock.now(),
         filters=filters,
         statuses=[s.value for s in Status],
         severities=[s.name for s in Severity],
@@ -122,9 +126,10 @@ def _declare(request: Request, form: FormData) -> Response:
     try:
         view = ops.declare(visit.app.context, visit.user.name, body)
     except DomainError as exc:
-        return _list_page(
-            request, visit, dict(NO_FILTERS), error=exc.message, values=body, status=status_of(exc)
-        )
+        message = web_message(exc)
+        return flash.redirect(
+            request, "/#declare-h", message, failed="declare", values={"declare": body}
+        ) or _list_page(request, visit, dict(NO_FILTERS), error=message, values=body, status=status_of(exc))
     return RedirectResponse(f"/incidents/{view['id']}", status_code=303)
 
 
@@ -159,6 +164,9 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
     now = ctx.clock.now()
     is_open = incident["status"] in OPEN_STATUSES
     milestones = {name: from_iso(m["at"]) for name, m in incident["milestones"].items() if name in MILESTONES}
+    first = first_screen(incident, events, now, newest_page=before is None)
+    if first["impact_start"] is not None:  # declared from alerts: the first alert's startsAt
+        milestones.setdefault("impact_started_at", from_iso(first["impact_start"].at))
     due = incident["next_update_due"]
     query = urlencode({"before": before}) if before is not None else ""
     oldest = events[-1]["seq"] if events else 0
@@ -171,6 +179,8 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
         "strip": Markup(milestone_strip(milestones, now=now if is_open else None)),
         "now": now,
         "is_open": is_open,
+        # closed, or a timeline that no longer verifies: nothing can be recorded, so no forms
+        "writable": incident["status"] != "closed" and bool(incident["chain"]["intact"]),
         "countdown": _countdown(from_iso(due), now) if due else None,
         "last_update": incident["updates"][-1] if incident["updates"] else None,
         "draft": draft,
@@ -183,6 +193,7 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
         "security_levels": [s.value for s in SecurityImpact],
         "events_path": f"/incidents/{incident['id']}/events",
         "impact": impact_panel(incident),
+        "first": first,
     }
 
 
@@ -236,8 +247,20 @@ def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
     assert visit.user is not None
     body = action_body(found, fields(form))
     try:
-        found.operation(visit.app.context, visit.user.name, ref, body)
+        result = found.operation(visit.app.context, visit.user.name, ref, body)
     except DomainError as exc:
+        if isinstance(exc, NotFound) and cases.incident_version(visit.app.context, ref) is None:
+            return _error(request, visit, 404, exc.message)  # no page to go back to
+        message = web_message(exc)
+        back = flash.redirect(
+            request,
+            f"{path}{found.page}#{failure_anchor(action)}",
+            message,
+            failed=action,
+            values={action: body},
+        )
+        if back is not None:
+            return back
         try:
             context = _room_context(request, visit.app, ref, None, visit.user)
         except DomainError as again:
@@ -247,12 +270,19 @@ def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
             visit,
             "room.html",
             status=status_of(exc),
-            error=exc.message,
+            error=message,
             failed=action,
             values={action: body},
             **context,
         )
-    return RedirectResponse(f"{path}#{found.anchor}", status_code=303)
+    if isinstance(result, dict) and result.get("recorded") is False and result.get("summary"):
+        # the impact probe answered without measuring (not configured, no data): say why
+        said = flash.redirect(
+            request, f"{path}#{failure_anchor(action)}", str(result["summary"]), failed=action
+        )
+        if said is not None:
+            return said
+    return RedirectResponse(f"{path}{found.page}#{found.anchor}", status_code=303)
 
 
 async def act(request: Request, ref: str, action: str) -> Response:
@@ -303,27 +333,23 @@ def login_form(request: Request) -> Response:
 def _login(request: Request, form: FormData) -> Response:
     visit = _visit(request)
     target = _safe_next(str(form.get("next") or "/"))
+    again = "/login?" + urlencode({"next": target})
     if visit.fresh or not session.csrf_ok(visit.session, form.get(CSRF_FIELD)):
-        return _page(
-            request,
-            visit,
-            "login.html",
-            status=403,
-            next=target,
-            error="The login form expired (or cookies are off): try again.",
+        message = "The login form expired (or cookies are off): try again."
+        return flash.redirect(request, again, message) or _page(
+            request, visit, "login.html", status=403, next=target, error=message
         )
     plain = str(form.get("token") or "").strip()
     info = auth.authenticate(visit.app.context, plain)
     if info is None:
-        return _page(request, visit, "login.html", status=401, next=target, error="Unknown or revoked token.")
+        message = "Unknown or revoked token."
+        return flash.redirect(request, again, message) or _page(
+            request, visit, "login.html", status=401, next=target, error=message
+        )
     if info.role not in auth.RANKED:
-        return _page(
-            request,
-            visit,
-            "login.html",
-            status=403,
-            next=target,
-            error=f"A {info.role} token may only post webhooks; log in with a viewer or responder token.",
+        message = f"A {info.role} token may only post webhooks; log in with a viewer or responder token."
+        return flash.redirect(request, again, message) or _page(
+            request, visit, "login.html", status=403, next=target, error=message
         )
     response = RedirectResponse(target, status_code=303)
     session.store(request, response, session.new_session(info.id))
@@ -339,9 +365,12 @@ async def logout(request: Request) -> Response:
     form = await _form(request)
     found = session.load(request)
     if not session.csrf_ok(found, form.get(CSRF_FIELD)):
-        return await run_in_threadpool(
-            _error, request, None, 403, "This form expired: reload the page and try again."
-        )
+        message = "This form expired: reload the page and try again."
+        back = flash.redirect(request, "/", message)
+        if back is not None:
+            return back
+        page: Response = await run_in_threadpool(_error, request, None, 403, message)
+        return page
     response = RedirectResponse("/login", status_code=303)
     session.forget(response)
     return response

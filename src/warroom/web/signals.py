@@ -16,8 +16,10 @@ from starlette.datastructures import FormData
 from warroom.domain.alerts.policy import policy_from_config
 from warroom.domain.shared.errors import DomainError
 from warroom.services.alerts import queue as alerts
+from warroom.web import flash
 from warroom.web.forms import status_of
 from warroom.web.visits import Visit, _error, _form, _guard_write, _page, _to_login, _visit
+from warroom.web.wording import web_message
 
 ACTIONS = ("declare", "attach", "silence")
 
@@ -67,7 +69,9 @@ def _act(request: Request, service: str, action: str, form: FormData) -> Respons
             return RedirectResponse(f"/incidents/{state.ref}", status_code=303)
         alerts.silence_signals(ctx, service, _text(form, "until"), _text(form, "reason"), actor)
     except DomainError as exc:
-        return _queue_page(request, visit, error=f"{service}: {exc.message}", status=status_of(exc))
+        message = f"{service}: {web_message(exc)}"
+        back = flash.redirect(request, "/signals", message)
+        return back or _queue_page(request, visit, error=message, status=status_of(exc))
     return RedirectResponse("/signals", status_code=303)
 
 

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from warroom.domain.shared.timefmt import from_iso, human_duration
+from warroom.web.wording import in_web_words
 
 TEMPLATES = Path(__file__).parent / "templates"
 _CANONICAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")  # domain.timefmt.iso
@@ -99,6 +100,7 @@ def environment() -> Environment:
         time_tag=time_tag,
         percent=percent,
         words=words,
+        web_words=in_web_words,
     )
     env.globals["since"] = since
     return env

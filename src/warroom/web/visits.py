@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
 from warroom.bootstrap import App
-from warroom.web import session
+from warroom.web import flash, session
 from warroom.web.session import CSRF_FIELD, Session, User
 from warroom.web.templating import SECURITY_HEADERS, render
 
@@ -53,7 +53,12 @@ def _page(
         "failed": None,
     }
     values.update(context)
+    shown = flash.take(request) if request.method == "GET" else None
+    if shown is not None:  # a refused form, redirected here (post/redirect/get)
+        values.update(error=shown.error, failed=shown.failed, values=shown.values)
     response = HTMLResponse(render(template, **values), status_code=status, headers=SECURITY_HEADERS)
+    if shown is not None:
+        flash.clear(response)
     if visit is not None and visit.fresh:
         session.store(request, response, visit.session)
     return response
@@ -69,17 +74,17 @@ def _to_login(request: Request, back: str | None = None) -> RedirectResponse:
 
 
 def _guard_write(request: Request, form: FormData, back: str) -> tuple[Visit, Response | None]:
+    """Refusals before any work go back to ``back`` with the message (nothing typed is kept:
+    a post that fails the CSRF check may come from another site)."""
     visit = _visit(request)
     if visit.user is None:
         return visit, _to_login(request, back)
     if not session.csrf_ok(visit.session, form.get(CSRF_FIELD)):
-        return visit, _error(
-            request, visit, 403, "This form expired or did not come from this page: reload and try again."
-        )
+        message = "This form expired or did not come from this page: try again."
+        return visit, flash.redirect(request, back, message) or _error(request, visit, 403, message)
     if not visit.user.can_write:
-        return visit, _error(
-            request, visit, 403, f"Your token ({visit.user.role}) may read incidents but not change them."
-        )
+        message = f"Your token ({visit.user.role}) may read incidents but not change them."
+        return visit, flash.redirect(request, back, message) or _error(request, visit, 403, message)
     return visit, None
 
 

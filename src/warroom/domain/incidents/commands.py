@@ -338,6 +338,16 @@ def record_decision(
     return [NewEvent("decision_recorded", payload, now)]
 
 
+def retitle(state: IncidentState, title: str, *, now: datetime, policy: ResponsePolicy) -> list[NewEvent]:
+    """A new title (a declaration from alerts is named after the alert; the cause, once
+    known, names it better). Not after close; nothing is recorded when it is unchanged."""
+    ensure_writable(state)
+    new = require_text(title, "title", limit=policy.max_title)
+    if new == state.title:
+        raise InvalidTransition(f"{state.ref} is already titled {new!r}")
+    return [NewEvent("retitled", {"from": state.title, "to": new}, now)]
+
+
 def add_note(
     state: IncidentState, text: str, *, pinned: bool, now: datetime, policy: ResponsePolicy
 ) -> list[NewEvent]:

@@ -14,6 +14,7 @@ from typing import Any
 EVENT_KINDS: dict[str, str] = {
     "incident_declared": "An incident was declared with its template, impact and severity.",
     "impact_assessed": "Impact dimensions were re-assessed; the policy's severity is recorded.",
+    "retitled": "The incident's title changed (from, to), e.g. once its cause is known.",
     "severity_changed": "The severity changed, by policy or by a human override with a reason.",
     "role_assigned": "A person took an empty role (the first commander acknowledges).",
     "role_handed_off": "A role passed explicitly from one person to another, with a note.",

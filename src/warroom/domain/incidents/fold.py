@@ -63,6 +63,10 @@ def _impact_assessed(state: IncidentState, event: Event) -> None:
         state.severity_explanation = event.payload["explanation"]
 
 
+def _retitled(state: IncidentState, event: Event) -> None:
+    state.title = event.payload["to"]
+
+
 def _severity_changed(state: IncidentState, event: Event) -> None:
     state.severity = Severity[event.payload["to"]]
     state.severity_explanation = event.payload["explanation"]
@@ -316,6 +320,7 @@ def _noop(state: IncidentState, event: Event) -> None:
 
 FOLDS: dict[str, Callable[[IncidentState, Event], None]] = {
     "impact_assessed": _impact_assessed,
+    "retitled": _retitled,
     "severity_changed": _severity_changed,
     "role_assigned": _role_assigned,
     "role_handed_off": _role_handed_off,

@@ -152,6 +152,9 @@ class _Describer:
     def closed(self, p: dict[str, Any]) -> str:
         return "Closed"
 
+    def retitled(self, p: dict[str, Any]) -> str:
+        return f"Renamed to {p.get('to')}"
+
     def alert(self, p: dict[str, Any]) -> str:
         since = f", firing since {p['starts_at']}" if p.get("starts_at") else ""
         return f"Alert {p['name']} attached ({p['source']}{since})"
@@ -188,6 +191,7 @@ _KINDS: dict[str, Callable[[_Describer, dict[str, Any]], str | None]] = {
     "incident_resolved": _Describer.resolved,
     "incident_reopened": _Describer.reopened,
     "incident_closed": _Describer.closed,
+    "retitled": _Describer.retitled,
     "alert_attached": _Describer.alert,
     "alert_resolved": _Describer.alert_resolved,
     "impact_measured": _Describer.measured,

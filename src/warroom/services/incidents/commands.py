@@ -181,6 +181,10 @@ def record_decision(
     )
 
 
+def retitle(ctx: Context, ref: str | int, actor: str, title: str) -> IncidentState:
+    return execute(ctx, ref, actor, lambda s, now: rules.retitle(s, title, now=now, policy=ctx.policy))
+
+
 def add_note(ctx: Context, ref: str | int, actor: str, text: str, pinned: bool = False) -> IncidentState:
     return execute(
         ctx, ref, actor, lambda s, now: rules.add_note(s, text, pinned=pinned, now=now, policy=ctx.policy)

@@ -26,6 +26,16 @@ class IngestView:
     silenced: frozenset[str]
 
 
+@dataclass(frozen=True)
+class AlertDetail:
+    """A stored alert with what the room links to: its annotations (``runbook_url``,
+    ``description``) and the source's link back (``generatorURL``)."""
+
+    record: AlertRecord
+    annotations: Mapping[str, str]
+    generator_url: str | None
+
+
 class AlertStore(Protocol):
     """Alerts, one per (source, fingerprint); every write is idempotent across processes."""
 
@@ -73,6 +83,10 @@ class AlertStore(Protocol):
     def queue_counts(self) -> dict[str, int]: ...
 
     def for_incident(self, number: int) -> list[AlertRecord]: ...
+
+    def details_for_incident(self, number: int) -> list[AlertDetail]:
+        """The incident's alerts (as :meth:`for_incident`) with annotations and links."""
+        ...
 
     def get(self, source: str, fingerprint: str) -> AlertRecord | None: ...
 

@@ -3,6 +3,14 @@
 // refreshed once they leave it). Also ticks the countdown to the next status update.
 (function () {
   "use strict";
+  // A link to one of the Act panel's sections (the phone's action bar) opens it.
+  function openTarget() {
+    var target = window.location.hash ? document.getElementById(window.location.hash.slice(1)) : null;
+    if (target && target.tagName === "DETAILS") { target.open = true; }
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+
   var room = document.getElementById("room");
   if (!room) { return; }
   var ref = room.dataset.ref;

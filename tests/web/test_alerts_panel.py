@@ -1,0 +1,88 @@
+"""The room's attached-alerts panel: state, labels, runbook and source links, safely."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.alerts.conftest import with_catalog
+from warroom import bootstrap
+from warroom.bootstrap import App
+from warroom.server import create_app
+from warroom.services.identity import auth
+from warroom.settings import Settings
+from warroom.web.alerts_panel import safe_url
+
+from .conftest import log_in
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+
+def _alert(name: str, status: str, runbook: str, fingerprint: str) -> dict[str, Any]:
+    return {
+        "status": status,
+        "labels": {"alertname": name, "service": "checkout", "severity": "critical", "route": "/api/pay"},
+        "annotations": {
+            "summary": f"{name} on checkout",
+            "runbook_url": runbook,
+            "description": "5xx over 5%",
+        },
+        "startsAt": "2026-11-26T22:20:00Z",
+        "endsAt": "2026-11-26T22:25:00Z" if status == "resolved" else "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus:9090/graph?g0.expr=up",
+        "fingerprint": fingerprint,
+    }
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[TestClient, App]]:
+    app = with_catalog(bootstrap.build(Settings(database_url=f"sqlite:///{tmp_path / 'w.db'}")))
+    with TestClient(create_app(app), follow_redirects=False) as client:
+        yield client, app
+
+
+def test_safe_url_lets_only_http_links_through() -> None:
+    assert safe_url("https://runbooks.example.com/a?b=1") == "https://runbooks.example.com/a?b=1"
+    for bad in (
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:text/html,x",
+        "//evil",
+        "/relative",
+        "http://",
+        5,
+    ):
+        assert safe_url(bad) is None
+
+
+def test_the_room_lists_each_attached_alert_with_state_labels_and_links(site: tuple[TestClient, App]) -> None:
+    client, app = site
+    hook, _ = auth.create_token(app.context, "alertmanager:prod", "ingest")
+    body = {
+        "status": "firing",
+        "alerts": [
+            _alert("CheckoutErrors", "firing", "https://runbooks.example.com/checkout-errors", "aaa1"),
+            _alert("CheckoutSlow", "firing", "javascript:alert(document.cookie)", "bbb2"),
+        ],
+    }
+    headers = {"Authorization": f"Bearer {hook}"}
+    answer = client.post("/hooks/alertmanager", json=body, headers=headers)
+    assert answer.status_code == 200 and answer.json()["declared"] == ["INC-1"], answer.text
+    resolved = {"status": "resolved", "alerts": [_alert("CheckoutSlow", "resolved", "", "bbb2")]}
+    assert client.post("/hooks/alertmanager", json=resolved, headers=headers).status_code == 200
+    log_in(client, app, "viewer", "vic")
+    page = client.get("/incidents/INC-1").text
+    panel = page[page.index('id="alerts"') : page.index('id="roles"')]
+    assert "2 firing" not in panel and "1 firing, 1 resolved" in panel
+    assert panel.index("CheckoutErrors") < panel.index("CheckoutSlow")  # firing first
+    assert 'href="https://runbooks.example.com/checkout-errors"' in panel
+    assert 'href="http://prometheus:9090/graph?g0.expr=up"' in panel
+    assert "javascript:" not in panel
+    assert "route=&#34;/api/pay&#34;" in panel or 'route="/api/pay"' in panel
+    assert "startsAt of the first alert" in page  # impact start from the alert

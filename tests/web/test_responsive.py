@@ -1,0 +1,123 @@
+"""Every page fits a phone: no sideways scroll at 390 px (nor at 1400 px), tap targets of
+44 px, the Act panel within reach. A realistic incident (tests/web/scenario.py) in real
+headless Chromium; screenshots go to $WARROOM_SHOTS when set (else the test's tmp dir).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.alerts.conftest import with_catalog
+from warroom import bootstrap
+from warroom.server import create_app
+from warroom.services.identity import auth
+from warroom.settings import Settings
+
+from . import scenario
+from .browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = {"phone": (390, 844), "desktop": (1400, 900)}
+FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    folder = tmp_path_factory.mktemp("responsive")
+    app = with_catalog(bootstrap.build(Settings(database_url=f"sqlite:///{folder / 'warroom.db'}")))
+    shots = Path(os.environ.get("WARROOM_SHOTS") or folder / "shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    with running(create_app(app)) as base, sync_playwright() as playwright:
+        refs = scenario.build(app, base)
+        token, _ = auth.create_token(app.context, "alice", "responder")
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield {"base": base, "refs": refs, "token": token, "browser": browser, "shots": shots}
+        finally:
+            browser.close()
+
+
+def _page(world: dict[str, Any], size: str, *, logged_in: bool = True) -> Any:
+    width, height = WIDTHS[size]
+    context = world["browser"].new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    if logged_in:
+        page.goto(f"{world['base']}/login")
+        page.fill("#token", world["token"])
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{world['base']}/")
+    return page
+
+
+def _paths(refs: dict[str, str]) -> dict[str, str]:
+    return {
+        "list": "/",
+        "room": f"/incidents/{refs['open']}",
+        "room-closed": f"/incidents/{refs['closed']}",
+        "signals": "/signals",
+        "report": "/report",
+        "postmortem": f"/incidents/{refs['closed']}/postmortem",
+        "status": "/status",
+    }
+
+
+def _wide_elements(page: Any) -> list[str]:
+    """What sticks out past the right edge, to name in a failure."""
+    found: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+            .slice(0, 8).map(el => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))"""
+    )
+    return found
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_no_page_scrolls_sideways(world: dict[str, Any], size: str) -> None:
+    too_wide: dict[str, list[str]] = {}
+    page = _page(world, size)
+    for name, path in _paths(world["refs"]).items():
+        answer = page.goto(world["base"] + path)
+        assert answer.status == 200, (name, answer.status)
+        page.screenshot(path=str(world["shots"] / f"{name}-{size}.png"), full_page=True)
+        page.screenshot(path=str(world["shots"] / f"{name}-{size}-first.png"))
+        if not page.evaluate(FITS):
+            too_wide[name] = _wide_elements(page)
+    page.context.close()
+    login = _page(world, size, logged_in=False)
+    login.goto(f"{world['base']}/login")
+    login.screenshot(path=str(world["shots"] / f"login-{size}.png"), full_page=True)
+    if not login.evaluate(FITS):
+        too_wide["login"] = _wide_elements(login)
+    login.context.close()
+    assert too_wide == {}
+
+
+def test_on_a_phone_the_act_panel_is_one_tap_away_and_targets_are_44px(world: dict[str, Any]) -> None:
+    page = _page(world, "phone")
+    page.goto(f"{world['base']}/incidents/{world['refs']['open']}")
+    bar = page.locator(".actbar")
+    box = bar.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= WIDTHS["phone"][1]  # on the first screen
+    small: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll(
+                'button, select, summary, header nav a, .actbar a, input:not([type=hidden]):not([type=checkbox]):not([type=radio])')]
+            .filter(el => el.offsetParent !== null && el.getBoundingClientRect().height < 44)
+            .map(el => el.tagName + ' ' + (el.textContent || el.name || '').trim().slice(0, 30))"""
+    )
+    assert small == []
+    page.locator("#alerts").screenshot(path=str(world["shots"] / "room-alerts-phone.png"))
+    page.click(".actbar a:has-text('Update')")
+    assert page.eval_on_selector("#act-update", "el => el.open")
+    page.wait_for_function(
+        "document.querySelector('#act-update').getBoundingClientRect().top < window.innerHeight"
+    )
+    page.context.close()
