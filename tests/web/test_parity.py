@@ -15,6 +15,7 @@ from starlette.routing import Route
 from warroom.cli.main import app as cli
 from warroom.web.forms import ACTIONS
 from warroom.web.learning import build_learning_web_router
+from warroom.web.oncall import build_oncall_web_router
 from warroom.web.routes import build_router
 from warroom.web.signals import ACTIONS as SIGNAL_ACTIONS
 
@@ -81,6 +82,31 @@ PARITY: dict[str, tuple[str, str]] = {
     "token create": (CLI_ONLY, "tokens are secrets an administrator makes and hands out"),
     "token list": (CLI_ONLY, "tokens are an administrator's"),
     "token revoke": (CLI_ONLY, "tokens are an administrator's"),
+    # on call
+    "page": ("POST", "/incidents/{ref}/page"),  # the room's "Page someone"
+    "oncall page": ("POST", "/incidents/{ref}/page"),
+    "ack": ("GET", "/ack/{token}"),  # one tap on the signed link in the notification
+    "oncall now": ("GET", "/oncall"),
+    "oncall shifts": ("GET", "/oncall"),
+    "oncall schedule show": ("GET", "/oncall"),
+    "oncall schedule list": ("GET", "/oncall"),
+    "oncall calendar": ("GET", "/oncall/calendar/{token}.ics"),
+    "oncall pages": (CLI_ONLY, "not yet: each room lists its incident's pages on the timeline"),
+    "oncall resolve": (CLI_ONLY, "not yet: a page resolves with its incident"),
+    "oncall apply": (CLI_ONLY, "loads a directory file from the operator's disk"),
+    **{
+        f"oncall {noun} {verb}": (
+            CLI_ONLY,
+            "not yet: the directory is kept as code (oncall apply) or the API",
+        )
+        for noun, verbs in {
+            "person": ("add", "contact", "list", "remove", "rules", "show"),
+            "policy": ("add", "assign", "list", "remove"),
+            "schedule": ("add", "override", "remove", "swap", "unoverride"),
+            "heartbeat": ("add", "list", "remove"),
+        }.items()
+        for verb in verbs
+    },
 }
 
 
@@ -102,7 +128,7 @@ def test_every_cli_verb_has_a_web_route_or_a_reason() -> None:
 
 
 def test_every_route_in_the_table_exists() -> None:
-    web = [*build_router().routes, *build_learning_web_router().routes]
+    web = [*build_router().routes, *build_learning_web_router().routes, *build_oncall_web_router().routes]
     routes = {(method, r.path) for r in web if isinstance(r, Route) for method in r.methods or ()}
     for verb, (method, path) in PARITY.items():
         if method == CLI_ONLY:
