@@ -42,6 +42,9 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
     from warroom.api.hooks import HookLane, build_hooks_router
 
     fastapi_app.include_router(build_hooks_router())
+    from warroom.api.pagerduty import build_pagerduty_router
+
+    fastapi_app.include_router(build_pagerduty_router())  # PagerDuty's own clients, unchanged
     fastapi_app.add_middleware(HookLane)
     install(fastapi_app)
     from warroom.api.learning import build_learning_router
@@ -142,11 +145,13 @@ def first_admin_token(app: App) -> str | None:
 def check_configuration(app: App) -> None:
     """Read the catalog and the alert rules now, so a bad one stops the start with one line
     (``CatalogError`` / ``AlertPolicyError``) instead of failing each webhook later."""
+    from warroom.api.pagerduty import rate_per_minute
     from warroom.domain.alerts.policy import policy_from_config
     from warroom.domain.alerts.routing import Router
 
     Router(app.context.catalog)
     policy_from_config(app.settings.section("alerts"))
+    rate_per_minute(app.settings)
 
 
 def serve(

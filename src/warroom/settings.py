@@ -48,6 +48,7 @@ DOCUMENTED: dict[str, str] = {
     "impact.check_every_seconds": "How often the job runner looks for applied mitigations whose expected time to effect has passed, to check them against the metrics (30).",
     "alerts.declare": 'Declaration rules, `[[alerts.declare]]`, first match wins: name, matchers (label matchers such as `env!="staging"`), alert_severity (critical, error, warning, info), tier (the service tier or a more critical one), severity (SEV1..SEV4, required) and kind. Default: one rule, a critical alert on a tier-1 service declares SEV2. `declare = []` never declares; alerts then wait in `warroom signals`.',
     "alerts.scope_labels": 'Alert labels whose values make up the scope of an incident declared from alerts (["region", "route"]).',
+    "hooks.pagerduty_rate_per_minute": "Events a minute each PagerDuty integration key (or token) may send to `/hooks/pagerduty/v2/...` before the answer is 429 with Retry-After, as PagerDuty's own limit (120); 0 = no limit.",
     "notify.base_url": "Public URL of warroom, for the incident links in notifications (none: no links).",
     "notify.channels": "Notification channels, `[[notify.channels]]`: name, type (slack, webhook, email), url, to, secret. See docs/notifications.md.",
     "notify.routes": "Routes, `[[notify.routes]]`: channels, and the filters max_severity, services, teams, kinds.",

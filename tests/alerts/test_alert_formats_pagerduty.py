@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from warroom.domain.alerts.formats import InvalidAlertPayload, ParsedBatch, parse_pagerduty
+from warroom.domain.alerts.formats import (
+    InvalidAlertPayload,
+    ParsedBatch,
+    parse_pagerduty,
+    parse_pagerduty_change,
+)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks"
 ROUTING_KEY = "R0UTINGKEYEXAMPLE000000000000032"
@@ -74,7 +79,7 @@ def test_a_trigger_maps_summary_severity_time_and_labels() -> None:
 def test_a_trigger_keeps_routing_key_action_client_links_and_all_custom_details() -> None:
     extra = parse(load("pagerduty_trigger.json")).signals[0].extra
 
-    assert extra["routing_key"] == ROUTING_KEY
+    assert extra["routing_key"] == "****0032"  # the key is a credential: its last four only
     assert extra["event_action"] == "trigger"
     assert extra["client"] == "incident-service"
     assert extra["links"] == [
@@ -263,3 +268,89 @@ def test_deeply_nested_custom_details_are_refused_without_recursing_forever() ->
 
     assert error.startswith("payload.custom_details.n.n.")
     assert error.endswith("is nested more than 32 levels deep")
+
+
+# --- the integration key's service, and change events (/v2/change/enqueue) ---------------------
+
+CHANGE = {
+    "routing_key": ROUTING_KEY,
+    "payload": {
+        "summary": "Build Success: Increase snapshot create timeout to 30 seconds",
+        "timestamp": "2020-07-17T08:42:58.315+0000",
+        "source": "acme-build-pipeline-tool-default-i-9999",
+        "custom_details": {"build_state": "passed", "build_number": "2", "run_time": "1236s"},
+    },
+    "links": [{"href": "https://acme.pagerduty.dev/build/2", "text": "View more details in Acme!"}],
+}
+
+
+def test_the_integration_keys_service_is_the_service_label_of_every_action() -> None:
+    body = load("pagerduty_trigger.json")
+    body["payload"]["custom_details"]["service"] = "elsewhere"
+    trigger = parse_pagerduty(body, new_key=KeyFactory(), service="checkout")
+    assert trigger.signals[0].labels["service"] == "checkout"
+    assert trigger.signals[0].labels["component"] == "checkout-api"
+    resolve = {"routing_key": ROUTING_KEY, "event_action": "resolve", "dedup_key": "k"}
+    assert parse_pagerduty(resolve, new_key=KeyFactory(), service="checkout").signals[0].labels == {
+        "service": "checkout"
+    }
+    assert parse_pagerduty(resolve, new_key=KeyFactory()).signals[0].labels == {}
+
+
+def test_pagerdutys_documented_change_event_is_a_deploy_on_the_keys_service() -> None:
+    change = parse_pagerduty_change(CHANGE, service="checkout", new_key=KeyFactory())
+    assert (change.service, change.kind, change.summary) == (
+        "checkout",
+        "deploy",
+        "Build Success: Increase snapshot create timeout to 30 seconds",
+    )
+    assert change.at == datetime(2020, 7, 17, 8, 42, 58, 315000, tzinfo=UTC)
+    assert change.details["custom_details"] == CHANGE["payload"]["custom_details"]  # type: ignore[index]
+    assert change.details["links"] == CHANGE["links"]
+    assert ROUTING_KEY not in json.dumps(dict(change.details)) + change.dedup_key
+    again = parse_pagerduty_change(dict(CHANGE), service="checkout", new_key=KeyFactory())
+    assert again.dedup_key == change.dedup_key  # a client's retry is the same change
+    other = parse_pagerduty_change(CHANGE, service="payments", new_key=KeyFactory())
+    assert other.dedup_key != change.dedup_key
+
+
+def test_a_change_without_a_timestamp_is_never_merged_with_another() -> None:
+    body = json.loads(json.dumps(CHANGE))
+    del body["payload"]["timestamp"]
+    keys = KeyFactory()
+    first = parse_pagerduty_change(body, service="checkout", new_key=keys)
+    second = parse_pagerduty_change(body, service="checkout", new_key=keys)
+    assert first.at is None and first.dedup_key != second.dedup_key
+
+
+def test_a_change_names_its_service_and_kind_in_custom_details_when_the_key_has_none() -> None:
+    body = json.loads(json.dumps(CHANGE))
+    body["payload"]["custom_details"] |= {"service": "payments", "kind": "flag"}
+    change = parse_pagerduty_change(body, service=None, new_key=KeyFactory())
+    assert (change.service, change.kind) == ("payments", "flag")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"payload": None}, "'payload' is missing or blank"),
+        ({"payload": {"summary": ""}}, "'payload.summary' is missing or blank"),
+        ({"payload": {"summary": "x" * 1025}}, "Length of 'payload.summary' is incorrect"),
+        ({"payload": {"summary": "x", "timestamp": "2020-07-17T08:42:58"}}, "'payload.timestamp' is invalid"),
+        ({"routing_key": "short"}, "Length of 'routing_key' is incorrect (should be 32 characters)"),
+        ({"links": {}}, "'links' must be an array"),
+    ],
+)
+def test_an_invalid_change_is_refused_in_pagerdutys_words(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidAlertPayload) as raised:
+        parse_pagerduty_change(CHANGE | change, service="checkout", new_key=KeyFactory())
+    assert any(error.startswith(message) for error in raised.value.errors), raised.value.errors
+
+
+def test_a_change_with_no_service_anywhere_is_refused() -> None:
+    with pytest.raises(InvalidAlertPayload) as raised:
+        parse_pagerduty_change(CHANGE, service=None, new_key=KeyFactory())
+    assert raised.value.errors == [
+        "the change names no service: give the integration key a service, "
+        "or send 'payload.custom_details.service'"
+    ]

@@ -89,6 +89,9 @@ def test_concurrent_bodies_keep_exact_dedup_and_their_own_results(
         assert uow.incidents.numbers() == [1]
     assert histories == [["firing", "resolved"]] * 40
     attached = 40 - queued
+    # Each body's alerts name other routes: attaching them widens the scope (scope_widened).
+    assert "scope_widened" in kinds or attached <= 5
+    kinds = [kind for kind in kinds if kind != "scope_widened"]
     assert kinds == ["incident_declared"] + ["alert_attached"] * attached + ["alert_resolved"] * attached
 
 

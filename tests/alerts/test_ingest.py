@@ -179,7 +179,9 @@ def test_a_responder_attaches_waiting_signals_to_an_open_incident(hooks: Hooks) 
     )
     answer = hooks.post("/api/v1/signals/demo-shop/attach", {"incident": "INC-1"}, as_="alice")
     assert answer.status_code == 200, answer.text
-    assert [e["kind"] for e in hooks.timeline("INC-1")][-1] == "alert_attached"
+    # The alert names a route the incident's (empty) scope did not: the scope takes it.
+    assert [e["kind"] for e in hooks.timeline("INC-1")][-2:] == ["alert_attached", "scope_widened"]
+    assert answer.json()["scope"] == "route: /api/checkout"
     assert stored(hooks, "115c12e7e9840226").incident == 1
 
 

@@ -502,7 +502,8 @@ def _signals(router: APIRouter) -> None:
     def attach(request: Request, caller: Responder, service: str, body: AttachSignalsBody) -> Response:
         def run() -> dict[str, Any]:
             ctx = caller.app.context
-            state = signals.attach_signals(ctx, service, body.incident, caller.actor)
+            labels = hooks_of(request).ingest.policy.scope_labels
+            state = signals.attach_signals(ctx, service, body.incident, caller.actor, scope_labels=labels)
             return incident_view(state, now=ctx.clock.now(), policy=ctx.policy)
 
         return _post(request, caller, request.headers.get("idempotency-key"), body, run)

@@ -80,7 +80,7 @@ def conform(spec: dict[str, Any]) -> dict[str, Any]:
                 continue
             for status in sorted(_statuses(path, method, operation)):
                 responses[str(status)] = _problem(status)
-            if path == "/hooks/pagerduty":  # answered in PagerDuty's own shape, as its clients expect
+            if path.startswith("/hooks/pagerduty"):  # answered in PagerDuty's shape, as its clients expect
                 responses["400"] = {
                     "description": "The event is invalid (PagerDuty's `errors` list), or the body is not JSON.",
                     "content": {

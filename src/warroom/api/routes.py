@@ -20,7 +20,7 @@ from warroom.api.security import Caller, admin, responder, viewer
 from warroom.domain.shared.errors import ValidationError
 from warroom.domain.shared.text import unstorable
 from warroom.services import operations as ops
-from warroom.services.identity import auth
+from warroom.services.identity import auth, integration_keys
 from warroom.services.shared import idempotency
 
 PREFIX = "/api/v1"
@@ -284,7 +284,7 @@ def _mitigations(router: APIRouter) -> None:
 def _tokens(router: APIRouter) -> None:
     @router.get("/tokens", operation_id="token_list", tags=["tokens"], summary="List API tokens")
     def list_tokens(caller: Admin) -> Response:
-        return json_response([auth.token_view(t) for t in auth.list_tokens(caller.app.context)])
+        return json_response(integration_keys.token_views(caller.app.context))  # keys masked
 
     @router.post(
         "/tokens",

@@ -29,7 +29,7 @@ def serve(
 
     try:
         run(settings, host, port, echo=typer.echo)
-    except (CatalogError, AlertPolicyError) as exc:
+    except (CatalogError, AlertPolicyError, SettingsError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     except OSError as exc:

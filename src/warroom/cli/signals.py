@@ -126,7 +126,8 @@ def _embedded(actor: str | None, op: str, service: str | None, body: dict[str, A
                 alerts.silence_signals(ctx, service, body["until"], body["reason"], who)
             )
         if op == "attach":
-            state = alerts.attach_signals(ctx, service, body["incident"], who)
+            labels = policy_from_config(settings.section("alerts")).scope_labels
+            state = alerts.attach_signals(ctx, service, body["incident"], who, scope_labels=labels)
         else:
             policy = policy_from_config(settings.section("alerts"))
             state = alerts.declare_from_signals(ctx, policy, service, who, **body)

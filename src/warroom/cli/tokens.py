@@ -54,11 +54,35 @@ def create(
             "generic or changes). Required, unless the name starts with one (alertmanager:prod)."
         ),
     ] = None,
+    integration_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--integration-key",
+            help="PagerDuty ingest tokens: an integration key to import (32 letters and digits, "
+            "as PagerDuty shows it), or SERVICE=KEY; PagerDuty's clients then send it as routing_key. "
+            "Repeatable.",
+        ),
+    ] = None,
+    new_integration_key: Annotated[
+        int,
+        typer.Option(
+            "--new-integration-key",
+            count=True,
+            help="PagerDuty ingest tokens: generate an integration key (printed once). Repeatable.",
+        ),
+    ] = 0,
+    service: Annotated[
+        str | None,
+        typer.Option(help="The service integration keys route to, unless given as SERVICE=KEY."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a token and print it once (it cannot be shown again)."""
     from warroom.services.identity import auth
 
+    if integration_key or new_integration_key or service:
+        _create_with_keys(name, role, source, integration_key or [], new_integration_key, service, as_json)
+        return
     plain, info = _run(lambda ctx: auth.create_token(ctx, name, role, source))
     if as_json:
         typer.echo(json.dumps(auth.token_view(info) | {"token": plain}, indent=2, sort_keys=True))
@@ -69,12 +93,61 @@ def create(
     typer.echo(f"{info.role} token {info.name!r}{scope} (id {info.id}); shown once, keep it secret", err=True)
 
 
+def _create_with_keys(
+    name: str,
+    role: str,
+    source: str | None,
+    specs: list[str],
+    generate: int,
+    service: str | None,
+    as_json: bool,
+) -> None:
+    """An ingest token for /hooks/pagerduty carrying integration keys; new keys are printed once."""
+    from warroom.services.identity import integration_keys as keys
+
+    def create(ctx: Any) -> Any:
+        from warroom.domain.shared.errors import ValidationError
+
+        if role.strip().lower() != "ingest" or (source or "pagerduty").strip().lower() != "pagerduty":
+            raise ValidationError(
+                "integration_key", "only an ingest token for pagerduty carries integration keys"
+            )
+        return keys.create_with_keys(
+            ctx, name, keys=[keys.parse_key_spec(spec) for spec in specs], generate=generate, service=service
+        )
+
+    plain, info, made = _run(create)
+    shown = [
+        {"key": key or keys.masked(stored.hint), "service": stored.service, "generated": key is not None}
+        for key, stored in made
+    ]
+    if as_json:
+        from warroom.services.identity import auth
+
+        view = auth.token_view(info) | {"token": plain, "integration_keys": shown}
+        typer.echo(json.dumps(view, indent=2, sort_keys=True))
+        return
+    typer.echo(plain)
+    for key, _ in made:
+        if key is not None:
+            typer.echo(key)
+    listed = ", ".join(
+        f"{keys.masked(stored.hint)}{' (new)' if key else ''} -> {stored.service or '(by labels)'}"
+        for key, stored in made
+    )
+    typer.echo(
+        f"ingest token {info.name!r} for /hooks/pagerduty (id {info.id}); integration keys: {listed}. "
+        "The token and new keys are shown once, keep them secret",
+        err=True,
+    )
+
+
 @token_app.command("list")
 def list_(as_json: JsonOpt = False) -> None:
-    """List tokens (never their secrets)."""
-    from warroom.services.identity import auth
+    """List tokens (never their secrets; integration keys by their last four characters)."""
+    from warroom.services.identity import integration_keys as keys
 
-    views = [auth.token_view(t) for t in _run(auth.list_tokens)]
+    views = _run(keys.token_views)
     if as_json:
         typer.echo(json.dumps(views, indent=2, sort_keys=True))
         return
@@ -88,6 +161,8 @@ def list_(as_json: JsonOpt = False) -> None:
             f"{v['id']:>4}  {v['name']:<24} {v['role']:<10} {v['source'] or '-':<13} "
             f"{_short(v['created_at']):<20} {_short(v['last_used_at']) or '-':<20} {state}"
         )
+        for key in v["integration_keys"]:
+            typer.echo(f"{'':>6}integration key {key['key']} -> {key['service'] or '(by labels)'}")
 
 
 @token_app.command("revoke")

@@ -108,6 +108,20 @@ tokens = Table(
     Column("source", String(20)),  # an ingest token bound to one webhook source
 )
 
+# PagerDuty-shaped integration keys of ingest tokens: the routing_key of an Events API v2
+# body authenticates as the token that carries it, and routes to ``service``.
+integration_keys = Table(
+    "integration_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_id", Integer, ForeignKey("tokens.id"), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("hint", String(8), nullable=False),  # the last four characters, to tell keys apart
+    Column("service", String(100)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_integration_keys_token", "token_id"),
+)
+
 # The first answer to each POST with an Idempotency-Key, per actor (status 0: in flight).
 idempotency_keys = Table(
     "idempotency_keys",

@@ -9,8 +9,8 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from warroom.domain.shared.errors import ValidationError
-from warroom.services.ports.identity import TokenInfo
-from warroom.storage.tables import tokens
+from warroom.services.ports.identity import IntegrationKeyInfo, TokenInfo
+from warroom.storage.tables import integration_keys, tokens
 
 _COLUMNS = (
     tokens.c.id,
@@ -21,6 +21,25 @@ _COLUMNS = (
     tokens.c.last_used_at,
     tokens.c.source,
 )
+
+
+_KEY_COLUMNS = (
+    integration_keys.c.id.label("key_id"),
+    integration_keys.c.token_id,
+    integration_keys.c.hint,
+    integration_keys.c.service,
+    integration_keys.c.created_at.label("key_created_at"),
+)
+
+
+def _key(row: Any) -> IntegrationKeyInfo:
+    return IntegrationKeyInfo(
+        id=row.key_id,
+        token_id=row.token_id,
+        hint=row.hint,
+        service=row.service,
+        created_at=row.key_created_at,
+    )
 
 
 def _info(row: Any) -> TokenInfo:
@@ -76,3 +95,43 @@ class SqlTokenStore:
 
     def touch(self, token_id: int, at: datetime) -> None:
         self._db.execute(update(tokens).where(tokens.c.id == token_id).values(last_used_at=at))
+
+    def add_integration_keys(
+        self, token_id: int, keys: list[tuple[str, str, str | None]], created_at: datetime
+    ) -> list[IntegrationKeyInfo]:
+        added = []
+        for key_hash, hint, service in keys:
+            try:
+                with self._db.begin_nested():
+                    result = self._db.execute(
+                        insert(integration_keys)
+                        .values(
+                            token_id=token_id,
+                            hash=key_hash,
+                            hint=hint,
+                            service=service,
+                            created_at=created_at,
+                        )
+                        .returning(integration_keys.c.id)
+                    )
+                    key_id = int(result.scalar_one())
+            except IntegrityError:
+                raise ValidationError(
+                    "integration_key", f"the key ending in {hint} is already stored (keys are unique)"
+                ) from None
+            added.append(IntegrationKeyInfo(key_id, token_id, hint, service, created_at))
+        return added
+
+    def by_integration_key_hash(self, key_hash: str) -> tuple[TokenInfo, IntegrationKeyInfo, str] | None:
+        row = self._db.execute(
+            select(*_COLUMNS, *_KEY_COLUMNS, integration_keys.c.hash.label("key_hash"))
+            .join(tokens, tokens.c.id == integration_keys.c.token_id)
+            .where(integration_keys.c.hash == key_hash)
+        ).first()
+        return None if row is None else (_info(row), _key(row), str(row.key_hash))
+
+    def integration_keys(self) -> list[IntegrationKeyInfo]:
+        rows = self._db.execute(
+            select(*_KEY_COLUMNS).order_by(integration_keys.c.token_id, integration_keys.c.id)
+        )
+        return [_key(row) for row in rows]

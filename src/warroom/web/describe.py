@@ -75,6 +75,7 @@ DESCRIBE: dict[str, Callable[[Payload], str]] = {
     "retitled": lambda p: f"renamed from “{p.get('from')}” to “{p.get('to')}”",
     "alert_attached": lambda p: f"alert attached: {p.get('name')} ({p.get('source')})",
     "alert_resolved": lambda p: f"alert resolved: {p.get('fingerprint')}",
+    "scope_widened": lambda p: f"scope widened: {p.get('scope')}",
     "impact_measured": lambda p: f"impact measured: {p.get('summary') or p.get('severity')}",
     "postmortem_published": lambda p: "postmortem published",
     "postmortem_amended": lambda p: f"postmortem reopened for amendment: {p.get('why', '')}",

@@ -65,7 +65,8 @@ def _act(request: Request, service: str, action: str, form: FormData) -> Respons
             )
             return RedirectResponse(f"/incidents/{state.ref}", status_code=303)
         if action == "attach":
-            state = alerts.attach_signals(ctx, service, _text(form, "incident"), actor)
+            labels = policy_from_config(visit.app.settings.section("alerts")).scope_labels
+            state = alerts.attach_signals(ctx, service, _text(form, "incident"), actor, scope_labels=labels)
             return RedirectResponse(f"/incidents/{state.ref}", status_code=303)
         alerts.silence_signals(ctx, service, _text(form, "until"), _text(form, "reason"), actor)
     except DomainError as exc:

@@ -6,6 +6,8 @@ declaration from the alerts of one route: detected at their earliest ``startsAt`
 from alertname and service, scope from the policy's scope labels, severity from a
 matching rule (or from a person). :func:`declare_event`, :func:`attach_events` and
 :func:`resolved_event` return the ``NewEvent`` values to append; nothing is stored here.
+An incident's scope is the union of what its alerts name: alerts attached later that name
+another value of a scope label widen it (:func:`scope_event`, ``scope_widened``).
 """
 
 from __future__ import annotations
@@ -112,13 +114,71 @@ def _title(alerts: Sequence[AlertFacts], route: Route) -> str:
     return name if route.service == UNROUTED else f"{name} on {route.service}"
 
 
+MAX_SCOPE = 1000  # the declaration's scope limit
+
+
 def _scope(alerts: Iterable[AlertFacts], labels: Sequence[str]) -> str:
     parts = []
     for label in labels:
         values = sorted({a.labels[label] for a in alerts if a.labels.get(label)})
         if values:
             parts.append(f"{label}: {', '.join(values)}")
-    return "; ".join(parts)[:1000]
+    return "; ".join(parts)[:MAX_SCOPE]
+
+
+def _parts(scope: str) -> list[tuple[str | None, list[str], str]]:
+    """The scope's ``; `` parts as (label, values, text); label None for free text."""
+    found: list[tuple[str | None, list[str], str]] = []
+    for part in scope.split("; ") if scope.strip() else []:
+        label, colon, values = part.partition(": ")
+        if colon and label and " " not in label:
+            found.append((label, [v for v in values.split(", ") if v], part))
+        else:
+            found.append((None, [], part))
+    return found
+
+
+def scope_event(
+    state: IncidentState, alerts: Sequence[AlertFacts], labels: Sequence[str], *, now: datetime
+) -> NewEvent | None:
+    """``scope_widened`` when ``alerts`` name scope label values (``labels``: the policy's
+    scope labels) that the incident's scope does not name yet; None when nothing is new.
+
+    The new scope keeps the text as it was (a person may have written it) and adds each
+    new value to its label's ``label: a, b`` part, or a new part at the end. ``added`` maps
+    each label to its new values, ``alerts`` lists the fingerprints that named them."""
+    parts = _parts(state.scope)
+    named = {label: set(values) for label, values, _ in parts if label is not None}
+    for label, values in state.scope_named.items():
+        named.setdefault(label, set()).update(values)
+    added: dict[str, list[str]] = {}
+    by: set[str] = set()
+    for label in labels:
+        for alert in alerts:
+            value = (alert.labels.get(label) or "").strip()
+            if value and value not in named.get(label, set()):
+                if value not in added.setdefault(label, []):
+                    added[label].append(value)
+                by.add(alert.fingerprint)
+    added = {label: sorted(values) for label, values in added.items() if values}
+    if not added:
+        return None
+    text: list[str] = []
+    placed: set[str] = set()
+    for name, values, part in parts:
+        if name is not None and name in added and name not in placed:
+            placed.add(name)
+            text.append(f"{name}: {', '.join(sorted(set(values) | set(added[name])))}")
+        else:
+            text.append(part)
+    text += [
+        f"{label}: {', '.join(added[label])}" for label in labels if label in added and label not in placed
+    ]
+    scope = "; ".join(text)
+    if len(scope) > MAX_SCOPE:
+        scope = scope[: MAX_SCOPE - 1] + "…"
+    payload = {"scope": scope, "added": added, "alerts": sorted(by), "before": state.scope}
+    return NewEvent("scope_widened", payload, now)
 
 
 def _labels_text(labels: Mapping[str, str]) -> str:
@@ -143,13 +203,17 @@ def attach_events(
     now: datetime,
     policy: ResponsePolicy,
     ownership_note: str | None = None,
+    scope_labels: Sequence[str] = (),
 ) -> list[NewEvent]:
-    """``alert_attached`` for each alert not yet on the incident, then the ownership fact."""
+    """``alert_attached`` for each alert not yet on the incident, then ``scope_widened`` when
+    they name more of ``scope_labels`` than the scope does, then the ownership fact."""
     rules.ensure_open(state, "attach alerts")
     events = []
+    attached = []
     for alert in alerts:
         if alert.fingerprint in state.alerts and state.alerts[alert.fingerprint].status == "firing":
             continue
+        attached.append(alert)
         payload = {
             "fingerprint": alert.fingerprint,
             "source": alert.source,
@@ -160,6 +224,9 @@ def attach_events(
             "severity": alert.severity,
         }
         events.append(NewEvent("alert_attached", payload, now))
+    widened = scope_event(state, attached, scope_labels, now=now)
+    if widened is not None:
+        events.append(widened)
     if ownership_note is not None:
         events += rules.record_fact(state, ownership_note, "alert routing", now=now, policy=policy)
     return events

@@ -37,6 +37,7 @@ EVENT_KINDS: dict[str, str] = {
     "incident_closed": "Learning is done; the incident is closed.",
     "alert_attached": "A firing alert was attached to the incident.",
     "alert_resolved": "An attached alert resolved at its source.",
+    "scope_widened": "Attached alerts named more scope (another route, region, ...): the scope now names every value the alerts name, and `added` says what grew.",
     "impact_measured": "The impact probe measured the affected services against baseline.",
     "postmortem_published": "The postmortem was published (with any lint override recorded).",
     "postmortem_amended": "A published postmortem was reopened for amendment, with the reason.",

@@ -281,6 +281,13 @@ def _alert_resolved(state: IncidentState, event: Event) -> None:
         link.ended_at = _time(event.payload.get("ended_at")) or event.occurred_at
 
 
+def _scope_widened(state: IncidentState, event: Event) -> None:
+    state.scope = event.payload["scope"]
+    for label, values in event.payload["added"].items():
+        named = state.scope_named.setdefault(label, [])
+        named.extend(value for value in values if value not in named)
+
+
 def _measured(state: IncidentState, event: Event) -> None:
     state.measured = dict(event.payload)
 
@@ -343,6 +350,7 @@ FOLDS: dict[str, Callable[[IncidentState, Event], None]] = {
     "incident_closed": _closed,
     "alert_attached": _alert_attached,
     "alert_resolved": _alert_resolved,
+    "scope_widened": _scope_widened,
     "impact_measured": _measured,
     "postmortem_published": _published,
     "postmortem_amended": _amended,

@@ -179,6 +179,9 @@ class IncidentState:
     mitigations: list[Mitigation] = field(default_factory=list)
     updates: list[StatusUpdate] = field(default_factory=list)
     alerts: dict[str, AlertLink] = field(default_factory=dict)
+    # Scope label values (route, region, ...) the attached alerts named after the
+    # declaration, each label's values in order; the scope text names them too.
+    scope_named: dict[str, list[str]] = field(default_factory=dict)
     followups: list[Followup] = field(default_factory=list)
     measured: dict[str, Any] | None = None
     resolution: dict[str, Any] | None = None

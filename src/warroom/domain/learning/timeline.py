@@ -162,6 +162,10 @@ class _Describer:
     def alert_resolved(self, p: dict[str, Any]) -> str:
         return f"Alert resolved at its source ({p['fingerprint'][:12]})"
 
+    def scope_widened(self, p: dict[str, Any]) -> str:
+        added = "; ".join(f"{label} {', '.join(values)}" for label, values in p["added"].items())
+        return f"Scope widened by later alerts: {added}"
+
     def measured(self, p: dict[str, Any]) -> str:
         detail = p.get("summary") or p.get("explanation") or ""
         severity = f" (suggests {p['severity']})" if p.get("severity") else ""
@@ -194,6 +198,7 @@ _KINDS: dict[str, Callable[[_Describer, dict[str, Any]], str | None]] = {
     "retitled": _Describer.retitled,
     "alert_attached": _Describer.alert,
     "alert_resolved": _Describer.alert_resolved,
+    "scope_widened": _Describer.scope_widened,
     "impact_measured": _Describer.measured,
     # on call: who was paged, and who answered when (each notification stays in the outbox)
     "page_opened": _Describer.paged,

@@ -19,9 +19,12 @@ MAX_DEDUP = 600  # the changes.dedup column
 
 
 def record_change_events(
-    ctx: Context, signals: Sequence[ChangeSignal], actor: str
+    ctx: Context, signals: Sequence[ChangeSignal], actor: str, *, source: str = "cloudevents"
 ) -> list[tuple[Change, bool]]:
-    """Validate every change first, then store them all in one transaction (dedup on key)."""
+    """Validate every change first, then store them all in one transaction (dedup on key).
+
+    ``source`` is recorded with each change: ``cloudevents`` (``/hooks/changes``) or
+    ``pagerduty`` (the Change Events API)."""
     now = ctx.clock.now()
     unique = list({s.dedup_key: s for s in signals}.values())
     items = []
@@ -38,7 +41,7 @@ def record_change_events(
                 at=at,
                 summary=require_text(signal.summary, "summary", limit=ctx.policy.max_text),
                 actor=require_text(actor, "actor", limit=120),
-                source="cloudevents",
+                source=source,
                 dedup=signal.dedup_key,
                 details=dict(signal.details),
             )

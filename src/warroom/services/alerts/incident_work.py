@@ -95,13 +95,23 @@ def _declare(
 
 
 def _extend(
-    ctx: Context, uow: UnitOfWork, state: IncidentState, item: _IncidentWork, actor: str, now: datetime
+    ctx: Context,
+    uow: UnitOfWork,
+    state: IncidentState,
+    item: _IncidentWork,
+    actor: str,
+    now: datetime,
+    scope_labels: Sequence[str] = (),
 ) -> str:
-    """Attach alerts to and record resolutions on an existing incident; its ref if it changed."""
+    """Attach alerts to (widening the scope by ``scope_labels``) and record resolutions on an
+    existing incident; its ref if it changed."""
     number = state.number
     new: list[NewEvent] = []
     if item.attach:
-        new += attach_events(state, [f for f, _ in item.attach], item.service, now=now, policy=ctx.policy)
+        facts = [f for f, _ in item.attach]
+        new += attach_events(
+            state, facts, item.service, now=now, policy=ctx.policy, scope_labels=scope_labels
+        )
         uow.alerts.attach([alert_id for _, alert_id in item.attach], number)
     for fingerprint, ended in item.resolved:
         event = resolved_event(state, fingerprint, ended, now=now)

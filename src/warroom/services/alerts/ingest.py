@@ -324,7 +324,7 @@ class AlertIngest:
         for number, item in sorted(work.items()):
             state = self._states.take(uow, number)
             touched.append(state)
-            _extend(self.ctx, uow, state, item, actor, now)
+            _extend(self.ctx, uow, state, item, actor, now, self.policy.scope_labels)
 
     def _rule(self, step: _Step) -> DeclareRule | None:
         assert step.route is not None

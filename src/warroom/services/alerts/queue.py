@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from warroom.domain.alerts.declaring import attach_events, declaration_for
-from warroom.domain.alerts.policy import AlertPolicy
+from warroom.domain.alerts.policy import DEFAULT_SCOPE_LABELS, AlertPolicy
 from warroom.domain.alerts.records import AlertRecord, Silence
 from warroom.domain.alerts.routing import UNROUTED, Route
 from warroom.domain.incidents.refs import parse_ref
@@ -122,8 +123,16 @@ def declare_from_signals(
     return state
 
 
-def attach_signals(ctx: Context, service: str, ref: str | int, actor: str) -> IncidentState:
-    """Attach a service's waiting signals to an open incident."""
+def attach_signals(
+    ctx: Context,
+    service: str,
+    ref: str | int,
+    actor: str,
+    *,
+    scope_labels: Sequence[str] = DEFAULT_SCOPE_LABELS,
+) -> IncidentState:
+    """Attach a service's waiting signals to an open incident; what they name of
+    ``scope_labels`` (the policy's) and the scope does not yet widens it."""
     number = parse_ref(ref)
     with ctx.uow() as uow:
         uow.alerts.lock_services([service])
@@ -132,7 +141,8 @@ def attach_signals(ctx: Context, service: str, ref: str | int, actor: str) -> In
             raise NotFound(f"no signals wait for service {service!r} (see: warroom signals)")
         state = uow.incidents.load(number)
         now = ctx.clock.now()
-        new = attach_events(state, [r.facts() for r in records], service, now=now, policy=ctx.policy)
+        facts = [r.facts() for r in records]
+        new = attach_events(state, facts, service, now=now, policy=ctx.policy, scope_labels=scope_labels)
         if new:
             events = _chain(state, new, actor, now)
             uow.incidents.append(events, state)

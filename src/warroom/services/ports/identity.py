@@ -20,6 +20,18 @@ class TokenInfo:
     source: str | None = None  # the one webhook source an ingest token opens
 
 
+@dataclass(frozen=True)
+class IntegrationKeyInfo:
+    """A PagerDuty-shaped integration key of an ingest token, as shown: its last four
+    characters (``hint``), never the key or its hash."""
+
+    id: int
+    token_id: int
+    hint: str
+    service: str | None
+    created_at: datetime
+
+
 class TokenStore(Protocol):
     def add(
         self, name: str, role: str, token_hash: str, created_at: datetime, source: str | None = None
@@ -41,4 +53,19 @@ class TokenStore(Protocol):
 
     def touch(self, token_id: int, at: datetime) -> None:
         """Record that the token was used at ``at``."""
+        ...
+
+    def add_integration_keys(
+        self, token_id: int, keys: list[tuple[str, str, str | None]], created_at: datetime
+    ) -> list[IntegrationKeyInfo]:
+        """Store ``(hash, hint, service)`` keys of a token; raises ``ValidationError`` (field
+        ``integration_key``) when one is already stored."""
+        ...
+
+    def by_integration_key_hash(self, key_hash: str) -> tuple[TokenInfo, IntegrationKeyInfo, str] | None:
+        """The token that carries the key whose sha256 is ``key_hash``, the key, and the stored hash."""
+        ...
+
+    def integration_keys(self) -> list[IntegrationKeyInfo]:
+        """Every stored key, by token then creation."""
         ...

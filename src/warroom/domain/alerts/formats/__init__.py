@@ -5,6 +5,7 @@ Import parsers from here; the modules beside this one hold one format each (``al
 
 - :func:`parse_alertmanager` and :func:`parse_grafana` -> :class:`ParsedBatch`
 - :func:`parse_pagerduty` (Events v2 enqueue body) -> :class:`ParsedBatch`
+- :func:`parse_pagerduty_change` (Events v2 change event) -> :class:`ChangeSignal`
 - :func:`parse_generic` (warroom's own simple shape) -> :class:`ParsedBatch`
 - :func:`parse_change_event` (CloudEvents 1.0) -> ``list[ChangeSignal]``
 - :func:`parse_alert_body` picks the alert parser by source name
@@ -33,7 +34,7 @@ from warroom.domain.alerts.formats.fields import (
     parse_timestamp,
 )
 from warroom.domain.alerts.formats.generic import parse_generic
-from warroom.domain.alerts.formats.pagerduty import parse_pagerduty
+from warroom.domain.alerts.formats.pagerduty import parse_pagerduty, parse_pagerduty_change
 from warroom.domain.alerts.signals import ALERT_SOURCES, AlertSignal, AlertSource, ParsedBatch
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "parse_generic",
     "parse_grafana",
     "parse_pagerduty",
+    "parse_pagerduty_change",
     "parse_timestamp",
 ]
 
