@@ -135,3 +135,20 @@ def test_next_shifts_lists_a_persons_coming_shifts() -> None:
     s = weekly("payments", ["alice", "bob"])
     shifts = sch.next_shifts(s, "bob", at("2026-11-24T00:00Z"), days=28)
     assert [x.start for x in shifts] == [at("2026-11-30T09:00+01:00"), at("2026-12-14T09:00+01:00")]
+
+
+def test_a_stored_schedule_document_reads_back_as_the_same_schedule() -> None:
+    from warroom.domain.oncall import documents as docs
+
+    nights = sch.layer(
+        "nights",
+        ["carol"],
+        datetime(2026, 11, 2, 18),
+        rotation="custom",
+        every=12,
+        unit="hours",
+        windows=[sch.parse_window("mon-fri 18:00-09:00")],
+    )
+    s = sch.schedule("s", "Europe/Berlin", [weekly("x", ["alice", "bob"]).layers[0], nights], team="payments")
+    stored = docs.schedule_doc(s)
+    assert docs.schedule_from_stored(stored) == s == docs.schedule_from(stored)

@@ -151,6 +151,25 @@ def schedule_from(raw: Any) -> sch.Schedule:
     )
 
 
+def schedule_from_stored(doc: Mapping[str, Any]) -> sch.Schedule:
+    """A schedule document this code stored (it was validated when written), rebuilt without
+    validating again: "who is on call" over a thousand schedules reads them all."""
+    layers = tuple(
+        sch.Layer(
+            item["name"],
+            tuple(item["members"]),
+            datetime.fromisoformat(item["start"]),
+            int(item["every"]),
+            item["unit"],
+            tuple(sch.parse_window(w) for w in item.get("windows", ())),
+        )
+        for item in doc["layers"]
+    )
+    return sch.Schedule(
+        doc["name"], doc["time_zone"], layers, team=doc.get("team"), description=doc.get("description") or ""
+    )
+
+
 def layer_doc(layer: sch.Layer) -> Doc:
     rotation = next((k for k, v in sch.ROTATIONS.items() if v == (layer.every, layer.unit)), "custom")
     return {

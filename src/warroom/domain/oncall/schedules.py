@@ -23,7 +23,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from zoneinfo import ZoneInfo
 
 from warroom.domain.oncall.people import require_handle, require_name
@@ -325,6 +325,7 @@ def next_shifts(
 # --- building and changing schedules, validated ---------------------------------------------
 
 
+@cache
 def parse_window(text: str) -> Window:
     """``mon-fri 09:00-17:00``, ``sat,sun 00:00-00:00`` (all day), ``mon-sun 18:00-09:00``."""
     try:
