@@ -210,7 +210,7 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
     """Every scheduled job; new kinds of background work (mitigation checks) join here."""
     from warroom.services.comms import jobs, outbox
     from warroom.services.impact import triage
-    from warroom.services.oncall import pages
+    from warroom.services.oncall import escalation
 
     ctx, settings = app.context, app.settings
     oncall = build_oncall(app, notify)
@@ -238,7 +238,7 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
         jobs.Job(
             "escalate_pages",
             timedelta(seconds=settings.number("jobs", "oncall_seconds", 1)),
-            lambda now: pages.escalate(ctx, oncall, now),
+            lambda now: escalation.escalate(ctx, oncall, now),
             exclusive=False,
         ),
         jobs.Job(

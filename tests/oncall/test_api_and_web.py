@@ -186,7 +186,7 @@ def test_the_on_call_page_draws_each_schedule_with_overrides_marked(api: Api) ->
 def test_the_rooms_page_someone_button_opens_a_page_the_tick_fires(api: Api) -> None:
     from tests.web.conftest import log_in
     from warroom.bootstrap import build_oncall
-    from warroom.services.oncall import pages as page_cases
+    from warroom.services.oncall import escalation
 
     _setup(api)
     room = api.declare()["id"]
@@ -197,7 +197,7 @@ def test_the_rooms_page_someone_button_opens_a_page_the_tick_fires(api: Api) -> 
     assert answer.status_code == 303, answer.text
     page = api.get(f"/api/v1/pages?incident={room}").json()[0]
     assert page["status"] == "triggered" and page["step"] == 0
-    page_cases.escalate(api.app.context, build_oncall(api.app))
+    escalation.escalate(api.app.context, build_oncall(api.app))
     assert api.get(f"/api/v1/pages/{page['id']}").json()["step"] == 1
     refused = web.post(f"/incidents/{room}/page", data={"csrf_token": csrf, "target": "nobody-known"})
     assert refused.status_code == 422 and "nobody-known" in refused.text

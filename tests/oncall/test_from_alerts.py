@@ -16,7 +16,7 @@ import pytest
 from tests.api.conftest import Api, Clock, make_api
 from tests.oncall.world import oncall_document, settings_for
 from warroom.bootstrap import build_oncall
-from warroom.services.oncall import pages
+from warroom.services.oncall import escalation
 
 
 def _alert(name: str, service: str) -> dict[str, Any]:
@@ -69,6 +69,6 @@ def test_an_alert_that_declares_pages_and_unclear_ownership_goes_to_the_fallback
     declared = answer.json()["declared"]
     opened = api.get(f"/api/v1/pages?incident={declared[0]}").json()
     assert len(opened) == 1 and opened[0]["policy"] == "fallback"
-    pages.escalate(api.app.context, build_oncall(api.app))
+    escalation.escalate(api.app.context, build_oncall(api.app))
     shown = api.get(f"/api/v1/pages/{opened[0]['id']}").json()
     assert [n["person"] for n in shown["notifications"]] == ["ivan"]
