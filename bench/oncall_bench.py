@@ -42,6 +42,7 @@ from typing import Any
 from warroom import bootstrap
 from warroom.bootstrap import App
 from warroom.domain.oncall import pages as pg
+from warroom.domain.oncall import rotations as rot
 from warroom.domain.oncall import schedules as sch
 from warroom.domain.oncall.pages import PageStatus
 from warroom.server import create_app
@@ -94,7 +95,7 @@ def bench_who(app: App, count: int, runs: int) -> bool:
         item = schedule_from(_schedule_doc(i))
         for k in range(3):
             start = NOW + timedelta(days=k * 3 - 3, hours=i % 24)
-            item = sch.add_override(item, sch.override(f"p{(i + 7) % 50}", start, start + timedelta(hours=8)))
+            item = rot.add_override(item, rot.override(f"p{(i + 7) % 50}", start, start + timedelta(hours=8)))
         found.append(item)
     timings = []
     for run in range(runs):
