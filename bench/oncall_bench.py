@@ -42,11 +42,12 @@ from typing import Any
 from warroom import bootstrap
 from warroom.bootstrap import App
 from warroom.domain.oncall import pages as pg
+from warroom.domain.oncall import rotations as rot
 from warroom.domain.oncall import schedules as sch
 from warroom.domain.oncall.pages import PageStatus
 from warroom.server import create_app
 from warroom.services.identity import auth
-from warroom.services.oncall import directory, pages, schedules
+from warroom.services.oncall import directory, escalation, pages, schedules
 from warroom.settings import Settings
 
 with warnings.catch_warnings():
@@ -94,7 +95,7 @@ def bench_who(app: App, count: int, runs: int) -> bool:
         item = schedule_from(_schedule_doc(i))
         for k in range(3):
             start = NOW + timedelta(days=k * 3 - 3, hours=i % 24)
-            item = sch.add_override(item, sch.override(f"p{(i + 7) % 50}", start, start + timedelta(hours=8)))
+            item = rot.add_override(item, rot.override(f"p{(i + 7) % 50}", start, start + timedelta(hours=8)))
         found.append(item)
     timings = []
     for run in range(runs):
@@ -160,7 +161,7 @@ def bench_tick(app: App, count: int, due: int, runs: int) -> bool:
     idle = []
     for _ in range(runs):
         began = time.perf_counter()
-        done = pages.escalate(ctx, config, now)
+        done = escalation.escalate(ctx, config, now)
         idle.append(time.perf_counter() - began)
         assert done == 0
     with ctx.uow() as uow:
@@ -171,7 +172,7 @@ def bench_tick(app: App, count: int, due: int, runs: int) -> bool:
             uow.oncall.save_page(dataclasses.replace(page, due_at=now - timedelta(seconds=1)))
         uow.commit()
     began = time.perf_counter()
-    fired = pages.escalate(ctx, config, now)
+    fired = escalation.escalate(ctx, config, now)
     busy = time.perf_counter() - began
     ok = statistics.median(idle) * 1000 <= TICK_BUDGET_MS
     print(

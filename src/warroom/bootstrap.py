@@ -218,7 +218,7 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
     from warroom.services.comms import jobs
     from warroom.services.comms.delivery import Dispatcher
     from warroom.services.impact import mitigation_checks
-    from warroom.services.oncall import pages
+    from warroom.services.oncall import escalation
 
     ctx, settings = app.context, app.settings
     oncall = build_oncall(app, notify)
@@ -246,7 +246,7 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
         jobs.Job(
             "escalate_pages",
             timedelta(seconds=settings.number("jobs", "oncall_seconds", 1)),
-            lambda now: pages.escalate(ctx, oncall, now),
+            lambda now: escalation.escalate(ctx, oncall, now),
             exclusive=False,
         ),
         jobs.Job(

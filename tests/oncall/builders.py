@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from warroom.domain.oncall import people as pp
 from warroom.domain.oncall import policies as pol
+from warroom.domain.oncall import rotations as rot
 from warroom.domain.oncall import schedules as sch
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -33,8 +34,8 @@ def weekly(
     zone: str = "Europe/Berlin",
     **kw: object,
 ) -> sch.Schedule:
-    layer = sch.layer("primary", members, datetime.fromisoformat(start), rotation="weekly")
-    return sch.schedule(name, zone, [layer], **kw)  # type: ignore[arg-type]
+    layer = rot.layer("primary", members, datetime.fromisoformat(start), rotation="weekly")
+    return rot.schedule(name, zone, [layer], **kw)  # type: ignore[arg-type]
 
 
 def directory(

@@ -186,7 +186,7 @@ def test_the_on_call_page_draws_each_schedule_with_overrides_marked(api: Api) ->
 def test_the_rooms_page_someone_button_opens_a_page_the_tick_fires(api: Api) -> None:
     from tests.web.conftest import log_in
     from warroom.bootstrap import build_oncall
-    from warroom.services.oncall import pages as page_cases
+    from warroom.services.oncall import escalation
 
     _setup(api)
     room = api.declare()["id"]
@@ -197,8 +197,66 @@ def test_the_rooms_page_someone_button_opens_a_page_the_tick_fires(api: Api) -> 
     assert answer.status_code == 303, answer.text
     page = api.get(f"/api/v1/pages?incident={room}").json()[0]
     assert page["status"] == "triggered" and page["step"] == 0
-    page_cases.escalate(api.app.context, build_oncall(api.app))
+    escalation.escalate(api.app.context, build_oncall(api.app))
     assert api.get(f"/api/v1/pages/{page['id']}").json()["step"] == 1
     refused = web.post(f"/incidents/{room}/page", data={"csrf_token": csrf, "target": "nobody-known"})
     assert refused.status_code == 303  # post/redirect/get: back to the form, which says why
     assert "nobody-known" in web.get(refused.headers["location"].split("#")[0]).text
+
+
+def test_people_contacts_and_overrides_are_managed_on_the_web(api: Api) -> None:
+    from tests.web.conftest import log_in
+
+    _setup(api)
+    web = TestClient(create_app(api.app, with_web=True), follow_redirects=False)
+    csrf = log_in(web, api.app, "admin")
+    added = web.post(
+        "/oncall/person",
+        data={
+            "csrf_token": csrf,
+            "handle": "zoe",
+            "name": "Zoe",
+            "time_zone": "Asia/Tokyo",
+            "teams": "payments",
+        },
+    )
+    assert added.status_code == 303, added.text
+    contact = {
+        "csrf_token": csrf,
+        "person": "zoe",
+        "name": "push",
+        "kind": "apprise",
+        "address": "ntfy://n.example/zoe",
+    }
+    assert web.post("/oncall/contact", data=contact).status_code == 303
+    page = web.get("/oncall").text
+    assert "zoe" in page and "push (apprise: ntfy://…)" in page and "n.example" not in page
+    bad = web.post("/oncall/person", data={"csrf_token": csrf, "handle": "yan", "time_zone": "Mars/Base"})
+    assert bad.status_code == 422 and "not a known time zone" in bad.text
+    assert all(p["handle"] != "yan" for p in api.get("/api/v1/oncall/people").json())
+    cover = {
+        "csrf_token": csrf,
+        "schedule": "payments-primary",
+        "person": "zoe",
+        "start": "2026-11-26T18:00",
+        "end": "2026-11-27T06:00",
+    }
+    assert web.post("/oncall/override", data=cover).status_code == 303
+    assert (
+        api.get("/api/v1/oncall/now?schedule=payments-primary&at=2026-11-26T20:00Z").json()[0]["person"]
+        == "zoe"
+    )
+    forged = web.post("/oncall/person", data={"csrf_token": "forged", "handle": "eve"})
+    assert forged.status_code == 403
+
+
+def test_a_viewer_may_look_but_not_change_the_directory(api: Api) -> None:
+    from tests.web.conftest import log_in
+
+    _setup(api)
+    web = TestClient(create_app(api.app, with_web=True), follow_redirects=False)
+    csrf = log_in(web, api.app, "viewer")
+    page = web.get("/oncall").text
+    assert "Add or change a person" not in page and "Cover a shift" not in page
+    refused = web.post("/oncall/person", data={"csrf_token": csrf, "handle": "eve"})
+    assert refused.status_code == 403

@@ -12,7 +12,7 @@ import pytest
 from tests.api.conftest import Api, Clock, make_api
 from tests.oncall.world import oncall_document, settings_for
 from warroom.bootstrap import build_oncall
-from warroom.services.oncall import pages
+from warroom.services.oncall import escalation
 
 WATCHDOG = {
     "version": "4",
@@ -66,16 +66,16 @@ def test_a_silent_pipeline_pages_once_and_the_page_resolves_when_it_beats_again(
     _watchdog(api)
     assert api.get("/api/v1/oncall/heartbeats").json()[0]["status"] == "ok"
     api.clock.advance(minutes=4)
-    pages.escalate(ctx, config)
+    escalation.escalate(ctx, config)
     assert api.get("/api/v1/pages").json() == []
     api.clock.advance(minutes=2)  # six minutes without a beat
-    pages.escalate(ctx, config)
-    pages.escalate(ctx, config)
+    escalation.escalate(ctx, config)
+    escalation.escalate(ctx, config)
     opened = api.get("/api/v1/pages").json()
     assert len(opened) == 1 and "Heartbeat prometheus-eu is silent" in opened[0]["title"]
     assert opened[0]["policy"] == "fallback" and opened[0]["step"] == 1
     api.clock.advance(seconds=30)
     _watchdog(api)
-    pages.escalate(ctx, config)
+    escalation.escalate(ctx, config)
     assert api.get("/api/v1/pages").json() == []
     assert api.get("/api/v1/pages?all=true").json()[0]["resolved_by"] == "oncall"

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from warroom.domain.oncall import rotations as rot
 from warroom.domain.oncall import schedules as sch
 from warroom.domain.oncall.zones import require_zone
 
@@ -38,7 +39,7 @@ def layers(draw: st.DrawFn, index: int) -> sch.Layer:
         begin = time(draw(st.integers(0, 23)), draw(st.sampled_from([0, 30])))
         end = time(draw(st.integers(0, 23)), draw(st.sampled_from([0, 30])))
         windows.append(sch.Window(days, begin, end))
-    return sch.layer(
+    return rot.layer(
         f"layer{index}", members, start, rotation="custom", every=every, unit=unit, windows=windows
     )
 
@@ -47,14 +48,14 @@ def layers(draw: st.DrawFn, index: int) -> sch.Layer:
 def schedules(draw: st.DrawFn) -> tuple[sch.Schedule, datetime, datetime]:
     zone = draw(st.sampled_from(ZONES))
     count = draw(st.integers(1, 3))
-    found = sch.schedule("s", zone, [draw(layers(i)) for i in range(count)])
+    found = rot.schedule("s", zone, [draw(layers(i)) for i in range(count)])
     begin = draw(st.sampled_from(STARTS)) + timedelta(hours=draw(st.integers(0, 200)))
     end = begin + timedelta(days=21)
     cursor = begin
     for _ in range(draw(st.integers(0, 4))):
         cursor += timedelta(minutes=draw(st.integers(0, 6000)))
         length = timedelta(minutes=draw(st.integers(30, 5000)))
-        found = sch.add_override(found, sch.override(draw(st.sampled_from(PEOPLE)), cursor, cursor + length))
+        found = rot.add_override(found, rot.override(draw(st.sampled_from(PEOPLE)), cursor, cursor + length))
         cursor += length
     return found, begin, end
 
@@ -102,7 +103,7 @@ def test_day_shifts_hand_off_at_the_same_wall_clock_time(
     zone_name: str, every: int, hour: int, offset: int
 ) -> None:
     zone = require_zone(zone_name)
-    layer = sch.layer(
+    layer = rot.layer(
         "p",
         ["a", "b", "c"],
         datetime(2026, 1, 1, hour) + timedelta(days=offset),
@@ -110,7 +111,7 @@ def test_day_shifts_hand_off_at_the_same_wall_clock_time(
         every=every,
         unit="days",
     )
-    found = sch.schedule("s", zone_name, [layer])
+    found = rot.schedule("s", zone_name, [layer])
     begin = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=offset)
     for shift in sch.final_shifts(found, begin, begin + timedelta(days=every * 25)):
         local = shift.start.astimezone(zone)

@@ -16,7 +16,7 @@ from warroom.integrations.notify_config import make_notifier
 from warroom.services.comms import delivery
 from warroom.services.comms.outbox import DeliveryReport
 from warroom.services.incidents import commands as cases
-from warroom.services.oncall import directory, pages
+from warroom.services.oncall import directory, escalation, pages
 from warroom.services.oncall.config import OncallConfig
 from warroom.settings import Settings
 
@@ -107,7 +107,7 @@ class World:
             close()
 
     def escalate(self) -> int:
-        return pages.escalate(self.ctx, self.config)
+        return escalation.escalate(self.ctx, self.config)
 
     def declare(
         self, title: str = "Checkout returns 5xx", services: tuple[str, ...] = ("checkout",)

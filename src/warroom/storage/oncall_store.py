@@ -136,7 +136,7 @@ class SqlOncallStore:
         overrides = self._overrides(None, overrides_after)
         found = []
         for document in self._documents(oncall_schedules, "name"):
-            item = docs.schedule_from(document)
+            item = docs.schedule_from_stored(document)
             found.append(Schedule(**{**_fields(item), "overrides": tuple(overrides.get(item.name, ()))}))
         return found
 
@@ -146,7 +146,7 @@ class SqlOncallStore:
         ).first()
         if row is None:
             return None
-        item = docs.schedule_from(json.loads(row.document))
+        item = docs.schedule_from_stored(json.loads(row.document))
         return Schedule(**{**_fields(item), "overrides": tuple(self._overrides([name], None).get(name, ()))})
 
     def put_schedule(self, schedule: Schedule, at: datetime) -> bool:

@@ -15,18 +15,23 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from warroom.bootstrap import build_oncall
 from warroom.domain.oncall.pages import ack_text
+from warroom.domain.oncall.people import CONTACT_KINDS
 from warroom.domain.oncall.schedules import final_shifts
 from warroom.domain.shared.errors import DomainError, NotFound, ValidationError
 from warroom.integrations.ack_links import SignedFeedLinks
 from warroom.integrations.ical import shifts_calendar
+from warroom.services.identity import auth
 from warroom.services.oncall import operations as oops
 from warroom.services.oncall import pages, schedules
 from warroom.services.oncall.config import OncallConfig
 from warroom.web import session
+from warroom.web.forms import as_utc, fields
 from warroom.web.oncall_chart import timeline_svg
+from warroom.web.session import CSRF_FIELD
 from warroom.web.templating import SECURITY_HEADERS, render
 
 CHART_DAYS = 14
@@ -88,27 +93,16 @@ def build_oncall_web_router() -> APIRouter:
     @router.get("/oncall")
     def oncall_page(request: Request) -> Response:
         app = session.app_of(request)
-        user = session.user_of(app, session.load(request))
-        if user is None:
+        found = session.load(request)
+        user = session.user_of(app, found)
+        if user is None or found is None:
             return RedirectResponse(f"/login?next={quote('/oncall', safe='')}", status_code=303)
-        ctx = app.context
-        now = ctx.clock.now()
-        feeds = feed_links(app.settings.raw.get("secret_key"))
-        charts = []
-        with ctx.read() as uow:
-            found = uow.oncall.schedules(now - timedelta(days=1))
-        for item in found:
-            shifts = final_shifts(item, now, now + timedelta(days=CHART_DAYS))
-            svg = timeline_svg(
-                shifts,
-                now,
-                now + timedelta(days=CHART_DAYS),
-                item.zone,
-                f"{item.name}, next {CHART_DAYS} days",
-            )
-            feed = f"/oncall/calendar/{feeds.sign('schedule', item.name)}.ics" if feeds else None
-            charts.append({"name": item.name, "zone": item.time_zone, "svg": svg, "feed": feed})
-        return _html("oncall.html", user=user, now=oops.now(ctx, {}), charts=charts, days=CHART_DAYS)
+        return _oncall_page(app, user, found.csrf)
+
+    @router.post("/oncall/{action}")
+    async def oncall_form(request: Request, action: str = Path(max_length=20)) -> Response:
+        form = await request.form(max_files=0, max_fields=20)
+        return await run_in_threadpool(_oncall_form, request, action, fields(form, drop=()))
 
     @router.get("/oncall/calendar/{token}.ics")
     def calendar(request: Request, token: str = Token) -> Response:
@@ -127,6 +121,100 @@ def build_oncall_web_router() -> APIRouter:
         )
 
     return router
+
+
+def _oncall_page(
+    app: Any,
+    user: Any,
+    csrf: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    ctx = app.context
+    now = ctx.clock.now()
+    feeds = feed_links(app.settings.raw.get("secret_key"))
+    charts = []
+    with ctx.read() as uow:
+        found = uow.oncall.schedules(now - timedelta(days=1))
+    for item in found:
+        shifts = final_shifts(item, now, now + timedelta(days=CHART_DAYS))
+        svg = timeline_svg(
+            shifts, now, now + timedelta(days=CHART_DAYS), item.zone, f"{item.name}, next {CHART_DAYS} days"
+        )
+        feed = f"/oncall/calendar/{feeds.sign('schedule', item.name)}.ics" if feeds else None
+        charts.append({"name": item.name, "zone": item.time_zone, "svg": svg, "feed": feed})
+    return _html(
+        "oncall.html",
+        status,
+        user=user,
+        csrf=csrf,
+        error=error,
+        now=oops.now(ctx, {}),
+        charts=charts,
+        days=CHART_DAYS,
+        people=oops.people(ctx),
+        schedules=[item.name for item in found],
+        can_write=auth.allows(user.role, "responder"),
+        can_admin=auth.allows(user.role, "admin"),
+        values=values or {},
+        kinds=CONTACT_KINDS,
+    )
+
+
+# What each form of /oncall does, and the role it needs.
+_FORMS: dict[str, tuple[str, Any]] = {
+    "person": ("admin", lambda ctx, actor, f: oops.person_put(ctx, _person_body(f))),
+    "contact": ("admin", lambda ctx, actor, f: oops.contact_add(ctx, f.get("person", ""), f)),
+    "override": (
+        "responder",
+        lambda ctx, actor, f: oops.override_add(
+            ctx,
+            actor,
+            f.get("schedule", ""),
+            f | {"start": as_utc(f.get("start", "")), "end": as_utc(f.get("end", ""))},
+        ),
+    ),
+}
+
+
+def _person_body(form: dict[str, str]) -> dict[str, Any]:
+    teams = [t.strip() for t in form.get("teams", "").split(",") if t.strip()]
+    return {
+        "handle": form.get("handle"),
+        "name": form.get("name") or form.get("handle"),
+        "email": form.get("email") or None,
+        "time_zone": form.get("time_zone") or "UTC",
+        "teams": teams,
+    }
+
+
+def _oncall_form(request: Request, action: str, form: dict[str, str]) -> Response:
+    app = session.app_of(request)
+    found = session.load(request)
+    user = session.user_of(app, found)
+    if user is None or found is None:
+        return RedirectResponse(f"/login?next={quote('/oncall', safe='')}", status_code=303)
+    known = _FORMS.get(action)
+    if known is None:
+        return _html(
+            "error.html", 404, user=user, message=f"there is no on-call form {action!r}", status_code=404
+        )
+    need, run = known
+    if not session.csrf_ok(found, form.get(CSRF_FIELD)):
+        return _html(
+            "error.html", 403, user=user, message="This form expired: reload and try again.", status_code=403
+        )
+    if not auth.allows(user.role, need):
+        message = f"Your token ({user.role}) may not do this; it needs {need}."
+        return _html("error.html", 403, user=user, message=message, status_code=403)
+    try:
+        run(app.context, user.name, {k: v for k, v in form.items() if k != CSRF_FIELD})
+    except DomainError as exc:
+        status = 404 if isinstance(exc, NotFound) else 422
+        return _oncall_page(app, user, found.csrf, error=exc.message, status=status, values=form)
+    return RedirectResponse("/oncall#directory", status_code=303)
 
 
 def feed_links(secret: object) -> SignedFeedLinks | None:

@@ -14,6 +14,7 @@ from typing import Any
 from warroom.domain.oncall import heartbeats as hb
 from warroom.domain.oncall import people as pp
 from warroom.domain.oncall import policies as pol
+from warroom.domain.oncall import rotations as rot
 from warroom.domain.oncall import schedules as sch
 from warroom.domain.oncall.zones import require_zone
 from warroom.domain.shared.errors import ValidationError
@@ -126,12 +127,12 @@ def _start(value: Any, zone_name: str) -> datetime:
 
 def layer_from(raw: Any, zone_name: str) -> sch.Layer:
     doc = _mapping(raw, "layers")
-    windows = [sch.parse_window(str(w)) for w in _list(doc.get("windows"), "windows")]
+    windows = [rot.parse_window(str(w)) for w in _list(doc.get("windows"), "windows")]
     rotation = _text(doc, "rotation", "weekly") or "weekly"
     every = doc.get("every")
     if every is not None and (isinstance(every, bool) or not isinstance(every, int)):
         raise ValidationError("layer.every", "must be a whole number")
-    return sch.layer(
+    return rot.layer(
         _text(doc, "name"),
         [str(m) for m in _list(doc.get("members"), "layer.members")],
         _start(doc.get("start"), zone_name),
@@ -146,8 +147,27 @@ def schedule_from(raw: Any) -> sch.Schedule:
     doc = _mapping(raw, "schedule")
     zone = require_zone(_text(doc, "time_zone")).key
     layers = [layer_from(item, zone) for item in _list(doc.get("layers"), "layers")]
-    return sch.schedule(
+    return rot.schedule(
         _text(doc, "name"), zone, layers, team=_text(doc, "team"), description=_text(doc, "description")
+    )
+
+
+def schedule_from_stored(doc: Mapping[str, Any]) -> sch.Schedule:
+    """A schedule document this code stored (it was validated when written), rebuilt without
+    validating again: "who is on call" over a thousand schedules reads them all."""
+    layers = tuple(
+        sch.Layer(
+            item["name"],
+            tuple(item["members"]),
+            datetime.fromisoformat(item["start"]),
+            int(item["every"]),
+            item["unit"],
+            tuple(rot.parse_window(w) for w in item.get("windows", ())),
+        )
+        for item in doc["layers"]
+    )
+    return sch.Schedule(
+        doc["name"], doc["time_zone"], layers, team=doc.get("team"), description=doc.get("description") or ""
     )
 
 

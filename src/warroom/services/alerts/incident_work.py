@@ -30,6 +30,7 @@ from warroom.domain.incidents.events import NewEvent
 from warroom.domain.incidents.fold import apply
 from warroom.domain.incidents.state import IncidentState
 from warroom.services.comms.outbox import announce
+from warroom.services.oncall.pages import page_incident
 from warroom.services.ports.uow import UnitOfWork
 from warroom.services.shared.context import Context
 
@@ -91,6 +92,8 @@ def _declare(
     uow.incidents.append(events, state)
     announce(ctx, uow, events, state)  # the declaration notifies, in the same transaction
     uow.alerts.attach([alert_id for _, alert_id in facts], number)
+    # Someone is paged in the same transaction: the first step fires on the next tick.
+    page_incident(ctx, uow, state, actor=actor, ownership_unclear=decl.ownership_note is not None)
     return state
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from warroom.domain.oncall import rotations as rot
 from warroom.domain.oncall import schedules as sch
 from warroom.domain.oncall.people import require_handle, require_name
 from warroom.domain.shared.errors import NotFound, ValidationError
@@ -80,7 +81,7 @@ def add_override(
     note: str | None = None,
 ) -> sch.Override:
     """Cover a stretch of ``name`` with ``person``; an overlapping override is refused."""
-    item = sch.override(person, start, end, replaces=replaces, note=note)
+    item = rot.override(person, start, end, replaces=replaces, note=note)
     with ctx.uow() as uow:
         uow.oncall.lock_schedule(name)
         found = uow.oncall.schedule(name)
@@ -88,7 +89,7 @@ def add_override(
             raise NotFound(f"no schedule {name!r}")
         if uow.oncall.person(item.person) is None:
             raise ValidationError("person", f"no person {item.person!r} in the on-call directory")
-        sch.add_override(found, item)
+        rot.add_override(found, item)
         new_id = uow.oncall.add_override(name, item, actor, ctx.clock.now())
         uow.commit()
     return sch.Override(item.person, item.start, item.end, item.replaces, item.note, new_id)
@@ -101,10 +102,10 @@ def swap(ctx: Context, name: str, first_at: datetime, second_at: datetime, actor
         found = uow.oncall.schedule(name)
         if found is None:
             raise NotFound(f"no schedule {name!r}")
-        pair = sch.swap(found, first_at, second_at, note=f"swap by {actor}")
+        pair = rot.swap(found, first_at, second_at, note=f"swap by {actor}")
         made = []
         for item in pair:
-            found = sch.add_override(found, item)
+            found = rot.add_override(found, item)
             made.append(
                 sch.Override(
                     **{**item.__dict__, "id": uow.oncall.add_override(name, item, actor, ctx.clock.now())}
