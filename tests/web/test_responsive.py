@@ -67,6 +67,7 @@ def _paths(refs: dict[str, str]) -> dict[str, str]:
         "report": "/report",
         "postmortem": f"/incidents/{refs['closed']}/postmortem",
         "status": "/status",
+        "oncall": "/oncall",
     }
 
 
