@@ -35,8 +35,9 @@ from warroom.services.incidents import commands as cases
 from warroom.web import flash, live, session
 from warroom.web.describe import describe
 from warroom.web.first_screen import first_screen
-from warroom.web.forms import ACTIONS, action_body, declaration, fields, status_of
+from warroom.web.forms import ACTIONS, action_body, declaration, fields, return_path, status_of
 from warroom.web.impact_chart import impact_panel
+from warroom.web.postmortem import postmortem_in_place
 from warroom.web.public import public_status
 from warroom.web.room_forms import failure_anchor
 from warroom.web.room_view import RoomCache, room_page
@@ -48,7 +49,11 @@ from warroom.web.wording import web_message
 
 TIMELINE_PAGE = 100
 STATIC = Path(__file__).parent / "static"
-STATIC_TYPES = {"warroom.css": "text/css; charset=utf-8", "room.js": "text/javascript; charset=utf-8"}
+STATIC_TYPES = {
+    "warroom.css": "text/css; charset=utf-8",
+    "room.js": "text/javascript; charset=utf-8",
+    "postmortem.js": "text/javascript; charset=utf-8",
+}
 OPEN_STATUSES = tuple(s.value for s in Status if s.is_open)
 NO_FILTERS = {"status": "", "severity": "", "service": ""}
 _cache_lock = threading.Lock()
@@ -246,6 +251,7 @@ def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
         return refusal
     assert visit.user is not None
     body = action_body(found, fields(form))
+    elsewhere = return_path(found, form)  # posted from another page (the follow-ups list)
     try:
         result = found.operation(visit.app.context, visit.user.name, ref, body)
     except DomainError as exc:
@@ -254,13 +260,16 @@ def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
         message = web_message(exc)
         back = flash.redirect(
             request,
-            f"{path}{found.page}#{failure_anchor(action)}",
+            elsewhere
+            or f"{path}{found.page}#{found.anchor_of(body) if found.anchor_of else failure_anchor(action)}",
             message,
             failed=action,
             values={action: body},
         )
         if back is not None:
             return back
+        if found.page == "/postmortem":  # too long for the flash cookie: the editor, in place
+            return postmortem_in_place(request, ref, message, failed=action, values={action: body})
         try:
             context = _room_context(request, visit.app, ref, None, visit.user)
         except DomainError as again:
@@ -282,7 +291,10 @@ def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
         )
         if said is not None:
             return said
-    return RedirectResponse(f"{path}{found.page}#{found.anchor}", status_code=303)
+    if elsewhere is not None:
+        return RedirectResponse(elsewhere, status_code=303)
+    anchor = found.anchor_of(body) if found.anchor_of else found.anchor
+    return RedirectResponse(f"{path}{found.page}#{anchor}", status_code=303)
 
 
 async def act(request: Request, ref: str, action: str) -> Response:
