@@ -30,7 +30,9 @@ TEAMS = Catalog(teams=(Team("payments-team", members=("erin",)),))
 
 @pytest.fixture
 def web(any_app: Any) -> Iterator[tuple[Any, TestClient]]:
-    app = dataclasses.replace(any_app, context=dataclasses.replace(any_app.context, load_catalog=lambda: TEAMS))
+    app = dataclasses.replace(
+        any_app, context=dataclasses.replace(any_app.context, load_catalog=lambda: TEAMS)
+    )
     with TestClient(create_app(app), follow_redirects=False) as client:
         yield app, client
 
@@ -71,7 +73,9 @@ def test_a_postmortem_is_drafted_edited_by_section_published_and_amended(
     saved = save(summary="Checkout failed for 12% of EU customers for 40 minutes.")
     assert saved.status_code == 303 and saved.headers["location"].endswith("/postmortem#pm-edit-summary")
     assert save(trigger="Deploy v2.41 changed the token format.").status_code == 303
-    factors = save(contributing_factors="change: No canary stage for payments\n\ndetection: The alert waits 10 min")
+    factors = save(
+        contributing_factors="change: No canary stage for payments\n\ndetection: The alert waits 10 min"
+    )
     assert factors.headers["location"].endswith("#pm-edit-contributing_factors")
     assert save(root_cause_chain="v2.41 expected new tokens\ncheckout sent old ones").status_code == 303
     assert save(went_well="Rollback took five minutes\nBob forgot to check the dashboard").status_code == 303
@@ -81,7 +85,7 @@ def test_a_postmortem_is_drafted_edited_by_section_published_and_amended(
     )
     assert textarea(page, "root_cause_chain") == "v2.41 expected new tokens\ncheckout sent old ones"
     went_well = page.split('id="pm-edit-went_well"')[1].split("</section>")[0]
-    assert "“Bob forgot” <span class=\"meta\">(went_well[1] 1:1)</span>" in went_well  # beside its section
+    assert '“Bob forgot” <span class="meta">(went_well[1] 1:1)</span>' in went_well  # beside its section
     assert "No blame, counterfactual or hindsight wording found." in page.split('id="pm-edit-trigger"')[1]
 
     refused = client.post(f"/incidents/{ref}/postmortem-publish", data={"csrf_token": csrf})
@@ -176,9 +180,15 @@ def test_follow_ups_across_incidents_overdue_first_filtered_and_closed_from_the_
     first = scripted_incident(app.context, clock)
     second = scripted_incident(app.context, clock)
     ctx = app.context
-    lops.followup_add(ctx, "sam", first, {"title": "Canary stage", "owner": "erin", "due": "7d", "kind": "prevent"})
-    lops.followup_add(ctx, "sam", second, {"title": "Alert sooner", "owner": "erin", "due": "1d", "kind": "detect"})
-    lops.followup_add(ctx, "sam", second, {"title": "Runbook", "owner": "dana", "due": "3d", "kind": "process"})
+    lops.followup_add(
+        ctx, "sam", first, {"title": "Canary stage", "owner": "erin", "due": "7d", "kind": "prevent"}
+    )
+    lops.followup_add(
+        ctx, "sam", second, {"title": "Alert sooner", "owner": "erin", "due": "1d", "kind": "detect"}
+    )
+    lops.followup_add(
+        ctx, "sam", second, {"title": "Runbook", "owner": "dana", "due": "3d", "kind": "process"}
+    )
     clock.current = at(10, 0).replace(day=28)  # "Alert sooner" is now overdue
     assert client.get("/follow-ups").status_code == 303  # to the login
     csrf = log_in(client, app)

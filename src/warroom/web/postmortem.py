@@ -23,9 +23,11 @@ from warroom.domain.incidents.refs import parse_ref
 from warroom.domain.learning.markdown import HUMAN_TITLES
 from warroom.domain.learning.postmortem import FACTOR_TYPES, TEXT_LIMIT, TEXT_SECTIONS
 from warroom.domain.shared.errors import DomainError, NotFound, ValidationError
+from warroom.services import operations as ops
 from warroom.services.incidents.commands import incident_version
 from warroom.services.learning import operations as lops
 from warroom.web import flash, session
+from warroom.web.first_screen import earliest_alert
 from warroom.web.session import CSRF_FIELD, User
 from warroom.web.templating import SECURITY_HEADERS, render
 
@@ -107,6 +109,7 @@ def _editors(view: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, di
             "text": editor_text(view["document"], name) if typed is None else typed,
             "findings": by_section.get(name, []),
             "rows": 4 if name in TEXT_SECTIONS else 5,
+            "text_section": name in TEXT_SECTIONS,
         }
     return editors
 
@@ -126,12 +129,15 @@ def postmortem_response(
         "human_titles": HUMAN_TITLES,
         "editors": {},
         "text_limit": TEXT_LIMIT,
+        "derived_start": None,
     }
     if shown is not None:
         context |= {"error": shown.error, "failed": shown.failed, "values": shown.values}
     try:
         view = lops.postmortem_show(ctx, ref, {"format": "json"})
         context |= {"pm": view, "doc": view["document"], "incident_id": view["incident"]}
+        if view["document"]["key_times"].get("impact_started") is None:  # an attached alert may know
+            context["derived_start"] = earliest_alert(ops.show(ctx, ref)["alerts"].values())
         if user.can_write and view["status"] != "published":
             context["editors"] = _editors(view, shown.values if shown else {})
     except NotFound as exc:  # none drafted yet: offer to draft it

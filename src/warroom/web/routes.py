@@ -170,8 +170,12 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
     is_open = incident["status"] in OPEN_STATUSES
     milestones = {name: from_iso(m["at"]) for name, m in incident["milestones"].items() if name in MILESTONES}
     first = first_screen(incident, events, now, newest_page=before is None)
-    if first["impact_start"] is not None:  # declared from alerts: the first alert's startsAt
-        milestones.setdefault("impact_started_at", from_iso(first["impact_start"].at))
+    charted = incident
+    if first["impact_start"] is not None and "impact_started_at" not in milestones:
+        # unknown to the timeline: an alert's startsAt (declared from alerts, or attached since)
+        milestones["impact_started_at"] = from_iso(first["impact_start"].at)
+        derived = {"at": first["impact_start"].at, "by": first["impact_start"].source}
+        charted = incident | {"milestones": incident["milestones"] | {"impact_started_at": derived}}
     due = incident["next_update_due"]
     query = urlencode({"before": before}) if before is not None else ""
     oldest = events[-1]["seq"] if events else 0
@@ -197,7 +201,7 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
         "data_levels": [d.value for d in DataIntegrity],
         "security_levels": [s.value for s in SecurityImpact],
         "events_path": f"/incidents/{incident['id']}/events",
-        "impact": impact_panel(incident),
+        "impact": impact_panel(charted),
         "first": first,
     }
 
