@@ -5,19 +5,14 @@ Anonymous visitors go to ``/login``.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
-from markupsafe import Markup
 
 from warroom.domain.shared.errors import DomainError
-from warroom.domain.shared.timefmt import human_duration
 from warroom.services.learning import operations as lops
-from warroom.web import followups, postmortem, session
-from warroom.web.report_charts import bars, columns
+from warroom.web import followups, postmortem, report_view, session
 
 CSS = Path(__file__).parent / "static" / "learning.css"
 REPORT_FILTERS = ("since", "until", "service", "severity")
@@ -33,54 +28,6 @@ DURATIONS = (
 # --- the report ----------------------------------------------------------------------------
 
 
-def _minutes(seconds: float) -> str:
-    return human_duration(timedelta(seconds=seconds))
-
-
-def _charts(view: dict[str, Any]) -> dict[str, Markup]:
-    months = view["by_month"]
-    services = view["by_service"]
-    mitigate = "time_to_mitigate"
-    charts = {
-        "per_month": columns("Incidents per month", [(m["key"], float(m["incidents"])) for m in months]),
-        "mitigate_month": bars(
-            "Time to mitigate per month (median, p90)",
-            [(m["key"], (m[mitigate]["median_seconds"], m[mitigate]["p90_seconds"])) for m in months],
-            ("median", "p90"),
-            fmt=_minutes,
-        ),
-        "mitigate_service": bars(
-            "Time to mitigate per service (median, p90)",
-            [(s["key"], (s[mitigate]["median_seconds"], s[mitigate]["p90_seconds"])) for s in services],
-            ("median", "p90"),
-            fmt=_minutes,
-        ),
-        "fixes": bars(
-            "Incidents per 30 days before and after each service's follow-ups were done",
-            [
-                (
-                    s["key"],
-                    (
-                        s["fixes"]["before"]["incidents_per_30_days"],
-                        s["fixes"]["after"]["incidents_per_30_days"],
-                    ),
-                )
-                for s in services
-                if s["fixes"]["status"] == "done"
-            ],
-            ("before", "after"),
-            fmt=lambda v: f"{v:.2f}",
-        ),
-        "factors": bars(
-            "Contributing-factor types that recur (incidents)",
-            [(f["key"], (float(f["incidents"]),)) for f in view["recurring_factors"]],
-            ("incidents",),
-        ),
-    }
-    # report_charts escapes every text it draws
-    return {name: Markup(svg) for name, svg in charts.items()}
-
-
 def report_page(request: Request) -> Response:
     user = postmortem.user_of(request)
     if user is None:
@@ -91,14 +38,15 @@ def report_page(request: Request) -> Response:
         view = lops.report(ctx, {key: value for key, value in filters.items() if value})
     except DomainError as exc:
         return postmortem.page(
-            "report.html", user, status=422, error=exc.message, filters=filters, report=None, charts={}
+            "report.html", user, status=422, error=exc.message, filters=filters, report=None, charts=[]
         )
     return postmortem.page(
         "report.html",
         user,
         filters=filters,
         report=view,
-        charts=_charts(view),
+        charts=report_view.charts(view),
+        rate=report_view.rate_text,
         durations=DURATIONS,
         json_link="/api/v1/report?" + urlencode({k: v for k, v in filters.items() if v}),
     )
