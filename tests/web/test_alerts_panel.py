@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,6 +110,8 @@ def test_a_hand_declared_incident_takes_impact_start_from_its_earliest_attached_
     tile = page[page.index('class="tile impact-start"') :][:400]
     assert "2026-11-26 22:05:00Z" in tile and "from alert CheckoutSlow" in tile
     assert "impact start" in page[page.index("<svg") :]  # the milestone strip marks it too
+    durations = page[page.index('aria-label="Durations"') :][:600]
+    assert re.search(r"time to detect</span> <strong>(?!—)", durations), durations
     lops.postmortem_draft(app.context, "ann", "INC-1", {})
     postmortem = client.get("/incidents/INC-1/postmortem").text
     row = postmortem[postmortem.index(">impact started</th>") :][:300]

@@ -118,6 +118,24 @@ def earliest_alert(alerts: Iterable[Mapping[str, Any]]) -> ImpactStart | None:
     return ImpactStart(iso(at), f"from alert {name}")
 
 
+def with_derived_start(incident: dict[str, Any], start: ImpactStart | None) -> dict[str, Any]:
+    """The room view with an impact start the timeline does not know (an alert's startsAt)
+    put in its milestones, and the time to detect it gives, for the strip and the charts."""
+    milestones = incident["milestones"]
+    if start is None or "impact_started_at" in milestones:
+        return incident
+    intervals = dict(incident.get("intervals") or {})
+    detected = milestones.get("detected_at")
+    if intervals.get("time_to_detect") is None and detected:
+        seconds = (from_iso(detected["at"]) - from_iso(start.at)).total_seconds()
+        intervals["time_to_detect"] = seconds if seconds >= 0 else None
+    derived = {"at": start.at, "by": start.source}
+    return dict(incident) | {
+        "milestones": dict(milestones) | {"impact_started_at": derived},
+        "intervals": intervals,
+    }
+
+
 def first_screen(
     incident: Mapping[str, Any], events: Sequence[Mapping[str, Any]], now: datetime, *, newest_page: bool
 ) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from warroom.services.identity import auth
 from warroom.services.incidents import commands as cases
 from warroom.web import flash, live, session
 from warroom.web.describe import describe
-from warroom.web.first_screen import first_screen
+from warroom.web.first_screen import first_screen, with_derived_start
 from warroom.web.forms import ACTIONS, action_body, declaration, fields, return_path, status_of
 from warroom.web.impact_chart import impact_panel
 from warroom.web.postmortem import postmortem_in_place
@@ -168,14 +168,10 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
     )
     now = ctx.clock.now()
     is_open = incident["status"] in OPEN_STATUSES
-    milestones = {name: from_iso(m["at"]) for name, m in incident["milestones"].items() if name in MILESTONES}
     first = first_screen(incident, events, now, newest_page=before is None)
-    charted = incident
-    if first["impact_start"] is not None and "impact_started_at" not in milestones:
-        # unknown to the timeline: an alert's startsAt (declared from alerts, or attached since)
-        milestones["impact_started_at"] = from_iso(first["impact_start"].at)
-        derived = {"at": first["impact_start"].at, "by": first["impact_start"].source}
-        charted = incident | {"milestones": incident["milestones"] | {"impact_started_at": derived}}
+    # unknown to the timeline, an alert's startsAt (declared from alerts, or attached since)
+    incident = with_derived_start(incident, first["impact_start"])
+    milestones = {name: from_iso(m["at"]) for name, m in incident["milestones"].items() if name in MILESTONES}
     due = incident["next_update_due"]
     query = urlencode({"before": before}) if before is not None else ""
     oldest = events[-1]["seq"] if events else 0
@@ -201,7 +197,7 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
         "data_levels": [d.value for d in DataIntegrity],
         "security_levels": [s.value for s in SecurityImpact],
         "events_path": f"/incidents/{incident['id']}/events",
-        "impact": impact_panel(charted),
+        "impact": impact_panel(incident),
         "first": first,
     }
 
