@@ -169,6 +169,18 @@ def build(app: App, base: str) -> dict[str, str]:
     )
     ops.close(ctx, "alice", old, {})
     lops.postmortem_draft(ctx, "alice", old, {})
+    lops.postmortem_edit(
+        ctx,
+        "alice",
+        old,
+        {
+            "trigger": "A reindex of the eu-west search cluster ran during peak traffic with a cold cache.",
+            "went_well": [
+                "The cache warmed within ten minutes",
+                "Obviously the on-call engineer should have waited",
+            ],
+        },
+    )
     lops.followup_add(
         ctx,
         "alice",
@@ -191,4 +203,15 @@ def build(app: App, base: str) -> dict[str, str]:
     generic, _ = auth.create_token(ctx, "generic-hook", "ingest", "generic")
     answer = httpx.post(f"{base}/hooks/generic", json=search, headers={"Authorization": f"Bearer {generic}"})
     assert answer.status_code == 200, answer.text
+    lops.followup_add(
+        ctx,
+        "alice",
+        ref,
+        {
+            "title": "Alert on 3-D Secure callback timeouts per region",
+            "owner": "alice.nakamura-oconnell",
+            "due": "7d",
+            "kind": "detect",
+        },
+    )
     return {"open": ref, "closed": str(old)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,9 @@ from tests.alerts.conftest import with_catalog
 from warroom import bootstrap
 from warroom.bootstrap import App
 from warroom.server import create_app
+from warroom.services import operations as ops
 from warroom.services.identity import auth
+from warroom.services.learning import operations as lops
 from warroom.settings import Settings
 from warroom.web.alerts_panel import safe_url
 
@@ -86,3 +89,30 @@ def test_the_room_lists_each_attached_alert_with_state_labels_and_links(site: tu
     assert "javascript:" not in panel
     assert "route=&#34;/api/pay&#34;" in panel or 'route="/api/pay"' in panel
     assert "startsAt of the first alert" in page  # impact start from the alert
+
+
+def test_a_hand_declared_incident_takes_impact_start_from_its_earliest_attached_alert(
+    site: tuple[TestClient, App],
+) -> None:
+    client, app = site
+    ops.declare(
+        app.context, "ann", {"title": "Checkout is slow", "services": "checkout", "customer_impact": "5%"}
+    )
+    log_in(client, app, "viewer", "vic")
+    before = client.get("/incidents/INC-1").text
+    assert 'impact-start">\n      <dt>Impact start</dt>\n      <dd class="muted">unknown' in before
+    hook, _ = auth.create_token(app.context, "alertmanager:prod", "ingest")
+    early = _alert("CheckoutSlow", "firing", "", "ccc3") | {"startsAt": "2026-11-26T22:05:00Z"}
+    body = {"status": "firing", "alerts": [_alert("CheckoutErrors", "firing", "", "aaa1"), early]}
+    answer = client.post("/hooks/alertmanager", json=body, headers={"Authorization": f"Bearer {hook}"})
+    assert answer.status_code == 200 and answer.json()["updated"] == ["INC-1"], answer.text
+    page = client.get("/incidents/INC-1").text
+    tile = page[page.index('class="tile impact-start"') :][:400]
+    assert "2026-11-26 22:05:00Z" in tile and "from alert CheckoutSlow" in tile
+    assert "impact start" in page[page.index("<svg") :]  # the milestone strip marks it too
+    durations = page[page.index('aria-label="Durations"') :][:600]
+    assert re.search(r"time to detect</span> <strong>(?!—)", durations), durations
+    lops.postmortem_draft(app.context, "ann", "INC-1", {})
+    postmortem = client.get("/incidents/INC-1/postmortem").text
+    row = postmortem[postmortem.index(">impact started</th>") :][:300]
+    assert "2026-11-26 22:05:00Z" in row and "from alert CheckoutSlow" in row

@@ -51,6 +51,15 @@ def test_impact_start_falls_back_to_the_first_alerts_starts_at() -> None:
         "detected_at": {"at": "2026-01-01T09:58:00.000000Z", "by": "ann", "evidence": "declared by a person"}
     }
     assert impact_start(by_person) is None
+    attached = [
+        {"name": "CheckoutErrors", "starts_at": "2026-01-01T09:50:00+00:00"},
+        {"name": "CheckoutSlow", "starts_at": "2026-01-01T09:41:00Z"},
+        {"name": "NoStart", "starts_at": None},
+    ]
+    derived = impact_start(by_person, attached)
+    assert derived is not None and derived.at.startswith("2026-01-01T09:41")
+    assert derived.source == "from alert CheckoutSlow"
+    assert impact_start(by_person, [{"name": "NoStart", "starts_at": None}]) is None
 
 
 def test_time_since_detection_stops_at_resolve() -> None:

@@ -66,6 +66,7 @@ def _paths(refs: dict[str, str]) -> dict[str, str]:
         "signals": "/signals",
         "report": "/report",
         "postmortem": f"/incidents/{refs['closed']}/postmortem",
+        "follow-ups": "/follow-ups",
         "status": "/status",
         "oncall": "/oncall",
     }

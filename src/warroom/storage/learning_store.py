@@ -203,6 +203,8 @@ class SqlLearningStore(SqlReads, LearningReads):
             query = query.where(followups.c.status == filters.status)
         if filters.owner:
             query = query.where(followups.c.owner == filters.owner)
+        if filters.owners is not None:
+            query = query.where(followups.c.owner.in_(filters.owners))
         if filters.incident is not None:
             query = query.where(followups.c.incident == filters.incident)
         if filters.due_before is not None:

@@ -9,12 +9,12 @@ countdown to the next status update. Pure: no I/O; ``now`` is passed in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from warroom.domain.shared.timefmt import from_iso, human_duration
+from warroom.domain.shared.timefmt import from_iso, human_duration, iso
 
 IMPACT_KINDS = ("incident_declared", "impact_assessed")
 # Which mitigation is "being tried": one applied and not yet judged first, then one approved,
@@ -35,7 +35,7 @@ VERIFICATION = {
 @dataclass(frozen=True)
 class ImpactStart:
     at: str
-    source: str  # what says so: "set by a person", "first alert's startsAt"
+    source: str  # what says so: "set by ann", "startsAt of the first alert", "from alert X"
 
 
 def impact_line(impact: Mapping[str, Any]) -> str:
@@ -93,17 +93,47 @@ def trying(mitigations: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None
     return None
 
 
-def impact_start(milestones: Mapping[str, Mapping[str, Any]]) -> ImpactStart | None:
+def impact_start(
+    milestones: Mapping[str, Mapping[str, Any]], alerts: Sequence[Mapping[str, Any]] = ()
+) -> ImpactStart | None:
     """When impact started: the milestone when someone set it; otherwise, when the incident
     was declared from alerts, the first alert's ``startsAt`` (the detected milestone's
-    evidence says so)."""
+    evidence says so); otherwise, for an incident declared by hand, the earliest ``startsAt``
+    of the alerts attached to it since, named."""
     set_by_hand = milestones.get("impact_started_at")
     if set_by_hand:
         return ImpactStart(set_by_hand["at"], f"set by {set_by_hand['by']}")
     detected = milestones.get("detected_at")
     if detected and "startsAt" in str(detected.get("evidence", "")):
         return ImpactStart(detected["at"], "startsAt of the first alert")
-    return None
+    return earliest_alert(alerts)
+
+
+def earliest_alert(alerts: Iterable[Mapping[str, Any]]) -> ImpactStart | None:
+    """The earliest ``startsAt`` among attached alerts, ``from alert NAME``; None without one."""
+    known = [(from_iso(str(a["starts_at"])), str(a.get("name") or "?")) for a in alerts if a.get("starts_at")]
+    if not known:
+        return None
+    at, name = min(known)
+    return ImpactStart(iso(at), f"from alert {name}")
+
+
+def with_derived_start(incident: dict[str, Any], start: ImpactStart | None) -> dict[str, Any]:
+    """The room view with an impact start the timeline does not know (an alert's startsAt)
+    put in its milestones, and the time to detect it gives, for the strip and the charts."""
+    milestones = incident["milestones"]
+    if start is None or "impact_started_at" in milestones:
+        return incident
+    intervals = dict(incident.get("intervals") or {})
+    detected = milestones.get("detected_at")
+    if intervals.get("time_to_detect") is None and detected:
+        seconds = (from_iso(detected["at"]) - from_iso(start.at)).total_seconds()
+        intervals["time_to_detect"] = seconds if seconds >= 0 else None
+    derived = {"at": start.at, "by": start.source}
+    return dict(incident) | {
+        "milestones": dict(milestones) | {"impact_started_at": derived},
+        "intervals": intervals,
+    }
 
 
 def first_screen(
@@ -125,7 +155,7 @@ def first_screen(
         "verification": VERIFICATION.get(str(mitigation["state"]), str(mitigation["state"]))
         if mitigation
         else None,
-        "impact_start": impact_start(milestones),
+        "impact_start": impact_start(milestones, incident.get("attached_alerts") or ()),
         "since_detection": since_detection,
         "detection_running": is_open,
     }

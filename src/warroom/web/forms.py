@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from warroom.domain.learning.postmortem import EDITABLE, TEXT_SECTIONS
 from warroom.domain.shared.errors import (
     ConcurrencyConflict,
     CorruptTimeline,
@@ -37,6 +38,8 @@ class Action:
     checkboxes: tuple[str, ...] = ()
     lines: tuple[str, ...] = ()
     page: str = ""  # under the incident's path: "" the room, "/postmortem" its postmortem
+    anchor_of: Callable[[Mapping[str, Any]], str] | None = None  # the anchor depends on the form
+    returns: tuple[str, ...] = ()  # other pages it may be posted from (``return_to``) and go back to
 
 
 def _change(ctx: Context, actor: str, ref: str, body: Mapping[str, Any]) -> Any:
@@ -48,6 +51,13 @@ def _change(ctx: Context, actor: str, ref: str, body: Mapping[str, Any]) -> Any:
     return ops.add_change(ctx, actor, data | {"source": "web"})
 
 
+def section_anchor(body: Mapping[str, Any]) -> str:
+    """The postmortem section a section form saved (each form holds one), to return to it."""
+    names = [name for name in body if name in EDITABLE]
+    return f"pm-edit-{names[0]}" if len(names) == 1 else "pm-title"
+
+
+FOLLOWUPS_PAGE = ("/follow-ups",)
 ACTIONS: dict[str, Action] = {
     "fact": Action(ops.fact, "ledger"),
     "guess": Action(ops.guess, "ledger"),
@@ -79,8 +89,17 @@ ACTIONS: dict[str, Action] = {
     "check": Action(ops.mitigation_check, "mitigations"),
     "close": Action(ops.close, "summary"),
     "followup-add": Action(lops.followup_add, "pm-followups", page="/postmortem"),
-    "followup-done": Action(lops.followup_done, "pm-followups", page="/postmortem"),
-    "followup-wontdo": Action(lops.followup_wontdo, "pm-followups", page="/postmortem"),
+    "followup-done": Action(lops.followup_done, "pm-followups", page="/postmortem", returns=FOLLOWUPS_PAGE),
+    "followup-wontdo": Action(
+        lops.followup_wontdo, "pm-followups", page="/postmortem", returns=FOLLOWUPS_PAGE
+    ),
+    "postmortem-edit": Action(
+        lops.postmortem_edit,
+        "pm-title",
+        lines=tuple(name for name in EDITABLE if name not in TEXT_SECTIONS),
+        page="/postmortem",
+        anchor_of=section_anchor,
+    ),
     "postmortem-draft": Action(lops.postmortem_draft, "pm-title", page="/postmortem"),
     "postmortem-publish": Action(
         lops.postmortem_publish, "pm-title", checkboxes=("override",), page="/postmortem"
@@ -92,7 +111,7 @@ DECLARE_TIMES = ("detected_at", "impact_started_at")
 _LOCAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 
-def fields(form: Mapping[str, Any], *, drop: tuple[str, ...] = ("csrf_token",)) -> dict[str, str]:
+def fields(form: Mapping[str, Any], *, drop: tuple[str, ...] = ("csrf_token", "return_to")) -> dict[str, str]:
     """The text fields of a submitted form (file parts and the CSRF token left out)."""
     return {key: value for key, value in form.items() if isinstance(value, str) and key not in drop}
 
@@ -120,6 +139,18 @@ def action_body(action: Action, form: Mapping[str, str]) -> dict[str, Any]:
         if name in body:
             body[name] = [line.strip() for line in str(body[name]).splitlines() if line.strip()]
     return body
+
+
+def return_path(action: Action, form: Mapping[str, Any]) -> str | None:
+    """Where a form posted from another page (``return_to``) goes back to, with its query:
+    only a page the action names, so the field cannot send the browser elsewhere."""
+    value = form.get("return_to")
+    if not isinstance(value, str) or len(value) > 500:
+        return None
+    path, _, query = value.partition("?")
+    if path not in action.returns or any(ord(c) < 32 or c in "#\\" for c in query):
+        return None
+    return value
 
 
 def status_of(error: DomainError) -> int:

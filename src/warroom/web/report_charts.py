@@ -10,16 +10,25 @@ shows the same figures in a table beside it. Pure: no I/O.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from html import escape
 
 _ids = itertools.count(1)
 Format = Callable[[float], str]
 
-WIDTH = 720
-LABEL_WIDTH = 170
+# Drawn at about a phone's width and never scaled up: text stays at its CSS size (13 px
+# labels, 12 px values) on a 390 px screen, where a wider drawing would shrink it to 6 px.
+WIDTH = 360
+LABEL_WIDTH = 100
+LABEL_CHARS = 14  # a longer label is cut with an ellipsis (the bar's tooltip has it whole)
+CHAR_PX = 7.2  # about one character at the label size
 ROW = 18
 GAP = 8
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
 
 def _chart_id(prefix: str) -> str:
@@ -50,7 +59,8 @@ def columns(title: str, points: Sequence[tuple[str, float]], *, fmt: Format = la
     usable = height - top - bottom
     step = (WIDTH - 40) / len(points)
     width = max(min(step * 0.7, 60), 2)
-    label_every = max(1, round(len(points) / 12))
+    widest = max(len(label) for label, _ in points) * CHAR_PX + 6
+    label_every = max(1, math.ceil(widest / step))  # labels never overlap
     parts.append(
         f'<line class="axis" x1="20" y1="{height - bottom}" x2="{WIDTH - 20}" y2="{height - bottom}"/>'
     )
@@ -62,7 +72,7 @@ def columns(title: str, points: Sequence[tuple[str, float]], *, fmt: Format = la
             f'<rect class="bar series-0" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{h:.1f}">'
             f"<title>{escape(label)}: {escape(fmt(value))}</title></rect>"
         )
-        if len(points) <= 24:
+        if step >= 26:  # room for a value above each column
             parts.append(
                 f'<text class="chart-value" x="{x + width / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle">'
                 f"{escape(fmt(value))}</text>"
@@ -94,7 +104,7 @@ def bars(
     _, svg = _open("bars", title, desc, height)
     parts = [svg]
     for index, name in enumerate(series):
-        x = LABEL_WIDTH + index * 140
+        x = LABEL_WIDTH + index * 80
         parts.append(f'<rect class="bar series-{index}" x="{x}" y="4" width="12" height="12"/>')
         parts.append(f'<text class="chart-label" x="{x + 18}" y="14">{escape(name)}</text>')
     measured = [v for _, values in rows for v in values if v is not None]
@@ -104,12 +114,12 @@ def bars(
         )
         return "".join(parts) + "</svg>"
     peak = max(measured) or 1.0
-    span = WIDTH - LABEL_WIDTH - 90
+    span = WIDTH - LABEL_WIDTH - 60
     for row_index, (label, values) in enumerate(rows):
         y0 = legend + row_index * per_row
         middle = y0 + ROW * len(series) / 2 + 4
         parts.append(
-            f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{middle:.1f}" text-anchor="end">{escape(label)}</text>'
+            f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{middle:.1f}" text-anchor="end">{escape(_short(label))}</text>'
         )
         for index, value in enumerate(values):
             y = y0 + index * ROW

@@ -34,9 +34,10 @@ from warroom.services.identity import auth
 from warroom.services.incidents import commands as cases
 from warroom.web import flash, live, session
 from warroom.web.describe import describe
-from warroom.web.first_screen import first_screen
-from warroom.web.forms import ACTIONS, action_body, declaration, fields, status_of
+from warroom.web.first_screen import first_screen, with_derived_start
+from warroom.web.forms import ACTIONS, action_body, declaration, fields, return_path, status_of
 from warroom.web.impact_chart import impact_panel
+from warroom.web.postmortem import postmortem_in_place
 from warroom.web.public import public_status
 from warroom.web.room_forms import failure_anchor
 from warroom.web.room_view import RoomCache, room_page
@@ -48,7 +49,11 @@ from warroom.web.wording import web_message
 
 TIMELINE_PAGE = 100
 STATIC = Path(__file__).parent / "static"
-STATIC_TYPES = {"warroom.css": "text/css; charset=utf-8", "room.js": "text/javascript; charset=utf-8"}
+STATIC_TYPES = {
+    "warroom.css": "text/css; charset=utf-8",
+    "room.js": "text/javascript; charset=utf-8",
+    "postmortem.js": "text/javascript; charset=utf-8",
+}
 OPEN_STATUSES = tuple(s.value for s in Status if s.is_open)
 NO_FILTERS = {"status": "", "severity": "", "service": ""}
 _cache_lock = threading.Lock()
@@ -163,10 +168,10 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
     )
     now = ctx.clock.now()
     is_open = incident["status"] in OPEN_STATUSES
-    milestones = {name: from_iso(m["at"]) for name, m in incident["milestones"].items() if name in MILESTONES}
     first = first_screen(incident, events, now, newest_page=before is None)
-    if first["impact_start"] is not None:  # declared from alerts: the first alert's startsAt
-        milestones.setdefault("impact_started_at", from_iso(first["impact_start"].at))
+    # unknown to the timeline, an alert's startsAt (declared from alerts, or attached since)
+    incident = with_derived_start(incident, first["impact_start"])
+    milestones = {name: from_iso(m["at"]) for name, m in incident["milestones"].items() if name in MILESTONES}
     due = incident["next_update_due"]
     query = urlencode({"before": before}) if before is not None else ""
     oldest = events[-1]["seq"] if events else 0
@@ -246,6 +251,7 @@ def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
         return refusal
     assert visit.user is not None
     body = action_body(found, fields(form))
+    elsewhere = return_path(found, form)  # posted from another page (the follow-ups list)
     try:
         result = found.operation(visit.app.context, visit.user.name, ref, body)
     except DomainError as exc:
@@ -254,13 +260,16 @@ def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
         message = web_message(exc)
         back = flash.redirect(
             request,
-            f"{path}{found.page}#{failure_anchor(action)}",
+            elsewhere
+            or f"{path}{found.page}#{found.anchor_of(body) if found.anchor_of else failure_anchor(action)}",
             message,
             failed=action,
             values={action: body},
         )
         if back is not None:
             return back
+        if found.page == "/postmortem":  # too long for the flash cookie: the editor, in place
+            return postmortem_in_place(request, ref, message, failed=action, values={action: body})
         try:
             context = _room_context(request, visit.app, ref, None, visit.user)
         except DomainError as again:
@@ -282,7 +291,10 @@ def _act(request: Request, ref: str, action: str, form: FormData) -> Response:
         )
         if said is not None:
             return said
-    return RedirectResponse(f"{path}{found.page}#{found.anchor}", status_code=303)
+    if elsewhere is not None:
+        return RedirectResponse(elsewhere, status_code=303)
+    anchor = found.anchor_of(body) if found.anchor_of else found.anchor
+    return RedirectResponse(f"{path}{found.page}#{anchor}", status_code=303)
 
 
 async def act(request: Request, ref: str, action: str) -> Response:

@@ -15,9 +15,10 @@ from typing import Any
 from warroom.domain.incidents.refs import parse_ref
 from warroom.domain.incidents.severity import Severity
 from warroom.domain.incidents.state import Followup
-from warroom.domain.learning.blameless import Finding
+from warroom.domain.learning.blameless import Finding, lint_document
 from warroom.domain.learning.history_import import FORMATS, parse_history
 from warroom.domain.learning.markdown import to_markdown
+from warroom.domain.learning.postmortem import EDITABLE, FACTOR_TYPES, TEXT_SECTIONS
 from warroom.domain.shared.errors import ValidationError
 from warroom.domain.shared.serial import to_data
 from warroom.domain.shared.timefmt import from_iso, iso, parse_time, shifted
@@ -27,6 +28,7 @@ from warroom.services.shared.context import Context
 
 View = dict[str, Any]
 MAX_LIST = 1000
+LINT_LIMIT = 20_000  # characters one section may send to the as-you-type lint
 _RELATIVE = re.compile(r"^\+?(\d{1,4})\s*([dw])$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -193,6 +195,31 @@ def postmortem_lint(ctx: Context, ref: str | int) -> View:
     }
 
 
+def _factor_text(line: str) -> str:
+    kind, sep, text = line.partition(":")
+    return text.strip() if sep and kind.strip().lower() in FACTOR_TYPES else line
+
+
+def lint_section(body: Mapping[str, Any]) -> View:
+    """The blameless lint of one section as it is being typed (nothing is stored).
+
+    ``section`` names it; ``text`` holds it as the editor has it: one item a line for list
+    sections, ``TYPE: text`` lines for contributing factors (the type is not linted).
+    Findings are located like the stored postmortem's (``went_well[1] 1:7``)."""
+    section = _str(body, "section")
+    text = _str(body, "text")
+    if section not in EDITABLE:
+        raise ValidationError("section", f"{section[:40]!r} is not a section people write")
+    if len(text) > LINT_LIMIT:
+        raise ValidationError("text", f"has {len(text):,} characters; at most {LINT_LIMIT:,} are checked")
+    value: str | list[str] = text
+    if section not in TEXT_SECTIONS:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        value = [_factor_text(line) for line in lines] if section == "contributing_factors" else lines
+    findings = lint_document({section: value})
+    return {"section": section, "ok": not findings, "findings": [finding_view(f) for f in findings]}
+
+
 def postmortem_amend(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
     """Reopen a published postmortem for amendment, with the reason (``why``)."""
     return postmortem_view(cases.amend_postmortem(ctx, ref, actor, _str(body, "why")), ctx.clock.now())
@@ -232,8 +259,19 @@ def followup_wontdo(ctx: Context, actor: str, ref: str | int, body: Mapping[str,
     return followup_view(item, ctx.clock.now(), parse_ref(ref))
 
 
+def _team_owners(ctx: Context, name: str) -> tuple[str, ...] | None:
+    """A team's follow-ups: those owned by the team itself or by one of its members."""
+    if not name:
+        return None
+    team = ctx.catalog.team(name)
+    if team is None:
+        raise ValidationError("team", f"{name[:60]!r} is not a team of the service catalog")
+    return (team.name, *team.members)
+
+
 def followup_list(ctx: Context, query: Mapping[str, Any]) -> list[View]:
-    """Across incidents, open and overdue first; ``status`` open (default), done, wontdo or all."""
+    """Across incidents, open and overdue first; ``status`` open (default), done, wontdo or
+    all; ``owner``, ``team`` (the catalog team or its members own it), ``incident``, ``overdue``."""
     status = str(query.get("status") or "open")
     if status not in ("open", "done", "wontdo", "all"):
         raise ValidationError("status", f"{status!r} is not one of open, done, wontdo, all")
@@ -241,7 +279,8 @@ def followup_list(ctx: Context, query: Mapping[str, Any]) -> list[View]:
     now = ctx.clock.now()
     filters = FollowupFilter(
         status=None if status == "all" else status,
-        owner=_str(query, "owner") or None,
+        owner=_str(query, "owner").strip() or None,
+        owners=_team_owners(ctx, _str(query, "team").strip()),
         incident=parse_ref(incident) if incident not in (None, "") else None,
         due_before=now if _bool(query, "overdue") else None,
         limit=_limit(query.get("limit")),

@@ -39,6 +39,7 @@ class FollowupFilter:
 
     status: str | None = "open"
     owner: str | None = None
+    owners: tuple[str, ...] | None = None  # any of these (a team and its members)
     incident: int | None = None
     due_before: datetime | None = None
     limit: int = 500
