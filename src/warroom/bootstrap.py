@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 _MINUTE = timedelta(minutes=1)
 _HOUR = timedelta(hours=1)
+# The job runner's default sleep between rounds (``jobs.interval_seconds``). A runner in
+# the server also wakes when a page opens (the context's doorbell); a separate
+# ``warroom worker`` only polls, and a second keeps the webhook -> page budget (2 s).
+JOBS_INTERVAL = 1.0
 
 
 class SystemClock:
@@ -248,13 +252,15 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
             timedelta(seconds=settings.number("jobs", "oncall_seconds", 1)),
             lambda now: escalation.escalate(ctx, oncall, now),
             exclusive=False,
+            on_ring=True,
         ),
         jobs.Job(
             "deliver_notifications",
-            timedelta(seconds=settings.number("jobs", "interval_seconds", 5)),
+            timedelta(seconds=settings.number("jobs", "interval_seconds", JOBS_INTERVAL)),
             delivery.run,
             exclusive=False,
             close=delivery.close,
+            on_ring=True,
         ),
     ]
 

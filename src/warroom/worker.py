@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
-from warroom.bootstrap import App, build, build_runner
+from warroom.bootstrap import JOBS_INTERVAL, App, build, build_runner
 from warroom.services.comms.jobs import JobRunner
 from warroom.settings import Settings, SettingsError
 
@@ -25,7 +25,7 @@ MIN_INTERVAL = 0.05
 
 
 def interval_of(settings: Settings) -> float:
-    return max(MIN_INTERVAL, settings.number("jobs", "interval_seconds", 5))
+    return max(MIN_INTERVAL, settings.number("jobs", "interval_seconds", JOBS_INTERVAL))
 
 
 def jobs_in_server(settings: Settings) -> bool:
@@ -53,6 +53,7 @@ def run_worker(
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
             stop.set()
+            app.context.doorbell.ring()  # stop now, not at the end of the sleep
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
@@ -74,6 +75,7 @@ class Background:
 
     def stop(self, timeout: float = 30.0) -> None:
         self.stopping.set()
+        self.runner.ctx.doorbell.ring()
         self.thread.join(timeout)
         self.runner.close()
 

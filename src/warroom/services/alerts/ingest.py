@@ -252,6 +252,8 @@ class AlertIngest:
                     results[origin[index, step.signal.fingerprint]].add(step)
             if any(tally.steps for tally in results):  # else nothing was written
                 uow.commit()
+        if any(step.declared for tally in results for step in tally.steps):
+            self.ctx.doorbell.ring()  # a declaration opens a page: the job runner fires it now
         self._states.keep(touched)
         return [tally.result(len(p.signals)) for tally, p in zip(results, group, strict=True)]
 

@@ -39,13 +39,16 @@ log = logging.getLogger("warroom.jobs")
 @dataclass(frozen=True)
 class Job:
     """``run(now)`` does one round of work and returns how many things it did; ``close``
-    (when given) releases what the job keeps between rounds (threads, connections)."""
+    (when given) releases what the job keeps between rounds (threads, connections).
+    A shared job with ``on_ring`` also runs, whatever its period, in the round the
+    context's doorbell starts (a page just opened: fire its step, deliver it)."""
 
     name: str
     every: timedelta
     run: Callable[[datetime], int]
     exclusive: bool = True
     close: Callable[[], None] | None = None
+    on_ring: bool = False
 
 
 class JobRunner:
@@ -74,12 +77,16 @@ class JobRunner:
         self._next_shared: dict[str, datetime] = {}
         self._on_close = list(on_close)
 
-    def tick(self) -> dict[str, int]:
-        """Run each job that is due now; returns what each that ran did."""
+    def tick(self, *, rung: bool = False) -> dict[str, int]:
+        """Run each job that is due now (with ``rung``, the ``on_ring`` jobs too); returns
+        what each that ran did."""
         done: dict[str, int] = {}
         for job in self.jobs:
             try:
-                count = self._run_exclusive(job) if job.exclusive else self._run_shared(job)
+                if job.exclusive:
+                    count = self._run_exclusive(job)
+                else:
+                    count = self._run_shared(job, rung=rung and job.on_ring)
             except Exception:  # one failing job must not stop the others, nor the loop
                 log.exception("job %s failed", job.name)
                 continue
@@ -89,9 +96,9 @@ class JobRunner:
                     log.info("%s: %s did %d", self.worker, job.name, count)
         return done
 
-    def _run_shared(self, job: Job) -> int | None:
+    def _run_shared(self, job: Job, *, rung: bool = False) -> int | None:
         now = self.ctx.clock.now()
-        if now < self._next_shared.get(job.name, now):
+        if not rung and now < self._next_shared.get(job.name, now):
             return None
         self._next_shared[job.name] = now + job.every
         return job.run(now)
@@ -119,11 +126,13 @@ class JobRunner:
         return count
 
     def run(self, stop: threading.Event, interval: float) -> None:
-        """Tick every ``interval`` seconds until ``stop`` is set."""
+        """Tick every ``interval`` seconds, and at once when the context's doorbell rings,
+        until ``stop`` is set (ring the doorbell after setting it to stop without waiting)."""
         log.info("job runner %s: %s", self.worker, ", ".join(job.name for job in self.jobs))
+        rung = False
         while not stop.is_set():
-            self.tick()
-            stop.wait(interval)
+            self.tick(rung=rung)
+            rung = self.ctx.doorbell.wait(interval)
 
     def close(self) -> None:
         for job in self.jobs:  # first the jobs (delivery lanes), then what they use

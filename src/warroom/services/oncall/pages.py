@@ -145,6 +145,7 @@ def open_page(
         uow.commit()
     if fire:
         advance_page(ctx, config, stored.id, now)
+    ctx.doorbell.ring()  # deliver the first step's notifications (or fire it) now
     return _require(ctx, stored.id)
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from warroom.domain.impact.probe import ProbePolicy
 from warroom.domain.incidents.catalog import Catalog
 from warroom.domain.incidents.policy import ResponsePolicy
+from warroom.services.shared.doorbell import Doorbell
 
 if TYPE_CHECKING:
     from warroom.services.ports.impact import MetricsSource
@@ -35,6 +36,9 @@ class Context:
     # The outbox's configuration (``warroom.services.comms.outbox.OutboxConfig``: channels,
     # routes, SMTP or not), to tell people what their updates will not reach; None: not known.
     load_outbox: Callable[[], Any] | None = None
+    # Rung after a commit that leaves work due now (a page opened), so this process's job
+    # runner wakes at once instead of at the end of its sleep.
+    doorbell: Doorbell = field(default_factory=Doorbell)
 
     def read(self) -> UnitOfWork:
         """A unit of work for reads only (never commit in it)."""
