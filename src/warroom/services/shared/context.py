@@ -35,6 +35,9 @@ class Context:
     # The outbox's configuration (``warroom.services.comms.outbox.OutboxConfig``: channels,
     # routes, SMTP or not), to tell people what their updates will not reach; None: not known.
     load_outbox: Callable[[], Any] | None = None
+    # The status page's subscriptions (``warroom.services.comms.subscribers.
+    # SubscriptionConfig``: signed links, SMTP or not, the webhook URL check); None: off.
+    load_subscriptions: Callable[[], Any] | None = None
 
     def read(self) -> UnitOfWork:
         """A unit of work for reads only (never commit in it)."""
@@ -49,6 +52,11 @@ class Context:
     def outbox(self) -> Any:
         """The outbox's configuration, read on first use (None: not known)."""
         return self.load_outbox() if self.load_outbox is not None else None
+
+    @cached_property
+    def subscriptions(self) -> Any:
+        """The subscriptions' configuration, read on first use (None: not configured)."""
+        return self.load_subscriptions() if self.load_subscriptions is not None else None
 
     @cached_property
     def catalog(self) -> Catalog:
