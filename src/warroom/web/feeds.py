@@ -10,7 +10,7 @@ services, as the page shows them. Nothing else of an incident gets here (see
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -45,7 +45,8 @@ def _title(inc: PublicIncident) -> str:
 
 
 def _entry_id(base: str, inc: PublicIncident, at: datetime) -> str:
-    return f"{base}/status#{inc.id}-{int(at.timestamp())}"
+    """Stable across requests: the incident and the update's time to the microsecond."""
+    return f"{base}/status#{inc.id}-{at.astimezone(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
 
 
 def atom(data: PublicStatus, base: str, service: str, now: datetime) -> bytes:

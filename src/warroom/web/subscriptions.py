@@ -151,14 +151,11 @@ def _subscribe(request: Request, values: dict[str, str], chosen: list[str]) -> H
 def _link_page(request: Request, purpose: str, token: str, *, act: bool) -> HTMLResponse:
     ctx = session.app_of(request).context
     try:
-        if purpose == "confirm":
-            config = subs.config_of(ctx)
-            if act:
-                return _html(mode="confirmed", result=subs.confirm(ctx, token))
-            config.links.verify("confirm", token)  # a forged or expired link shows no button
-            return _html(mode="confirm", token=token)
         if act:
+            if purpose == "confirm":
+                return _html(mode="confirmed", result=subs.confirm(ctx, token))
             return _html(mode="unsubscribed", result=subs.unsubscribe(ctx, token))
-        return _html(mode="unsubscribe", token=token, result=subs.check_unsubscribe(ctx, token))
+        # A forged, expired or stale link shows no button.
+        return _html(mode=purpose, token=token, result=subs.check_link(ctx, purpose, token))
     except DomainError as exc:
         return _refused(exc, mode="link")

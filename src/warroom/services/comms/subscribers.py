@@ -155,11 +155,11 @@ def confirm(ctx: Context, token: str) -> View:
     return subscriber_view(done)
 
 
-def check_unsubscribe(ctx: Context, token: str) -> View:
-    """Who an unsubscribe link is for, without changing anything (the page's question)."""
+def check_link(ctx: Context, purpose: str, token: str) -> View:
+    """Who a confirm or unsubscribe link is for, changing nothing (the page's question)."""
     config = config_of(ctx)
     with ctx.read() as uow:
-        return subscriber_view(_by_token(uow, config, "unsubscribe", token))
+        return subscriber_view(_by_token(uow, config, purpose, token))
 
 
 def unsubscribe(ctx: Context, token: str) -> View:
