@@ -66,11 +66,13 @@ def public_services(ctx: Context) -> list[str]:
 
 
 def subscriber_view(s: Subscriber) -> View:
+    """``services``: what it follows (a pending one: what its confirmation will follow)."""
+    services = s.services if s.confirmed else s.pending_services
     return {
         "id": s.id,
         "kind": s.kind,
         "target": s.target,
-        "services": list(s.services) or "all",
+        "services": list(services) or "all",
         "state": s.state,
         "created_at": iso(s.created_at),
         "confirmed_at": iso(s.confirmed_at) if s.confirmed_at else None,
@@ -149,10 +151,11 @@ def confirm(ctx: Context, token: str) -> View:
         found = _by_token(uow, config, "confirm", token)
         uow.subscribers.confirm(found.id, now)
         uow.commit()
-    done = replace(
-        found, state="confirmed", services=found.pending_services, confirmed_at=found.confirmed_at or now
+    return subscriber_view(
+        replace(
+            found, state="confirmed", services=found.pending_services, confirmed_at=found.confirmed_at or now
+        )
     )
-    return subscriber_view(done)
 
 
 def check_link(ctx: Context, purpose: str, token: str) -> View:
