@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from warroom.integrations.notify_config import NotifySettings
     from warroom.services.comms.jobs import Job, JobRunner
     from warroom.services.comms.outbox import OutboxConfig
+    from warroom.services.comms.subscribers import SubscriptionConfig
     from warroom.services.oncall.config import OncallConfig
     from warroom.services.ports.comms import Notifier
 
@@ -143,6 +144,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: object | None = No
         probe=build_probe_policy(settings),
         load_channels=partial(channel_names, settings),
         load_outbox=partial(outbox_config, settings),
+        load_subscriptions=partial(subscription_config, settings),
     )
     return App(settings=settings, context=context)
 
@@ -186,6 +188,32 @@ def build_notify(settings: Settings) -> NotifySettings:
     return parse_notify(settings.raw)
 
 
+def subscription_config(settings: Settings) -> SubscriptionConfig | None:
+    """The status page's subscriptions: links signed with ``secret_key`` under
+    ``notify.base_url`` (None when either is missing: subscribing is then refused)."""
+    from warroom.integrations.subscriber_links import SignedSubscriberLinks, resolving_guard
+    from warroom.services.comms.subscribers import SubscriptionConfig
+
+    secret = settings.raw.get("secret_key")
+    outbox = build_notify(settings).outbox
+    if not (isinstance(secret, str) and secret and outbox.base_url):
+        return None
+    section = settings.section("subscribers")
+    allow_private = section.get("allow_private_webhooks", False)
+    if not isinstance(allow_private, bool):
+        raise SettingsError(
+            f"subscribers.allow_private_webhooks in {settings.config_path} must be true or false"
+        )
+    hours = settings.number("subscribers", "confirm_link_hours", 48) or 48
+    return SubscriptionConfig(
+        links=SignedSubscriberLinks(secret, confirm_max_age=timedelta(hours=hours)),
+        base_url=outbox.base_url,
+        email=outbox.email,
+        check_url=resolving_guard(allow_private),
+        allow_private=allow_private,
+    )
+
+
 def build_oncall(app: App, notify: NotifySettings | None = None) -> OncallConfig:
     """``[oncall]``: ack links (signed with ``secret_key``, under ``notify.base_url``) and
     what the first acknowledgement does to an incident without a commander."""
@@ -209,12 +237,19 @@ def build_oncall(app: App, notify: NotifySettings | None = None) -> OncallConfig
 
 
 def delivery_config(app: App, notify: NotifySettings) -> OutboxConfig:
-    """``[notify]``'s outbox, able to deliver to people's on-call contact methods."""
+    """``[notify]``'s outbox, able to deliver to people's on-call contact methods and to the
+    status page's subscribers."""
     from dataclasses import replace as _replace
 
+    from warroom.services.comms import subscribers
     from warroom.services.oncall.directory import contact_channel
 
-    return _replace(notify.outbox, contacts=partial(contact_channel, app.context))
+    return _replace(
+        notify.outbox,
+        contacts=partial(contact_channel, app.context),
+        subscribers=partial(subscribers.channel, app.context),
+        personalize=partial(subscribers.personalize, app.context),
+    )
 
 
 def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job]:

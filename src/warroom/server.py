@@ -54,11 +54,17 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
         router = _web_router()
         if router is not None:
             fastapi_app.include_router(router)
+        from warroom.web.feeds import build_feeds_router
         from warroom.web.learning import build_learning_web_router
         from warroom.web.oncall import build_oncall_web_router
+        from warroom.web.outbox_admin import build_outbox_admin_router
+        from warroom.web.subscriptions import build_subscriptions_router
 
         fastapi_app.include_router(build_learning_web_router())
         fastapi_app.include_router(build_oncall_web_router())
+        fastapi_app.include_router(build_subscriptions_router())
+        fastapi_app.include_router(build_feeds_router())
+        fastapi_app.include_router(build_outbox_admin_router())
     return fastapi_app
 
 

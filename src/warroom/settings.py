@@ -75,6 +75,8 @@ DOCUMENTED: dict[str, str] = {
     "jobs.oncall_seconds": "How often the escalation tick fires due page steps and delayed notifications (1); a page just opened in this process fires at once, whatever this says.",
     "oncall.commander": "When a page of an incident without a commander is acknowledged: `offer` the role to the person who acknowledged (default), `make` them commander, or `off`.",
     "oncall.ack_link_hours": "How long the one-tap acknowledgement link in a page stays valid (24). Links need `secret_key` and `notify.base_url`.",
+    "subscribers.confirm_link_hours": "How long the status page's subscription confirmation link stays valid (48). Subscriptions need `secret_key` and `notify.base_url`; email ones also `[notify.smtp]`.",
+    "subscribers.allow_private_webhooks": "Let subscriber webhook URLs name loopback or private addresses (false: only public hosts, against server-side request forgery).",
     "followups.remind_every_hours": "Repeat a follow-up's overdue reminder this often until it is done (24).",
 }
 

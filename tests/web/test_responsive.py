@@ -5,6 +5,7 @@ headless Chromium; screenshots go to $WARROOM_SHOTS when set (else the test's tm
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,17 +34,55 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
     folder = tmp_path_factory.mktemp("responsive")
-    app = with_catalog(bootstrap.build(Settings(database_url=f"sqlite:///{folder / 'warroom.db'}")))
+    app = with_subscriptions(
+        with_catalog(bootstrap.build(Settings(database_url=f"sqlite:///{folder / 'warroom.db'}")))
+    )
     shots = Path(os.environ.get("WARROOM_SHOTS") or folder / "shots")
     shots.mkdir(parents=True, exist_ok=True)
     with running(create_app(app)) as base, sync_playwright() as playwright:
         refs = scenario.build(app, base)
-        token, _ = auth.create_token(app.context, "alice", "responder")
+        undeliverable(app, refs["open"])
+        token, _ = auth.create_token(app.context, "alice", "admin")  # admins see every page
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield {"base": base, "refs": refs, "token": token, "browser": browser, "shots": shots}
         finally:
             browser.close()
+
+
+def with_subscriptions(app: Any) -> Any:
+    """The status page takes subscribers (email and webhook) here."""
+    from warroom.integrations.subscriber_links import SignedSubscriberLinks, resolving_guard
+    from warroom.services.comms.subscribers import SubscriptionConfig
+
+    config = SubscriptionConfig(
+        SignedSubscriberLinks("a responsive test secret"),
+        "https://status.example.com",
+        True,
+        resolving_guard(),
+    )
+    return dataclasses.replace(
+        app, context=dataclasses.replace(app.context, load_subscriptions=lambda: config)
+    )
+
+
+def undeliverable(app: Any, ref: str) -> None:
+    """An update to two email stakeholders while no SMTP server is configured, and one
+    delivery round: both die with the reason, so the outbox page has lanes to show."""
+    from warroom.integrations.notifiers import RecordingNotifier
+    from warroom.services import operations as ops
+    from warroom.services.comms import delivery
+    from warroom.services.comms.outbox import OutboxConfig
+
+    for target in ("cfo@example.com", "legal@example.com"):
+        ops.stakeholder_add(app.context, "lee", ref, {"target": target})
+    ops.update(
+        app.context,
+        "lee",
+        ref,
+        {"text": "Rollback under way; next update 10:30 UTC.", "audience": "internal"},
+    )
+    delivery.deliver(app.context, OutboxConfig(), RecordingNotifier())
 
 
 def _page(world: dict[str, Any], size: str, *, logged_in: bool = True) -> Any:
@@ -69,6 +108,8 @@ def _paths(refs: dict[str, str]) -> dict[str, str]:
         "follow-ups": "/follow-ups",
         "status": "/status",
         "oncall": "/oncall",
+        "subscribe": "/status/subscribe",
+        "outbox": "/admin/outbox",
     }
 
 

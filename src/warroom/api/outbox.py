@@ -1,7 +1,9 @@
 """The outbox over REST: ``GET /api/v1/outbox`` and ``POST /api/v1/outbox/retry``, so
 ``warroom outbox list`` and ``retry`` work with ``--url`` and answer the same JSON as on
 the local database. Both need a responder token (responders fix what did not reach
-people during an incident); errors are problem+json naming the field."""
+people during an incident). The status page's subscribers (``GET
+/api/v1/status/subscribers``, ``POST .../remove``: ``warroom status subscribers``) need
+an admin token. Errors are problem+json naming the field."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from warroom.api import models as m
-from warroom.api.routes import PREFIX, IdempotencyKey, Responder, _post, json_response, no_nul
+from warroom.api.routes import PREFIX, Admin, IdempotencyKey, Responder, _post, json_response, no_nul
 from warroom.services.comms import operations as comms
 
 MAX_ID = comms.MAX_ID
@@ -23,6 +25,10 @@ class RetryBody(m.Body):
         None, description="Dead (or pending) deliveries to make due again now."
     )
     all_dead: bool | None = Field(None, description="Retry every dead delivery.")
+
+
+class RemoveSubscriberBody(m.Body):
+    id: int = Field(ge=1, le=MAX_ID, description="The subscriber to remove (from the list).")
 
 
 def build_outbox_router() -> APIRouter:
@@ -51,5 +57,29 @@ def build_outbox_router() -> APIRouter:
         request: Request, caller: Responder, body: RetryBody, key: IdempotencyKey = None
     ) -> Response:
         return _post(request, caller, key, body, lambda: comms.outbox_retry(caller.app.context, body.given()))
+
+    @router.get(
+        "/status/subscribers",
+        operation_id="subscriber_list",
+        summary="The status page's subscribers (email and webhook), oldest first",
+        tags=["status"],
+    )
+    def subscriber_list(
+        caller: Admin, limit: Annotated[int, Query(description="At most this many, 1..10000.")] = 1000
+    ) -> Response:
+        return json_response(comms.subscriber_list(caller.app.context, {"limit": limit}))
+
+    @router.post(
+        "/status/subscribers/remove",
+        operation_id="subscriber_remove",
+        summary="Remove a status page subscriber; nothing about it is kept",
+        tags=["status"],
+    )
+    def subscriber_remove(
+        request: Request, caller: Admin, body: RemoveSubscriberBody, key: IdempotencyKey = None
+    ) -> Response:
+        return _post(
+            request, caller, key, body, lambda: comms.subscriber_remove(caller.app.context, body.given())
+        )
 
     return router

@@ -24,6 +24,7 @@ from warroom.domain.shared.errors import (
     DomainError,
     InvalidTransition,
     NotFound,
+    RateLimited,
     ValidationError,
 )
 
@@ -40,6 +41,7 @@ TITLES = {
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid input",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -47,6 +49,7 @@ TITLES = {
 # The problem type slug of each domain error; RemoteBackend maps them back.
 DOMAIN_TYPES: dict[type[DomainError], tuple[int, str]] = {
     BrokenChain: (409, "broken-chain"),
+    RateLimited: (429, "rate-limited"),
     ValidationError: (422, "validation"),
     NotFound: (404, "not-found"),
     InvalidTransition: (409, "invalid-transition"),
@@ -85,6 +88,9 @@ def domain_problem(exc: DomainError) -> Response:
             break
     else:
         status, kind = 422, "domain"
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
+        return problem(status, exc.message, kind=kind, field=exc.field, headers=headers)
     if isinstance(exc, ValidationError):
         return problem(status, exc.message, kind=kind, field=exc.field)
     return problem(status, exc.message, kind=kind)

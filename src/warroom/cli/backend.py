@@ -66,6 +66,9 @@ OPERATIONS: dict[str, tuple[bool, bool]] = {
     # the outbox (services.comms.operations.EMBEDDED)
     "outbox_list": (False, False),
     "outbox_retry": (False, True),
+    # the status page's subscribers (also services.comms.operations.EMBEDDED)
+    "subscriber_list": (False, False),
+    "subscriber_remove": (False, True),
 }
 
 
@@ -76,7 +79,7 @@ LEARNING = frozenset(name for name in OPERATIONS if name.startswith(("postmortem
 }
 
 
-OUTBOX = frozenset({"outbox_list", "outbox_retry"})
+OUTBOX = frozenset({"outbox_list", "outbox_retry", "subscriber_list", "subscriber_remove"})
 
 
 class Backend(Protocol):

@@ -84,6 +84,8 @@ ROUTES: dict[str, tuple[str, str]] = {
     "stakeholder_remove": ("POST", "/incidents/{ref}/stakeholders/remove"),
     "outbox_list": ("GET", "/outbox"),
     "outbox_retry": ("POST", "/outbox/retry"),
+    "subscriber_list": ("GET", "/status/subscribers"),
+    "subscriber_remove": ("POST", "/status/subscribers/remove"),
 }
 
 # GET operations with query parameters besides list and timeline
@@ -93,6 +95,7 @@ QUERY_KEYS: dict[str, tuple[str, ...]] = {
     "report": ("since", "until", "service", "severity"),
     "readiness": ("threshold", "service"),
     "outbox_list": ("status", "limit"),
+    "subscriber_list": ("limit",),
 }
 
 _PROBLEMS: dict[str, type[DomainError]] = {

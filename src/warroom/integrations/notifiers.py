@@ -196,6 +196,8 @@ def webhook_body(n: Notification) -> bytes:
         "fields": dict(n.fields),
         "occurred_at": n.occurred_at.astimezone(UTC).isoformat(),
     }
+    if n.unsubscribe:
+        document["unsubscribe"] = n.unsubscribe
     return _json_bytes(document)
 
 
@@ -242,6 +244,8 @@ def email_body(n: Notification) -> str:
         parts.append("\n".join(f"{name}: {value}" for name, value in pairs))
     if n.url:
         parts.append(n.url)
+    if n.unsubscribe:
+        parts.append(f"Unsubscribe: {n.unsubscribe}")
     stamp = n.occurred_at.astimezone(UTC).isoformat()
     parts.append(f"-- \nwarroom - {n.kind} - {stamp}")
     return "\n\n".join(parts) + "\n"
@@ -300,6 +304,9 @@ class EmailNotifier:
         msg["X-Warroom-Kind"] = n.kind
         if n.incident:
             msg["X-Warroom-Incident"] = n.incident
+        if n.unsubscribe:  # RFC 2369 and RFC 8058: mail clients offer a one-click unsubscribe
+            msg["List-Unsubscribe"] = f"<{n.unsubscribe}>"
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         body = email_body(n)
         # Quoted-printable keeps non-ASCII text (names, places) readable in the raw
         # message; left alone, the email package would pick base64.

@@ -19,6 +19,7 @@ from warroom.domain.shared.errors import (
     DomainError,
     InvalidTransition,
     NotFound,
+    RateLimited,
     ValidationError,
 )
 from warroom.services import operations as ops
@@ -161,6 +162,8 @@ def status_of(error: DomainError) -> int:
         return 500
     if isinstance(error, InvalidTransition | ConcurrencyConflict):
         return 409
+    if isinstance(error, RateLimited):
+        return 429
     if isinstance(error, ValidationError):
         return 422
     return 400

@@ -28,6 +28,7 @@ from warroom.domain.incidents.state import IncidentState
 from warroom.domain.shared.serial import to_data
 from warroom.services.comms.health import room_notices, stakeholder_gaps
 from warroom.services.comms.outbox import stakeholders_of
+from warroom.services.comms.reach import update_preview
 from warroom.services.incidents import changes as change_cases
 from warroom.services.incidents import commands as cases
 from warroom.services.incidents.views import change_view, event_view, incident_view
@@ -90,6 +91,7 @@ def room_page(
         nearby = uow.changes.between(services, start, end)
         events = uow.incidents.events(number, before=before, limit=limit, newest_first=True)
         people = stakeholders_of(ctx, uow, state)
+        reach = update_preview(ctx, uow, state, people)
         channels = uow.outbox.channels(number, delivered=False)
         details = uow.alerts.details_for_incident(number) if state.alerts else []
     now = ctx.clock.now()
@@ -104,6 +106,7 @@ def room_page(
     view["prepared_mitigations"] = [to_data(p) for p in cases.prepared(ctx, state)]
     view["stakeholders"] = [s | {"gap": gaps.get(s["target"])} for s in stakeholder_views(people)]
     view["delivery_notices"] = notices
+    view["reach"] = reach
     view["attached_alerts"] = alert_rows(base["alerts"], details)
     draft = draft_update(state, now=now, policy=ctx.policy) if with_draft else ""
     return view, [event_view(e) for e in events], draft

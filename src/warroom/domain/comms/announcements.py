@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from warroom.domain.comms.notifications import NOTIFICATION_KINDS, Notification
+from warroom.domain.comms.notifications import DIRECT_KINDS, NOTIFICATION_KINDS, Notification
 from warroom.domain.comms.reminders import REMINDER_KINDS, Reminder
 from warroom.domain.incidents.events import Event
 from warroom.domain.incidents.state import IncidentState, Mitigation, Role
 
-# Timeline events that notify: every notification kind but the reminders, each named
-# after the event that causes it.
-NOTIFYING_EVENTS: frozenset[str] = NOTIFICATION_KINDS - frozenset(REMINDER_KINDS)
+# Timeline events that notify: every notification kind but the reminders and the
+# subscribers' own kinds, each named after the event that causes it.
+NOTIFYING_EVENTS: frozenset[str] = NOTIFICATION_KINDS - frozenset(REMINDER_KINDS) - (DIRECT_KINDS - {"page"})
 
 _TEXT_LIMIT = 3000
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+# Kinds that go only to the targets they name, never along the routes.
+DIRECT_KINDS: frozenset[str] = frozenset({"page", "public_update", "subscription_confirm"})
+
 NOTIFICATION_KINDS: frozenset[str] = frozenset(
     {
         "incident_declared",
@@ -30,6 +33,9 @@ NOTIFICATION_KINDS: frozenset[str] = frozenset(
         "rotation_due",
         "followup_overdue",
         "page",  # on call: one person, one contact method (never routed; see services/oncall)
+        # the public status page's subscribers (never routed; see services/comms/subscribers)
+        "public_update",
+        "subscription_confirm",
     }
 )
 
@@ -69,6 +75,8 @@ class Notification:
     without whitespace (it travels in HTTP and SMTP headers). `title` is one line;
     `text` is plain text or light Markdown. `severity` is 1 (worst) to 4, or None when
     the notification is not about one incident's severity. `occurred_at` is aware.
+    `unsubscribe` is set on the way to a status-page subscriber only: the signed link
+    that ends the subscription (mail carries it as ``List-Unsubscribe`` too).
     """
 
     key: str
@@ -82,6 +90,7 @@ class Notification:
     url: str | None
     fields: tuple[tuple[str, str], ...]
     occurred_at: datetime
+    unsubscribe: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 < len(self.key) <= _MAX_KEY_LENGTH or not all("!" <= c <= "~" for c in self.key):

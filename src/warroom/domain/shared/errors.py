@@ -7,6 +7,9 @@ Every entry point maps them the same way: ``ValidationError`` to a 4xx naming th
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 
 class DomainError(Exception):
     """A command the domain refuses; the message is one line meant for a person."""
@@ -23,6 +26,19 @@ class ValidationError(DomainError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.detail = message
+
+
+class RateLimited(ValidationError):
+    """Too many requests of one kind from one place: try again after ``retry_after``."""
+
+    def __init__(self, field: str, message: str, retry_after: timedelta) -> None:
+        super().__init__(field, message)
+        self.retry_after = retry_after
+
+    @property
+    def retry_after_seconds(self) -> int:
+        """Whole seconds, rounded up, at least one (an HTTP ``Retry-After``)."""
+        return max(1, math.ceil(self.retry_after.total_seconds()))
 
 
 class NotFound(DomainError):

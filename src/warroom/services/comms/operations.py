@@ -64,10 +64,26 @@ def outbox_retry(ctx: Context, body: Mapping[str, Any]) -> View:
     return {"retried": outbox.retry_deliveries(ctx, ids, all_dead=bool(body.get("all_dead")))}
 
 
+def subscriber_list(ctx: Context, body: Mapping[str, Any]) -> list[View]:
+    """The status page's subscribers, oldest first."""
+    from warroom.services.comms import subscribers
+
+    return subscribers.list_subscribers(ctx, _int(body.get("limit", 1000), "limit", 1, 10_000))
+
+
+def subscriber_remove(ctx: Context, body: Mapping[str, Any]) -> View:
+    """Remove a subscriber by id (nothing about it is kept)."""
+    from warroom.services.comms import subscribers
+
+    return subscribers.remove_subscriber(ctx, _int(body.get("id"), "id", 1, MAX_ID))
+
+
 Handler = Callable[[Context, str, Mapping[str, Any]], Any]
 
 # The CLI's embedded backend: operation name -> handler(ctx, actor, body).
 EMBEDDED: dict[str, Handler] = {
     "outbox_list": lambda ctx, actor, body: outbox_list(ctx, body),
     "outbox_retry": lambda ctx, actor, body: outbox_retry(ctx, body),
+    "subscriber_list": lambda ctx, actor, body: subscriber_list(ctx, body),
+    "subscriber_remove": lambda ctx, actor, body: subscriber_remove(ctx, body),
 }

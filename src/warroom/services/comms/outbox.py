@@ -27,8 +27,9 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from warroom.domain.comms.announcements import NOTIFYING_EVENTS, event_notification
+from warroom.domain.comms.announcements import NOTIFYING_EVENTS, event_key, event_notification
 from warroom.domain.comms.notifications import (
+    DIRECT_KINDS,
     ChannelSpec,
     DeliveryFailed,
     Notification,
@@ -37,10 +38,13 @@ from warroom.domain.comms.notifications import (
     route,
 )
 from warroom.domain.comms.stakeholders import Stakeholder, is_email, merged, recipients
+from warroom.domain.comms.subscribers import CHANNEL_PREFIX as SUBSCRIBER_PREFIX
+from warroom.domain.comms.subscribers import public_notification
 from warroom.domain.incidents.catalog import Catalog
 from warroom.domain.incidents.events import Event
 from warroom.domain.incidents.state import IncidentState
 from warroom.domain.shared.errors import ValidationError
+from warroom.services.comms import subscribers
 from warroom.services.ports.comms import ChannelState, Delivery, Notifier, OutboxMessage
 from warroom.services.ports.uow import UnitOfWork
 from warroom.services.shared.context import Context
@@ -82,10 +86,14 @@ class OutboxConfig:
     # On call: resolves a ``contact:PERSON:METHOD`` channel to that person's contact method
     # at delivery time (None: no on-call contacts here).
     contacts: Callable[[str], ChannelSpec | None] | None = None
+    # The status page: resolves a ``subscriber:ID`` channel at delivery time, and adds that
+    # subscriber's signed links to what it is sent (None: no subscribers here).
+    subscribers: Callable[[str], ChannelSpec | None] | None = None
+    personalize: Callable[[str, Notification], Notification] | None = None
 
     @property
     def enabled(self) -> bool:
-        return bool(self.channels) or self.email or self.contacts is not None
+        return bool(self.channels) or self.email or self.contacts is not None or self.subscribers is not None
 
     def deadline_of(self, channel: str) -> timedelta:
         """The hard deadline of one attempt to the delivery channel named ``channel``."""
@@ -164,8 +172,27 @@ def announce(ctx: Context, uow: UnitOfWork, events: Sequence[Event], state: Inci
         if event.kind == "status_update_posted":
             audience = str(event.payload.get("audience", "internal"))
             targets = tuple(recipients(stakeholders_of(ctx, uow, state), audience))
+            if audience == "public":
+                added += tell_subscribers(uow, event, state)
         added += uow.outbox.add(OutboxMessage(n, targets), event.recorded_at)
     return added
+
+
+def tell_subscribers(uow: UnitOfWork, event: Event, state: IncidentState) -> int:
+    """One outbox message for a public update, to every matching confirmed subscriber of
+    the status page (one delivery each once routed); 0 when nobody follows it."""
+    channels = subscribers.targets(uow, state.services)
+    if not channels:
+        return 0
+    n = public_notification(
+        event_key(event),
+        state.ref,
+        state.services,
+        str(event.payload["text"]),
+        final=bool(event.payload.get("final")),
+        at=event.recorded_at,
+    )
+    return int(uow.outbox.add(OutboxMessage(n, channels), event.recorded_at))
 
 
 # --- 2. Routing --------------------------------------------------------------------------
@@ -178,8 +205,9 @@ def channel_names(message: OutboxMessage, config: OutboxConfig) -> list[str]:
     A stakeholder gets a delivery even when nothing is configured to reach it: the
     delivery is then dead at once with the reason, so ``warroom outbox list``, the room
     and ``/readyz`` show that the update reached nobody there. A page goes to the contact
-    methods it names, never along the broadcast routes."""
-    names = [] if message.notification.kind == "page" else route(message.notification, config.routes)
+    methods it names, a subscriber's message to its subscribers, never along the routes."""
+    direct = message.notification.kind in DIRECT_KINDS
+    names = [] if direct else route(message.notification, config.routes)
     for target in message.targets:
         name = f"{EMAIL_PREFIX}{target}" if is_email(target) else target
         if name not in names:
@@ -204,6 +232,8 @@ def route_pending(ctx: Context, config: OutboxConfig, limit: int = 200) -> int:
 def resolve_channel(name: str, config: OutboxConfig) -> ChannelSpec | None:
     if name.startswith(CONTACT_PREFIX):
         return config.contacts(name) if config.contacts is not None else None
+    if name.startswith(SUBSCRIBER_PREFIX):
+        return config.subscribers(name) if config.subscribers is not None else None
     if name.startswith(EMAIL_PREFIX):
         return ChannelSpec(name, "email", (name[len(EMAIL_PREFIX) :],)) if config.email else None
     return config.channels.get(name)
@@ -235,6 +265,8 @@ def unconfigured(name: str, config: OutboxConfig) -> str | None:
         return "no SMTP server is configured ([notify.smtp])"
     if name.startswith(CONTACT_PREFIX):
         return f"{name} is no longer a contact method (or SMTP is not configured for email)"
+    if name.startswith(SUBSCRIBER_PREFIX):
+        return f"{name} has unsubscribed (or its webhook host is no longer allowed)"
     return f"no channel named {name} in [[notify.channels]]"
 
 
@@ -272,8 +304,11 @@ def attempt(
     channel = resolve_channel(claimed.channel, config)
     if channel is None:
         return AttemptResult("dead", unconfigured(claimed.channel, config))
+    n = with_link(claimed.notification, config.base_url)
+    if config.personalize is not None and claimed.channel.startswith(SUBSCRIBER_PREFIX):
+        n = config.personalize(claimed.channel, n)
     try:
-        notifier.send(with_link(claimed.notification, config.base_url), channel)
+        notifier.send(n, channel)
     except DeliveryFailed as failure:
         return failed(
             claimed,

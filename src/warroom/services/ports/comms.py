@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from warroom.domain.comms.notifications import ChannelSpec, Notification
     from warroom.domain.comms.stakeholders import StakeholderChange
+    from warroom.domain.comms.subscribers import Subscriber
 
 
 class Notifier(Protocol):
@@ -158,6 +159,56 @@ class StakeholderStore(Protocol):
         ...
 
     def drop(self, number: int, target: str) -> None: ...
+
+
+class SubscriberLinks(Protocol):
+    """Signed, expiring tokens for the confirm and unsubscribe links of a subscriber."""
+
+    def sign(self, purpose: str, subscriber_id: int, target: str) -> str:
+        """A token for ``purpose`` (``confirm`` or ``unsubscribe``) bound to the subscriber."""
+        ...
+
+    def verify(self, purpose: str, token: str) -> tuple[int, str]:
+        """The subscriber id and a digest of its target, or a ``ValidationError`` saying
+        why not (forged, altered, made for another purpose, expired)."""
+        ...
+
+    def digest(self, target: str) -> str:
+        """What a token holds of the target, to tell a reused id apart."""
+        ...
+
+
+class SubscriberStore(Protocol):
+    def get(self, subscriber_id: int) -> Subscriber | None: ...
+
+    def find(self, kind: str, target: str) -> Subscriber | None: ...
+
+    def add(
+        self,
+        kind: str,
+        target: str,
+        *,
+        services: Sequence[str],
+        state: str,
+        secret: str | None,
+        at: datetime,
+    ) -> int:
+        """A new subscriber (pending: ``services`` wait for the confirmation); its id."""
+        ...
+
+    def ask_again(self, subscriber_id: int, services: Sequence[str], at: datetime) -> None:
+        """A new confirmation mail goes out now, for ``services``."""
+        ...
+
+    def confirm(self, subscriber_id: int, at: datetime) -> bool:
+        """Make the pending choice of services the subscription; False when it is gone."""
+        ...
+
+    def remove(self, subscriber_id: int) -> bool: ...
+
+    def list(self, *, confirmed_only: bool = False, limit: int = 1000) -> list[Subscriber]:
+        """Oldest first."""
+        ...
 
 
 class JobStore(Protocol):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol, Self
 
 if TYPE_CHECKING:
     from warroom.services.ports.alerts import AlertStore
-    from warroom.services.ports.comms import JobStore, OutboxStore, StakeholderStore
+    from warroom.services.ports.comms import JobStore, OutboxStore, StakeholderStore, SubscriberStore
     from warroom.services.ports.idempotency import IdempotencyStore
     from warroom.services.ports.identity import TokenStore
     from warroom.services.ports.incidents import ChangeStore, IncidentStore
@@ -52,6 +52,9 @@ class UnitOfWork(Protocol):
 
     @property
     def oncall(self) -> OncallStore: ...
+
+    @property
+    def subscribers(self) -> SubscriberStore: ...
 
     def __enter__(self) -> Self: ...
 

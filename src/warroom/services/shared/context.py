@@ -39,6 +39,9 @@ class Context:
     # Rung after a commit that leaves work due now (a page opened), so this process's job
     # runner wakes at once instead of at the end of its sleep.
     doorbell: Doorbell = field(default_factory=Doorbell)
+    # The status page's subscriptions (``warroom.services.comms.subscribers.
+    # SubscriptionConfig``: signed links, SMTP or not, the webhook URL check); None: off.
+    load_subscriptions: Callable[[], Any] | None = None
 
     def read(self) -> UnitOfWork:
         """A unit of work for reads only (never commit in it)."""
@@ -53,6 +56,11 @@ class Context:
     def outbox(self) -> Any:
         """The outbox's configuration, read on first use (None: not known)."""
         return self.load_outbox() if self.load_outbox is not None else None
+
+    @cached_property
+    def subscriptions(self) -> Any:
+        """The subscriptions' configuration, read on first use (None: not configured)."""
+        return self.load_subscriptions() if self.load_subscriptions is not None else None
 
     @cached_property
     def catalog(self) -> Catalog:
