@@ -35,6 +35,9 @@ class Context:
     # The outbox's configuration (``warroom.services.comms.outbox.OutboxConfig``: channels,
     # routes, SMTP or not), to tell people what their updates will not reach; None: not known.
     load_outbox: Callable[[], Any] | None = None
+    # The X-ray (``warroom.services.xray.config.XrayConfig``: trace source, embedded store,
+    # policies), built on first use; None: no X-ray here.
+    load_xray: Callable[[], Any] | None = None
 
     def read(self) -> UnitOfWork:
         """A unit of work for reads only (never commit in it)."""
@@ -49,6 +52,11 @@ class Context:
     def outbox(self) -> Any:
         """The outbox's configuration, read on first use (None: not known)."""
         return self.load_outbox() if self.load_outbox is not None else None
+
+    @cached_property
+    def xray(self) -> Any:
+        """The X-ray's configuration, built on first use (None: not available)."""
+        return self.load_xray() if self.load_xray is not None else None
 
     @cached_property
     def catalog(self) -> Catalog:
