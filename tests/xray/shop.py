@@ -36,8 +36,34 @@ def request(ids: Ids, start_us: int, *, fault: bool, retries: int = 0) -> list[S
     calls = 1 + retries if fault else 1
     pay_us = 5_000_000 * calls + 1_000 if fault else 40_000
     t = start_us + 3_000
-    spans.append(Span(trace, out_pay, root, "checkout", "POST /pay", KIND_CLIENT, t, pay_us, error=fault, http_status=502 if fault else 200))
-    spans.append(Span(trace, srv_pay, out_pay, "payments", "POST /pay", KIND_SERVER, t + 100, pay_us - 200, error=fault, http_status=502 if fault else 200))
+    spans.append(
+        Span(
+            trace,
+            out_pay,
+            root,
+            "checkout",
+            "POST /pay",
+            KIND_CLIENT,
+            t,
+            pay_us,
+            error=fault,
+            http_status=502 if fault else 200,
+        )
+    )
+    spans.append(
+        Span(
+            trace,
+            srv_pay,
+            out_pay,
+            "payments",
+            "POST /pay",
+            KIND_SERVER,
+            t + 100,
+            pay_us - 200,
+            error=fault,
+            http_status=502 if fault else 200,
+        )
+    )
     for attempt in range(calls):
         duration = 5_000_000 if fault else 30_000
         spans.append(
@@ -46,7 +72,20 @@ def request(ids: Ids, start_us: int, *, fault: bool, retries: int = 0) -> list[S
                  message="timeout" if fault else "", resend=attempt)
         )  # fmt: skip
     total = pay_us + 5_000
-    spans.append(Span(trace, root, "", "checkout", "POST /checkout", KIND_SERVER, start_us, total, error=fault, http_status=500 if fault else 200))
+    spans.append(
+        Span(
+            trace,
+            root,
+            "",
+            "checkout",
+            "POST /checkout",
+            KIND_SERVER,
+            start_us,
+            total,
+            error=fault,
+            http_status=500 if fault else 200,
+        )
+    )
     return spans  # fmt: skip
 
 

@@ -70,8 +70,14 @@ def test_a_timeout_is_told_by_status_message_grpc_code_or_duration() -> None:
     assert failure_kind(base, 1_000_000) == "error"
     assert failure_kind(Span(**{**_fields(base), "http_status": 504}), 1_000_000) == "timeout"
     assert failure_kind(Span(**{**_fields(base), "grpc_status": 4}), 1_000_000) == "timeout"
-    assert failure_kind(Span(**{**_fields(base), "message": "context deadline exceeded"}), 1_000_000) == "timeout"
-    assert failure_kind(Span(**{**_fields(base), "duration_us": 999_000}), int(policy.client_timeout_ms * 1000)) == "timeout"
+    assert (
+        failure_kind(Span(**{**_fields(base), "message": "context deadline exceeded"}), 1_000_000)
+        == "timeout"
+    )
+    assert (
+        failure_kind(Span(**{**_fields(base), "duration_us": 999_000}), int(policy.client_timeout_ms * 1000))
+        == "timeout"
+    )
     assert failure_kind(Span(**{**_fields(base), "http_status": 503}), 1_000_000) == "http 503"
 
 
@@ -131,10 +137,38 @@ def call_trees(draw: st.DrawFn) -> tuple[list[Span], Hop]:
         cursor = parent
     failed_spans.add(root_id)
     for client_id, server_id, caller, callee, parent in calls:
-        spans.append(Span(trace, client_id, parent, caller, f"call {callee}", KIND_CLIENT, 10, 5, error=client_id in failed_spans))
-        spans.append(Span(trace, server_id, client_id, callee, f"serve {callee}", KIND_SERVER, 11, 4, error=server_id in failed_spans))
+        spans.append(
+            Span(
+                trace,
+                client_id,
+                parent,
+                caller,
+                f"call {callee}",
+                KIND_CLIENT,
+                10,
+                5,
+                error=client_id in failed_spans,
+            )
+        )
+        spans.append(
+            Span(
+                trace,
+                server_id,
+                client_id,
+                callee,
+                f"serve {callee}",
+                KIND_SERVER,
+                11,
+                4,
+                error=server_id in failed_spans,
+            )
+        )
         if rng.random() < 0.3:  # a retried sibling call that succeeded
-            spans.append(Span(trace, f"{rng.getrandbits(64):016x}", parent, caller, f"call {callee}", KIND_CLIENT, 20, 5))
+            spans.append(
+                Span(
+                    trace, f"{rng.getrandbits(64):016x}", parent, caller, f"call {callee}", KIND_CLIENT, 20, 5
+                )
+            )
     spans.append(Span(trace, root_id, "", "edge", "GET /", KIND_SERVER, 0, 100, error=True))
     rng.shuffle(spans)
     return spans, Hop(failing[2], failing[3], f"serve {failing[3]}")  # fmt: skip

@@ -1,8 +1,8 @@
 """X-ray an incident: read its window and a baseline window from the trace source, analyze,
 and answer a JSON view; pin a finding as a fact.
 
-The window is the incident's (impact start, else declaration, to resolution or now), its
-latest ``window_minutes`` at most; the baseline is the ``baseline_minutes`` before it. Both
+The window is the incident's (impact start to resolution or now, its latest
+``window_minutes`` at most; without an impact start, the latest ``window_minutes``); the baseline is the ``baseline_minutes`` before it. Both
 reads together get ``timeout`` seconds: a trace source that is absent, down or slow gives
 one ``degraded: ...`` line, never an exception or a hang.
 """
@@ -28,11 +28,12 @@ View = dict[str, Any]
 
 
 def window_of(state: IncidentState, config: XrayConfig, now: datetime) -> tuple[datetime, datetime]:
-    """The incident's window: from impact start (else declaration) to resolution or now."""
+    """The incident's window: from impact start to resolution or now, its latest
+    ``window_minutes`` at most; without a known impact start, the latest ``window_minutes``."""
     end = min(state.at("resolved_at") or now, now)
-    start = state.at("impact_started_at") or state.at("declared_at") or end
     longest = timedelta(minutes=config.window_minutes)
-    if end - start > longest or end <= start:
+    start = state.at("impact_started_at")
+    if start is None or end - start > longest or end <= start:
         start = end - longest
     return start, end
 
