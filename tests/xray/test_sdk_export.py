@@ -67,17 +67,19 @@ def _checkout(providers: dict[str, TracerProvider], failing: bool) -> None:
     """checkout → payments → adyen; adyen times out when ``failing``."""
     checkout = providers["checkout"].get_tracer("shop")
     payments = providers["payments"].get_tracer("shop")
-    with checkout.start_as_current_span("POST /checkout", kind=SpanKind.SERVER) as root:
-        with checkout.start_as_current_span("POST /pay", kind=SpanKind.CLIENT) as call:
-            with payments.start_as_current_span("POST /pay", kind=SpanKind.SERVER) as serve:
-                with payments.start_as_current_span(
-                    "POST /authorise", kind=SpanKind.CLIENT, attributes={"peer.service": "adyen"}
-                ) as out:
-                    if failing:
-                        out.set_status(Status(StatusCode.ERROR, "context deadline exceeded"))
-                if failing:
-                    for span in (serve, call, root):
-                        span.set_status(Status(StatusCode.ERROR, "upstream failed"))
+    with (
+        checkout.start_as_current_span("POST /checkout", kind=SpanKind.SERVER) as root,
+        checkout.start_as_current_span("POST /pay", kind=SpanKind.CLIENT) as call,
+        payments.start_as_current_span("POST /pay", kind=SpanKind.SERVER) as serve,
+    ):
+        with payments.start_as_current_span(
+            "POST /authorise", kind=SpanKind.CLIENT, attributes={"peer.service": "adyen"}
+        ) as out:
+            if failing:
+                out.set_status(Status(StatusCode.ERROR, "context deadline exceeded"))
+        if failing:
+            for span in (serve, call, root):
+                span.set_status(Status(StatusCode.ERROR, "upstream failed"))
 
 
 def _providers(processor_for: object) -> dict[str, TracerProvider]:

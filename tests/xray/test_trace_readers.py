@@ -99,7 +99,7 @@ def tempo_trace(spans: list[Span]) -> dict[str, Any]:
 class Handler(BaseHTTPRequestHandler):
     mode = "ok"
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         url = urlparse(self.path)
         query = parse_qs(url.query)
         traces = _traces()
