@@ -81,43 +81,43 @@ def weighted_quantile(values: Sequence[tuple[int, float]], q: float) -> float:
 
 def edge_stats(traces: Sequence[Trace], seconds: float, timeout_us: int) -> dict[Hop, EdgeStats]:
     """Per hop: rate, error ratio, p99, timeouts, retries, calls per request."""
-    calls: dict[Hop, float] = defaultdict(float)
-    errors: dict[Hop, float] = defaultdict(float)
-    timeouts: dict[Hop, float] = defaultdict(float)
-    retries: dict[Hop, float] = defaultdict(float)
-    requests: dict[Hop, float] = defaultdict(float)
-    durations: dict[Hop, list[tuple[int, float]]] = defaultdict(list)
+    # per hop: [calls, errors, timeouts, retries, requests], and the (duration, weight) pairs
+    sums: dict[tuple[str, str, str], list[float]] = {}
+    durations: dict[tuple[str, str, str], list[tuple[int, float]]] = {}
     for trace in traces:
         weight = trace.weight
-        siblings: Counter[tuple[Hop, str]] = Counter()
-        seen: set[Hop] = set()
-        for call in trace.calls():
-            hop, span = call.hop, call.span
-            calls[hop] += weight
+        siblings: set[tuple[tuple[str, str, str], str]] = set()
+        seen: set[tuple[str, str, str]] = set()
+        for hop, span, parent_id in trace.calls():
+            row = sums.get(hop)
+            if row is None:
+                row = sums[hop] = [0.0, 0.0, 0.0, 0.0, 0.0]
+                durations[hop] = []
+            row[0] += weight
             durations[hop].append((span.duration_us, weight))
             if span.error:
-                errors[hop] += weight
+                row[1] += weight
                 if is_timeout(span, timeout_us):
-                    timeouts[hop] += weight
-            key = (hop, call.parent_id)
-            if span.resend > 0 or siblings[key] > 0:
-                retries[hop] += weight
-            siblings[key] += 1
+                    row[2] += weight
+            key = (hop, parent_id)
+            if span.resend > 0 or key in siblings:
+                row[3] += weight
+            siblings.add(key)
             if hop not in seen:
                 seen.add(hop)
-                requests[hop] += weight
+                row[4] += weight
     span_s = max(seconds, 1e-9)
     return {
-        hop: EdgeStats(
-            calls=count,
-            rate=count / span_s,
-            error_ratio=errors[hop] / count,
+        Hop(*hop): EdgeStats(
+            calls=row[0],
+            rate=row[0] / span_s,
+            error_ratio=row[1] / row[0],
             p99_ms=weighted_quantile(durations[hop], 0.99) / 1000,
-            timeouts=timeouts[hop],
-            retries=retries[hop],
-            per_request=count / requests[hop],
+            timeouts=row[2],
+            retries=row[3],
+            per_request=row[0] / row[4],
         )
-        for hop, count in calls.items()
+        for hop, row in sums.items()
     }
 
 

@@ -8,18 +8,18 @@ span without an instrumented callee is a call to its ``peer`` (an external provi
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from warroom.domain.xray.spans import KIND_CLIENT, KIND_PRODUCER, Span
 
 OUTBOUND = (KIND_CLIENT, KIND_PRODUCER)
 
 
-@dataclass(frozen=True, slots=True)
-class Hop:
-    """One edge of the call graph: ``caller`` → ``callee`` ``operation``."""
+class Hop(NamedTuple):
+    """One edge of the call graph: ``caller`` → ``callee`` ``operation`` (a tuple: hashed
+    hundreds of thousands of times per analysis)."""
 
     caller: str
     callee: str
@@ -29,13 +29,6 @@ class Hop:
         if self.caller == self.callee:
             return f"{self.callee} ({self.operation})"
         return f"{self.caller} → {self.callee}"
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    hop: Hop
-    span: Span
-    parent_id: str  # the span the caller made the call under (for repeated sibling calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,34 +49,46 @@ class Trace:
 
     def __init__(self, spans: Sequence[Span]) -> None:
         self.spans = spans
-        self.by_id = {s.span_id: s for s in spans}
-        self.children: dict[str, list[Span]] = defaultdict(list)
-        roots = []
+        by_id = self.by_id = {s.span_id: s for s in spans}
+        children: dict[str, list[Span]] = {}
+        root: Span | None = None
         for span in spans:
-            if span.parent_id and span.parent_id in self.by_id:
-                self.children[span.parent_id].append(span)
-            else:
-                roots.append(span)
-        # A trace whose root is not (yet) here hangs from its earliest orphan.
-        self.root = min(roots, key=lambda s: (s.parent_id != "", s.start_us)) if roots else spans[0]
+            parent = span.parent_id
+            if parent and parent in by_id:
+                found = children.get(parent)
+                if found is None:
+                    children[parent] = [span]
+                else:
+                    found.append(span)
+            elif root is None or (parent == "", span.start_us) < (root.parent_id == "", root.start_us):
+                root = span  # a trace whose root is not (yet) here hangs from its earliest orphan
+        self.children = children
+        self.root = root if root is not None else spans[0]
 
     @property
     def weight(self) -> float:
         return self.root.weight
 
-    def calls(self) -> Iterable[Call]:
+    def calls(self) -> Iterable[tuple[tuple[str, str, str], Span, str]]:
+        """Each call as ((caller, callee, operation), span, the caller's parent span id);
+        the hop is a plain tuple (equal to its :class:`Hop`): this runs once per span."""
         by_id, children = self.by_id, self.children
         for span in self.spans:
             if span.kind in OUTBOUND:
-                callee = _remote_child(span, children.get(span.span_id, ()))
+                callee = None
+                service = span.service
+                for child in children.get(span.span_id, ()):
+                    if child.service != service:
+                        callee = child
+                        break
                 if callee is not None:
-                    yield Call(Hop(span.service, callee.service, callee.operation), span, span.parent_id)
+                    yield (service, callee.service, callee.operation), span, span.parent_id
                 elif span.peer:
-                    yield Call(Hop(span.service, span.peer, span.operation), span, span.parent_id)
+                    yield (service, span.peer, span.operation), span, span.parent_id
                 continue
             parent = by_id.get(span.parent_id) if span.parent_id else None
             if parent is not None and parent.service != span.service and parent.kind not in OUTBOUND:
-                yield Call(Hop(parent.service, span.service, span.operation), span, parent.span_id)
+                yield (parent.service, span.service, span.operation), span, parent.span_id
 
     def failure(self) -> Failure | None:
         """The deepest failing span whose children all succeed, when the root failed."""
@@ -95,7 +100,7 @@ class Trace:
         stack = [(root, 0)]
         while stack:
             span, level = stack.pop()
-            failing = [c for c in children.get(span.span_id, ()) if c.error]
+            failing = [c for c in children.get(span.span_id, []) if c.error]
             if not failing:
                 if level > depth or (level == depth and span.start_us < origin.start_us):
                     origin, depth = span, level
@@ -105,7 +110,7 @@ class Trace:
 
     def _hop_of(self, origin: Span) -> Hop:
         if origin.kind in OUTBOUND:
-            callee = _remote_child(origin, self.children.get(origin.span_id, ()))
+            callee = _remote_child(origin, self.children.get(origin.span_id, []))
             if callee is not None:
                 return Hop(origin.service, callee.service, callee.operation)
             if origin.peer:
@@ -141,7 +146,11 @@ def _remote_child(span: Span, children: Iterable[Span]) -> Span | None:
 
 def traces_of(spans: Iterable[Span]) -> list[Trace]:
     """The spans grouped into linked traces."""
-    grouped: dict[str, list[Span]] = defaultdict(list)
+    grouped: dict[str, list[Span]] = {}
     for span in spans:
-        grouped[span.trace_id].append(span)
+        found = grouped.get(span.trace_id)
+        if found is None:
+            grouped[span.trace_id] = [span]
+        else:
+            found.append(span)
     return [Trace(group) for group in grouped.values()]
