@@ -61,6 +61,9 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
         from warroom.web.oncall import build_oncall_web_router
 
         fastapi_app.include_router(build_learning_web_router())
+        from warroom.web.xray import build_xray_web_router
+
+        fastapi_app.include_router(build_xray_web_router())
         fastapi_app.include_router(build_oncall_web_router())
     return fastapi_app
 

@@ -68,6 +68,7 @@ def _paths(refs: dict[str, str]) -> dict[str, str]:
         "postmortem": f"/incidents/{refs['closed']}/postmortem",
         "status": "/status",
         "oncall": "/oncall",
+        "xray": f"/incidents/{refs['open']}/xray",
     }
 
 

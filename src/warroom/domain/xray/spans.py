@@ -46,12 +46,15 @@ class Span:
 
 
 def is_timeout(span: Span, client_timeout_us: int) -> bool:
-    """A timeout: deadline exceeded, 504, a timeout message, or cut off at the client timeout."""
+    """A timeout: deadline exceeded, 504, a timeout message, or a failure without another
+    status cut off at the client timeout (a call answered 502 after a slow upstream is not one)."""
     if span.http_status == 504 or span.grpc_status == GRPC_DEADLINE_EXCEEDED:
         return True
     lowered = span.message.lower()
     if lowered and any(word in lowered for word in TIMEOUT_WORDS):
         return True
+    if span.http_status >= 400 or span.grpc_status > 0:
+        return False
     return span.error and client_timeout_us > 0 and span.duration_us >= client_timeout_us * 0.98
 
 
