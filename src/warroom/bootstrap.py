@@ -16,12 +16,16 @@ from warroom.services.shared.context import Context
 from warroom.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from warroom.integrations.notify_config import NotifySettings
+    from warroom.integrations.otlp import Limits
     from warroom.services.comms.jobs import Job, JobRunner
     from warroom.services.comms.outbox import OutboxConfig
     from warroom.services.comms.subscribers import SubscriptionConfig
     from warroom.services.oncall.config import OncallConfig
     from warroom.services.ports.comms import Notifier
+    from warroom.services.xray.config import XrayConfig
 
 
 _MINUTE = timedelta(minutes=1)
@@ -145,6 +149,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: object | None = No
         load_channels=partial(channel_names, settings),
         load_outbox=partial(outbox_config, settings),
         load_subscriptions=partial(subscription_config, settings),
+        load_xray=partial(build_xray, settings, engine),
     )
     return App(settings=settings, context=context)
 
@@ -166,6 +171,86 @@ def build_reader(settings: Settings) -> App | None:
         probe=build_probe_policy(settings),
     )
     return App(settings=settings, context=context)
+
+
+# --- The X-ray (imported on use) ---
+
+
+def build_xray(settings: Settings, engine: Engine) -> XrayConfig:
+    """``[xray]``: the trace source the analysis reads (``source``: embedded, off, or a
+    name under ``[xray.sources]`` with ``kind`` jaeger or tempo and ``url``), the embedded
+    store OTLP ingest writes to, and the policies."""
+    from warroom.domain.xray.analysis import AnalysisPolicy
+    from warroom.domain.xray.sampling import SamplingPolicy
+    from warroom.services.ports.xray import TraceSource
+    from warroom.services.xray.config import XrayConfig
+    from warroom.storage.xray_store import SqlTraceStore
+
+    section = settings.section("xray")
+    where = f"in {settings.config_path}"
+
+    def number(key: str, default: float) -> float:
+        return settings.number("xray", key, default)
+
+    percent = number("baseline_percent", 10)
+    if percent > 100:
+        raise SettingsError(f"xray.baseline_percent {where} must be within 0..100, not {percent!r}")
+    store = SqlTraceStore(engine)
+    chosen = section.get("source", "embedded")
+    timeout = number("timeout_seconds", 5) or 5
+    source: TraceSource | None
+    if chosen == "embedded":
+        source = store
+    elif chosen == "off":
+        source = None
+    else:
+        sources = section.get("sources", {})
+        found = sources.get(chosen) if isinstance(sources, dict) and isinstance(chosen, str) else None
+        if not isinstance(found, dict):
+            raise SettingsError(
+                f"xray.source {where} must be embedded, off or a name under [xray.sources], not {chosen!r}"
+            )
+        kind, url = found.get("kind"), found.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise SettingsError(f"xray.sources.{chosen}.url {where} must be an http(s) URL, not {url!r}")
+        if kind == "jaeger":
+            from warroom.integrations.jaeger import JaegerTraces
+
+            source = JaegerTraces(url, timeout)
+        elif kind == "tempo":
+            from warroom.integrations.tempo import TempoTraces
+
+            source = TempoTraces(url, timeout)
+        else:
+            raise SettingsError(f"xray.sources.{chosen}.kind {where} must be jaeger or tempo, not {kind!r}")
+    return XrayConfig(
+        source=source,
+        store=store if section.get("ingest", True) is not False else None,
+        analysis=AnalysisPolicy(
+            client_timeout_ms=number("client_timeout_ms", 5000), amplification=number("amplification", 1.5)
+        ),
+        sampling=SamplingPolicy(
+            slow_ms=number("slow_ms", 2000),
+            baseline_percent=percent,
+            decision_wait_s=number("decision_wait_seconds", 30),
+            retention_hours=number("retention_hours", 24),
+        ),
+        timeout=timeout,
+        window_minutes=number("window_minutes", 30) or 30,
+        baseline_minutes=number("baseline_minutes", 30) or 30,
+    )
+
+
+def otlp_limits(settings: Settings) -> Limits:
+    """How much one OTLP export may hold (``xray.max_*``)."""
+    from warroom.integrations.otlp import Limits
+
+    d = Limits()
+    return Limits(
+        max_bytes=int(settings.number("xray", "max_body_bytes", d.max_bytes)),
+        max_spans=int(settings.number("xray", "max_spans_per_request", d.max_spans)),
+        max_attribute_bytes=int(settings.number("xray", "max_attribute_bytes", d.max_attribute_bytes)),
+    )
 
 
 # --- Notifications and background jobs (imported on use: the CLI's start-up stays fast) ---
@@ -258,11 +343,13 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
     from warroom.services.comms.delivery import Dispatcher
     from warroom.services.impact import mitigation_checks
     from warroom.services.oncall import escalation
+    from warroom.services.xray.retention import run_sampling
 
     ctx, settings = app.context, app.settings
     oncall = build_oncall(app, notify)
     followup_every = timedelta(hours=settings.number("followups", "remind_every_hours", 24))
     delivery = Dispatcher(ctx, delivery_config(app, notify), notifier)
+    xray = ctx.xray
     # In order: what the reminders write is delivered in the same round.
     return [
         jobs.Job(
@@ -288,6 +375,11 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
             lambda now: escalation.escalate(ctx, oncall, now),
             exclusive=False,
             on_ring=True,
+        ),
+        jobs.Job(
+            "xray_sampling",
+            timedelta(seconds=settings.number("xray", "sample_every_seconds", 30) or 30),
+            lambda now: run_sampling(xray, now),
         ),
         jobs.Job(
             "deliver_notifications",

@@ -42,6 +42,9 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
     from warroom.api.hooks import HookLane, build_hooks_router
 
     fastapi_app.include_router(build_hooks_router())
+    from warroom.api.xray import build_xray_router
+
+    fastapi_app.include_router(build_xray_router())  # OTLP/HTTP traces in, and the X-ray
     from warroom.api.pagerduty import build_pagerduty_router
 
     fastapi_app.include_router(build_pagerduty_router())  # PagerDuty's own clients, unchanged
@@ -61,6 +64,9 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
         from warroom.web.subscriptions import build_subscriptions_router
 
         fastapi_app.include_router(build_learning_web_router())
+        from warroom.web.xray import build_xray_web_router
+
+        fastapi_app.include_router(build_xray_web_router())
         fastapi_app.include_router(build_oncall_web_router())
         fastapi_app.include_router(build_subscriptions_router())
         fastapi_app.include_router(build_feeds_router())

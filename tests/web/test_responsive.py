@@ -110,6 +110,7 @@ def _paths(refs: dict[str, str]) -> dict[str, str]:
         "oncall": "/oncall",
         "subscribe": "/status/subscribe",
         "outbox": "/admin/outbox",
+        "xray": f"/incidents/{refs['open']}/xray",
     }
 
 

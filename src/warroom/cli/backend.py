@@ -59,6 +59,9 @@ OPERATIONS: dict[str, tuple[bool, bool]] = {
     "triage": (True, True),
     "triage_show": (True, False),
     "mitigation_check": (True, True),
+    # the X-ray (services.xray)
+    "xray": (True, False),
+    "xray_pin": (True, True),
     # comms
     "stakeholders": (True, False),
     "stakeholder_add": (True, True),
@@ -139,6 +142,8 @@ class EmbeddedBackend:
             return ops.update_template(ctx, _ref(ref))
         if op == "verify":
             return ops.verify(ctx, ref)
+        if op == "xray":
+            return ops.xray(ctx, _ref(ref))
         if op == "triage_show":
             return ops.triage_show(ctx, _ref(ref))
         if op == "stakeholders":
@@ -184,6 +189,7 @@ def _writes() -> dict[str, Any]:
         "close": ops.close,
         "triage": ops.triage,
         "mitigation_check": ops.mitigation_check,
+        "xray_pin": ops.xray_pin,
         "stakeholder_add": ops.stakeholder_add,
         "stakeholder_remove": ops.stakeholder_remove,
     }

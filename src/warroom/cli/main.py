@@ -28,6 +28,7 @@ from warroom.cli import (
     status_subscribers,
     tokens,
     triage,
+    xray,
 )
 from warroom.cli.session import STATE, emit, fail, run
 from warroom.cli.session import render as _render
@@ -586,7 +587,7 @@ def demo(
 
 # Sub-commands defined beside this module; they never import it (no import circle).
 assert oncall_setup  # its commands join oncall's sub-apps when it is imported
-for _module in (serve, tokens, learning, signals, comms, triage, oncall, status_subscribers):
+for _module in (serve, tokens, learning, signals, comms, triage, oncall, status_subscribers, xray):
     _module.register(app)
 mitigate_app.command("check")(triage.mitigate_check)
 

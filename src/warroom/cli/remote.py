@@ -78,6 +78,8 @@ ROUTES: dict[str, tuple[str, str]] = {
     "import": ("POST", "/history/import"),
     "triage": ("POST", "/incidents/{ref}/triage"),
     "triage_show": ("GET", "/incidents/{ref}/triage"),
+    "xray": ("GET", "/incidents/{ref}/xray"),
+    "xray_pin": ("POST", "/incidents/{ref}/xray/pin"),
     "mitigation_check": ("POST", "/incidents/{ref}/mitigations/check"),
     "stakeholders": ("GET", "/incidents/{ref}/stakeholders"),
     "stakeholder_add": ("POST", "/incidents/{ref}/stakeholders"),

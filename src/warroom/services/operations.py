@@ -458,6 +458,24 @@ def triage_show(ctx: Context, ref: str | int) -> View:
     return probe.last_measurement(ctx, ref)
 
 
+def xray(ctx: Context, ref: str | int) -> View:
+    """The X-ray of the incident's window against its baseline (never raises for the trace
+    source: ``status`` degraded says why)."""
+    from warroom.services.xray.report import incident_xray
+
+    return incident_xray(ctx, ctx.xray, ref)
+
+
+def xray_pin(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
+    """Pin an X-ray finding (``finding``: its index, 0 = the verdict) as a fact with its evidence."""
+    from warroom.services.xray.report import pin_finding
+
+    finding = body.get("finding", 0)
+    if isinstance(finding, bool) or not isinstance(finding, int) or not 0 <= finding < 1000:
+        raise ValidationError("finding", "must be the number of a finding (0 = the verdict)")
+    return pin_finding(ctx, ctx.xray, ref, actor, finding)
+
+
 def mitigation_check(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
     """Re-check applied mitigations against the metrics; ``mitigation`` picks one."""
     return mitigation_checks.check_mitigations(ctx, ref, actor, _str(body, "mitigation") or None)

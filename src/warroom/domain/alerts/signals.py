@@ -24,7 +24,7 @@ Severity = Literal["critical", "error", "warning", "info"]
 ALERT_SOURCES: tuple[AlertSource, ...] = get_args(AlertSource)
 """Every alert webhook source, each served at ``/hooks/<source>``."""
 
-HOOK_SOURCES: tuple[str, ...] = (*ALERT_SOURCES, "changes")
+HOOK_SOURCES: tuple[str, ...] = (*ALERT_SOURCES, "changes", "otlp")  # otlp: POST /v1/traces
 """Every webhook (``/hooks/<source>``): the alert sources and the change events."""
 
 ALERT_STATUSES: Mapping[str, AlertStatus] = {"firing": "firing", "resolved": "resolved"}

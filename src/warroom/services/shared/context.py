@@ -42,6 +42,9 @@ class Context:
     # The status page's subscriptions (``warroom.services.comms.subscribers.
     # SubscriptionConfig``: signed links, SMTP or not, the webhook URL check); None: off.
     load_subscriptions: Callable[[], Any] | None = None
+    # The X-ray (``warroom.services.xray.config.XrayConfig``: trace source, embedded store,
+    # policies), built on first use; None: no X-ray here.
+    load_xray: Callable[[], Any] | None = None
 
     def read(self) -> UnitOfWork:
         """A unit of work for reads only (never commit in it)."""
@@ -61,6 +64,9 @@ class Context:
     def subscriptions(self) -> Any:
         """The subscriptions' configuration, read on first use (None: not configured)."""
         return self.load_subscriptions() if self.load_subscriptions is not None else None
+    def xray(self) -> Any:
+        """The X-ray's configuration, built on first use (None: not available)."""
+        return self.load_xray() if self.load_xray is not None else None
 
     @cached_property
     def catalog(self) -> Catalog:
