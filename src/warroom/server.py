@@ -9,7 +9,8 @@ first real alerts of its services (``make demo`` plays one into its own database
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -28,7 +29,17 @@ ADMIN_TOKEN_NAME = "admin"
 def create_app(app: App, *, with_web: bool = True) -> FastAPI:
     from warroom.api.setup import install
 
+    @asynccontextmanager
+    async def lifespan(fastapi_app: FastAPI) -> AsyncIterator[None]:
+        feed = _start_live_feed(fastapi_app, app) if with_web else None
+        try:
+            yield
+        finally:
+            if feed is not None:
+                feed.stop()
+
     fastapi_app = FastAPI(
+        lifespan=lifespan,
         title="warroom",
         version=_version(),
         summary="Incident response from the first alarm to the last follow-up.",
@@ -60,6 +71,19 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
         fastapi_app.include_router(build_learning_web_router())
         fastapi_app.include_router(build_oncall_web_router())
     return fastapi_app
+
+
+def _start_live_feed(fastapi_app: FastAPI, app: App) -> Any:
+    """On PostgreSQL, open rooms wake when any replica changes their incident."""
+    from warroom.bootstrap import start_change_feed
+    from warroom.web.live import LiveSignal
+
+    signal = LiveSignal()
+    feed = start_change_feed(app, signal.notify)
+    if feed is not None:
+        signal.feed_connected = feed.connected.is_set
+        fastapi_app.state.live = signal
+    return feed
 
 
 def _web_router() -> Any:

@@ -134,7 +134,7 @@ def processes(folder: Path) -> Iterator[Procs]:
 
 
 def wait_until(
-    condition: Callable[[], bool], what: str, procs: Procs | None = None, timeout: float = 30
+    condition: Callable[[], bool], what: str, procs: Procs | None = None, timeout: float = 60
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -215,3 +215,129 @@ def start_haproxy(procs: Procs, backends: list[int]) -> str:
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: answers(f"{url}/readyz"), "HAProxy to route to a ready replica", procs)
     return url
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh database on the test PostgreSQL (dropped afterwards), for a whole module."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(
+        os.environ.get("WARROOM_TEST_POSTGRES_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/"
+    )
+    admin = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    name = f"warroom_cluster_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        reason = f"PostgreSQL unreachable at {base.host}:{base.port}: {str(exc).splitlines()[0]}"
+        if os.environ.get("WARROOM_REQUIRE_ALL") == "1":
+            pytest.fail(f"{reason} (WARROOM_REQUIRE_ALL=1)")
+        pytest.skip(reason)
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Cluster:
+    """Replicas on one PostgreSQL database behind HAProxy, with an admin token."""
+
+    url: str  # HAProxy
+    database_url: str
+    replicas: list[Replica]
+    procs: Procs
+    token: str
+
+    def api(self, base: str | None = None) -> httpx.Client:
+        return httpx.Client(
+            base_url=base or self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=10
+        )
+
+    def ingest_token(self, name: str, source: str = "alertmanager") -> str:
+        with self.api() as client:
+            answer = client.post("/api/v1/tokens", json={"name": name, "role": "ingest", "source": source})
+            answer.raise_for_status()
+            return str(answer.json()["token"])
+
+
+SECRET = "one secret for every replica, so a login holds on each"
+
+
+def start_cluster(procs: Procs, database_url: str, replicas: int = 3, extra: str = "") -> Cluster:
+    config = write_config(procs.folder, database_url, extra)
+    config.write_text(f'secret_key = "{SECRET}"\n' + config.read_text())
+    started = start_replicas(procs, config, replicas)
+    token = next(admin_token(r) for r in started if "admin token (shown once" in r.proc.text())
+    url = start_haproxy(procs, [r.port for r in started])
+    return Cluster(url, database_url, started, procs, token)
+
+
+def start_alertmanager_pair(procs: Procs, webhook_url: str, token: str) -> list[str]:
+    """Two Alertmanagers clustered over loopback, both notifying ``webhook_url``.
+
+    ``--cluster.peer-timeout`` is short, so the second does not wait for the first to tell
+    it a group was sent: both send, and the duplicates race each other across replicas."""
+    binary = require("prometheus-alertmanager", "prometheus-alertmanager")
+    config = procs.folder / "alertmanager.yml"
+    config.write_text(
+        f"""
+route:
+  receiver: warroom
+  group_by: ['alertname', 'service']
+  group_wait: 500ms
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: warroom
+    webhook_configs:
+      - url: {webhook_url}
+        send_resolved: true
+        max_alerts: 0
+        http_config:
+          authorization:
+            credentials: {token}
+"""
+    )
+    web = [free_port(), free_port()]
+    gossip = [free_port(), free_port()]
+    urls = []
+    for n in range(2):
+        data = procs.folder / f"alertmanager-{n}"
+        data.mkdir()
+        procs.start(
+            f"alertmanager-{n}",
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.path={data}",
+                f"--web.listen-address=127.0.0.1:{web[n]}",
+                f"--cluster.listen-address=127.0.0.1:{gossip[n]}",
+                f"--cluster.peer=127.0.0.1:{gossip[1 - n]}",
+                "--cluster.peer-timeout=50ms",
+                "--cluster.settle-timeout=2s",
+                "--cluster.gossip-interval=50ms",
+                "--cluster.pushpull-interval=1s",
+                "--log.level=debug",
+            ],
+        )
+        urls.append(f"http://127.0.0.1:{web[n]}")
+    for url in urls:
+        wait_until(lambda u=url: answers(f"{u}/-/ready"), f"Alertmanager {url}", procs)
+    for url in urls:
+
+        def two_peers(u: str = url) -> bool:
+            try:
+                status = httpx.get(f"{u}/api/v2/status", timeout=1).json()
+            except (httpx.HTTPError, ValueError):
+                return False
+            return len(status.get("cluster", {}).get("peers") or []) == 2
+
+        wait_until(two_peers, f"Alertmanager {url} to see its peer", procs)
+    return urls
