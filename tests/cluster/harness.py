@@ -60,6 +60,7 @@ class Proc:
     popen: subprocess.Popen[bytes]
     log: Path
     watchdog: threading.Timer
+    ended_by_test: bool = False
 
     @property
     def pid(self) -> int:
@@ -73,11 +74,13 @@ class Proc:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def kill9(self) -> None:
+        self.ended_by_test = True
         if self.running:
             os.kill(self.pid, signal.SIGKILL)
         self.popen.wait(10)
 
     def stop(self, timeout: float = 10.0) -> None:
+        self.ended_by_test = True
         self.watchdog.cancel()
         if self.popen.poll() is None:
             self.popen.send_signal(signal.SIGTERM)
@@ -140,6 +143,9 @@ def wait_until(
     while time.monotonic() < deadline:
         if condition():
             return
+        died = [p.name for p in (procs.started if procs else []) if not p.running and not p.ended_by_test]
+        if died:
+            pytest.fail(f"{', '.join(died)} exited while waiting for {what}\n{procs.logs() if procs else ''}")
         time.sleep(0.05)
     pytest.fail(f"timed out after {timeout:g} s waiting for {what}\n{procs.logs() if procs else ''}")
 
