@@ -193,6 +193,7 @@ def serve(
     port: int = 8080,
     *,
     workers: int = 1,
+    access_log: bool = True,
     echo: Callable[[str], None] = print,
 ) -> None:
     """Build from ``settings``, print the URL and the first admin token, run uvicorn.
@@ -215,7 +216,14 @@ def serve(
     jobs = _start_jobs(app, echo)
     try:
         if workers == 1:
-            uvicorn.run(create_app(app), host=host, port=port, log_level="info", server_header=False)
+            uvicorn.run(
+                create_app(app),
+                host=host,
+                port=port,
+                log_level="info",
+                access_log=access_log,
+                server_header=False,
+            )
         else:
             import base64
             import os
@@ -230,6 +238,7 @@ def serve(
                 host=host,
                 port=port,
                 log_level="info",
+                access_log=access_log,
                 server_header=False,
             )
     finally:

@@ -23,6 +23,13 @@ def serve(
             max=64,
         ),
     ] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log every request (off behind a balancer that logs them, to save CPU).",
+        ),
+    ] = True,
 ) -> None:
     """Run the server; an empty database gets a demo incident and an admin token (printed once)."""
     from warroom.settings import SettingsError, load_settings
@@ -38,7 +45,7 @@ def serve(
     from warroom.storage.migrate import DatabaseError
 
     try:
-        run(settings, host, port, workers=workers, echo=typer.echo)
+        run(settings, host, port, workers=workers, access_log=access_log, echo=typer.echo)
     except (CatalogError, AlertPolicyError, SettingsError, DatabaseError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
