@@ -16,6 +16,8 @@ from warroom.services.shared.context import Context
 from warroom.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy.engine import Engine
 
     from warroom.integrations.notify_config import NotifySettings
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from warroom.services.oncall.config import OncallConfig
     from warroom.services.ports.comms import Notifier
     from warroom.services.xray.config import XrayConfig
+    from warroom.storage.change_feed import ChangeFeed
 
 
 _MINUTE = timedelta(minutes=1)
@@ -127,6 +130,7 @@ class App:
 
     settings: Settings
     context: Context
+    engine: object | None = None  # the SQLAlchemy engine behind ``context`` (None: read-only)
 
 
 def build(settings: Settings, *, migrate: bool = True, clock: object | None = None) -> App:
@@ -151,7 +155,21 @@ def build(settings: Settings, *, migrate: bool = True, clock: object | None = No
         load_subscriptions=partial(subscription_config, settings),
         load_xray=partial(build_xray, settings, engine),
     )
-    return App(settings=settings, context=context)
+    return App(settings=settings, context=context, engine=engine)
+
+
+def start_change_feed(app: App, on_change: Callable[[int], None]) -> ChangeFeed | None:
+    """On PostgreSQL, listen for changed incidents (``storage.change_feed``) and hand each
+    number to ``on_change``; None elsewhere. ``stop()`` the feed when done."""
+    from sqlalchemy.engine import Engine
+
+    from warroom.storage.change_feed import ChangeFeed
+
+    if not isinstance(app.engine, Engine) or app.engine.dialect.name != "postgresql":
+        return None
+    feed = ChangeFeed(app.engine, on_change)
+    feed.start()
+    return feed
 
 
 def build_reader(settings: Settings) -> App | None:

@@ -9,7 +9,8 @@ first real alerts of its services (``make demo`` plays one into its own database
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -28,7 +29,17 @@ ADMIN_TOKEN_NAME = "admin"
 def create_app(app: App, *, with_web: bool = True) -> FastAPI:
     from warroom.api.setup import install
 
+    @asynccontextmanager
+    async def lifespan(fastapi_app: FastAPI) -> AsyncIterator[None]:
+        feed = _start_live_feed(fastapi_app, app) if with_web else None
+        try:
+            yield
+        finally:
+            if feed is not None:
+                feed.stop()
+
     fastapi_app = FastAPI(
+        lifespan=lifespan,
         title="warroom",
         version=_version(),
         summary="Incident response from the first alarm to the last follow-up.",
@@ -72,6 +83,19 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
         fastapi_app.include_router(build_feeds_router())
         fastapi_app.include_router(build_outbox_admin_router())
     return fastapi_app
+
+
+def _start_live_feed(fastapi_app: FastAPI, app: App) -> Any:
+    """On PostgreSQL, open rooms wake when any replica changes their incident."""
+    from warroom.bootstrap import start_change_feed
+    from warroom.web.live import LiveSignal
+
+    signal = LiveSignal()
+    feed = start_change_feed(app, signal.notify)
+    if feed is not None:
+        signal.feed_connected = feed.connected.is_set
+        fastapi_app.state.live = signal
+    return feed
 
 
 def _web_router() -> Any:
@@ -150,7 +174,13 @@ def first_admin_token(app: App) -> str | None:
     """Create an admin token when none exists yet; returns its secret (to print once)."""
     if auth.list_tokens(app.context):
         return None
-    plain, _ = auth.create_token(app.context, ADMIN_TOKEN_NAME, "admin")
+    try:
+        plain, _ = auth.create_token(app.context, ADMIN_TOKEN_NAME, "admin")
+    except Exception:
+        # Replicas started together: another one created it first (the name is unique).
+        if auth.list_tokens(app.context):
+            return None
+        raise
     return plain
 
 
@@ -166,14 +196,23 @@ def check_configuration(app: App) -> None:
     rate_per_minute(app.settings)
 
 
+SETTINGS_ENV = "WARROOM_SERVE_SETTINGS"  # the parent's settings, for its server processes
+
+
 def serve(
     settings: Settings,
     host: str = "127.0.0.1",
     port: int = 8080,
     *,
+    workers: int = 1,
+    access_log: bool = True,
     echo: Callable[[str], None] = print,
 ) -> None:
-    """Build from ``settings``, print the URL and the first admin token, run uvicorn."""
+    """Build from ``settings``, print the URL and the first admin token, run uvicorn.
+
+    With ``workers`` > 1, uvicorn starts that many server processes on one listening
+    socket (the kernel spreads connections over them); each builds its own App from the
+    same settings. The background jobs run once, in this parent process."""
     import uvicorn
 
     app = build(settings)
@@ -188,10 +227,53 @@ def serve(
         echo("create a token with: warroom token create --role responder --name YOUR_NAME")
     jobs = _start_jobs(app, echo)
     try:
-        uvicorn.run(create_app(app), host=host, port=port, log_level="info", server_header=False)
+        if workers == 1:
+            uvicorn.run(
+                create_app(app),
+                host=host,
+                port=port,
+                log_level="info",
+                access_log=access_log,
+                server_header=False,
+            )
+        else:
+            import base64
+            import os
+            import pickle
+
+            echo(f"{workers} server processes share port {port}")
+            os.environ[SETTINGS_ENV] = base64.b64encode(pickle.dumps(settings)).decode()
+            uvicorn.run(
+                "warroom.server:app_from_parent",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="info",
+                access_log=access_log,
+                server_header=False,
+            )
     finally:
         if jobs is not None:
             jobs.stop()
+
+
+def app_from_parent() -> FastAPI:
+    """The app of one of ``serve(workers=N)``'s server processes (uvicorn calls this in
+    each): the parent's settings, an App of its own, no background jobs."""
+    import base64
+    import os
+    import pickle
+
+    packed = os.environ.get(SETTINGS_ENV)
+    if not packed:
+        raise RuntimeError(f"{SETTINGS_ENV} is not set: this factory serves `warroom serve --workers N`")
+    settings = pickle.loads(base64.b64decode(packed))
+    if not isinstance(settings, Settings):
+        raise RuntimeError(f"{SETTINGS_ENV} does not hold warroom settings")
+    app = build(settings)
+    check_configuration(app)
+    return create_app(app)
 
 
 def _start_jobs(app: App, echo: Callable[[str], None]) -> Any:

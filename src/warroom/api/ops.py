@@ -61,6 +61,24 @@ def build_ops_router(registry: metrics.RequestMetrics) -> APIRouter:
                 metrics.gauge("warroom_open_incidents", "Open incidents by severity.", "severity", counts)
             )
             blocks.extend(_outbox_metrics(warroom_app(request)))
+        signal = getattr(request.app.state, "live", None)
+        if signal is not None:
+            blocks.append(
+                metrics.single(
+                    "warroom_change_feed_connected",
+                    "1 while this replica listens for changed incidents (PostgreSQL LISTEN/NOTIFY).",
+                    "gauge",
+                    int(signal.feed_connected()),
+                )
+            )
+            blocks.append(
+                metrics.single(
+                    "warroom_live_streams",
+                    "Live room streams open on this replica.",
+                    "gauge",
+                    signal.open_streams(),
+                )
+            )
         rss = metrics.resident_memory_bytes()
         if rss is not None:
             blocks.append(

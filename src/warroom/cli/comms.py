@@ -168,11 +168,21 @@ def worker(
         float | None,
         typer.Option(help="Seconds between rounds (default: jobs.interval_seconds).", min=0, max=86400),
     ] = None,
+    health_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Serve /healthz and /readyz on this port (503 while the database does not answer).",
+            min=0,
+            max=65535,
+        ),
+    ] = None,
+    health_host: Annotated[str, typer.Option(help="Interface for --health-port.")] = "127.0.0.1",
 ) -> None:
     """Run the background jobs (notification delivery, reminders) until stopped."""
     import logging
 
     from warroom.settings import SettingsError
+    from warroom.storage.migrate import DatabaseError
     from warroom.worker import run_worker
 
     if session.STATE.url:
@@ -180,9 +190,14 @@ def worker(
     if not once:  # a long-running process logs what its jobs do; one round prints its summary
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        done = run_worker(session.settings(), once=once, interval=interval, echo=typer.echo)
-    except SettingsError as exc:
+        health = (health_host, health_port) if health_port is not None else None
+        done = run_worker(session.settings(), once=once, interval=interval, health=health, echo=typer.echo)
+    except (SettingsError, DatabaseError) as exc:
         raise session.fail(str(exc), 2) from None
+    except OSError as exc:
+        raise session.fail(
+            f"cannot serve health on {health_host}:{health_port}: {exc.strerror or exc}", 2
+        ) from None
     if once:
         typer.echo(", ".join(f"{name}: {count}" for name, count in done.items()) or "nothing was due")
 

@@ -14,6 +14,22 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8080,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Server processes sharing the port (each with its own database pool); "
+            "background jobs run in the first only.",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log every request (off behind a balancer that logs them, to save CPU).",
+        ),
+    ] = True,
 ) -> None:
     """Run the server; an empty database gets a demo incident and an admin token (printed once)."""
     from warroom.settings import SettingsError, load_settings
@@ -26,10 +42,11 @@ def serve(
     from warroom.domain.alerts.routing import AlertPolicyError
     from warroom.integrations.catalog_file import CatalogError
     from warroom.server import serve as run
+    from warroom.storage.migrate import DatabaseError
 
     try:
-        run(settings, host, port, echo=typer.echo)
-    except (CatalogError, AlertPolicyError, SettingsError) as exc:
+        run(settings, host, port, workers=workers, access_log=access_log, echo=typer.echo)
+    except (CatalogError, AlertPolicyError, SettingsError, DatabaseError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     except OSError as exc:

@@ -98,7 +98,14 @@ def run(op: str, ref: str | None = None, body: dict[str, Any] | None = None) -> 
         raise
     except Exception as exc:  # a config, catalog or connection problem: one line, no trace
         name = type(exc).__name__
-        if name in ("CatalogError", "SettingsError", "RemoteError", "OperationalError"):
+        if name in (
+            "CatalogError",
+            "SettingsError",
+            "RemoteError",
+            "OperationalError",
+            "DatabaseUnreachable",
+            "SchemaTooNew",
+        ):
             raise fail(str(exc).splitlines()[0], 2) from None
         raise
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from warroom.domain.incidents.chain import GENESIS, canonical_json
@@ -22,6 +22,7 @@ from warroom.domain.incidents.events import Event
 from warroom.domain.incidents.state import IncidentState, Role
 from warroom.domain.shared.errors import ConcurrencyConflict, NotFound
 from warroom.domain.shared.serial import to_data
+from warroom.storage.change_feed import CHANNEL
 from warroom.storage.queries import SqlReads
 from warroom.storage.reads import SNAPSHOT_FORMAT, IncidentReads
 from warroom.storage.tables import events, incident_services, incidents, snapshots
@@ -117,6 +118,11 @@ class SqlIncidentStore(SqlReads, IncidentReads):
             )
         except IntegrityError:
             raise ConcurrencyConflict(f"INC-{number} changed while you were working on it; retry") from None
+        if self._db.dialect.name == "postgresql":
+            # Delivered on commit, to every replica's change feed (storage.change_feed).
+            self._db.execute(
+                text("SELECT pg_notify(:channel, :number)"), {"channel": CHANNEL, "number": str(number)}
+            )
         if expected == 0 and state.services:
             rows = [{"number": number, "service": service} for service in state.services]
             self._db.execute(insert(incident_services), rows)

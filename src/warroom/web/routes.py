@@ -317,8 +317,16 @@ async def room_events(request: Request, ref: str) -> Response:
         return await run_in_threadpool(cases.incident_version, ctx, number)
 
     since = live.parse_version(request.headers.get("last-event-id"), request.query_params.get("since"))
+    signal: live.LiveSignal | None = getattr(request.app.state, "live", None)
+    if signal is None:
+        stream = live.changes(version_of, request.is_disconnected, since=since)
+    else:
+        sub = signal.subscribe(number)
+        stream = live.subscribed(
+            live.changes(version_of, request.is_disconnected, since=since, wait=sub.wait), sub
+        )
     return StreamingResponse(
-        live.changes(version_of, request.is_disconnected, since=since),
+        stream,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

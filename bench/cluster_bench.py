@@ -1,0 +1,258 @@
+"""Benchmark: alert ingest with 1, 2 and 3 replicas behind HAProxy, and with several
+server processes sharing one port (``warroom serve --workers N``), on one PostgreSQL.
+
+For each setup it sends ``--bodies`` Alertmanager bodies of 100 distinct alerts over
+``--clients`` keep-alive connections (bench/ingest.py's client) and prints alerts/s, the
+server processes' CPU ms per alert (from /proc, all processes of the setup), PostgreSQL's
+CPU ms per alert (the backends of the benchmark's database) and the connections the
+setup held open. Then Alertmanager 0.25 itself takes the same alerts through its
+``/api/v2/alerts`` in the same batches, as the yardstick: the ratio says whether the
+cluster keeps up with what an Alertmanager can be sent.
+
+The replicas are real ``warroom serve`` processes (access log off, jobs off: a worker
+runs them) on 127.0.0.1; HAProxy runs deploy/haproxy.cfg with this run's ports.
+
+    .venv/bin/python bench/cluster_bench.py [--bodies 150] [--clients 8] [--max-seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+
+import ingest  # noqa: E402  (bench/ingest.py: the load, the client, /proc readings)
+from tests.cluster.harness import haproxy_config  # noqa: E402
+
+WARROOM = str(Path(sys.executable).with_name("warroom"))
+PER_BODY = ingest.PER_BODY
+
+
+@dataclass
+class Result:
+    name: str
+    alerts: int
+    seconds: float
+    server_cpu: float
+    postgres_cpu: float
+    connections: int
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.alerts / self.seconds
+
+    def line(self, yardstick: float | None) -> str:
+        ratio = f"  {self.rate / yardstick:4.2f}x AM" if yardstick else ""
+        server = f"{1000 * self.server_cpu / self.alerts:6.3f}"
+        pg = f"{1000 * self.postgres_cpu / self.alerts:6.3f}" if self.postgres_cpu else "     -"
+        return (
+            f"  {self.name:<34} {self.rate:8.0f} alerts/s  server {server} CPU ms/alert"
+            f"  PostgreSQL {pg} CPU ms/alert  connections {self.connections:3d}{ratio}"
+            + (f"  ERRORS {self.errors}" if self.errors else "")
+        )
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found.extend(int(p) for p in text)
+    return found
+
+
+def tree(pids: list[int]) -> list[int]:
+    out: list[int] = []
+    for pid in pids:
+        out.append(pid)
+        out.extend(tree(children(pid)))
+    return out
+
+
+def cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with suppress(FileNotFoundError, ProcessLookupError):
+            total += ingest.cpu_seconds(pid)
+    return total
+
+
+def backends(database: str) -> list[int]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(ingest.POSTGRES_ADMIN).set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database,)
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer 200")
+
+
+@contextmanager
+def started(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def serve(stack: ExitStack, folder: Path, env: dict[str, str], workers: int = 1) -> tuple[int, int]:
+    port = ingest.free_port()
+    argv = [WARROOM, "serve", "--port", str(port), "--no-access-log", "--workers", str(workers)]
+    process = stack.enter_context(started(argv, env, folder / f"serve-{port}.log"))
+    wait_ready(f"http://127.0.0.1:{port}/readyz")
+    return port, process.pid
+
+
+def measure(
+    name: str, port: int, pids: list[int], database: str, token: str, first: int, args: argparse.Namespace
+) -> Result:
+    numbers = [range(first + b * PER_BODY, first + (b + 1) * PER_BODY) for b in range(args.bodies)]
+    payloads = [ingest.request("/hooks/alertmanager", ingest.body(n, "firing"), token) for n in numbers]
+    # Warm up every process and pooled connection, then measure.
+    warm = [
+        ingest.request("/hooks/alertmanager", ingest.body(range(first - 1000, first - 900), "firing"), token)
+    ]
+    ingest.send(port, [warm for _ in range(args.clients)], args.clients, 10)
+    processes = tree(pids)
+    pg = backends(database)
+    before, pg_before = cpu(processes), cpu(pg)
+    seconds, stats = ingest.send(port, [payloads], args.clients, args.max_seconds)
+    pg_after_pids = backends(database)
+    server_cpu = cpu(processes) - before
+    postgres_cpu = cpu(pg) - pg_before + cpu([p for p in pg_after_pids if p not in pg])
+    alerts = stats["done"] * PER_BODY
+    return Result(name, alerts, seconds, server_cpu, postgres_cpu, len(pg_after_pids), stats["errors"])
+
+
+def alertmanager_rate(folder: Path, args: argparse.Namespace) -> Result | None:
+    binary = shutil.which("prometheus-alertmanager")
+    if binary is None:
+        return None
+    config = folder / "am.yml"
+    config.write_text("route: {receiver: nowhere, group_by: ['...']}\nreceivers:\n  - name: nowhere\n")
+    port = ingest.free_port()
+    argv = [
+        binary, f"--config.file={config}", f"--storage.path={folder / 'am-data'}",
+        f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
+    ]  # fmt: skip
+    import json
+
+    with started(argv, dict(os.environ), folder / "alertmanager.log") as process:
+        wait_ready(f"http://127.0.0.1:{port}/-/ready")
+        payloads = []
+        for b in range(args.bodies):
+            alerts = [
+                {
+                    "labels": ingest.alert(n, "firing")["labels"] | {"n": str(n)},
+                    "annotations": {"summary": "x"},
+                }
+                for n in range(b * PER_BODY, (b + 1) * PER_BODY)
+            ]
+            payloads.append(ingest.request("/api/v2/alerts", json.dumps(alerts).encode(), "none"))
+        before = ingest.cpu_seconds(process.pid)
+        seconds, stats = ingest.send(port, [payloads], args.clients, args.max_seconds)
+        used = ingest.cpu_seconds(process.pid) - before
+    return Result(
+        "Alertmanager 0.25 /api/v2/alerts", stats["done"] * PER_BODY, seconds, used, 0, 0, stats["errors"]
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bodies", type=int, default=150)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--max-seconds", type=float, default=60)
+    args = parser.parse_args()
+    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp, ingest.database("postgres", Path(tmp)) as url:
+        folder = Path(tmp)
+        config, app, token = ingest.prepare(folder, url)
+        config.write_text(config.read_text() + "\n[jobs]\nin_server = false\n")
+        database = url.rsplit("/", 1)[1]
+        env = os.environ | {"WARROOM_CONFIG": str(config), "PYTHONPATH": str(ROOT / "src")}
+        first = 1_000_000
+        for replicas in (1, 2, 3):
+            with ExitStack() as stack:
+                servers = [serve(stack, folder, env) for _ in range(replicas)]
+                port = ingest.free_port()
+                (folder / "haproxy.cfg").write_text(haproxy_config([p for p, _ in servers], port))
+                balancer = stack.enter_context(
+                    started([haproxy, "-db", "-f", str(folder / "haproxy.cfg")], env, folder / "haproxy.log")
+                )
+                wait_ready(f"http://127.0.0.1:{port}/readyz")
+                pids = [pid for _, pid in servers]
+                result = measure(
+                    f"{replicas} replica(s) behind HAProxy", port, pids, database, token, first, args
+                )
+                balancer_cpu = ingest.cpu_seconds(balancer.pid)
+                results.append(result)
+                print(f"  (HAProxy used {balancer_cpu:.2f} CPU s in all)", flush=True)
+                first += 10_000_000
+        for workers in (2, 3):
+            with ExitStack() as stack:
+                port, pid = serve(stack, folder, env, workers)
+                results.append(
+                    measure(
+                        f"serve --workers {workers} (one port)", port, [pid], database, token, first, args
+                    )
+                )
+                first += 10_000_000
+        yardstick = alertmanager_rate(folder, args)
+        app_engine = app.engine
+        if app_engine is not None:
+            app_engine.dispose()  # type: ignore[attr-defined]
+    print(
+        f"cluster ingest on PostgreSQL, {args.bodies} bodies x {PER_BODY} alerts, {args.clients} clients, {os.cpu_count()} cores"
+    )
+    rate = yardstick.rate if yardstick else None
+    if yardstick:
+        print(
+            f"  {yardstick.name:<34} {yardstick.rate:8.0f} alerts/s  ({1000 * yardstick.server_cpu / yardstick.alerts:.3f} CPU ms/alert)"
+        )
+    for result in results:
+        print(result.line(rate))
+    return 0 if all(r.errors == 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Misconfiguration a cluster meets: a replica on a database migrated by a newer release,
+replicas migrating at once, a worker whose database does not answer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from tests.cluster.harness import WARROOM, Procs, answers, free_port, wait_until, warroom_env, write_config
+from warroom.storage.db import make_engine
+from warroom.storage.migrate import HEAD, ensure_schema
+
+MIGRATE_ONE = """
+import sys
+from warroom.storage.db import make_engine
+from warroom.storage.migrate import ensure_schema
+engine = make_engine(sys.argv[1])
+print("migrated" if ensure_schema(engine) else "already at head")
+engine.dispose()
+"""
+
+
+def test_replicas_migrating_at_once_take_turns(database_url: str) -> None:
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", MIGRATE_ONE, database_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outcomes = []
+    for racer in racers:
+        out, err = racer.communicate(timeout=60)
+        assert racer.returncode == 0, err
+        outcomes.append(out.strip())
+    assert sorted(outcomes) == ["already at head", "already at head", "migrated"]
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
+                HEAD
+            ]
+    finally:
+        engine.dispose()
+
+
+def _ahead(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        ensure_schema(engine)
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("verb", [["serve", "--port", "0"], ["worker", "--once"], ["list"]])
+def test_a_replica_on_a_newer_schema_refuses_to_start_with_one_line(
+    verb: list[str], database_url: str, tmp_path: Path
+) -> None:
+    _ahead(database_url)
+    config = write_config(tmp_path, database_url)
+    if verb[0] == "serve":
+        verb = ["serve", "--port", str(free_port())]
+    done = subprocess.run(
+        [WARROOM, *verb], env=warroom_env(config), cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "9999_from_the_future" in lines[0] and f"its head is {HEAD}" in lines[0]
+    assert "upgrade warroom" in lines[0] and "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_worker_without_its_database_is_not_ready_until_it_answers(
+    postgres_url: str, tmp_path: Path, procs: Procs
+) -> None:
+    # The database of the URL does not exist yet: the worker waits, not ready, then starts.
+    missing = postgres_url.rsplit("/", 1)[0] + "/" + postgres_url.rsplit("/", 1)[1] + "_later"
+    config = write_config(tmp_path, missing, "interval_seconds = 0.2")
+    health = free_port()
+    worker = procs.start("worker", [WARROOM, "worker", "--health-port", str(health)], env=warroom_env(config))
+    base = f"http://127.0.0.1:{health}"
+    wait_until(lambda: answers(f"{base}/healthz"), "the worker's health endpoint", procs)
+    assert answers(f"{base}/readyz", 503)
+    wait_until(lambda: "not ready: the database does not answer" in worker.text(), "the log line", procs)
+    admin = postgres_url.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres"
+    name = missing.rsplit("/", 1)[1]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        wait_until(lambda: answers(f"{base}/readyz"), "the worker to become ready", procs)
+        assert "warroom worker " in worker.text() and "Traceback" not in worker.text()
+    finally:
+        worker.stop()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_worker_health_port_refuses_a_port_in_use(tmp_path: Path, sqlite_url: str) -> None:
+    import socket
+
+    config = write_config(tmp_path, sqlite_url)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [WARROOM, "worker", "--health-port", str(port)],
+            env=warroom_env(config),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: cannot serve health on 127.0.0.1:{port}: Address already in use"
+    ]
