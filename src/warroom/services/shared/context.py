@@ -65,6 +65,7 @@ class Context:
         """The subscriptions' configuration, read on first use (None: not configured)."""
         return self.load_subscriptions() if self.load_subscriptions is not None else None
 
+    @cached_property
     def xray(self) -> Any:
         """The X-ray's configuration, built on first use (None: not available)."""
         return self.load_xray() if self.load_xray is not None else None
