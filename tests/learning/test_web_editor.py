@@ -198,6 +198,15 @@ def test_follow_ups_across_incidents_overdue_first_filtered_and_closed_from_the_
     assert '<a href="/follow-ups">Follow-ups</a>' in page  # in the navigation
     team = client.get("/follow-ups", params={"team": "payments-team"}).text
     assert "Canary stage" in team and "Runbook" not in team
+    reader, _ = auth.create_token(app.context, "vic", "viewer")
+    api = client.get(
+        "/api/v1/followups", params={"team": "payments-team"}, headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert [f["title"] for f in api.json()] == ["Alert sooner", "Canary stage"]
+    unknown = client.get(
+        "/api/v1/followups", params={"team": "nope"}, headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert unknown.status_code == 422 and unknown.json()["field"] == "team"
     by_owner = client.get("/follow-ups", params={"owner": "dana"}).text
     assert "Runbook" in by_owner and "Canary stage" not in by_owner
     overdue = client.get("/follow-ups", params={"overdue": "on"}).text
