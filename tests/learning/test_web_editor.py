@@ -85,7 +85,7 @@ def test_a_postmortem_is_drafted_edited_by_section_published_and_amended(
     )
     assert textarea(page, "root_cause_chain") == "v2.41 expected new tokens\ncheckout sent old ones"
     went_well = page.split('id="pm-edit-went_well"')[1].split("</section>")[0]
-    assert '“Bob forgot” <span class="meta">(went_well[1] 1:1)</span>' in went_well  # beside its section
+    assert '“Bob forgot” <span class="meta">(line 2)</span>' in went_well  # beside its section
     assert "No blame, counterfactual or hindsight wording found." in page.split('id="pm-edit-trigger"')[1]
 
     refused = client.post(f"/incidents/{ref}/postmortem-publish", data={"csrf_token": csrf})
@@ -144,10 +144,10 @@ def test_the_lint_endpoint_checks_typed_text_for_writers_only(web: tuple[Any, Te
     csrf = log_in(client, app)
     found = lint("summary", "Obviously <script>alert(1)</script> the operator failed to roll back.", csrf)
     assert found.status_code == 200 and found.headers["content-security-policy"]
-    assert "hindsight" in found.text and "blame" in found.text and "summary 1:1" in found.text
+    assert "hindsight" in found.text and "blame" in found.text and "(line 1, column 1)" in found.text
     assert "<script>" not in found.text and "&lt;script&gt;" not in found.text  # only the matched words
     factor = lint("contributing_factors", "process: Alice forgot the flag\nchange: a deploy", csrf)
-    assert "contributing_factors[0] 1:1" in factor.text and "Alice forgot" in factor.text
+    assert "(line 1)" in factor.text and "Alice forgot" in factor.text
     clean = lint("went_well", "The rollback took five minutes.", csrf)
     assert "No blame, counterfactual or hindsight wording found." in clean.text
     assert lint("summary", "x", "forged").status_code == 403
@@ -198,6 +198,15 @@ def test_follow_ups_across_incidents_overdue_first_filtered_and_closed_from_the_
     assert '<a href="/follow-ups">Follow-ups</a>' in page  # in the navigation
     team = client.get("/follow-ups", params={"team": "payments-team"}).text
     assert "Canary stage" in team and "Runbook" not in team
+    reader, _ = auth.create_token(app.context, "vic", "viewer")
+    api = client.get(
+        "/api/v1/followups", params={"team": "payments-team"}, headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert [f["title"] for f in api.json()] == ["Alert sooner", "Canary stage"]
+    unknown = client.get(
+        "/api/v1/followups", params={"team": "nope"}, headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert unknown.status_code == 422 and unknown.json()["field"] == "team"
     by_owner = client.get("/follow-ups", params={"owner": "dana"}).text
     assert "Runbook" in by_owner and "Canary stage" not in by_owner
     overdue = client.get("/follow-ups", params={"overdue": "on"}).text

@@ -135,11 +135,19 @@ def _followups(router: APIRouter) -> None:
         caller: Viewer,
         status: str = "open",
         owner: str | None = None,
+        team: str | None = None,
         incident: str | None = None,
         overdue: bool = False,
         limit: Annotated[int, Query(ge=1, le=lops.MAX_LIST)] = 500,
     ) -> Response:
-        query = {"status": status, "owner": owner, "incident": incident, "overdue": overdue, "limit": limit}
+        query = {
+            "status": status,
+            "owner": owner,
+            "team": team,
+            "incident": incident,
+            "overdue": overdue,
+            "limit": limit,
+        }
         return json_response(lops.followup_list(caller.app.context, query))
 
     _write(router, "/incidents/{ref}/followups", "followup_add", FollowupBody, "Add a follow-up")

@@ -43,7 +43,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
         f"One a line, as TYPE: text, with TYPE one of {', '.join(FACTOR_TYPES)}.",
     ),
     ("root_cause_chain", "Root-cause chain", "One step a line, from the trigger down."),
-    *((name, title, "One a line.") for name, title in HUMAN_TITLES),
+    *((name, title, "One item a line.") for name, title in HUMAN_TITLES),
 )
 
 
@@ -87,12 +87,24 @@ def _typed(values: Mapping[str, Any], name: str) -> str | None:
     return "\n".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
+def placed(finding: Mapping[str, Any]) -> dict[str, Any]:
+    """The finding with ``where`` in the editor's words: ``line 2`` of a list section (its
+    items are lines), ``line 1, column 7`` of a text."""
+    head = str(finding["location"]).partition(" ")[0]
+    _, bracket, index = head.partition("[")
+    if bracket and index.rstrip("]").isdigit():
+        where = f"line {int(index.rstrip(']')) + 1}"
+    else:
+        where = f"line {finding['line']}, column {finding['column']}"
+    return dict(finding) | {"where": where}
+
+
 def findings_by_section(findings: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
     """``went_well[1] 1:7`` belongs to ``went_well``."""
     found: dict[str, list[Mapping[str, Any]]] = {}
     for item in findings:
         section = str(item["location"]).split(" ", 1)[0].split("[", 1)[0]
-        found.setdefault(section, []).append(item)
+        found.setdefault(section, []).append(placed(item))
     return found
 
 
@@ -210,4 +222,4 @@ async def lint_section(request: Request) -> Response:
         answer = await run_in_threadpool(lops.lint_section, body)
     except ValidationError as exc:
         return _lint_answer([], status=422, message=exc.message)
-    return _lint_answer(answer["findings"])
+    return _lint_answer([placed(item) for item in answer["findings"]])

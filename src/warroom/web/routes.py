@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -43,17 +41,12 @@ from warroom.web.room_forms import failure_anchor
 from warroom.web.room_view import RoomCache, room_page
 from warroom.web.session import CSRF_FIELD, User
 from warroom.web.signals import ROUTES as SIGNAL_ROUTES
+from warroom.web.static_files import static
 from warroom.web.svg import milestone_strip
 from warroom.web.visits import Visit, _error, _form, _guard_write, _page, _to_login, _visit
 from warroom.web.wording import web_message
 
 TIMELINE_PAGE = 100
-STATIC = Path(__file__).parent / "static"
-STATIC_TYPES = {
-    "warroom.css": "text/css; charset=utf-8",
-    "room.js": "text/javascript; charset=utf-8",
-    "postmortem.js": "text/javascript; charset=utf-8",
-}
 OPEN_STATUSES = tuple(s.value for s in Status if s.is_open)
 NO_FILTERS = {"status": "", "severity": "", "service": ""}
 _cache_lock = threading.Lock()
@@ -397,22 +390,6 @@ async def logout(request: Request) -> Response:
 
 
 # ---------------------------------------------------------------- static files
-
-
-@cache
-def _static_body(name: str) -> bytes:
-    return (STATIC / name).read_bytes()
-
-
-def static(name: str) -> Response:
-    media = STATIC_TYPES.get(name)
-    if media is None:
-        return Response(status_code=404)
-    return Response(
-        _static_body(name),
-        media_type=media,
-        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
-    )
 
 
 def build_router() -> APIRouter:
