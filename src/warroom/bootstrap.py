@@ -92,6 +92,7 @@ def build_probe_policy(settings: Settings) -> ProbePolicy:
 
     return ProbePolicy(
         step=timedelta(seconds=positive("step_seconds", d.step.total_seconds())),
+        resolution=timedelta(seconds=positive("resolution_seconds", d.resolution.total_seconds())),
         baseline_window=timedelta(minutes=positive("baseline_window_minutes", d.baseline_window / _MINUTE)),
         baseline_search=timedelta(hours=positive("baseline_search_hours", d.baseline_search / _HOUR)),
         trend_lookback=timedelta(minutes=positive("trend_minutes", d.trend_lookback / _MINUTE)),

@@ -36,6 +36,7 @@ DOCUMENTED: dict[str, str] = {
     "impact.prometheus_url": "Prometheus the impact probe reads indicators from (none: the probe is off, except for services with their own `prometheus_url` in the catalog).",
     "impact.timeout_seconds": "The longest one command (triage, a mitigation check, resolve) waits for all its Prometheus queries together (5).",
     "impact.step_seconds": "Resolution of the range queries, in seconds (15); raised automatically to stay under Prometheus's 11,000 points.",
+    "impact.resolution_seconds": "How finely the probe looks again at the step before an indicator first left its SLO, in seconds (1), so `left_slo_at` is found at the resolution of the data rather than of `impact.step_seconds`.",
     "impact.baseline_window_minutes": "Length of the healthy window a baseline is taken from (10).",
     "impact.baseline_search_hours": "How far before impact start the probe looks for the last healthy window (6); failing that, the same window a day earlier.",
     "impact.trend_minutes": "How far back the trend (growing, stable, recovering) is fitted (10).",
