@@ -213,14 +213,20 @@ def _first_bad_sample(shop: Shop, since: datetime) -> datetime:
     return min(found)
 
 
-def _active_at(shop: Shop, timeout: float = 30) -> datetime:
-    """Prometheus' own detection: the ``activeAt`` of the rule's alert for eu-west."""
+def _active_at(shop: Shop, since: datetime, timeout: float = 30) -> datetime:
+    """Prometheus' own detection: the ``activeAt`` of the rule's alert for eu-west that
+    went active after ``since`` (an earlier test's alert may still be listed)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         alerts = httpx.get(f"{shop.stack.prometheus_url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
-        active = [a for a in alerts if a["labels"].get("region") == "eu-west" and a.get("activeAt")]
-        if active:
-            return datetime.fromisoformat(active[0]["activeAt"].replace("Z", "+00:00"))
+        times = [
+            datetime.fromisoformat(a["activeAt"].replace("Z", "+00:00"))
+            for a in alerts
+            if a["labels"].get("region") == "eu-west" and a.get("activeAt")
+        ]
+        fresh = [at for at in times if at >= since]
+        if fresh:
+            return min(fresh)
         time.sleep(0.5)
     raise AssertionError(f"the rule did not go active within {timeout:g} s")
 
@@ -228,13 +234,15 @@ def _active_at(shop: Shop, timeout: float = 30) -> datetime:
 def test_left_slo_at_is_found_at_the_resolution_of_the_data_before_detection(
     shop: Shop, ctx: Context
 ) -> None:
-    # The probe's default 15 s step on data scraped and evaluated every second: the step
-    # must not decide when the impact began (issue 13: it read as detection itself).
-    coarse = dataclasses.replace(ctx, probe=dataclasses.replace(DEMO_PROBE, step=timedelta(seconds=15)))
+    # A 5 s step on data scraped and evaluated every second: the step must not decide when
+    # the impact began (issue 13: it read as detection itself). Baselines of three steps.
+    policy = dataclasses.replace(DEMO_PROBE, step=timedelta(seconds=5), baseline_window=timedelta(seconds=15))
+    coarse = dataclasses.replace(ctx, probe=policy)
     shop.healthy_stretch()
+    time.sleep(max(0.0, shop.changed + CLEARS + 16 - time.monotonic()))  # a healthy coarse window
     began = datetime.now(UTC)
     shop.inject(flag=None)
-    detected = _active_at(shop)
+    detected = _active_at(shop, began)
     room = ops.declare(
         coarse,
         "alice",
