@@ -37,6 +37,9 @@ _HOUR = timedelta(hours=1)
 # the server also wakes when a page opens (the context's doorbell); a separate
 # ``warroom worker`` only polls, and a second keeps the webhook -> page budget (2 s).
 JOBS_INTERVAL = 1.0
+# Between rounds the runner also asks, this often, whether a page step is due (one indexed
+# read), so a worker in another process fires a page within a fraction of a second.
+JOBS_POLL = 0.25
 
 
 class SystemClock:
@@ -97,6 +100,7 @@ def build_probe_policy(settings: Settings) -> ProbePolicy:
 
     return ProbePolicy(
         step=timedelta(seconds=positive("step_seconds", d.step.total_seconds())),
+        resolution=timedelta(seconds=positive("resolution_seconds", d.resolution.total_seconds())),
         baseline_window=timedelta(minutes=positive("baseline_window_minutes", d.baseline_window / _MINUTE)),
         baseline_search=timedelta(hours=positive("baseline_search_hours", d.baseline_search / _HOUR)),
         trend_lookback=timedelta(minutes=positive("trend_minutes", d.trend_lookback / _MINUTE)),
@@ -393,6 +397,7 @@ def build_jobs(app: App, notify: NotifySettings, notifier: Notifier) -> list[Job
             lambda now: escalation.escalate(ctx, oncall, now),
             exclusive=False,
             on_ring=True,
+            due=lambda now: escalation.pages_due(ctx, now),
         ),
         jobs.Job(
             "xray_sampling",
@@ -414,16 +419,20 @@ def build_runner(app: App, *, worker: str | None = None) -> JobRunner:
     """The job runner of ``warroom serve`` and ``warroom worker``; ``close()`` it when done."""
     import os
     import socket
+    import threading
 
+    from warroom.integrations.apprise_notifier import preload
     from warroom.integrations.notify_config import make_notifier
     from warroom.services.comms.jobs import JobRunner
 
     notify = build_notify(app.settings)
     notifier, close = make_notifier(notify)
+    threading.Thread(target=preload, name="warroom-preload", daemon=True).start()
     return JobRunner(
         app.context,
         build_jobs(app, notify, notifier),
         worker=worker or f"{socket.gethostname()}:{os.getpid()}",
         lease=timedelta(seconds=app.settings.number("jobs", "lease_seconds", 300)),
         on_close=[close],
+        poll=max(0.05, app.settings.number("jobs", "poll_seconds", JOBS_POLL)),
     )

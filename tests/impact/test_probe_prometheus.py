@@ -7,12 +7,14 @@ The probe uses the live demo's windows (``DEMO_PROBE``): 1 s steps, 5 s baseline
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from warroom.cli.demo_live import DEMO_PROBE, live_context
@@ -188,6 +190,74 @@ def test_a_flag_that_did_not_cause_the_fault_is_judged_ineffective(shop: Shop, c
     assert plateau["of"] in ("region=eu-west", "route=/api/checkout")
     assert plateau["direction"] == "stable", plateau
     assert plateau["reason"].startswith("flat since"), plateau
+
+
+def _first_bad_sample(shop: Shop, since: datetime) -> datetime:
+    """When Prometheus first scraped a 5xx of eu-west's checkout after ``since``: the first
+    raw sample (not an evaluation) in which the error counter rose."""
+    series = (
+        'demo_http_requests_total{service="demo-shop",region="eu-west",route="/api/checkout",status=~"5.."}'
+    )
+    answer = httpx.get(
+        f"{shop.stack.prometheus_url}/api/v1/query", params={"query": f"{series}[3m]"}, timeout=5
+    )
+    found: list[datetime] = []
+    for item in answer.json()["data"]["result"]:
+        samples = [(float(t), float(v)) for t, v in item["values"]]
+        before = [v for t, v in samples if t < since.timestamp()]
+        last = before[-1] if before else 0.0
+        rose = next((t for t, v in samples if t >= since.timestamp() and v > last), None)
+        if rose is not None:
+            found.append(datetime.fromtimestamp(rose, UTC))
+    assert found, "Prometheus scraped no 5xx after the fault"
+    return min(found)
+
+
+def _active_at(shop: Shop, since: datetime, timeout: float = 30) -> datetime:
+    """Prometheus' own detection: the ``activeAt`` of the rule's alert for eu-west that
+    went active after ``since`` (an earlier test's alert may still be listed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alerts = httpx.get(f"{shop.stack.prometheus_url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+        times = [
+            datetime.fromisoformat(a["activeAt"].replace("Z", "+00:00"))
+            for a in alerts
+            if a["labels"].get("region") == "eu-west" and a.get("activeAt")
+        ]
+        fresh = [at for at in times if at >= since]
+        if fresh:
+            return min(fresh)
+        time.sleep(0.5)
+    raise AssertionError(f"the rule did not go active within {timeout:g} s")
+
+
+def test_left_slo_at_is_found_at_the_resolution_of_the_data_before_detection(
+    shop: Shop, ctx: Context
+) -> None:
+    # A 5 s step on data scraped and evaluated every second: the step must not decide when
+    # the impact began (issue 13: it read as detection itself). Baselines of three steps.
+    policy = dataclasses.replace(DEMO_PROBE, step=timedelta(seconds=5), baseline_window=timedelta(seconds=15))
+    coarse = dataclasses.replace(ctx, probe=policy)
+    shop.healthy_stretch()
+    time.sleep(max(0.0, shop.changed + CLEARS + 16 - time.monotonic()))  # a healthy coarse window
+    began = datetime.now(UTC)
+    shop.inject(flag=None)
+    detected = _active_at(shop, began)
+    room = ops.declare(
+        coarse,
+        "alice",
+        {"title": "checkout failing", "services": ["demo-shop"], "detected_at": detected.isoformat()},
+    )
+    time.sleep(SHOWS)
+
+    view = ops.triage(coarse, "alice", str(room["id"]), {})
+
+    assert view["impact_start_from"] == "detected_at"
+    left = datetime.fromisoformat(view["left_slo_at"])
+    first_bad = _first_bad_sample(shop, began)
+    assert left <= detected, (left, detected)
+    # Within one scrape and one evaluation (1 s each) of the first bad sample.
+    assert first_bad - timedelta(seconds=1) <= left <= first_bad + timedelta(seconds=2), (left, first_bad)
 
 
 def test_prometheus_frozen_then_stopped_mid_incident_degrades_in_one_line(shop: Shop, ctx: Context) -> None:

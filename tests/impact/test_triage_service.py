@@ -168,7 +168,9 @@ def test_a_blind_probe_says_so_in_one_line_once_and_the_room_still_shows(
     assert kinds(ctx, ref).count("impact_measured") == 2
     assert room["measured"]["status"] == "unavailable"
     assert room["measured"]["last_good"]["severity"] == "SEV2"  # the charts keep their data
-    assert len(metrics.calls) == 6 + 1 + 1  # 3 indicators x (whole + by region); blind: asked once
+    # 3 indicators x (whole + by region), the error ratio's onset looked at closer (whole +
+    # by region, at 1 s); blind: asked once
+    assert len(metrics.calls) == 6 + 2 + 1 + 1
 
 
 def test_a_slow_prometheus_never_holds_triage_past_the_timeout(ctx: Context, metrics: FakeMetrics) -> None:

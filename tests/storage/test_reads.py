@@ -153,3 +153,36 @@ def test_the_change_and_review_reads_answer_the_same_both_ways(seeded: App) -> N
             )
             assert all(r.anchor is None or r.anchor.tzinfo is UTC for r in records)
         assert len(sql.learning.measured(RecordFilter())) == 7  # 4 imported, 3 of warroom's own
+
+
+def test_the_on_call_reads_of_the_report_answer_the_same_both_ways(
+    sqlite_url: str, build_app: Callable[..., App]
+) -> None:
+    from tests.oncall.world import oncall_document
+    from warroom.bootstrap import build_oncall
+    from warroom.services.oncall import directory, escalation
+    from warroom.services.oncall import pages as oncall_pages
+
+    app = build_app(sqlite_url)
+    ctx = app.context
+    directory.apply_document(ctx, oncall_document("http://127.0.0.1:9/x"))
+    config = build_oncall(app)
+    opened = [
+        oncall_pages.open_page(ctx, config, target, f"why {i}", "alice").id
+        for i, target in enumerate(("payments", "bob", "incident-commanders"))
+    ]
+    escalation.escalate(ctx, config)
+    now = datetime.now(UTC)
+    sql_uow, lite_uow = _both(app)
+    with sql_uow as sql, lite_uow as lite:
+        for start, end in (
+            (now - timedelta(hours=1), now + timedelta(hours=1)),
+            (now, now + timedelta(hours=1)),
+        ):
+            _same(lambda u, a=start, b=end: u.oncall.pages_between(a, b), sql, lite)
+        assert [p.id for p in sql.oncall.pages_between(now - timedelta(hours=1), now)] == opened
+        for ids in ([], opened[:1], opened, [*opened, 999]):
+            _same(lambda u, i=ids: u.oncall.notifications(i), sql, lite)
+        assert sql.oncall.notifications(opened) and sql.oncall.notifications([]) == []
+        people = _same(lambda u: u.oncall.people(), sql, lite)
+        assert [p.handle for p in people] == ["alice", "bob", "ivan"]

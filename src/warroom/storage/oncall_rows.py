@@ -1,5 +1,5 @@
 """Rows of the on-call tables as domain objects, without SQLAlchemy: shared by the SQL
-store and the sqlite3 read path of ``warroom report`` (``learning_fast_read``)."""
+store and the sqlite3 read path of ``warroom report`` (``storage.reads.OncallReads``)."""
 
 from __future__ import annotations
 

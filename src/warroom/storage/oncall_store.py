@@ -37,6 +37,8 @@ from warroom.storage.oncall_tables import (
 )
 from warroom.storage.outbox_store import insert_ignoring_duplicates
 from warroom.storage.outbox_tables import deliveries, outbox
+from warroom.storage.queries import SqlReads
+from warroom.storage.reads import OncallReads
 from warroom.storage.tables import incidents
 
 
@@ -72,7 +74,10 @@ def _page_values(page: Page) -> dict[str, Any]:
     }
 
 
-class SqlOncallStore:
+class SqlOncallStore(SqlReads, OncallReads):
+    """Pages of a window, their notifications and the people are read through
+    ``storage.reads`` (``OncallReads``), the path ``warroom report`` shares on SQLite."""
+
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
@@ -94,9 +99,6 @@ class SqlOncallStore:
 
     def _documents(self, table: Table, key: str) -> list[Any]:
         return [json.loads(row.document) for row in self._db.execute(select(table).order_by(table.c[key]))]
-
-    def people(self) -> list[Person]:
-        return [docs.person_from(d) for d in self._documents(oncall_people, "handle")]
 
     def person(self, handle: str) -> Person | None:
         row = self._db.execute(
@@ -252,10 +254,6 @@ class SqlOncallStore:
             query = query.where(pages.c.incident == incident)
         return [_page(row) for row in self._db.execute(query.order_by(pages.c.id.desc()).limit(limit))]
 
-    def pages_between(self, start: datetime, end: datetime) -> list[Page]:
-        query = select(pages).where(pages.c.opened_at >= start, pages.c.opened_at < end).order_by(pages.c.id)
-        return [_page(row) for row in self._db.execute(query)]
-
     def open_pages_of_closed_incidents(self, limit: int) -> list[int]:
         query = (
             select(pages.c.id)
@@ -333,16 +331,6 @@ class SqlOncallStore:
             .values(status="cancelled")
         )
         return int(result.rowcount)
-
-    def notifications(self, page_ids: Sequence[int]) -> list[PlannedNotification]:
-        if not page_ids:
-            return []
-        query = (
-            select(page_notifications)
-            .where(page_notifications.c.page_id.in_(list(page_ids)))
-            .order_by(page_notifications.c.id)
-        )
-        return [_planned(row) for row in self._db.execute(query)]
 
     def delivery_outcomes(
         self, limit: int

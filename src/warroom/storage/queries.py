@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, Integer, Select, String, and_, bindparam, or_, select, type_coerce
 
 from warroom.storage.learning_tables import DURATIONS, reliability_records
-from warroom.storage.reads import Reads, key
+from warroom.storage.oncall_tables import oncall_people, page_notifications, pages
+from warroom.storage.reads import NOTIFICATION_FIELDS, PAGE_FIELDS, Reads, key
 from warroom.storage.tables import changes, events, incident_services, incidents, snapshots
 
 EVENT_COLUMNS = (
@@ -149,6 +150,29 @@ def measured(*, since: bool, until: bool, severity: bool) -> Select[Any]:
     return query.where(and_(*conditions)) if conditions else query
 
 
+def oncall_pages_between() -> Select[Any]:
+    return (
+        select(
+            # a Boolean converts values; the mapping takes 0/1 (SQLite) or a bool alike
+            *(type_coerce(pages.c[n], Integer) if n == "fell_back" else pages.c[n] for n in PAGE_FIELDS)
+        )
+        .where(pages.c.opened_at >= bindparam("start"), pages.c.opened_at < bindparam("end"))
+        .order_by(pages.c.id)
+    )
+
+
+def oncall_notifications() -> Select[Any]:
+    return (
+        select(*(page_notifications.c[name] for name in NOTIFICATION_FIELDS))
+        .where(page_notifications.c.page_id.in_(bindparam("pages", expanding=True)))
+        .order_by(page_notifications.c.id)
+    )
+
+
+def oncall_people_documents() -> Select[Any]:
+    return select(oncall_people.c.document).order_by(oncall_people.c.handle)
+
+
 QUERIES: dict[str, Callable[..., Select[Any]]] = {
     "incident_version": incident_version,
     "snapshot": snapshot,
@@ -158,6 +182,9 @@ QUERIES: dict[str, Callable[..., Select[Any]]] = {
     "changes_between": changes_between,
     "stale_records": stale_records,
     "measured": measured,
+    "oncall_pages_between": oncall_pages_between,
+    "oncall_notifications": oncall_notifications,
+    "oncall_people": oncall_people_documents,
 }
 
 

@@ -4,7 +4,8 @@ Each read names a query of :mod:`warroom.storage.queries` (SQLAlchemy Core: the 
 source of the SQL) and the shape it needs (which optional clauses), then maps the rows
 to domain objects. Two executions answer ``_fetch``:
 
-- the SQLAlchemy stores (``incident_store``, ``change_store``, ``learning_store``) run
+- the SQLAlchemy stores (``incident_store``, ``change_store``, ``learning_store``,
+  ``oncall_store``) run
   the Core statement, on any database;
 - :mod:`warroom.storage.sqlite_read` runs the statement's SQLite text, compiled ahead
   into :mod:`warroom.storage.read_sql` by ``python -m warroom.storage.readgen write``,
@@ -21,6 +22,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from warroom.domain.incidents.changes import Change, ChangeKind
@@ -35,6 +37,11 @@ if TYPE_CHECKING:  # the learning context loads only when a review reads (`warro
     from warroom.domain.learning.durations import MeasuredIncident
     from warroom.services.ports.incidents import IncidentFilter
     from warroom.services.ports.learning import RecordFilter
+
+if TYPE_CHECKING:  # the on-call context loads only when its reads run
+    from warroom.domain.oncall.pages import Page
+    from warroom.domain.oncall.people import Person
+    from warroom.services.ports.oncall import PlannedNotification
 
 SNAPSHOT_FORMAT = 1
 
@@ -269,3 +276,46 @@ class LearningReads(Reads):
                 params[name] = getattr(filters, name)
         shape = {name: name in params for name in ("since", "until", "severity")}
         return measured_rows(self._fetch("measured", params, **shape))
+
+
+# --- on call (the reads of ``warroom report``) ------------------------------------------------
+
+# The columns the on-call queries select, in order (``storage.queries`` selects them by name).
+PAGE_FIELDS = (
+    "id", "title", "status", "policy", "first_policy", "targets", "reason", "incident", "team",
+    "dedup", "step", "round", "trigger", "fell_back", "due_at", "opened_at", "opened_by",
+    "triggered_at", "acked_at", "acked_by", "ack_step", "resolved_at", "resolved_by",
+)  # fmt: skip
+NOTIFICATION_FIELDS = (
+    "id", "page_id", "key", "person", "method", "kind", "step", "round", "trigger", "policy",
+    "status", "due_at", "sent_at",
+)  # fmt: skip
+_IN_LIST = 500  # page ids per query: well under SQLite's limit of bound parameters
+
+
+class OncallReads(Reads):
+    """The pages of a window, the notifications they planned, the people (their zones)."""
+
+    def pages_between(self, start: datetime, end: datetime) -> list[Page]:
+        from warroom.storage.oncall_rows import page_of
+
+        rows = self._fetch("oncall_pages_between", {"start": start, "end": end})
+        return [page_of(SimpleNamespace(**dict(zip(PAGE_FIELDS, row, strict=True)))) for row in rows]
+
+    def notifications(self, page_ids: Sequence[int]) -> list[PlannedNotification]:
+        from warroom.storage.oncall_rows import planned_of
+
+        ids = list(page_ids)
+        found: list[PlannedNotification] = []
+        for i in range(0, len(ids), _IN_LIST):
+            rows = self._fetch("oncall_notifications", {"pages": ids[i : i + _IN_LIST]})
+            found += [
+                planned_of(SimpleNamespace(**dict(zip(NOTIFICATION_FIELDS, row, strict=True))))
+                for row in rows
+            ]
+        return found
+
+    def people(self) -> list[Person]:
+        from warroom.domain.oncall.documents import person_from
+
+        return [person_from(json.loads(text)) for (text,) in self._fetch("oncall_people", {})]

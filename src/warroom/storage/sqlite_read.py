@@ -20,7 +20,7 @@ from typing import Any
 
 from warroom.storage.migrate_head import HEAD
 from warroom.storage.read_sql import STATEMENTS
-from warroom.storage.reads import ChangeReads, IncidentReads, LearningReads, key
+from warroom.storage.reads import ChangeReads, IncidentReads, LearningReads, OncallReads, key
 from warroom.storage.times import sqlite_text, utc
 
 
@@ -50,8 +50,8 @@ def execute(
     return typed
 
 
-class SqliteReads(IncidentReads, ChangeReads, LearningReads):
-    """The incident, change and learning stores' reads; this path never writes."""
+class SqliteReads(IncidentReads, ChangeReads, LearningReads, OncallReads):
+    """The incident, change, learning and on-call stores' reads; this path never writes."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
@@ -84,15 +84,8 @@ class SqliteReadUnitOfWork:
         assert self._reads is not None, "use the unit of work inside a with block"
         return self._reads
 
-    changes = learning = incidents
-
-    @property
-    def oncall(self) -> Any:
-        """The on-call reads ``warroom report`` makes (pages, their notifications, zones)."""
-        from warroom.storage.oncall_fast_read import SqliteOncallLoadStore
-
-        assert self._db is not None, "use the unit of work inside a with block"
-        return SqliteOncallLoadStore(self._db)
+    # ``oncall``: the reads ``warroom report`` makes (pages, their notifications, zones)
+    changes = learning = oncall = incidents
 
     def commit(self) -> None:
         raise RuntimeError("the sqlite3 read path never writes")

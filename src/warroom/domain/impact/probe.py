@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from warroom.domain.impact.analysis import blast_radius, find_baseline, mean_over
+from warroom.domain.impact.onset import first_breach
 from warroom.domain.impact.series import Baseline, BlastRadius, Point, TimeSeries, Trend
 from warroom.domain.impact.trend import trend
 from warroom.domain.incidents.catalog import Indicator
@@ -33,10 +34,12 @@ class ProbePolicy:
     """How the probe reads indicators; every field is a setting under ``[impact]``.
 
     ``timeout`` is the budget of one command in seconds: all the queries of a triage,
-    a mitigation check or a resolve together never wait longer.
+    a mitigation check or a resolve together never wait longer. ``resolution`` is the step
+    of the closer look at when an indicator first left its SLO (``onset``).
     """
 
     step: timedelta = timedelta(seconds=15)
+    resolution: timedelta = timedelta(seconds=1)
     baseline_window: timedelta = timedelta(minutes=10)
     baseline_search: timedelta = timedelta(hours=6)
     day_before: timedelta = timedelta(days=1)
@@ -184,7 +187,7 @@ def read_indicator(
         record |= {"status": "no_data", "error": None, "line": line}
         return Reading(series, None, None, None, 0.0, {}, {}, record)
 
-    worst_points = _worst_of(series, overall)
+    worst_points = worst_of(series, overall)
     baseline = _baseline(series, worst_points, overall, impact_start, policy)
     known = baseline.value is not None and baseline.window_start is not None
     # Without a baseline, "at baseline" can only mean "within the SLO".
@@ -236,12 +239,10 @@ def read_indicator(
         min_change=threshold / 2,
     )
     breaching = not meets(current, ind.slo, ind.higher_is_worse)
-    # When the worst slice first left the SLO after the baseline: the impact as measured.
+    # When the worst slice first left the SLO after the baseline: the impact as measured
+    # (at the step of these points; the service layer then looks closer, see ``onset``).
     since = baseline.window_end or impact_start - policy.baseline_search
-    left = next(
-        (at for at, v in worst_points if since <= at <= now and not meets(v, ind.slo, ind.higher_is_worse)),
-        None,
-    )
+    left = first_breach(worst_points, since, now, slo=ind.slo, higher_is_worse=ind.higher_is_worse)
     deviating = worse_by(current, reference, ind.higher_is_worse) > threshold or worst is not None
     record |= {
         "status": "measured",
@@ -262,7 +263,12 @@ def read_indicator(
     return Reading(series, baseline, current, reference, threshold, slice_reference, slice_current, record)
 
 
-def _worst_of(series: IndicatorSeries, overall: list[Point]) -> list[Point]:
+def onset_points(series: IndicatorSeries) -> list[Point]:
+    """What ``left_slo_at`` is judged on: the worst of the whole service and its slices."""
+    return worst_of(series, _observed(series.overall))
+
+
+def worst_of(series: IndicatorSeries, overall: list[Point]) -> list[Point]:
     """At each time, the worst of the whole service and its slices.
 
     A fault in one region can leave the whole service within its SLO (40% errors in one

@@ -4,22 +4,32 @@ from __future__ import annotations
 
 from warroom.domain.shared.errors import ValidationError
 
+# What the edges say of a NUL and of a lone surrogate (webhook formats say it their way).
+EDGE_WORDS = ("contains a NUL character", "is not valid Unicode (it contains a lone surrogate)")
 
-def unstorable(text: str) -> str | None:
-    """Why ``text`` cannot be stored, worded to follow a field name; None when it can.
+
+def stored_size(text: str, words: tuple[str, str] = EDGE_WORDS) -> int | str:
+    """The size of ``text`` in UTF-8, or why it cannot be stored (``words``: what to say
+    of a NUL, then of a lone surrogate), worded to follow a field name.
 
     JSON and command lines can carry NUL (PostgreSQL text refuses it) and lone surrogates
     (no UTF-8 encoding exists, so hashing the event would fail): both are refused at the
     edge, naming the field, rather than failing as a 500 or a traceback further in.
     """
     if "\x00" in text:
-        return "contains a NUL character"
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return "is not valid Unicode (it contains a lone surrogate)"
-    return None
+        return words[0]
+    if text.isascii():  # one byte per character, and no surrogates: skip the encode
+        return len(text)
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return words[1]
+
+
+def unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored, worded to follow a field name; None when it can."""
+    found = stored_size(text)
+    return found if isinstance(found, str) else None
 
 
 def require_text(value: str | None, field: str, *, limit: int) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,7 +42,10 @@ class Job:
     """``run(now)`` does one round of work and returns how many things it did; ``close``
     (when given) releases what the job keeps between rounds (threads, connections).
     A shared job with ``on_ring`` also runs, whatever its period, in the round the
-    context's doorbell starts (a page just opened: fire its step, deliver it)."""
+    context's doorbell starts (a page just opened: fire its step, deliver it). ``due``
+    (when given) is a cheap read saying whether the job has work due now; the runner asks
+    it between rounds and, when it says yes, starts a round as if the doorbell rang: so a
+    worker in another process, which hears no doorbell, still pages within a second."""
 
     name: str
     every: timedelta
@@ -49,6 +53,7 @@ class Job:
     exclusive: bool = True
     close: Callable[[], None] | None = None
     on_ring: bool = False
+    due: Callable[[datetime], bool] | None = None
 
 
 class JobRunner:
@@ -66,6 +71,7 @@ class JobRunner:
         worker: str,
         lease: timedelta = timedelta(minutes=5),
         on_close: Sequence[Callable[[], None]] = (),
+        poll: float = 0.25,
     ) -> None:
         names = [job.name for job in jobs]
         if len(set(names)) != len(names):
@@ -76,12 +82,15 @@ class JobRunner:
         self.lease = lease
         self._next_shared: dict[str, datetime] = {}
         self._on_close = list(on_close)
+        self.poll = poll
 
-    def tick(self, *, rung: bool = False) -> dict[str, int]:
-        """Run each job that is due now (with ``rung``, the ``on_ring`` jobs too); returns
-        what each that ran did."""
+    def tick(self, *, rung: bool = False, only_rung: bool = False) -> dict[str, int]:
+        """Run each job that is due now (with ``rung``, the ``on_ring`` jobs too, and with
+        ``only_rung`` those alone); returns what each that ran did."""
         done: dict[str, int] = {}
         for job in self.jobs:
+            if only_rung and not job.on_ring:
+                continue
             try:
                 if job.exclusive:
                     count = self._run_exclusive(job)
@@ -130,9 +139,37 @@ class JobRunner:
         until ``stop`` is set (ring the doorbell after setting it to stop without waiting)."""
         log.info("job runner %s: %s", self.worker, ", ".join(job.name for job in self.jobs))
         rung = False
+        full_at = time.monotonic()
         while not stop.is_set():
-            self.tick(rung=rung)
-            rung = self.ctx.doorbell.wait(interval)
+            # Woken for a page, run only what pages (the rest keeps to its rounds), unless
+            # a whole interval passed since the last full round.
+            only = rung and time.monotonic() < full_at + interval
+            if not only:
+                full_at = time.monotonic()
+            self.tick(rung=rung, only_rung=only)
+            rung = self._sleep(stop, interval)
+
+    def _sleep(self, stop: threading.Event, interval: float) -> bool:
+        """Sleep up to ``interval`` seconds; True as soon as the doorbell rings or, every
+        ``poll`` seconds, a job's ``due`` read finds work due now."""
+        deadline = time.monotonic() + interval
+        checks = [job.due for job in self.jobs if job.due is not None and job.on_ring]
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if self.ctx.doorbell.wait(min(left, self.poll) if checks else left):
+                return True
+            if stop.is_set() or time.monotonic() >= deadline:
+                return False
+            now = self.ctx.clock.now()
+            try:
+                if any(check(now) for check in checks):
+                    return True
+            except Exception:  # a failing read must not stop the loop; the round will say why
+                log.exception("job runner %s: checking for due work failed", self.worker)
+                return False
+        return False
 
     def close(self) -> None:
         for job in self.jobs:  # first the jobs (delivery lanes), then what they use

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from warroom.domain.impact.measurement import ServiceReadings, impact_start_of, measurement
-from warroom.domain.impact.probe import IndicatorSeries, Reading, read_indicator, render_query
+from warroom.domain.impact.onset import aligned, closer_look, fine_step, first_breach, whole_step
+from warroom.domain.impact.probe import IndicatorSeries, Reading, onset_points, read_indicator, render_query
 from warroom.domain.incidents.catalog import Indicator, Service
 from warroom.domain.incidents.state import IncidentState
+from warroom.domain.shared.timefmt import from_iso, iso
 from warroom.services.ports.impact import MetricSeries, MetricsSource, MetricsUnavailable
 from warroom.services.shared.context import Context
 
@@ -155,7 +157,9 @@ def measure(
         now - max(policy.chart_window, policy.trend_lookback, policy.resolve_window),
         since or now,
     )
-    step = max(policy.step, (now - start) / MAX_POINTS)
+    # Steps on the data's grid (multiples of the step since the epoch), not on detection.
+    step = whole_step(max(policy.step, (now - start) / MAX_POINTS))
+    start = aligned(start, step)
     budget = _Budget(ctx.metrics, policy.timeout, failed)
     measured: list[ServiceReadings] = []
     for service in services:
@@ -187,7 +191,7 @@ def _read(
     series = _fetch(budget, service, indicator, start, now, step)
     reading = read_indicator(series, impact_start=impact_start, now=now, policy=policy)
     if reading.baseline is None or reading.baseline.source != "none":
-        return reading
+        return _closer(budget, service, indicator, reading, step, policy.resolution)
     # No healthy window in the search: fall back to the same window a day earlier.
     day_end = impact_start - policy.day_before
     try:
@@ -195,5 +199,35 @@ def _read(
     except MetricsUnavailable:
         return reading
     if earlier.error is not None or not earlier.overall:
+        return _closer(budget, service, indicator, reading, step, policy.resolution)
+    merged = read_indicator(_merge(series, earlier), impact_start=impact_start, now=now, policy=policy)
+    return _closer(budget, service, indicator, merged, step, policy.resolution)
+
+
+def _closer(
+    budget: _Budget,
+    service: Service,
+    indicator: Indicator,
+    reading: Reading,
+    step: timedelta,
+    resolution: timedelta,
+) -> Reading:
+    """``reading`` with ``left_slo_at`` found at ``resolution``: the step before the first
+    bad evaluation is read again, finely (``onset``); unchanged if that read fails."""
+    text = reading.record.get("left_slo_at")
+    left = from_iso(text) if text else None
+    window = closer_look(left, step)
+    if left is None or window is None or resolution >= step:
         return reading
-    return read_indicator(_merge(series, earlier), impact_start=impact_start, now=now, policy=policy)
+    try:
+        fine = _fetch(budget, service, indicator, *window, fine_step(window, resolution, MAX_POINTS))
+    except MetricsUnavailable:
+        return reading
+    if fine.error is not None:
+        return reading
+    first = first_breach(
+        onset_points(fine), *window, slo=indicator.slo, higher_is_worse=indicator.higher_is_worse
+    )
+    if first is None or first >= left:
+        return reading
+    return replace(reading, record={**reading.record, "left_slo_at": iso(first)})

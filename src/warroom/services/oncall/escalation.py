@@ -61,6 +61,12 @@ def escalate(ctx: Context, config: OncallConfig, now: datetime | None = None) ->
     return done
 
 
+def pages_due(ctx: Context, now: datetime) -> bool:
+    """Whether a page step is due: one indexed read, for the job runner's short poll."""
+    with ctx.read() as uow:
+        return bool(uow.oncall.due_pages(now, 1))
+
+
 def record_deliveries(ctx: Context, config: OncallConfig, now: datetime) -> int:
     """Put finished deliveries of page notifications on their incidents' timelines
     (``page_delivered``: reached, or finally failed, with the attempts it took)."""

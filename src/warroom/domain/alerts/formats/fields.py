@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import NoReturn
 
 from warroom.domain.alerts.signals import ALERT_STATUSES, AlertStatus, JsonValue
+from warroom.domain.shared.text import stored_size
 from warroom.domain.shared.timefmt import observed_problem
 
 MAX_VALUE_BYTES = 4096
@@ -405,27 +406,19 @@ def _json(value: object, path: str, problems: Problems, depth: int) -> tuple[Jso
     return None, False
 
 
+_WORDS = ("must not contain NUL characters", "must be valid Unicode (it contains a lone surrogate)")
+
+
 def text_problem(text: str, max_bytes: int | None) -> str | None:
     """What makes ``text`` unfit to store, worded to follow a field name; None if it is fine.
 
-    JSON can carry NUL characters (PostgreSQL text refuses them) and lone surrogates (no
-    UTF-8 encoding exists), so both are refused here rather than failing at storage.
+    The check is ``shared.text.stored_size`` (NUL, lone surrogates), in the words webhook
+    senders read, plus the size limit of the field.
     """
-    if "\x00" in text:
-        return "must not contain NUL characters"
-    if text.isascii():  # one byte per character, and no surrogates: skip the encode
-        return (
-            None
-            if max_bytes is None or len(text) <= max_bytes
-            else f"is too long (more than {max_bytes} bytes)"
-        )
-    try:
-        size = len(text.encode("utf-8"))
-    except UnicodeEncodeError:
-        return "must be valid Unicode (it contains a lone surrogate)"
-    if max_bytes is not None and size > max_bytes:
-        return f"is too long (more than {max_bytes} bytes)"
-    return None
+    found = stored_size(text, _WORDS)
+    if isinstance(found, str):
+        return found
+    return None if max_bytes is None or found <= max_bytes else f"is too long (more than {max_bytes} bytes)"
 
 
 def fits(text: str, max_bytes: int) -> bool:
