@@ -16,6 +16,7 @@ from warroom.cli.main import app as cli
 from warroom.web.forms import ACTIONS
 from warroom.web.learning import build_learning_web_router
 from warroom.web.oncall import build_oncall_web_router
+from warroom.web.outbox_admin import build_outbox_admin_router
 from warroom.web.routes import build_router
 from warroom.web.signals import ACTIONS as SIGNAL_ACTIONS
 
@@ -76,9 +77,14 @@ PARITY: dict[str, tuple[str, str]] = {
     "serve": (CLI_ONLY, "starts the server this page runs on"),
     "worker": (CLI_ONLY, "a process that delivers the outbox"),
     "demo": (CLI_ONLY, "plays a scripted incident in a terminal (make demo)"),
-    "outbox list": (CLI_ONLY, "operator tooling for the delivery queue"),
-    "outbox retry": (CLI_ONLY, "operator tooling for the delivery queue"),
+    "outbox list": ("GET", "/admin/outbox"),  # pending, failing and dead, by channel
+    "outbox retry": ("POST", "/admin/outbox/retry"),
     "outbox deliver": (CLI_ONLY, "operator tooling for the delivery queue"),
+    "status subscribers list": (CLI_ONLY, "an administrator's list of the public's addresses"),
+    "status subscribers remove": (
+        CLI_ONLY,
+        "an administrator's; subscribers remove themselves by their link",
+    ),
     "token create": (CLI_ONLY, "tokens are secrets an administrator makes and hands out"),
     "token list": (CLI_ONLY, "tokens are an administrator's"),
     "token revoke": (CLI_ONLY, "tokens are an administrator's"),
@@ -128,7 +134,12 @@ def test_every_cli_verb_has_a_web_route_or_a_reason() -> None:
 
 
 def test_every_route_in_the_table_exists() -> None:
-    web = [*build_router().routes, *build_learning_web_router().routes, *build_oncall_web_router().routes]
+    web = [
+        *build_router().routes,
+        *build_learning_web_router().routes,
+        *build_oncall_web_router().routes,
+        *build_outbox_admin_router().routes,
+    ]
     routes = {(method, r.path) for r in web if isinstance(r, Route) for method in r.methods or ()}
     for verb, (method, path) in PARITY.items():
         if method == CLI_ONLY:
