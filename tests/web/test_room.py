@@ -272,6 +272,7 @@ def test_the_pages_single_read_shows_what_operations_room_shows(warroom_app: App
     assert view.pop("stakeholders") == ops.stakeholders(ctx, incident)
     assert view.pop("delivery_notices") == []  # the page's own, like the stakeholders
     assert view.pop("attached_alerts") == []  # the room's own: the alert store's details
+    assert view.pop("reach")["public"]["subscribers"] == 0  # the update form's own: who it reaches
     for derived in ("nudges", "update_overdue"):  # computed at "now"; equal here, but not by definition
         assert view.pop(derived) == expected.pop(derived)
     assert view == expected

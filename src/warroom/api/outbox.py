@@ -74,6 +74,7 @@ def build_outbox_router() -> APIRouter:
         operation_id="subscriber_remove",
         summary="Remove a status page subscriber; nothing about it is kept",
         tags=["status"],
+        responses={404: {"description": "No subscriber has this id (any more)."}},
     )
     def subscriber_remove(
         request: Request, caller: Admin, body: RemoveSubscriberBody, key: IdempotencyKey = None
