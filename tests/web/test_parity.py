@@ -19,6 +19,7 @@ from warroom.web.oncall import build_oncall_web_router
 from warroom.web.outbox_admin import build_outbox_admin_router
 from warroom.web.routes import build_router
 from warroom.web.signals import ACTIONS as SIGNAL_ACTIONS
+from warroom.web.xray import build_xray_web_router
 
 ROOM = ("GET", "/incidents/{ref}")
 CLI_ONLY = "cli-only"
@@ -55,6 +56,7 @@ PARITY: dict[str, tuple[str, str]] = {
     "reopen": ("POST", "/incidents/{ref}/reopen"),
     "close": ("POST", "/incidents/{ref}/close"),
     "triage": ("POST", "/incidents/{ref}/triage"),
+    "xray": ("GET", "/incidents/{ref}/xray"),  # its --pin: the page's pin form
     "signals declare": ("POST", "/signals/{service}/declare"),
     "signals attach": ("POST", "/signals/{service}/attach"),
     "signals silence": ("POST", "/signals/{service}/silence"),
@@ -139,6 +141,7 @@ def test_every_route_in_the_table_exists() -> None:
         *build_learning_web_router().routes,
         *build_oncall_web_router().routes,
         *build_outbox_admin_router().routes,
+        *build_xray_web_router().routes,
     ]
     routes = {(method, r.path) for r in web if isinstance(r, Route) for method in r.methods or ()}
     for verb, (method, path) in PARITY.items():

@@ -32,7 +32,7 @@ def triage(
     """Measure impact now: each indicator against its last healthy baseline, the trend, the
     blast radius by dimension, customer and financial impact, and the severity they give."""
     view = run("triage_show" if last else "triage", incident)
-    emit(view, as_json, measurement)
+    emit(view, as_json, with_xray)
     if view.get("status") in BLIND and not last:  # --last shows a record; it did not fail
         raise typer.Exit(1)
 
@@ -58,6 +58,17 @@ def mitigate_check(
 
 def _pct(share: float | None) -> str:
     return "-" if share is None else f"{share * 100:.3g}%"
+
+
+def with_xray(view: dict[str, Any]) -> None:
+    """The measurement, then the X-ray's one line when it found traces or its source is
+    down (an incident without traces adds nothing here; ``warroom xray`` says so)."""
+    measurement(view)
+    found = view.get("xray")
+    if found and found["status"] != "no_traces":
+        from warroom.cli.render import console
+
+        console.print(f"X-ray: {found['verdict']}", style="yellow" if found["status"] != "ok" else "")
 
 
 def measurement(view: dict[str, Any]) -> None:

@@ -449,8 +449,13 @@ def prepared_list(ctx: Context, ref: str | int) -> list[View]:
 
 
 def triage(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
-    """Measure the incident's impact now and record it (``impact_measured``)."""
-    return probe.triage(ctx, ref, actor)
+    """Measure the incident's impact now and record it (``impact_measured``), with the
+    X-ray's verdict beside it (``xray``: its status and one line; None without an X-ray)."""
+    view = probe.triage(ctx, ref, actor)
+    if ctx.xray is None:
+        return view
+    found = xray(ctx, ref)
+    return view | {"xray": {"status": found["status"], "verdict": found["verdict"]}}
 
 
 def triage_show(ctx: Context, ref: str | int) -> View:
