@@ -128,6 +128,16 @@ def build_metrics(settings: Settings) -> MetricsSource:
     return PrometheusMetrics(url, build_probe_policy(settings).timeout)
 
 
+def _whole(settings: Settings, key: str, default: int, least: int) -> int:
+    """``[database]``'s ``key``: a whole number of at least ``least``."""
+    value = settings.section("database").get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= 1000:
+        raise SettingsError(
+            f"database.{key} in {settings.config_path} must be a whole number from {least} to 1000, not {value!r}"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class App:
     """Everything an entry point needs, built from settings."""
@@ -143,7 +153,11 @@ def build(settings: Settings, *, migrate: bool = True, clock: object | None = No
     from warroom.storage.migrate import ensure_schema
     from warroom.storage.uow import SqlUnitOfWork
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=_whole(settings, "pool_size", 5, 1),
+        max_overflow=_whole(settings, "max_overflow", 10, 0),
+    )
     if migrate:
         ensure_schema(engine)
     context = Context(

@@ -20,6 +20,8 @@ DEFAULT_DB = "warroom.db"
 DOCUMENTED: dict[str, str] = {
     "database_url": "SQLAlchemy URL; default sqlite:///warroom.db next to warroom.toml. Env: WARROOM_DATABASE_URL.",
     "catalog": "Path of the service catalog (catalog.yaml).",
+    "database.pool_size": "PostgreSQL connections each process keeps open (5); replicas x server processes x (pool_size + max_overflow + 1) must stay under max_connections (docs/deploy.md).",
+    "database.max_overflow": "PostgreSQL connections a process may open beyond pool_size under load, closed when returned (10).",
     "actor": "Default actor name for embedded CLI use. Env: WARROOM_ACTOR, else $USER.",
     "secret_key": "Signs web session cookies; set it so sessions survive restarts and work across replicas (warroom init writes a random one).",
     "severity.sev1_customer_share": "Customer impact share at or above which an incident is SEV1 (0.25).",

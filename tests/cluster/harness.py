@@ -200,15 +200,15 @@ def admin_token(replica: Replica) -> str:
     return match.group(1)
 
 
-def haproxy_config(backends: list[int], port: int, stats: int | None = None) -> str:
+def haproxy_config(backends: list[int], port: int, *, fast_checks: bool = True) -> str:
     """deploy/haproxy.cfg with this test's addresses: the shipped file is what is tested."""
     text = (DEPLOY / "haproxy.cfg").read_text()
     text = re.sub(r"(?m)^(\s*)bind \S+", rf"\1bind 127.0.0.1:{port}", text, count=1)
     lines = [f"    server warroom{n + 1} 127.0.0.1:{p} check" for n, p in enumerate(backends)]
     text = re.sub(r"(?m)^\s*server warroom\d+ .*\n", "", text)
     text = text.replace("    # servers\n", "    # servers\n" + "\n".join(lines) + "\n")
-    # A test waits seconds, not minutes: check health more often than production does.
-    text = re.sub(r"inter \S+", "inter 200ms", text)
+    if fast_checks:  # a test waits seconds, not minutes: check health more often
+        text = re.sub(r"inter \S+", "inter 200ms", text)
     return text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import psycopg
@@ -61,16 +62,24 @@ def _ahead(url: str) -> None:
         engine.dispose()
 
 
-@pytest.mark.parametrize("verb", [["serve", "--port", "0"], ["worker", "--once"], ["list"]])
+@pytest.mark.parametrize(
+    ("verb", "database"),
+    [("serve", "sqlite"), ("serve", "postgres"), ("worker", "postgres"), ("list", "sqlite")],
+)
 def test_a_replica_on_a_newer_schema_refuses_to_start_with_one_line(
-    verb: list[str], database_url: str, tmp_path: Path
+    verb: str, database: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    database_url = str(request.getfixturevalue(f"{database}_url"))
     _ahead(database_url)
     config = write_config(tmp_path, database_url)
-    if verb[0] == "serve":
-        verb = ["serve", "--port", str(free_port())]
+    argv = {"serve": ["serve", "--port", str(free_port())], "worker": ["worker", "--once"], "list": ["list"]}
     done = subprocess.run(
-        [WARROOM, *verb], env=warroom_env(config), cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [WARROOM, *argv[verb]],
+        env=warroom_env(config),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
@@ -124,3 +133,22 @@ def test_the_worker_health_port_refuses_a_port_in_use(tmp_path: Path, sqlite_url
     assert done.stderr.strip().splitlines() == [
         f"error: cannot serve health on 127.0.0.1:{port}: Address already in use"
     ]
+
+
+@pytest.mark.parametrize("value", ['"many"', "0"])
+def test_a_bad_pool_size_stops_the_start_with_one_line(value: str, sqlite_url: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, sqlite_url, f"\n[database]\npool_size = {value}")
+    done = subprocess.run(
+        [WARROOM, "serve", "--port", str(free_port())],
+        env=warroom_env(config),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    given = repr(tomllib.loads(f"v = {value}")["v"])
+    assert done.stderr.strip().splitlines() == [
+        f"error: database.pool_size in {config} must be a whole number from 1 to 1000, not {given}"
+    ]
+    assert not (tmp_path / "warroom.db").exists()  # refused before anything was created

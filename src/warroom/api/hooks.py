@@ -215,7 +215,11 @@ def _decode(raw: bytes) -> Any:
 
 
 def _unavailable(error: BaseException) -> Response:
-    log.warning("webhook answered 503: %s", type(error).__name__)
+    log.warning(
+        "webhook answered 503: %s (%s)",
+        type(error).__name__,
+        str(error).splitlines()[0] if str(error) else "",
+    )
     return problem(
         503,
         "warroom cannot store alerts right now (database busy or unreachable); retry",

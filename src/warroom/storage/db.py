@@ -16,7 +16,7 @@ PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection may rest before 
 _IDLE_SINCE = "warroom_idle_since"
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, max_overflow: int = 10) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and
     ``BEGIN IMMEDIATE`` so a writer waits for the lock instead of failing mid-transaction."""
     parsed = make_url(url)
@@ -33,7 +33,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
         )
         _sqlite_pragmas(engine)
         return engine
-    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=10)
+    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
     _utc_sessions(engine)
     _ping_when_idle(engine)
     return engine

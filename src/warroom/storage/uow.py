@@ -117,7 +117,12 @@ class SqlUnitOfWork:
     ) -> None:
         assert self._connection is not None
         try:
-            if self._connection.in_transaction():
+            if exc is not None and _broken(self._connection):
+                # The alert store talks to the driver directly, so SQLAlchemy did not see
+                # the connection die (a failover, a restarted server): drop it and every
+                # pooled one as old, so the next unit of work connects afresh.
+                self._connection.invalidate(exc if isinstance(exc, Exception) else None)
+            elif self._connection.in_transaction():
                 self._connection.rollback()
         finally:
             self._connection.close()
@@ -131,3 +136,11 @@ class SqlUnitOfWork:
     def connection(self) -> Connection:
         assert self._connection is not None
         return self._connection
+
+
+def _broken(connection: Connection) -> bool:
+    """True when the driver's connection is closed or lost (psycopg's ``broken``)."""
+    if connection.invalidated or connection.closed:
+        return False
+    driver = connection.connection.driver_connection
+    return bool(getattr(driver, "broken", False) or getattr(driver, "closed", False))
