@@ -17,7 +17,18 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from warroom.cli import comms, learning, oncall, oncall_setup, serve, session, signals, tokens, triage
+from warroom.cli import (
+    comms,
+    learning,
+    oncall,
+    oncall_setup,
+    serve,
+    session,
+    signals,
+    statuspage,
+    tokens,
+    triage,
+)
 from warroom.cli.session import STATE, emit, fail, run
 from warroom.cli.session import render as _render
 
@@ -458,6 +469,12 @@ def update(
         str | None, typer.Argument(metavar="[TEXT]", help="The update; default: the prefilled draft.")
     ] = None,
     audience: Annotated[str, typer.Option(help="internal or public.")] = "internal",
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            help="A public update's stage: investigating, identified, monitoring or resolved (default: from the lifecycle)."
+        ),
+    ] = None,
     draft: Annotated[bool, typer.Option("--draft", help="Only print the prefilled draft.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -468,7 +485,8 @@ def update(
             emit(template, as_json, lambda v: typer.echo(v["text"]))
             return
         text = template["text"]
-    emit(run("update", incident, {"text": text, "audience": audience}), as_json, _render("updates"))
+    body = {"text": text, "audience": audience} | ({"stage": stage} if stage else {})
+    emit(run("update", incident, body), as_json, _render("updates"))
 
 
 @app.command()
@@ -575,7 +593,7 @@ def demo(
 
 # Sub-commands defined beside this module; they never import it (no import circle).
 assert oncall_setup  # its commands join oncall's sub-apps when it is imported
-for _module in (serve, tokens, learning, signals, comms, triage, oncall):
+for _module in (serve, tokens, learning, signals, comms, triage, oncall, statuspage):
     _module.register(app)
 mitigate_app.command("check")(triage.mitigate_check)
 

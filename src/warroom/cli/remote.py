@@ -84,6 +84,11 @@ ROUTES: dict[str, tuple[str, str]] = {
     "stakeholder_remove": ("POST", "/incidents/{ref}/stakeholders/remove"),
     "outbox_list": ("GET", "/outbox"),
     "outbox_retry": ("POST", "/outbox/retry"),
+    "status_components": ("GET", "/status/components"),
+    "status_component_set": ("POST", "/status/components/{ref}"),
+    "status_maintenance": ("GET", "/status/maintenance"),
+    "status_maintenance_add": ("POST", "/status/maintenance"),
+    "status_maintenance_cancel": ("POST", "/status/maintenance/{ref}/cancel"),
 }
 
 # GET operations with query parameters besides list and timeline
@@ -93,6 +98,7 @@ QUERY_KEYS: dict[str, tuple[str, ...]] = {
     "report": ("since", "until", "service", "severity"),
     "readiness": ("threshold", "service"),
     "outbox_list": ("status", "limit"),
+    "status_maintenance": ("all",),
 }
 
 _PROBLEMS: dict[str, type[DomainError]] = {
@@ -131,7 +137,7 @@ class RemoteBackend:
         data = dict(body or {})
         path = API + template
         if "{ref}" in template:
-            path = path.replace("{ref}", _ref(ref))
+            path = path.replace("{ref}", quote(ref or "", safe="") if op.startswith("status_") else _ref(ref))
         if method == "GET":
             answer = self._send("GET", path, params=_query(op, ref, data))
             return answer["events"] if op == "timeline" else answer

@@ -41,6 +41,7 @@ from warroom.domain.incidents.catalog import Catalog
 from warroom.domain.incidents.events import Event
 from warroom.domain.incidents.state import IncidentState
 from warroom.domain.shared.errors import ValidationError
+from warroom.services.comms.statuspage_cache import touch_public
 from warroom.services.ports.comms import ChannelState, Delivery, Notifier, OutboxMessage
 from warroom.services.ports.uow import UnitOfWork
 from warroom.services.shared.context import Context
@@ -147,6 +148,7 @@ def stakeholders_of(ctx: Context, uow: UnitOfWork, state: IncidentState) -> list
 def announce(ctx: Context, uow: UnitOfWork, events: Sequence[Event], state: IncidentState) -> int:
     """Add the notifications of ``events`` (just appended, ``state`` after them) to the
     outbox of the current transaction; returns how many."""
+    touch_public(ctx, uow, events, state)  # the status page's renderings go stale with it
     # In-memory fakes of the unit of work that predate the outbox have none; they record
     # nothing rather than fail every command.
     if getattr(uow, "outbox", None) is None:
