@@ -100,7 +100,9 @@ def cancel(ctx: Context, actor: str, ref: str | None, _: Mapping[str, Any]) -> V
 
 def maintenance_list(ctx: Context, body: Mapping[str, Any]) -> list[View]:
     past = body.get("all") in (True, "true", "1", 1)
-    return [maintenance_view(w, ctx) for w in statuspage.list_maintenance(ctx, include_past=past)]
+    now = ctx.clock.now()
+    windows = statuspage.list_maintenance(ctx, include_past=past)
+    return [maintenance_view(w, ctx) for w in windows if past or w.phase(now) in ("upcoming", "in_progress")]
 
 
 EMBEDDED: dict[str, Handler] = {
