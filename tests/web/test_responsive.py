@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from tests.alerts.conftest import with_catalog
 from warroom import bootstrap
 from warroom.server import create_app
+from warroom.services.comms import statuspage
 from warroom.services.identity import auth
 from warroom.settings import Settings
 
@@ -38,6 +40,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     shots.mkdir(parents=True, exist_ok=True)
     with running(create_app(app)) as base, sync_playwright() as playwright:
         refs = scenario.build(app, base)
+        soon = app.context.clock.now() + timedelta(hours=20)
+        statuspage.schedule_maintenance(
+            app.context,
+            "alice",
+            ["search", "payments"],
+            soon,
+            soon + timedelta(hours=2),
+            "Search index rebuild; results may be stale.",
+        )
         token, _ = auth.create_token(app.context, "alice", "responder")
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -67,6 +78,7 @@ def _paths(refs: dict[str, str]) -> dict[str, str]:
         "report": "/report",
         "postmortem": f"/incidents/{refs['closed']}/postmortem",
         "status": "/status",
+        "status-admin": "/status/admin",
         "oncall": "/oncall",
     }
 

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import Request, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from warroom.domain.comms.statuspage import LABELS, PublicIncident
 from warroom.domain.shared.timefmt import iso
@@ -132,3 +133,51 @@ async def status_json(request: Request) -> Response:
 
 
 ROUTES = [("/status", status_page, ["GET"]), ("/status.json", status_json, ["GET"])]
+
+_LANES: dict[
+    str, tuple[str, Callable[[Context], tuple[bytes, datetime | None]], list[tuple[bytes, bytes]]]
+] = {
+    "/status": (
+        "html",
+        _render_html,
+        [(b"content-type", b"text/html; charset=utf-8")]
+        + [(k.lower().encode(), v.encode()) for k, v in HTML_HEADERS.items()],
+    ),
+    "/status.json": (
+        "json",
+        _render_json,
+        [(b"content-type", b"application/json")]
+        + [(k.lower().encode(), v.encode()) for k, v in JSON_HEADERS.items()],
+    ),
+}
+
+
+class PublicLane:
+    """A pure ASGI lane for ``GET /status`` and ``GET /status.json``, ahead of the router.
+
+    Matching a path against every route of the application costs more than serving the
+    cached rendering; the lane answers exactly these two paths (GET and HEAD) with the
+    same bytes and headers the declared routes give, and passes everything else (another
+    method, a trailing slash, a ``root_path``) on to the application. It sits inside the
+    request guard, which records the metrics.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lane = _LANES.get(scope.get("path", "")) if scope["type"] == "http" else None
+        method = scope.get("method", "")
+        if lane is None or method not in ("GET", "HEAD") or scope.get("root_path"):
+            await self.app(scope, receive, send)
+            return
+        key, build, headers = lane
+        body = await _cached(scope["app"].state.warroom.context, key, build)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
