@@ -328,3 +328,21 @@ def test_a_viewer_cannot_change_the_page(web: TestClient, status_app: App) -> No
     )
     assert "may read incidents but not change them" in answer.text
     assert statuspage.manual_states(status_app.context) == {}
+
+
+def test_the_room_update_form_names_a_stage(web: TestClient, status_app: App) -> None:
+    ref = str(
+        ops.declare(status_app.context, "a", {"title": "t", "services": "checkout", "customer_impact": "6%"})[
+            "id"
+        ]
+    )
+    csrf = log_in(web, status_app, "responder", "carl")
+    room = web.get(f"/incidents/{ref}").text
+    assert 'name="stage"' in room
+    form = {"csrf_token": csrf, "text": "Watching checkout.", "audience": "public", "stage": "monitoring"}
+    assert web.post(f"/incidents/{ref}/update", data=form).status_code == 303
+    assert web.get("/status.json").json()["incidents"][0]["updates"][0]["stage"] == "monitoring"
+    bad = web.post(f"/incidents/{ref}/update", data=form | {"stage": "<b>done</b>"}, follow_redirects=True)
+    assert "is not one of investigating, identified, monitoring, resolved" in bad.text.replace("&#39;", "'")
+    assert "<b>done</b>" not in bad.text
+    assert len(web.get("/status.json").json()["incidents"][0]["updates"]) == 1
