@@ -167,3 +167,28 @@ def test_malformed_oversized_and_hostile_input_is_refused_and_stores_nothing(sta
         ).status_code
         == 400
     )
+
+
+def test_the_cli_operations_answer_the_same_json_embedded_and_remote(status_api: Api) -> None:
+    from warroom.cli.backend import EmbeddedBackend
+    from warroom.cli.remote import RemoteBackend
+    from warroom.domain.shared.errors import NotFound, ValidationError
+
+    remote = RemoteBackend("http://testserver", status_api.tokens["alice"], client=status_api.client)
+    embedded = EmbeddedBackend(lambda: status_api.app.context, "alice")
+    window = {"services": ["search"], "starts_at": at(1), "ends_at": at(2), "text": "Rebuild."}
+    made = remote.call("status_maintenance_add", None, window)
+    assert (
+        embedded.call("status_maintenance", None, {}) == remote.call("status_maintenance", None, {}) == [made]
+    )
+    held = remote.call("status_component_set", "checkout", {"state": "partial_outage", "reason": "r"})
+    assert (
+        embedded.call("status_components") == remote.call("status_components")
+        and held["state"] == "partial_outage"
+    )
+    assert remote.call("status_maintenance_cancel", "MNT-1")["phase"] == "cancelled"
+    for backend in (embedded, remote):
+        with pytest.raises(NotFound):
+            backend.call("status_component_set", "ledger-db", {"state": "major_outage"})
+        with pytest.raises(ValidationError):
+            backend.call("status_maintenance_cancel", "nope")
