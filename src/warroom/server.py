@@ -60,6 +60,10 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
 
     fastapi_app.include_router(build_pagerduty_router())  # PagerDuty's own clients, unchanged
     fastapi_app.add_middleware(HookLane)
+    if with_web:
+        from warroom.web.public import PublicLane
+
+        fastapi_app.add_middleware(PublicLane)  # the public page ahead of the router, too
     install(fastapi_app)
     from warroom.api.learning import build_learning_router
 

@@ -20,7 +20,7 @@ with warnings.catch_warnings():
 
 from warroom.bootstrap import App
 from warroom.domain.alerts.signals import HOOK_SOURCES
-from warroom.domain.incidents.catalog import Catalog, Service, Team
+from warroom.domain.incidents.catalog import Catalog, Service, StatusEntry, Team
 from warroom.server import create_app
 from warroom.services.identity import auth
 
@@ -36,10 +36,22 @@ TOKENS = {
 
 CATALOG = Catalog(
     services=(
-        Service("checkout", "storefront", tier=1, matchers=('service="checkout"',)),
+        Service(
+            "checkout",
+            "storefront",
+            tier=1,
+            matchers=('service="checkout"',),
+            status_page=StatusEntry("Checkout", "Shopping"),
+        ),
         Service("demo-shop", "storefront", tier=1, matchers=('service="demo-shop"',)),
-        Service("payments", "payments", tier=1, matchers=('job=~"payments.*"', 'env!="staging"')),
-        Service("search", "storefront", tier=2),
+        Service(
+            "payments",
+            "payments",
+            tier=1,
+            matchers=('job=~"payments.*"', 'env!="staging"'),
+            status_page=StatusEntry("Payments", "Shopping"),
+        ),
+        Service("search", "storefront", tier=2, status_page=StatusEntry("Product search", "Browsing")),
     ),
     teams=(Team("storefront"), Team("payments"), Team("sre", fallback=True)),
 )

@@ -21,7 +21,9 @@ from warroom.settings import load_settings
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    (tmp_path / "catalog.yaml").write_text("services:\n  - name: checkout\n    team: shop\n")
+    (tmp_path / "catalog.yaml").write_text(
+        "services:\n  - name: checkout\n    team: shop\n    status_page: {name: checkout}\n"
+    )
     path = tmp_path / "warroom.toml"
     path.write_text(
         f"""

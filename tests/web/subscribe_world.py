@@ -32,8 +32,10 @@ teams:
 services:
   - name: checkout
     team: storefront
+    status_page: {name: checkout}
   - name: search
     team: storefront
+    status_page: {name: search}
 """
 LINK = re.compile(r"(http://testserver/status/(?:confirm|unsubscribe)\?token=[A-Za-z0-9_.\-]+)")
 

@@ -90,6 +90,12 @@ PARITY: dict[str, tuple[str, str]] = {
     "token create": (CLI_ONLY, "tokens are secrets an administrator makes and hands out"),
     "token list": (CLI_ONLY, "tokens are an administrator's"),
     "token revoke": (CLI_ONLY, "tokens are an administrator's"),
+    # the status page's admin form
+    "status component list": ("GET", "/status/admin"),
+    "status component set": ("POST", "/status/admin/{action}"),
+    "status maintenance list": ("GET", "/status/admin"),
+    "status maintenance add": ("POST", "/status/admin/{action}"),
+    "status maintenance cancel": ("POST", "/status/admin/{action}"),
     # on call
     "page": ("POST", "/incidents/{ref}/page"),  # the room's "Page someone"
     "oncall page": ("POST", "/incidents/{ref}/page"),

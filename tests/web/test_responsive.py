@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from tests.alerts.conftest import with_catalog
 from warroom import bootstrap
 from warroom.server import create_app
+from warroom.services.comms import statuspage
 from warroom.services.identity import auth
 from warroom.settings import Settings
 
@@ -43,6 +45,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         refs = scenario.build(app, base)
         undeliverable(app, refs["open"])
         token, _ = auth.create_token(app.context, "alice", "admin")  # admins see every page
+        soon = app.context.clock.now() + timedelta(hours=20)
+        statuspage.schedule_maintenance(
+            app.context,
+            "alice",
+            ["search", "payments"],
+            soon,
+            soon + timedelta(hours=2),
+            "Search index rebuild; results may be stale.",
+        )
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield {"base": base, "refs": refs, "token": token, "browser": browser, "shots": shots}
@@ -107,6 +118,7 @@ def _paths(refs: dict[str, str]) -> dict[str, str]:
         "postmortem": f"/incidents/{refs['closed']}/postmortem",
         "follow-ups": "/follow-ups",
         "status": "/status",
+        "status-admin": "/status/admin",
         "oncall": "/oncall",
         "subscribe": "/status/subscribe",
         "outbox": "/admin/outbox",

@@ -197,6 +197,11 @@ class MitigatedBody(Body):
 class UpdateBody(Body):
     text: str
     audience: Text = Field(None, description="internal or public.")
+    stage: Text = Field(
+        None,
+        description="A public update's stage: investigating, identified, monitoring or resolved "
+        "(default: from the lifecycle).",
+    )
 
 
 class ResolveBody(Body):

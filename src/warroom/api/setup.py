@@ -12,6 +12,7 @@ from warroom.api.ops import build_ops_router
 from warroom.api.outbox import build_outbox_router
 from warroom.api.problems import install_error_handlers
 from warroom.api.routes import build_router
+from warroom.api.statuspage import build_statuspage_router
 
 
 def install(fastapi_app: FastAPI, *, max_body: int = MAX_BODY) -> RequestMetrics:
@@ -24,6 +25,7 @@ def install(fastapi_app: FastAPI, *, max_body: int = MAX_BODY) -> RequestMetrics
     fastapi_app.state.metrics = registry
     fastapi_app.include_router(build_router())
     fastapi_app.include_router(build_outbox_router())
+    fastapi_app.include_router(build_statuspage_router())
     fastapi_app.include_router(build_oncall_router())
     fastapi_app.include_router(build_ops_router(registry))
     install_error_handlers(fastapi_app)

@@ -72,6 +72,12 @@ OPERATIONS: dict[str, tuple[bool, bool]] = {
     # the status page's subscribers (also services.comms.operations.EMBEDDED)
     "subscriber_list": (False, False),
     "subscriber_remove": (False, True),
+    # the status page (services.comms.statuspage_ops.EMBEDDED); the id is a service or MNT-n
+    "status_components": (False, False),
+    "status_component_set": (True, True),
+    "status_maintenance": (False, False),
+    "status_maintenance_add": (False, True),
+    "status_maintenance_cancel": (True, True),
 }
 
 
@@ -83,6 +89,7 @@ LEARNING = frozenset(name for name in OPERATIONS if name.startswith(("postmortem
 
 
 OUTBOX = frozenset({"outbox_list", "outbox_retry", "subscriber_list", "subscriber_remove"})
+STATUS = frozenset(name for name in OPERATIONS if name.startswith("status_"))
 
 
 class Backend(Protocol):
@@ -116,6 +123,12 @@ class EmbeddedBackend:
             if self._context is None:
                 self._context = self._build()
             return OUTBOX_OPS[op](self._context, self._actor, dict(body or {}))
+        if op in STATUS:
+            from warroom.services.comms.statuspage_ops import EMBEDDED as STATUS_OPS
+
+            if self._context is None:
+                self._context = self._build()
+            return STATUS_OPS[op](self._context, self._actor, ref, dict(body or {}))
         from warroom.services import operations as ops
 
         if self._context is None:

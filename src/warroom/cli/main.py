@@ -26,6 +26,7 @@ from warroom.cli import (
     session,
     signals,
     status_subscribers,
+    statuspage,
     tokens,
     triage,
     xray,
@@ -470,6 +471,12 @@ def update(
         str | None, typer.Argument(metavar="[TEXT]", help="The update; default: the prefilled draft.")
     ] = None,
     audience: Annotated[str, typer.Option(help="internal or public.")] = "internal",
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            help="A public update's stage: investigating, identified, monitoring or resolved (default: from the lifecycle)."
+        ),
+    ] = None,
     draft: Annotated[bool, typer.Option("--draft", help="Only print the prefilled draft.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -480,7 +487,8 @@ def update(
             emit(template, as_json, lambda v: typer.echo(v["text"]))
             return
         text = template["text"]
-    emit(run("update", incident, {"text": text, "audience": audience}), as_json, _render("updates"))
+    body = {"text": text, "audience": audience} | ({"stage": stage} if stage else {})
+    emit(run("update", incident, body), as_json, _render("updates"))
 
 
 @app.command()
@@ -587,7 +595,18 @@ def demo(
 
 # Sub-commands defined beside this module; they never import it (no import circle).
 assert oncall_setup  # its commands join oncall's sub-apps when it is imported
-for _module in (serve, tokens, learning, signals, comms, triage, oncall, status_subscribers, xray):
+for _module in (
+    serve,
+    tokens,
+    learning,
+    signals,
+    comms,
+    triage,
+    oncall,
+    status_subscribers,
+    statuspage,
+    xray,
+):
     _module.register(app)
 mitigate_app.command("check")(triage.mitigate_check)
 

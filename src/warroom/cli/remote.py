@@ -88,6 +88,11 @@ ROUTES: dict[str, tuple[str, str]] = {
     "outbox_retry": ("POST", "/outbox/retry"),
     "subscriber_list": ("GET", "/status/subscribers"),
     "subscriber_remove": ("POST", "/status/subscribers/remove"),
+    "status_components": ("GET", "/status/components"),
+    "status_component_set": ("POST", "/status/components/{ref}"),
+    "status_maintenance": ("GET", "/status/maintenance"),
+    "status_maintenance_add": ("POST", "/status/maintenance"),
+    "status_maintenance_cancel": ("POST", "/status/maintenance/{ref}/cancel"),
 }
 
 # GET operations with query parameters besides list and timeline
@@ -98,6 +103,7 @@ QUERY_KEYS: dict[str, tuple[str, ...]] = {
     "readiness": ("threshold", "service"),
     "outbox_list": ("status", "limit"),
     "subscriber_list": ("limit",),
+    "status_maintenance": ("all",),
 }
 
 _PROBLEMS: dict[str, type[DomainError]] = {
@@ -136,7 +142,7 @@ class RemoteBackend:
         data = dict(body or {})
         path = API + template
         if "{ref}" in template:
-            path = path.replace("{ref}", _ref(ref))
+            path = path.replace("{ref}", quote(ref or "", safe="") if op.startswith("status_") else _ref(ref))
         if method == "GET":
             answer = self._send("GET", path, params=_query(op, ref, data))
             return answer["events"] if op == "timeline" else answer

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from warroom.cli import session
+from warroom.cli.statuspage import status_app
 
-status_app = typer.Typer(help="The public status page.", no_args_is_help=True)
 subscribers_app = typer.Typer(
     help="Who receives the status page's public updates (email, webhook).", no_args_is_help=True
 )
@@ -64,4 +64,4 @@ def subscribers_remove(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(status_app, name="status")
+    """Nothing to add: ``subscribers`` joins ``warroom status`` (cli/statuspage.py) on import."""

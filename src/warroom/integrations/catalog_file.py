@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from warroom.domain.alerts.matchers import MatcherSyntaxError, parse_matchers
-from warroom.domain.incidents.catalog import Catalog, Indicator, Playbook, Service, Team
+from warroom.domain.incidents.catalog import Catalog, Indicator, Playbook, Service, StatusEntry, Team
 from warroom.domain.incidents.mitigation import MitigationKind, MitigationPlan, Risk
 
 M = TypeVar("M", bound=BaseModel)
@@ -95,6 +95,11 @@ def _matcher(text: str) -> str:
     return text
 
 
+class StatusEntryModel(_Strict):
+    name: str = Field(min_length=1, max_length=80)
+    group: str = Field(default="", max_length=80)
+
+
 class ServiceModel(_Strict):
     name: str = Field(min_length=1, max_length=100)
     team: str = Field(min_length=1)
@@ -107,6 +112,7 @@ class ServiceModel(_Strict):
     revenue_per_minute: float | None = Field(default=None, ge=0)
     user_share: float | None = Field(default=None, ge=0, le=1)
     escalation_policy: str | None = Field(default=None, min_length=1, max_length=64)
+    status_page: StatusEntryModel | None = None
 
 
 class TeamModel(_Strict):
@@ -227,6 +233,9 @@ def read_catalog(path: Path) -> Catalog:
                 revenue_per_minute=svc.revenue_per_minute,
                 user_share=svc.user_share,
                 escalation_policy=svc.escalation_policy,
+                status_page=StatusEntry(svc.status_page.name, svc.status_page.group)
+                if svc.status_page
+                else None,
             )
         )
     known = {s.name for s in services}

@@ -384,7 +384,8 @@ def update(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) ->
     from warroom.services.comms.health import update_reach
 
     audience = _str(body, "audience", "internal") or "internal"
-    state = cases.post_update(ctx, ref, actor, _str(body, "text"), audience)
+    stage = _str(body, "stage") or None
+    state = cases.post_update(ctx, ref, actor, _str(body, "text"), audience, stage=stage)
     return _view(ctx, state) | {"notify": update_reach(ctx, state)}
 
 

@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -198,14 +198,15 @@ class SqlAlertStore:
         services_sql = (
             "SELECT n.service, (SELECT MAX(i.number) FROM incident_services s JOIN incidents i"
             " ON i.number = s.number WHERE i.is_open AND s.service = n.service),"
-            " EXISTS (SELECT 1 FROM alert_silences a WHERE a.service = n.service AND a.until > %s)"
+            " EXISTS (SELECT 1 FROM alert_silences a WHERE a.service = n.service AND a.until > %s"
+            " AND (a.starts_at IS NULL OR a.starts_at <= %s))"
             " FROM unnest(%s::text[]) AS n(service)"
         )
         _, known, per_service = self._pipelined(
             [
                 self._lock_statement(names),
                 self._known_statement(source, list(fingerprints)),
-                (services_sql, (now, names)),
+                (services_sql, (now, now, names)),
             ]
         )
         return IngestView(
@@ -478,8 +479,11 @@ class SqlAlertStore:
         if not names:
             return set()
         where, params = self._in("service", names)
-        sql = f"SELECT DISTINCT service FROM alert_silences WHERE until > {self._mark} AND {where}"
-        return {service for (service,) in self._rows(sql, (self._time(now), *params))}
+        sql = (
+            f"SELECT DISTINCT service FROM alert_silences WHERE until > {self._mark}"
+            f" AND (starts_at IS NULL OR starts_at <= {self._mark}) AND {where}"
+        )
+        return {service for (service,) in self._rows(sql, (self._time(now), self._time(now), *params))}
 
     # --- the triage queue ----------------------------------------------------------------
 
@@ -548,6 +552,7 @@ class SqlAlertStore:
         query = (
             select(alert_silences)
             .where(alert_silences.c.until > now)
+            .where(or_(alert_silences.c.starts_at.is_(None), alert_silences.c.starts_at <= now))
             .order_by(alert_silences.c.service, alert_silences.c.until)
         )
         found: dict[str, Silence] = {}

@@ -7,7 +7,18 @@ across processes (``INSERT ... ON CONFLICT DO NOTHING``).
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from warroom.storage.tables import BigId, metadata
 from warroom.storage.types import UTCDateTime
@@ -61,5 +72,8 @@ alert_silences = Table(
     Column("reason", Text, nullable=False),
     Column("actor", String(120), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # A scheduled maintenance window's silence starts with the window (NULL: at once).
+    Column("starts_at", UTCDateTime),
+    Column("maintenance_id", BigInteger),
     Index("ix_alert_silences_service_until", "service", "until"),
 )

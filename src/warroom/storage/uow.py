@@ -17,6 +17,7 @@ from warroom.storage.job_store import SqlJobStore
 from warroom.storage.learning_store import SqlLearningStore
 from warroom.storage.oncall_store import SqlOncallStore
 from warroom.storage.outbox_store import SqlOutboxStore, SqlStakeholderStore
+from warroom.storage.statuspage_store import SqlStatusPageStore
 from warroom.storage.subscriber_store import SqlSubscriberStore
 from warroom.storage.token_store import SqlTokenStore
 
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
         self._jobs: SqlJobStore | None = None
         self._oncall: SqlOncallStore | None = None
         self._subscribers: SqlSubscriberStore | None = None
+        self._statuspage: SqlStatusPageStore | None = None
 
     def __enter__(self) -> Self:
         self._connection = self._engine.connect()
@@ -55,6 +57,7 @@ class SqlUnitOfWork:
         self._jobs = SqlJobStore(self._connection)
         self._oncall = SqlOncallStore(self._connection)
         self._subscribers = SqlSubscriberStore(self._connection)
+        self._statuspage = SqlStatusPageStore(self._connection)
         return self
 
     @property
@@ -111,6 +114,11 @@ class SqlUnitOfWork:
     def subscribers(self) -> SqlSubscriberStore:
         assert self._subscribers is not None, "use the unit of work inside a with block"
         return self._subscribers
+
+    @property
+    def statuspage(self) -> SqlStatusPageStore:
+        assert self._statuspage is not None, "use the unit of work inside a with block"
+        return self._statuspage
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -2,9 +2,10 @@
 of the whole page (``/status/feed.atom``, ``/status/feed.json``) or of one service
 (``?service=checkout``).
 
-An entry is one public update: its words, its time, the incident's reference and
-services, as the page shows them. Nothing else of an incident gets here (see
-``web/public.py``: only public updates leave it).
+An entry is one public update: its words, its stage, its time, the incident's reference
+and components, as the page shows them (open incidents and the page's history). Nothing
+else of an incident gets here (``domain.comms.statuspage`` copies only public fields).
+``service`` names a component by its public name or by its catalog service.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from warroom.domain.comms.statuspage import PublicIncident
 from warroom.domain.shared.timefmt import iso
+from warroom.services.comms import statuspage
+from warroom.services.comms.statuspage import PageData
 from warroom.web import session
-from warroom.web.public import PublicIncident, PublicStatus, public_status
 from warroom.web.templating import SECURITY_HEADERS, render
 
 JSON_FEED = "https://jsonfeed.org/version/1.1"
@@ -28,20 +31,37 @@ CACHE = {"Cache-Control": "public, max-age=60", "X-Content-Type-Options": "nosni
 Service = Query("", max_length=100)
 
 
-def _entries(data: PublicStatus, service: str) -> list[tuple[PublicIncident, datetime, str]]:
-    """(incident, time, text) of every public update, newest first."""
+def _component(data: PageData, service: str) -> str | None:
+    """The public name ``service`` stands for (a public name or a catalog service)."""
+    for c in data.page.components:
+        if service in (c.name, c.service):
+            return c.name
+    return None
+
+
+def _incidents(data: PageData) -> list[PublicIncident]:
+    """Open incidents and those of the page's history, each once."""
+    seen: dict[str, PublicIncident] = {}
+    for inc in [*data.page.incidents, *(i for day in data.past for i in day.incidents)]:
+        seen.setdefault(inc.id, inc)
+    return list(seen.values())
+
+
+def _entries(data: PageData, service: str) -> list[tuple[PublicIncident, datetime, str, str]]:
+    """(incident, time, text, stage) of every public update, newest first."""
+    name = _component(data, service) if service else None
     found = [
-        (inc, update.at, update.text)
-        for inc in data.incidents
-        if not service or service in inc.services
+        (inc, update.at, update.text, update.stage)
+        for inc in _incidents(data)
+        if not service or name in inc.components
         for update in inc.updates
     ]
     found.sort(key=lambda item: item[1], reverse=True)
     return found
 
 
-def _title(inc: PublicIncident) -> str:
-    return f"{inc.id} {inc.phase.lower()}: {', '.join(inc.services) or 'our services'}"
+def _title(inc: PublicIncident, stage: str) -> str:
+    return f"{inc.id} {stage}: {', '.join(inc.components) or 'our services'}"
 
 
 def _entry_id(base: str, inc: PublicIncident, at: datetime) -> str:
@@ -49,7 +69,7 @@ def _entry_id(base: str, inc: PublicIncident, at: datetime) -> str:
     return f"{base}/status#{inc.id}-{at.astimezone(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
 
 
-def atom(data: PublicStatus, base: str, service: str, now: datetime) -> bytes:
+def atom(data: PageData, base: str, service: str, now: datetime) -> bytes:
     from feedgen.feed import FeedGenerator
 
     query = f"?service={quote(service)}" if service else ""
@@ -61,21 +81,21 @@ def atom(data: PublicStatus, base: str, service: str, now: datetime) -> bytes:
     feed.link(href=f"{base}/status/feed.atom{query}", rel="self")
     entries = _entries(data, service)
     feed.updated(entries[0][1] if entries else now)
-    for inc, at, text in entries:
+    for inc, at, text, stage in entries:
         entry = feed.add_entry(order="append")
         entry.id(_entry_id(base, inc, at))
-        entry.title(_title(inc))
+        entry.title(_title(inc, stage))
         entry.link(href=f"{base}/status#{inc.id}")
         entry.content(text, type="text")
         entry.published(at)
         entry.updated(at)
-        for name in inc.services:
+        for name in inc.components:
             entry.category(term=name)
     body: bytes = feed.atom_str(pretty=True)
     return body
 
 
-def json_feed(data: PublicStatus, base: str, service: str) -> dict[str, Any]:
+def json_feed(data: PageData, base: str, service: str) -> dict[str, Any]:
     query = f"?service={quote(service)}" if service else ""
     return {
         "version": JSON_FEED,
@@ -87,18 +107,18 @@ def json_feed(data: PublicStatus, base: str, service: str) -> dict[str, Any]:
             {
                 "id": _entry_id(base, inc, at),
                 "url": f"{base}/status#{inc.id}",
-                "title": _title(inc),
+                "title": _title(inc, stage),
                 "content_text": text,
                 "date_published": iso(at),
-                "tags": list(inc.services),
+                "tags": list(inc.components),
             }
-            for inc, at, text in _entries(data, service)
+            for inc, at, text, stage in _entries(data, service)
         ],
     }
 
 
-def _known(request: Request, data: PublicStatus, service: str) -> bool:
-    return not service or any(s.name == service for s in data.services)
+def _known(request: Request, data: PageData, service: str) -> bool:
+    return not service or _component(data, service) is not None
 
 
 def _missing(service: str) -> HTMLResponse:
@@ -123,7 +143,7 @@ def build_feeds_router() -> APIRouter:
     @router.get("/status/feed.atom")
     def atom_feed(request: Request, service: str = Service) -> Response:
         ctx = session.app_of(request).context
-        data = public_status(ctx)
+        data = statuspage.read_page(ctx)
         if not _known(request, data, service):
             return _missing(service)
         body = atom(data, _base(request), service, ctx.clock.now())
@@ -132,7 +152,7 @@ def build_feeds_router() -> APIRouter:
     @router.get("/status/feed.json")
     def json_feed_route(request: Request, service: str = Service) -> Response:
         ctx = session.app_of(request).context
-        data = public_status(ctx)
+        data = statuspage.read_page(ctx)
         if not _known(request, data, service):
             return _missing(service)
         document = json_feed(data, _base(request), service)

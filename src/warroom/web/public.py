@@ -1,127 +1,183 @@
-"""The public status page's data: service states and the updates comms published.
+"""The public status page (``/status``) and its JSON (``/status.json``).
 
-Only what comms chose to publish leaves this module: the text and time of *public*
-status updates, each incident's services and a public phase word. Titles, internal
-updates, facts, guesses, notes, decisions and people's names are never copied into the
-result, so the template cannot show them by mistake.
+Both are served from a cached rendering (``services.comms.statuspage_cache``): a request
+that finds a fresh one answers without touching the database or the template engine, and
+only a public event (or a maintenance start or end) makes the next request render again.
+The data comes from ``domain.comms.statuspage``, which copies nothing but public names,
+states, public updates and maintenance text, so the template cannot leak the rest.
+No session is read or set here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
-from warroom.domain.incidents.severity import IncidentKind, Severity
-from warroom.domain.incidents.state import IncidentState, Status
-from warroom.services.incidents import commands as cases
-from warroom.services.ports.incidents import IncidentFilter
+from fastapi import Request, Response
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from warroom.domain.comms.statuspage import LABELS, PublicIncident
+from warroom.domain.shared.timefmt import iso
+from warroom.services.comms import statuspage
+from warroom.services.comms.statuspage_cache import cache_of
 from warroom.services.shared.context import Context
+from warroom.web import session
+from warroom.web.public_svg import uptime_bars
+from warroom.web.templating import SECURITY_HEADERS, render
 
-RECENT = timedelta(days=7)
-MAX_INCIDENTS = 50
-RANK = {"operational": 0, "degraded": 1, "outage": 2}
+HTML_HEADERS = SECURITY_HEADERS | {"Cache-Control": "public, max-age=5"}
+JSON_HEADERS = {"Cache-Control": "public, max-age=5", "X-Content-Type-Options": "nosniff"}
 
-PHASES = {
-    Status.TRIAGE: "Investigating",
-    Status.MITIGATING: "Mitigation in progress",
-    Status.MITIGATED: "Monitoring: impact reduced",
-    Status.RESOLVED: "Resolved",
-    Status.CLOSED: "Resolved",
+
+def _incident_json(item: PublicIncident) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "components": list(item.components),
+        "stage": item.stage,
+        "open": item.open,
+        "started_at": iso(item.started_at),
+        "updates": [{"at": iso(u.at), "stage": u.stage, "text": u.text} for u in item.updates],
+    }
+
+
+def page_json(data: statuspage.PageData) -> dict[str, Any]:
+    """The public JSON of the page: the same public fields the HTML shows."""
+    page = data.page
+    uptimes = {h.name: h.uptime for h in data.history}
+    return {
+        "generated_at": iso(page.generated_at),
+        "overall": page.overall,
+        "components": [
+            {
+                "name": c.name,
+                "group": c.group,
+                "state": c.state,
+                "label": c.label,
+                "set_by_hand": c.manual is not None,
+                "uptime_90d": round(uptimes.get(c.name, 1.0), 6),
+            }
+            for c in page.components
+        ],
+        "incidents": [_incident_json(i) for i in page.incidents],
+        "maintenance": [
+            {
+                "id": m.id,
+                "components": list(m.components),
+                "starts_at": iso(m.starts_at),
+                "ends_at": iso(m.ends_at),
+                "phase": m.phase,
+                "text": m.text,
+            }
+            for m in page.maintenance
+        ],
+        "history": [
+            {"day": day.day.isoformat(), "incidents": [_incident_json(i) for i in day.incidents]}
+            for day in data.past
+        ],
+    }
+
+
+def _render_html(ctx: Context) -> tuple[bytes, datetime | None]:
+    data = statuspage.read_page(ctx)
+    bars = {
+        h.name: Markup(uptime_bars(h.days, title_id=f"up-{index}", name=h.name, uptime=h.uptime))
+        for index, h in enumerate(data.history)
+    }
+    uptimes = {h.name: h.uptime for h in data.history}
+    html = render(
+        "status.html",
+        user=None,
+        csrf="",
+        error=None,
+        values={},
+        failed=None,
+        data=data,
+        page=data.page,
+        bars=bars,
+        uptimes=uptimes,
+        labels=LABELS,
+        now=data.page.generated_at,
+    )
+    return html.encode(), data.until
+
+
+def _render_json(ctx: Context) -> tuple[bytes, datetime | None]:
+    data = statuspage.read_page(ctx)
+    return json.dumps(page_json(data), separators=(",", ":")).encode(), data.until
+
+
+async def _cached(ctx: Context, key: str, build: Callable[[Context], tuple[bytes, datetime | None]]) -> bytes:
+    cache = cache_of(ctx)
+    body = cache.fresh(ctx, key)  # no thread hop, no I/O when a fresh rendering is kept
+    if body is None:
+        made: bytes = await run_in_threadpool(cache.get, ctx, key, lambda: build(ctx))
+        return made
+    return body
+
+
+async def status_page(request: Request) -> Response:
+    """Public: no session is read or set, and the template gets no user."""
+    ctx = session.app_of(request).context
+    body = await _cached(ctx, "html", _render_html)
+    return Response(body, media_type="text/html; charset=utf-8", headers=HTML_HEADERS)
+
+
+async def status_json(request: Request) -> Response:
+    ctx = session.app_of(request).context
+    body = await _cached(ctx, "json", _render_json)
+    return Response(body, media_type="application/json", headers=JSON_HEADERS)
+
+
+ROUTES = [("/status", status_page, ["GET"]), ("/status.json", status_json, ["GET"])]
+
+_LANES: dict[
+    str, tuple[str, Callable[[Context], tuple[bytes, datetime | None]], list[tuple[bytes, bytes]]]
+] = {
+    "/status": (
+        "html",
+        _render_html,
+        [(b"content-type", b"text/html; charset=utf-8")]
+        + [(k.lower().encode(), v.encode()) for k, v in HTML_HEADERS.items()],
+    ),
+    "/status.json": (
+        "json",
+        _render_json,
+        [(b"content-type", b"application/json")]
+        + [(k.lower().encode(), v.encode()) for k, v in JSON_HEADERS.items()],
+    ),
 }
 
 
-@dataclass(frozen=True)
-class ServiceStatus:
-    name: str
-    state: str  # operational | degraded | outage
+class PublicLane:
+    """A pure ASGI lane for ``GET /status`` and ``GET /status.json``, ahead of the router.
 
-
-@dataclass(frozen=True)
-class PublicUpdate:
-    at: datetime
-    text: str
-
-
-@dataclass(frozen=True)
-class PublicIncident:
-    id: str
-    services: list[str]
-    phase: str
-    open: bool
-    updates: list[PublicUpdate]  # newest first
-
-
-@dataclass(frozen=True)
-class PublicStatus:
-    services: list[ServiceStatus]
-    incidents: list[PublicIncident]
-
-    @property
-    def overall(self) -> str:
-        return max((s.state for s in self.services), key=RANK.__getitem__, default="operational")
-
-
-def _public_updates(state: IncidentState) -> list[PublicUpdate]:
-    return [PublicUpdate(u.at, u.text) for u in reversed(state.updates) if u.audience == "public"]
-
-
-def impact_state(state: IncidentState) -> str:
-    """What an open incident means for its services' public state.
-
-    SEV1 is an outage, SEV2 and SEV3 degrade; a SEV4 does not change the public state.
-    A mitigated incident degrades at most. A security incident counts only once comms
-    published an update on it, so the status page never discloses one first.
+    Matching a path against every route of the application costs more than serving the
+    cached rendering; the lane answers exactly these two paths (GET and HEAD) with the
+    same bytes and headers the declared routes give, and passes everything else (another
+    method, a trailing slash, a ``root_path``) on to the application. It sits inside the
+    request guard, which records the metrics.
     """
-    if not state.status.is_open:
-        return "operational"
-    if state.kind is IncidentKind.SECURITY and not _public_updates(state):
-        return "operational"
-    if state.severity is Severity.SEV4:
-        return "operational"
-    if state.severity is Severity.SEV1 and state.status is not Status.MITIGATED:
-        return "outage"
-    return "degraded"
 
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-def derive(catalog: Sequence[str], incidents: Sequence[IncidentState]) -> PublicStatus:
-    """Pure: the catalog's services (plus any named by an open incident) and public updates."""
-    states: dict[str, str] = dict.fromkeys(catalog, "operational")
-    for state in incidents:
-        effect = impact_state(state)
-        for service in state.services:
-            current = states.get(service)
-            if current is None:
-                if not state.status.is_open:
-                    continue
-                current = "operational"
-            states[service] = max(current, effect, key=RANK.__getitem__)
-    published = [
-        PublicIncident(
-            id=state.ref,
-            services=list(state.services),
-            phase=PHASES[state.status],
-            open=state.status.is_open,
-            updates=updates,
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lane = _LANES.get(scope.get("path", "")) if scope["type"] == "http" else None
+        method = scope.get("method", "")
+        if lane is None or method not in ("GET", "HEAD") or scope.get("root_path"):
+            await self.app(scope, receive, send)
+            return
+        key, build, headers = lane
+        body = await _cached(scope["app"].state.warroom.context, key, build)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())],
+            }
         )
-        for state in incidents
-        if (updates := _public_updates(state))
-    ]
-    published.sort(key=lambda item: (not item.open, -item.updates[0].at.timestamp()))
-    return PublicStatus(
-        services=[ServiceStatus(name, state) for name, state in sorted(states.items())],
-        incidents=published,
-    )
-
-
-def public_status(ctx: Context) -> PublicStatus:
-    """Open incidents and those changed in the last week, read from the store."""
-    now = ctx.clock.now()
-    summaries = cases.list_incidents(ctx, IncidentFilter(limit=200))
-    recent = [
-        s
-        for s in summaries
-        if s.status in ("triage", "mitigating", "mitigated") or now - s.updated_at <= RECENT
-    ]
-    states = [cases.get_incident(ctx, s.number) for s in recent[:MAX_INCIDENTS]]
-    return derive([service.name for service in ctx.catalog.services], states)
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})

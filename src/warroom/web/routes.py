@@ -36,7 +36,8 @@ from warroom.web.first_screen import first_screen, with_derived_start
 from warroom.web.forms import ACTIONS, action_body, declaration, fields, return_path, status_of
 from warroom.web.impact_chart import impact_panel
 from warroom.web.postmortem import postmortem_in_place
-from warroom.web.public import public_status
+from warroom.web.public import ROUTES as PUBLIC_ROUTES
+from warroom.web.public_admin import ROUTES as STATUS_ADMIN_ROUTES
 from warroom.web.room_forms import failure_anchor
 from warroom.web.room_view import RoomCache, room_page
 from warroom.web.session import CSRF_FIELD, User
@@ -325,16 +326,6 @@ async def room_events(request: Request, ref: str) -> Response:
     )
 
 
-# ---------------------------------------------------------------- public status page
-
-
-def status_page(request: Request) -> Response:
-    """Public: no session is read or set, and the template gets no user."""
-    app = session.app_of(request)
-    data = public_status(app.context)
-    return _page(request, None, "status.html", status_data=data, now=app.context.clock.now())
-
-
 # ---------------------------------------------------------------- login / logout
 
 
@@ -401,11 +392,10 @@ def build_router() -> APIRouter:
     router.add_api_route("/incidents/{ref}/fragment", room_fragment, methods=["GET"])
     router.add_api_route("/incidents/{ref}/events", room_events, methods=["GET"])
     router.add_api_route("/incidents/{ref}/{action}", act, methods=["POST"])
-    router.add_api_route("/status", status_page, methods=["GET"])
     router.add_api_route("/login", login_form, methods=["GET"])
     router.add_api_route("/login", login, methods=["POST"])
     router.add_api_route("/logout", logout, methods=["POST"])
     router.add_api_route("/static/{name}", static, methods=["GET"])
-    for path, endpoint, methods in SIGNAL_ROUTES:
+    for path, endpoint, methods in [*PUBLIC_ROUTES, *STATUS_ADMIN_ROUTES, *SIGNAL_ROUTES]:
         router.add_api_route(path, endpoint, methods=methods)
     return router

@@ -53,6 +53,14 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class StatusEntry:
+    """How a service shows on the public status page: its public name and group."""
+
+    name: str
+    group: str = ""
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     team: str
@@ -65,6 +73,7 @@ class Service:
     revenue_per_minute: float | None = None
     user_share: float | None = None
     escalation_policy: str | None = None  # on call: who is paged when it breaks
+    status_page: StatusEntry | None = None  # None: the service stays off the public page
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 from warroom.domain.incidents.events import NewEvent
 from warroom.domain.incidents.policy import ResponsePolicy
 from warroom.domain.incidents.severity import Impact, IncidentKind, Severity, assess
+from warroom.domain.incidents.stages import checked_stage, stage_of
 from warroom.domain.incidents.state import IncidentState, LedgerEntry, Mitigation, Role, Status
 from warroom.domain.shared.errors import BrokenChain, InvalidTransition, NotFound, ValidationError
 from warroom.domain.shared.text import optional_text, require_text
@@ -368,12 +369,20 @@ def mark_mitigated(
 
 
 def post_update(
-    state: IncidentState, text: str, audience: str, *, now: datetime, policy: ResponsePolicy
+    state: IncidentState,
+    text: str,
+    audience: str,
+    *,
+    now: datetime,
+    policy: ResponsePolicy,
+    stage: str | None = None,
 ) -> list[NewEvent]:
-    """A stakeholder update; the next one falls due after the severity's cadence."""
+    """A stakeholder update; the next one falls due after the severity's cadence. A public
+    one carries its stage (``stage`` when named, else the lifecycle's)."""
     ensure_writable(state)
     if audience not in ("internal", "public"):
         raise ValidationError("audience", f"{audience!r} is not one of internal, public")
+    named = checked_stage(stage)
     cadence = policy.cadence_for(state.severity)
     next_due = iso(now + cadence) if cadence is not None and state.status.is_open else None
     payload = {
@@ -382,6 +391,8 @@ def post_update(
         "audience": audience,
         "next_due": next_due,
     }
+    if audience == "public":
+        payload["stage"] = named or stage_of(state)
     return [NewEvent("status_update_posted", payload, now)]
 
 
@@ -436,6 +447,7 @@ def resolve(
         "audience": "public",
         "next_due": None,
         "final": True,
+        "stage": "resolved",
     }
     return [NewEvent("status_update_posted", last_word, now), resolved]
 

@@ -31,7 +31,7 @@ EVENT_KINDS: dict[str, str] = {
     "mitigation_outcome_recorded": "A mitigation's outcome: effective, ineffective, worse, inconclusive.",
     "mitigation_reverted": "An applied mitigation was reverted, with why.",
     "incident_mitigated": "User impact was reduced (mitigated_at).",
-    "status_update_posted": "A stakeholder update, internal or public, with the next due time; `final` marks the last public word posted with a resolve.",
+    "status_update_posted": "A stakeholder update, internal or public, with the next due time; a public one carries its `stage` (investigating, identified, monitoring, resolved); `final` marks the last public word posted with a resolve.",
     "incident_resolved": "User impact stopped and risk controlled, both stated explicitly.",
     "incident_reopened": "A resolved incident was reopened, with why.",
     "incident_closed": "Learning is done; the incident is closed.",

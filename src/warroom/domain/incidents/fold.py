@@ -229,6 +229,7 @@ def _update(state: IncidentState, event: Event) -> None:
             event.occurred_at,
             event.actor,
             _time(p.get("next_due")),
+            p.get("stage"),
         )
     )
     _next_ref(state, "U")

@@ -130,6 +130,7 @@ class StatusUpdate:
     at: datetime
     by: str
     next_due: datetime | None
+    stage: str | None = None  # public updates: investigating | identified | monitoring | resolved
 
 
 @dataclass

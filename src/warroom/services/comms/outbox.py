@@ -45,6 +45,7 @@ from warroom.domain.incidents.events import Event
 from warroom.domain.incidents.state import IncidentState
 from warroom.domain.shared.errors import ValidationError
 from warroom.services.comms import subscribers
+from warroom.services.comms.statuspage_cache import touch_public
 from warroom.services.ports.comms import ChannelState, Delivery, Notifier, OutboxMessage
 from warroom.services.ports.uow import UnitOfWork
 from warroom.services.shared.context import Context
@@ -155,6 +156,7 @@ def stakeholders_of(ctx: Context, uow: UnitOfWork, state: IncidentState) -> list
 def announce(ctx: Context, uow: UnitOfWork, events: Sequence[Event], state: IncidentState) -> int:
     """Add the notifications of ``events`` (just appended, ``state`` after them) to the
     outbox of the current transaction; returns how many."""
+    touch_public(ctx, uow, events, state)  # the status page's renderings go stale with it
     # In-memory fakes of the unit of work that predate the outbox have none; they record
     # nothing rather than fail every command.
     if getattr(uow, "outbox", None) is None:
@@ -173,21 +175,22 @@ def announce(ctx: Context, uow: UnitOfWork, events: Sequence[Event], state: Inci
             audience = str(event.payload.get("audience", "internal"))
             targets = tuple(recipients(stakeholders_of(ctx, uow, state), audience))
             if audience == "public":
-                added += tell_subscribers(uow, event, state)
+                added += tell_subscribers(uow, event, state, subscribers.public_names(ctx, state.services))
         added += uow.outbox.add(OutboxMessage(n, targets), event.recorded_at)
     return added
 
 
-def tell_subscribers(uow: UnitOfWork, event: Event, state: IncidentState) -> int:
+def tell_subscribers(uow: UnitOfWork, event: Event, state: IncidentState, components: tuple[str, ...]) -> int:
     """One outbox message for a public update, to every matching confirmed subscriber of
-    the status page (one delivery each once routed); 0 when nobody follows it."""
-    channels = subscribers.targets(uow, state.services)
+    the status page (one delivery each once routed); 0 when nobody follows it.
+    ``components``: the incident's services by their public names."""
+    channels = subscribers.targets(uow, components)
     if not channels:
         return 0
     n = public_notification(
         event_key(event),
         state.ref,
-        state.services,
+        components,
         str(event.payload["text"]),
         final=bool(event.payload.get("final")),
         at=event.recorded_at,

@@ -47,6 +47,8 @@ def update_preview(ctx: Context, uow: UnitOfWork, state: IncidentState, people: 
         found[audience] = {
             "reach": [name for name in names if unconfigured(name, config) is None],
             "miss": missed,
-            "subscribers": len(subscribers.targets(uow, state.services)) if audience == "public" else 0,
+            "subscribers": len(subscribers.targets(uow, subscribers.public_names(ctx, state.services)))
+            if audience == "public"
+            else 0,
         }
     return found

@@ -58,11 +58,22 @@ def config_of(ctx: Context) -> SubscriptionConfig:
 
 
 def public_services(ctx: Context) -> list[str]:
-    """The services a subscriber may pick: the catalog's, as the public page lists them."""
+    """What a subscriber may pick: the status page's components, by their public names
+    (the catalog's ``status_page`` entries; internal service names never leave)."""
     try:
-        return sorted(service.name for service in ctx.catalog.services)
+        return sorted({s.status_page.name for s in ctx.catalog.services if s.status_page is not None})
     except Exception:  # a broken catalog: subscribing to everything still works
         return []
+
+
+def public_names(ctx: Context, services: Sequence[str]) -> tuple[str, ...]:
+    """The public component names of an incident's catalog services (those on the page)."""
+    try:
+        entries = {s.name: s.status_page for s in ctx.catalog.services}
+    except Exception:
+        return ()
+    names = [entry.name for name in services if (entry := entries.get(name)) is not None]
+    return tuple(dict.fromkeys(names))
 
 
 def subscriber_view(s: Subscriber) -> View:

@@ -253,9 +253,14 @@ def mark_mitigated(ctx: Context, ref: str | int, actor: str, evidence: str | Non
     )
 
 
-def post_update(ctx: Context, ref: str | int, actor: str, text: str, audience: str) -> IncidentState:
+def post_update(
+    ctx: Context, ref: str | int, actor: str, text: str, audience: str, *, stage: str | None = None
+) -> IncidentState:
     return execute(
-        ctx, ref, actor, lambda s, now: rules.post_update(s, text, audience, now=now, policy=ctx.policy)
+        ctx,
+        ref,
+        actor,
+        lambda s, now: rules.post_update(s, text, audience, now=now, policy=ctx.policy, stage=stage),
     )
 
 

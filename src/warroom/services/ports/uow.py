@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from warroom.services.ports.incidents import ChangeStore, IncidentStore
     from warroom.services.ports.learning import LearningStore
     from warroom.services.ports.oncall import OncallStore
+    from warroom.services.ports.statuspage import StatusPageStore
 
 
 class Clock(Protocol):
@@ -55,6 +56,9 @@ class UnitOfWork(Protocol):
 
     @property
     def subscribers(self) -> SubscriberStore: ...
+
+    @property
+    def statuspage(self) -> StatusPageStore: ...
 
     def __enter__(self) -> Self: ...
 
