@@ -187,13 +187,13 @@ STATEMENTS: dict[str, Statement] = {
         times=("since", "until"),
     ),
     "oncall_pages_between": Statement(
-        sql="SELECT pages.id, pages.title, pages.status, pages.policy, pages.first_policy, pages.targets, pages.reason, pages.incident, pages.team, pages.dedup, pages.step, pages.round, pages.\"trigger\", pages.fell_back AS fell_back, pages.due_at, pages.opened_at, pages.opened_by, pages.triggered_at, pages.acked_at, pages.acked_by, pages.ack_step, pages.resolved_at, pages.resolved_by \nFROM pages \nWHERE pages.opened_at >= :start AND pages.opened_at < :end ORDER BY pages.id",
+        sql='SELECT pages.id, pages.title, pages.status, pages.policy, pages.first_policy, pages.targets, pages.reason, pages.incident, pages.team, pages.dedup, pages.step, pages.round, pages."trigger", pages.fell_back AS fell_back, pages.due_at, pages.opened_at, pages.opened_by, pages.triggered_at, pages.acked_at, pages.acked_by, pages.ack_step, pages.resolved_at, pages.resolved_by \nFROM pages \nWHERE pages.opened_at >= :start AND pages.opened_at < :end ORDER BY pages.id',
         constants={},
         times=("start", "end"),
         time_columns=(14, 15, 17, 18, 21),
     ),
     "oncall_notifications": Statement(
-        sql="SELECT page_notifications.id, page_notifications.page_id, page_notifications.\"key\", page_notifications.person, page_notifications.method, page_notifications.kind, page_notifications.step, page_notifications.round, page_notifications.\"trigger\", page_notifications.policy, page_notifications.status, page_notifications.due_at, page_notifications.sent_at \nFROM page_notifications \nWHERE page_notifications.page_id IN (__[POSTCOMPILE_pages]) ORDER BY page_notifications.id",
+        sql='SELECT page_notifications.id, page_notifications.page_id, page_notifications."key", page_notifications.person, page_notifications.method, page_notifications.kind, page_notifications.step, page_notifications.round, page_notifications."trigger", page_notifications.policy, page_notifications.status, page_notifications.due_at, page_notifications.sent_at \nFROM page_notifications \nWHERE page_notifications.page_id IN (__[POSTCOMPILE_pages]) ORDER BY page_notifications.id',
         constants={},
         lists=("pages",),
         time_columns=(11, 12),

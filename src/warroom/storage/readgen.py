@@ -79,7 +79,10 @@ def _literal(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
     if isinstance(value, str):
-        return json.dumps(value)
+        text = json.dumps(value)
+        if '"' in value and "'" not in value:  # quoted identifiers: as ruff format writes it
+            text = "'" + text[1:-1].replace('\\"', '"') + "'"
+        return text
     return repr(value)
 
 
