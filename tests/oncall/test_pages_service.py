@@ -177,3 +177,27 @@ def test_the_postmortem_draft_says_who_was_paged_and_who_answered(world: World, 
         "P-1 step 1: notified alice",
         "alice acknowledged after 3 min, step 1",
     ]
+
+
+class _Reads:
+    """The on-call store, noting which of its methods a use case calls."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.called: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        self.called.append(name)
+        return getattr(self.store, name)
+
+
+def test_opening_the_page_of_a_declared_incident_reads_no_people_and_no_schedules(world: World) -> None:
+    state = world.declare()
+    with world.ctx.uow() as uow:
+        spy = _Reads(uow.oncall)
+        uow._oncall = spy  # the unit of work's store, watched
+        page = pages.page_incident(world.ctx, uow, state, actor="alertmanager")
+        uow.commit()
+    assert page is not None and page.policy == "payments"
+    assert not {"people", "schedules", "schedule", "person"} & set(spy.called), spy.called
+    assert set(spy.called) <= {"teams", "policies", "service_policies", "add_page"}, spy.called

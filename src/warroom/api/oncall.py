@@ -9,6 +9,7 @@ a shift is everyday work).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
@@ -79,6 +80,42 @@ class ServicePolicyBody(m.Body):
     policy: str | None = Field(None, description="The escalation policy (null: none).", max_length=64)
 
 
+# --- the shapes most routes share: list, add or replace a document, remove by name ----------
+
+
+def _listing(
+    router: APIRouter, path: str, operation_id: str, summary: str, read: Callable[[Any], Any]
+) -> None:
+    @router.get(path, operation_id=operation_id, summary=summary)
+    def listing(caller: Viewer) -> Response:
+        return json_response(read(caller.app.context))
+
+
+def _putting(
+    router: APIRouter, path: str, operation_id: str, summary: str, put: Callable[[Any, dict[str, Any]], Any]
+) -> None:
+    @router.post(path, operation_id=operation_id, summary=summary)
+    def putting(request: Request, caller: Admin, body: Document, key: IdempotencyKey = None) -> Response:
+        return _post(request, caller, key, None, lambda: put(caller.app.context, body))
+
+
+def _removing(
+    router: APIRouter, path: str, operation_id: str, summary: str, remove: Callable[[Any, str], Any]
+) -> None:
+    """``DELETE path`` where ``path`` ends in ``{name}``."""
+
+    @router.delete(path, operation_id=operation_id, summary=summary)
+    def removing(caller: Admin, name: Name) -> Response:
+        return json_response(remove(caller.app.context, name))
+
+
+def _config(request: Request, caller: Responder) -> OncallConfig:
+    return config_of(request, caller.app)
+
+
+Config = Annotated[OncallConfig, Depends(_config)]
+
+
 def build_oncall_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["oncall"], dependencies=[Depends(no_nul)])
     _directory(router)
@@ -89,39 +126,18 @@ def build_oncall_router() -> APIRouter:
 
 
 def _heartbeats(router: APIRouter) -> None:
-    @router.get("/oncall/heartbeats", operation_id="oncall_heartbeats", summary="Heartbeat monitors")
-    def heartbeats(caller: Viewer) -> Response:
-        return json_response(oops.heartbeat_list(caller.app.context))
-
-    @router.post(
-        "/oncall/heartbeats", operation_id="oncall_heartbeat_put", summary="Add or replace a monitor"
-    )
-    def heartbeat_put(
-        request: Request, caller: Admin, body: Document, key: IdempotencyKey = None
-    ) -> Response:
-        return _post(request, caller, key, None, lambda: oops.heartbeat_put(caller.app.context, body))
-
-    @router.delete(
-        "/oncall/heartbeats/{name}", operation_id="oncall_heartbeat_remove", summary="Remove a monitor"
-    )
-    def heartbeat_remove(caller: Admin, name: Name) -> Response:
-        return json_response(oops.heartbeat_remove(caller.app.context, name))
+    path = "/oncall/heartbeats"
+    _listing(router, path, "oncall_heartbeats", "Heartbeat monitors", oops.heartbeat_list)
+    _putting(router, path, "oncall_heartbeat_put", "Add or replace a monitor", oops.heartbeat_put)
+    _removing(router, path + "/{name}", "oncall_heartbeat_remove", "Remove a monitor", oops.heartbeat_remove)
 
 
 def _directory(router: APIRouter) -> None:
-    @router.post(
-        "/oncall/apply", operation_id="oncall_apply", summary="Declare people, teams, schedules, policies"
+    _putting(
+        router, "/oncall/apply", "oncall_apply", "Declare people, teams, schedules, policies", oops.apply
     )
-    def apply(request: Request, caller: Admin, body: Document, key: IdempotencyKey = None) -> Response:
-        return _post(request, caller, key, None, lambda: oops.apply(caller.app.context, body))
-
-    @router.get("/oncall/people", operation_id="oncall_people", summary="The directory of people")
-    def people(caller: Viewer) -> Response:
-        return json_response(oops.people(caller.app.context))
-
-    @router.post("/oncall/people", operation_id="oncall_person_put", summary="Add or replace a person")
-    def person_put(request: Request, caller: Admin, body: Document, key: IdempotencyKey = None) -> Response:
-        return _post(request, caller, key, None, lambda: oops.person_put(caller.app.context, body))
+    _listing(router, "/oncall/people", "oncall_people", "The directory of people", oops.people)
+    _putting(router, "/oncall/people", "oncall_person_put", "Add or replace a person", oops.person_put)
 
     @router.get(
         "/oncall/people/{handle}", operation_id="oncall_person", summary="A person and their next shifts"
@@ -153,17 +169,10 @@ def _directory(router: APIRouter) -> None:
             request, caller, key, body, lambda: oops.rules_set(caller.app.context, handle, body.given())
         )
 
-    @router.get("/oncall/policies", operation_id="oncall_policies", summary="Escalation policies")
-    def policies(caller: Viewer) -> Response:
-        return json_response(oops.policy_list(caller.app.context))
-
-    @router.post("/oncall/policies", operation_id="oncall_policy_put", summary="Add or replace a policy")
-    def policy_put(request: Request, caller: Admin, body: Document, key: IdempotencyKey = None) -> Response:
-        return _post(request, caller, key, None, lambda: oops.policy_put(caller.app.context, body))
-
-    @router.delete("/oncall/policies/{name}", operation_id="oncall_policy_remove", summary="Remove a policy")
-    def policy_remove(caller: Admin, name: Name) -> Response:
-        return json_response(oops.policy_remove(caller.app.context, name))
+    path = "/oncall/policies"
+    _listing(router, path, "oncall_policies", "Escalation policies", oops.policy_list)
+    _putting(router, path, "oncall_policy_put", "Add or replace a policy", oops.policy_put)
+    _removing(router, path + "/{name}", "oncall_policy_remove", "Remove a policy", oops.policy_remove)
 
     @router.post(
         "/oncall/services/{name}/policy", operation_id="oncall_service_policy", summary="A service's policy"
@@ -187,13 +196,10 @@ def _schedules(router: APIRouter) -> None:
             oops.now(caller.app.context, {"schedule": schedule, "service": service, "at": at})
         )
 
-    @router.get("/oncall/schedules", operation_id="oncall_schedules", summary="Schedules")
-    def schedules(caller: Viewer) -> Response:
-        return json_response(oops.schedule_list(caller.app.context))
-
-    @router.post("/oncall/schedules", operation_id="oncall_schedule_put", summary="Add or replace a schedule")
-    def schedule_put(request: Request, caller: Admin, body: Document, key: IdempotencyKey = None) -> Response:
-        return _post(request, caller, key, None, lambda: oops.schedule_put(caller.app.context, body))
+    path = "/oncall/schedules"
+    _listing(router, path, "oncall_schedules", "Schedules", oops.schedule_list)
+    _putting(router, path, "oncall_schedule_put", "Add or replace a schedule", oops.schedule_put)
+    _removing(router, path + "/{name}", "oncall_schedule_remove", "Remove a schedule", oops.schedule_remove)
 
     @router.get("/oncall/schedules/{name}", operation_id="oncall_schedule", summary="A schedule's timeline")
     def schedule(
@@ -203,12 +209,6 @@ def _schedules(router: APIRouter) -> None:
         start: Annotated[str | None, Query(max_length=40)] = None,
     ) -> Response:
         return json_response(oops.schedule_show(caller.app.context, name, {"days": days, "start": start}))
-
-    @router.delete(
-        "/oncall/schedules/{name}", operation_id="oncall_schedule_remove", summary="Remove a schedule"
-    )
-    def schedule_remove(caller: Admin, name: Name) -> Response:
-        return json_response(oops.schedule_remove(caller.app.context, name))
 
     @router.post(
         "/oncall/schedules/{name}/overrides", operation_id="oncall_override", summary="Cover a stretch"
@@ -261,8 +261,9 @@ def _pages(router: APIRouter) -> None:
         )
 
     @router.post("/pages", operation_id="page", summary="Page someone now")
-    def page(request: Request, caller: Responder, body: PageBody, key: IdempotencyKey = None) -> Response:
-        config = config_of(request, caller.app)
+    def page(
+        request: Request, caller: Responder, config: Config, body: PageBody, key: IdempotencyKey = None
+    ) -> Response:
         return _post(
             request,
             caller,
@@ -276,17 +277,22 @@ def _pages(router: APIRouter) -> None:
         return json_response(oops.page_show(caller.app.context, page))
 
     @router.post("/pages/{page}/ack", operation_id="page_ack", summary="Acknowledge a page")
-    def ack(request: Request, caller: Responder, page: PageRef, key: IdempotencyKey = None) -> Response:
-        config = config_of(request, caller.app)
+    def ack(
+        request: Request, caller: Responder, config: Config, page: PageRef, key: IdempotencyKey = None
+    ) -> Response:
         return _post(
             request, caller, key, None, lambda: oops.ack(caller.app.context, config, caller.actor, page)
         )
 
     @router.post("/pages/{page}/resolve", operation_id="page_resolve", summary="Resolve a page")
     def resolve(
-        request: Request, caller: Responder, page: PageRef, body: ResolveBody, key: IdempotencyKey = None
+        request: Request,
+        caller: Responder,
+        config: Config,
+        page: PageRef,
+        body: ResolveBody,
+        key: IdempotencyKey = None,
     ) -> Response:
-        config = config_of(request, caller.app)
         return _post(
             request,
             caller,

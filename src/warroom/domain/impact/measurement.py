@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from warroom.domain.impact.analysis import estimate_customer_impact, estimate_financial_loss_per_hour
-from warroom.domain.impact.probe import ProbePolicy, Reading, finite, meets
+from warroom.domain.impact.onset import meets
+from warroom.domain.impact.probe import ProbePolicy, Reading, finite
 from warroom.domain.incidents.catalog import Service
 from warroom.domain.incidents.commands import ensure_writable
 from warroom.domain.incidents.events import NewEvent

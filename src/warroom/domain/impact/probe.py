@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from warroom.domain.impact.analysis import blast_radius, find_baseline, mean_over
-from warroom.domain.impact.onset import first_breach
+from warroom.domain.impact.onset import first_breach, meets
 from warroom.domain.impact.series import Baseline, BlastRadius, Point, TimeSeries, Trend
 from warroom.domain.impact.trend import trend
 from warroom.domain.incidents.catalog import Indicator
@@ -127,10 +127,6 @@ def latest(points: TimeSeries, now: datetime, stale_after: timedelta) -> float |
     """The newest finite value at or before ``now``, unless it is older than ``stale_after``."""
     recent = [p for p in _observed(points) if now - stale_after <= p[0] <= now]
     return recent[-1][1] if recent else None
-
-
-def meets(value: float, slo: float, higher_is_worse: bool) -> bool:
-    return value <= slo if higher_is_worse else value >= slo
 
 
 def worse_by(value: float, reference: float, higher_is_worse: bool) -> float:

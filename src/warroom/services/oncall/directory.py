@@ -24,11 +24,10 @@ from warroom.services.shared.context import Context
 OVERRIDES_KEPT = timedelta(days=1)  # overrides that ended before this are not needed to page
 
 
-def load_directory(ctx: Context, uow: UnitOfWork, now: datetime) -> pol.Directory:
-    """Everything on call knows, with the catalog's teams (and their members) folded in."""
-    catalog = catalog_or_empty(ctx)
+def _teams(ctx: Context, uow: UnitOfWork) -> dict[str, pol.Team]:
+    """The catalog's teams with the stored ones folded in (their members and policies)."""
     teams: dict[str, pol.Team] = {
-        t.name: pol.Team(t.name, tuple(t.members), t.escalation_policy) for t in catalog.teams
+        t.name: pol.Team(t.name, tuple(t.members), t.escalation_policy) for t in catalog_or_empty(ctx).teams
     }
     for team in uow.oncall.teams():
         known = teams.get(team.name)
@@ -36,6 +35,31 @@ def load_directory(ctx: Context, uow: UnitOfWork, now: datetime) -> pol.Director
         teams[team.name] = replace(
             team, members=members, policy=team.policy or (known.policy if known else None)
         )
+    return teams
+
+
+def _service_policies(ctx: Context, uow: UnitOfWork) -> dict[str, str]:
+    catalog = catalog_or_empty(ctx)
+    return {
+        **{s.name: s.escalation_policy for s in catalog.services if s.escalation_policy},
+        **uow.oncall.service_policies(),
+    }
+
+
+def load_policies(ctx: Context, uow: UnitOfWork) -> pol.Directory:
+    """The part of the directory that chooses a page's policy: policies, the services'
+    and the teams' choices. No people and no schedules (with their overrides): alert
+    ingest reads this inside its transaction for each incident it declares."""
+    return pol.Directory(
+        teams=_teams(ctx, uow),
+        policies={p.name: p for p in uow.oncall.policies()},
+        services=_service_policies(ctx, uow),
+    )
+
+
+def load_directory(ctx: Context, uow: UnitOfWork, now: datetime) -> pol.Directory:
+    """Everything on call knows, with the catalog's teams (and their members) folded in."""
+    teams = _teams(ctx, uow)
     people = {p.handle: p for p in uow.oncall.people()}
     for person in people.values():
         for name in person.teams:
@@ -47,10 +71,7 @@ def load_directory(ctx: Context, uow: UnitOfWork, now: datetime) -> pol.Director
         teams=teams,
         schedules={s.name: s for s in uow.oncall.schedules(now - OVERRIDES_KEPT)},
         policies={p.name: p for p in uow.oncall.policies()},
-        services={
-            **{s.name: s.escalation_policy for s in catalog.services if s.escalation_policy},
-            **uow.oncall.service_policies(),
-        },
+        services=_service_policies(ctx, uow),
     )
 
 

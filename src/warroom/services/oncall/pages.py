@@ -21,7 +21,7 @@ from warroom.domain.shared.errors import ConcurrencyConflict, InvalidTransition,
 from warroom.domain.shared.text import optional_text, require_text
 from warroom.services.comms.outbox import catalog_or_empty, team_of
 from warroom.services.oncall.config import OncallConfig
-from warroom.services.oncall.directory import load_directory
+from warroom.services.oncall.directory import load_directory, load_policies
 from warroom.services.oncall.escalation import RETRIES, advance_page, incident_of, record_events, settle
 from warroom.services.ports.oncall import PlannedNotification
 from warroom.services.ports.uow import UnitOfWork
@@ -40,7 +40,7 @@ def page_incident(
     when no policy applies (on call is not set up) or the incident already has an open
     page. The first step fires on the next escalation tick."""
     now = ctx.clock.now()
-    directory = load_directory(ctx, uow, now)
+    directory = load_policies(ctx, uow)  # no people or schedules: the tick reads those
     team = team_of(catalog_or_empty(ctx), state.services) if state.services else None
     chosen = None if ownership_unclear else directory.policy_for(state.services, team)
     chosen = chosen or directory.fallback
