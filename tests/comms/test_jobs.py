@@ -222,6 +222,7 @@ def test_the_job_registry_holds_delivery_and_both_reminders(
         ("remind_followups", True),
         ("check_mitigations", True),
         ("escalate_pages", False),
+        ("xray_sampling", True),
         ("deliver_notifications", False),
     ]
     assert outbox.outbox_counts(app.context)["unrouted"] == 0

@@ -82,7 +82,7 @@ def test_a_timeout_is_told_by_status_message_grpc_code_or_duration() -> None:
 
 
 def _fields(span: Span) -> dict[str, object]:
-    return {name: getattr(span, name) for name in Span.__slots__}
+    return {name: getattr(span, name) for name in Span._fields}
 
 
 def test_tail_sampling_keeps_errors_slow_traces_and_a_stable_baseline_share() -> None:

@@ -108,3 +108,28 @@ def test_a_trace_store_that_does_not_answer_is_degraded_within_the_timeout(sqlit
             assert view["verdict"].startswith("degraded: ") and "did not answer within 1 s" in view["verdict"]
     finally:
         silent.close()
+
+
+def test_hostile_requests_to_the_xray_routes_get_a_clear_4xx(sqlite_api: Api) -> None:
+    sqlite_api.declare()
+    for path in (
+        "/api/v1/incidents/%00/xray",
+        "/api/v1/incidents/INC-" + "9" * 5000 + "/xray",
+        "/api/v1/incidents/%ED%A0%80/xray",
+    ):
+        answer = sqlite_api.get(path)
+        assert 400 <= answer.status_code < 500, (path[:40], answer.status_code)
+        assert answer.headers["content-type"] == "application/problem+json"
+    pin = "/api/v1/incidents/INC-1/xray/pin"
+    for kwargs in (
+        {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+        {"content": b"[]", "headers": {"Content-Type": "application/json"}},
+        {
+            "content": b'{"finding": 0, "x": "' + b"a" * (2 * 1024 * 1024) + b'"}',
+            "headers": {"Content-Type": "application/json"},
+        },
+    ):
+        answer = sqlite_api.post(pin, None, **kwargs)
+        assert 400 <= answer.status_code < 500, answer.text[:200]
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert sqlite_api.get("/api/v1/incidents/INC-1").json()["ledger"] == []

@@ -69,7 +69,7 @@ def test_the_xray_page_draws_the_failing_path_and_pins_a_finding(tmp_path: Path)
                 ]
                 assert "team storefront" in svg.locator("text.xray-team").all_text_contents()
                 assert page.evaluate(FITS), f"sideways scroll at {width}px"
-                page.screenshot(path=str(shots / f"xray-{name}.png"), full_page=True)
+                page.screenshot(path=str(shots / f"xray-path-{name}.png"), full_page=True)
             page.check("#pin input[value='0']")
             page.click("#pin button[type=submit]")
             page.wait_for_url(f"{base}/incidents/{ref}#ledger")

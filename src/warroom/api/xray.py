@@ -74,7 +74,25 @@ def build_xray_router() -> APIRouter:
         description="The endpoint OpenTelemetry SDKs and Collectors export to "
         "(`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=<warroom>/v1/traces`). Needs an ingest token "
         "for the source `otlp`.",
-        responses={400: {}, 401: {}, 403: {}, 413: {}, 415: {}, 503: {}},
+        responses={
+            200: {
+                "description": "An ExportTraceServiceResponse in the request's encoding.",
+                "content": {
+                    "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+                    "application/json": {"schema": {"type": "object"}},
+                },
+            },
+            **{status: {} for status in (400, 401, 403, 413, 415, 503)},
+        },
+        openapi_extra={
+            "requestBody": {
+                "description": "An ExportTraceServiceRequest (OTLP/HTTP), optionally gzip'd.",
+                "content": {
+                    "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+                    "application/json": {"schema": {"type": "object"}},
+                },
+            }
+        },
     )
     async def traces(request: Request) -> Response:
         return await receive_traces(hooks_of(request), request)

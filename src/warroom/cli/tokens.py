@@ -51,7 +51,7 @@ def create(
         str | None,
         typer.Option(
             help="Ingest tokens: the one webhook it opens (alertmanager, grafana, pagerduty, "
-            "generic or changes). Required, unless the name starts with one (alertmanager:prod)."
+            "generic, changes, or otlp for POST /v1/traces). Required, unless the name starts with one (alertmanager:prod)."
         ),
     ] = None,
     integration_key: Annotated[

@@ -71,10 +71,13 @@ class SqlTraceStore:
             query = select(*columns).where(t.c.start_us >= lo, t.c.start_us < hi)
         try:
             with self._engine.connect() as conn:
-                rows = conn.execute(query.limit(limit)).all()
+                # The driver's rows as they come (SQLite's booleans stay 0/1, which behave
+                # alike): SQLAlchemy's per-row processing doubled the read of 100,000 spans.
+                rows = conn.execute(query.limit(limit)).cursor.fetchall()
         except OperationalError as error:
             raise TracesUnavailable(f"the embedded trace store cannot be read: {error.orig}") from None
-        return [Span(*row) for row in rows]
+        make = Span._make
+        return [make(row) for row in rows]
 
     def pending(self, before: datetime, limit: int) -> list[TraceSummary]:
         cutoff = micros(before)
