@@ -202,3 +202,19 @@ def test_serve_with_workers_runs_that_many_processes_on_one_port(
         if "Started server process [" in line:
             pids.add(line.split("[", 1)[1].split("]", 1)[0])
     assert len(pids) == 2 and "2 server processes share port" in server.text()
+
+
+def test_a_replica_whose_database_does_not_answer_exits_3_with_one_line(tmp_path: Path) -> None:
+    nobody = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/warroom?connect_timeout=2"
+    config = write_config(tmp_path, nobody)
+    done = subprocess.run(
+        [WARROOM, "serve", "--port", str(free_port())],
+        env=warroom_env(config),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 3  # systemd restarts it; a newer schema (1) it does not
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("error: the database does not answer (") and "Traceback" not in done.stdout
