@@ -28,6 +28,7 @@ import pytest
 from tests.cluster.harness import (
     WARROOM,
     Procs,
+    Replica,
     admin_token,
     answers,
     free_port,
@@ -194,7 +195,7 @@ def test_promoting_the_standby_under_load_loses_no_acknowledged_alert(
     server = procs.start("serve", [WARROOM, "serve", "--port", str(port)], env=warroom_env(config))
     base = f"http://127.0.0.1:{port}"
     wait_until(lambda: answers(f"{base}/readyz"), "the replica", procs)
-    admin = admin_token(type("R", (), {"proc": server})())  # type: ignore[arg-type]
+    admin = admin_token(Replica(server, port))
     token = httpx.post(
         f"{base}/api/v1/tokens",
         json={"name": "alertmanager:failover", "role": "ingest", "source": "alertmanager"},

@@ -8,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy import text
@@ -152,3 +153,68 @@ def test_a_bad_pool_size_stops_the_start_with_one_line(value: str, sqlite_url: s
         f"error: database.pool_size in {config} must be a whole number from 1 to 1000, not {given}"
     ]
     assert not (tmp_path / "warroom.db").exists()  # refused before anything was created
+
+
+@pytest.mark.parametrize(
+    ("args", "word"),
+    [
+        (["serve", "--workers", "0"], "--workers"),
+        (["serve", "--workers", "65"], "--workers"),
+        (["serve", "--workers", "two"], "--workers"),
+        (["worker", "--health-port", "70000"], "--health-port"),
+        (["worker", "--health-port", "-1"], "--health-port"),
+        (["worker", "--health-port", "9090\x00"], "--health-port"),
+    ],
+)
+def test_bad_process_options_are_refused_before_anything_starts(
+    args: list[str], word: str, tmp_path: Path, sqlite_url: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from warroom.cli.main import app
+
+    config = write_config(tmp_path, sqlite_url)
+    result = CliRunner().invoke(app, args, env={"WARROOM_CONFIG": str(config), "WARROOM_URL": ""})
+    assert result.exit_code == 2
+    assert word in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "warroom.db").exists()
+
+
+def test_serve_with_workers_runs_that_many_processes_on_one_port(
+    postgres_url: str, tmp_path: Path, procs: Procs
+) -> None:
+    config = write_config(tmp_path, postgres_url)
+    port = free_port()
+    server = procs.start(
+        "serve", [WARROOM, "serve", "--port", str(port), "--workers", "2"], env=warroom_env(config)
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: answers(f"{base}/readyz"), "the server processes", procs)
+    wait_until(lambda: server.text().count("Application startup complete") >= 2, "both processes", procs)
+    token = server.text().split("admin token (shown once, keep it): ", 1)[1].split()[0]
+    pids = set()
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+        for n in range(8):
+            answer = client.post("/api/v1/incidents", json={"title": f"Two processes #{n}"})
+            assert answer.status_code == 201, answer.text
+        assert len(client.get("/api/v1/incidents").json()) == 8
+    for line in server.text().splitlines():
+        if "Started server process [" in line:
+            pids.add(line.split("[", 1)[1].split("]", 1)[0])
+    assert len(pids) == 2 and "2 server processes share port" in server.text()
+
+
+def test_a_replica_whose_database_does_not_answer_exits_3_with_one_line(tmp_path: Path) -> None:
+    nobody = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/warroom?connect_timeout=2"
+    config = write_config(tmp_path, nobody)
+    done = subprocess.run(
+        [WARROOM, "serve", "--port", str(free_port())],
+        env=warroom_env(config),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 3  # systemd restarts it; a newer schema (1) it does not
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("error: the database does not answer (") and "Traceback" not in done.stdout

@@ -23,6 +23,7 @@ from warroom.services.ports.comms import OutboxMessage
 from warroom.settings import Settings
 
 JOBS = 1000
+CHANNELS = 4  # the deliveries of one channel share its health row: four spread the load
 
 
 @pytest.fixture
@@ -36,9 +37,10 @@ def enqueue(app: App, count: int) -> list[str]:
     now = datetime.now(UTC)
     keys = [f"cluster-job-{n:04d}" for n in range(count)]
     with app.context.uow() as uow:
-        for key in keys:
+        for n, key in enumerate(keys):
             note = Notification(
-                key=key, kind="status_update_posted", incident=None, severity=None, services=("checkout",), team=None,
+                key=key, kind="status_update_posted", incident=None, severity=None, services=(f"svc{n % CHANNELS}",),
+                team=None,
                 title=f"Job {key}", text="exactly once", url=None, fields=(), occurred_at=now,
             )  # fmt: skip
             assert uow.outbox.add(OutboxMessage(note), now)
@@ -64,22 +66,15 @@ def test_three_workers_deliver_each_of_1000_jobs_once_and_take_over_a_killed_one
 
         receiver.respond = hold_until_the_kill
         config = write_config(tmp_path, postgres_url, "interval_seconds = 0.1")
+        channels = "".join(
+            f'[[notify.channels]]\nname = "ops{c}"\ntype = "slack"\nurl = "{receiver.url}"\n\n'
+            f'[[notify.routes]]\nchannels = ["ops{c}"]\nservices = ["svc{c}"]\n\n'
+            for c in range(CHANNELS)
+        )
         config.write_text(
             config.read_text()
-            + f"""
-[notify]
-timeout_seconds = 2
-lease_seconds = 3
-channel_concurrency = 4
-
-[[notify.channels]]
-name = "ops"
-type = "slack"
-url = "{receiver.url}"
-
-[[notify.routes]]
-channels = ["ops"]
-"""
+            + "\n[notify]\ntimeout_seconds = 2\nlease_seconds = 3\nchannel_concurrency = 3\n\n"
+            + channels
         )
         env = warroom_env(config)
         doomed = procs.start("worker-doomed", [WARROOM, "worker"], env=env)

@@ -52,6 +52,32 @@ def test_a_retried_post_on_another_replica_replays_and_creates_nothing(cluster: 
     assert clash.status_code == 422 and clash.headers["content-type"].startswith("application/problem+json")
 
 
+def test_the_same_key_sent_to_three_replicas_at_once_declares_once(cluster: Cluster) -> None:
+    key = uuid.uuid4().hex
+    body = {"title": f"Raced across replicas {key[:6]}"}
+    barrier = threading.Barrier(len(cluster.replicas))
+    answers_: list[httpx.Response] = []
+
+    def post(url: str) -> None:
+        with cluster.api(url) as client:
+            barrier.wait(10)
+            answers_.append(client.post("/api/v1/incidents", json=body, headers={"Idempotency-Key": key}))
+
+    threads = [threading.Thread(target=post, args=(r.url,)) for r in cluster.replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    # One runs; the others replay its answer or are told it is still running (409, retry).
+    assert sorted(a.status_code for a in answers_) in ([201, 201, 201], [201, 201, 409], [201, 409, 409])
+    assert len({a.json()["id"] for a in answers_ if a.status_code == 201}) == 1
+    with cluster.api() as client:
+        again = client.post("/api/v1/incidents", json=body, headers={"Idempotency-Key": key})
+        listed = client.get("/api/v1/incidents", params={"limit": 500}).json()
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert sum(i["title"] == body["title"] for i in listed) == 1
+
+
 def login(base: str, token: str) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=10)
     page = client.get("/login")

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+UNREACHABLE = 3  # exit status when the database does not answer (1: a mistake to fix first)
+
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
@@ -31,7 +33,10 @@ def serve(
         ),
     ] = True,
 ) -> None:
-    """Run the server; an empty database gets a demo incident and an admin token (printed once)."""
+    """Run the server; an empty database gets an admin token (printed once).
+
+    Exits 1 on a mistake to fix first (configuration, catalog, a database schema newer than
+    this warroom) and 3 when the database does not answer (worth restarting)."""
     from warroom.settings import SettingsError, load_settings
 
     try:
@@ -42,10 +47,13 @@ def serve(
     from warroom.domain.alerts.routing import AlertPolicyError
     from warroom.integrations.catalog_file import CatalogError
     from warroom.server import serve as run
-    from warroom.storage.migrate import DatabaseError
+    from warroom.storage.migrate import DatabaseError, DatabaseUnreachable
 
     try:
         run(settings, host, port, workers=workers, access_log=access_log, echo=typer.echo)
+    except DatabaseUnreachable as exc:  # may pass: a supervisor should start it again
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(UNREACHABLE) from None
     except (CatalogError, AlertPolicyError, SettingsError, DatabaseError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
