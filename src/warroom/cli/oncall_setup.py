@@ -159,9 +159,13 @@ def schedule_add(
         str, typer.Option(help="First hand-off, wall-clock time in the zone: 2026-11-23T09:00.")
     ],
     tz: Annotated[str, typer.Option("--tz", help="IANA time zone of the hand-offs.")] = "UTC",
-    rotation: Annotated[str, typer.Option(help="daily, weekly or custom.")] = "weekly",
+    rotation: Annotated[
+        str, typer.Option(metavar="[daily|weekly|custom]", help="How often it hands off.")
+    ] = "weekly",
     every: Annotated[int | None, typer.Option(help="Custom shift length (with --unit).")] = None,
-    unit: Annotated[str | None, typer.Option(help="days or hours (custom rotations).")] = None,
+    unit: Annotated[
+        str | None, typer.Option(metavar="[days|hours]", help="Unit of --every (custom rotations).")
+    ] = None,
     window: Annotated[
         list[str], typer.Option("--window", help="When the layer is active: 'mon-fri 09:00-17:00' (repeat).")
     ] = [],  # noqa: B006
@@ -234,8 +238,8 @@ def schedule_remove(name: str, as_json: JsonOpt = False) -> None:
 def schedule_override(
     name: str,
     person: Annotated[str, typer.Option(help="Who covers.")],
-    start: Annotated[str, typer.Option(help="From (ISO 8601 with zone).")],
-    end: Annotated[str, typer.Option(help="Until (ISO 8601 with zone).")],
+    start: Annotated[str, typer.Option(metavar="TIME", help="From, e.g. 'tomorrow 09:00' (UTC) or 2h.")],
+    end: Annotated[str, typer.Option(metavar="TIME", help="Until, e.g. 2026-12-01T18:00+01:00.")],
     replaces: Annotated[str | None, typer.Option(help="Whom they cover for.")] = None,
     note: Annotated[str | None, typer.Option(help="Why.")] = None,
     as_json: JsonOpt = False,
@@ -262,8 +266,10 @@ def schedule_unoverride(name: str, override_id: int, as_json: JsonOpt = False) -
 @schedule_app.command("swap")
 def schedule_swap(
     name: str,
-    at: Annotated[str, typer.Option("--at", help="A time inside the first shift.")],
-    with_: Annotated[str, typer.Option("--with", help="A time inside the other person's shift.")],
+    at: Annotated[str, typer.Option("--at", metavar="TIME", help="A time inside the first shift.")],
+    with_: Annotated[
+        str, typer.Option("--with", metavar="TIME", help="A time inside the other person's shift.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Swap two shifts (two overrides)."""
@@ -367,7 +373,12 @@ def heartbeat_add(
         list[str],
         typer.Option("--label", help="name=value the beat carries, e.g. alertname=Watchdog (repeat)."),
     ],
-    source: Annotated[str, typer.Option(help="any, alertmanager, grafana, pagerduty or generic.")] = "any",
+    source: Annotated[
+        str,
+        typer.Option(
+            metavar="[any|alertmanager|grafana|pagerduty|generic]", help="Which webhook the beat arrives on."
+        ),
+    ] = "any",
     policy: Annotated[str | None, typer.Option(help="Who is paged (default: the fallback policy).")] = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -248,7 +248,10 @@ def describe(event: dict[str, Any]) -> str:
         if p.get(key):
             prefix = f"{p['ref']} " if p.get("ref") else ""
             return f"{prefix}{p[key]}"
-    return ", ".join(f"{k}={v}" for k, v in p.items() if not isinstance(v, dict | list))[:120]
+    # The rest, field by field; an empty field (None, "", false) says nothing, so it is left out.
+    return ", ".join(
+        f"{k}={v}" for k, v in p.items() if v not in (None, "", False) and not isinstance(v, dict | list)
+    )[:120]
 
 
 def room(view: dict[str, Any]) -> None:
