@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 import warroom
 from warroom.cli.main import app
 
-ROOT = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[2]
 # What Typer would print for a type (``<str>``, ``<list[str]>``, ``<int range>``) or for a
 # required argument in a usage line (``{ID}``).
 TYPER_WORDS = re.compile(r"<[a-z_\[\]| ]+>|\{[A-Z]+\}|list\[")
@@ -29,7 +29,8 @@ def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[
         yield from _commands(sub, (*path, name))
 
 
-COMMANDS = dict(_commands(typer.main.get_command(app)))
+ROOT = typer.main.get_command(app)
+COMMANDS = dict(_commands(ROOT))
 
 
 def _help(path: tuple[str, ...]) -> str:
@@ -44,7 +45,7 @@ def _help(path: tuple[str, ...]) -> str:
 def test_version_prints_the_package_version(flag: str) -> None:
     result = CliRunner().invoke(app, [flag])
     assert result.exit_code == 0, result.output
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     assert result.stdout == f"warroom {warroom.__version__}\n"
     assert warroom.__version__ == project
 
@@ -93,7 +94,7 @@ def test_the_generated_reference_names_types_in_words() -> None:
     from warroom.docgen import cli_reference
 
     text = cli_reference()
-    assert text == (ROOT / "docs" / "cli.md").read_text()  # and it is the file on disk
+    assert text == (REPO / "docs" / "cli.md").read_text()  # and it is the file on disk
     assert not TYPER_WORDS.findall(text), TYPER_WORDS.findall(text)[:5]
     assert "| `--detected-at TIME` | option |" in text
     assert (
