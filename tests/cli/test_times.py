@@ -216,3 +216,43 @@ def seeded_times(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     cli.ok("declare", "--title", "Checkout 5xx", "-s", "checkout")
     yield cli
     cli.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            ("mitigate", "propose", "INC-1", "--title", "t", "--expected-minutes", "2 parsecs"),
+            "expected_minutes: ",
+        ),
+        (("mitigate", "propose", "INC-1", "--title", "t", "--expected-minutes", "99999999w"), "is too long"),
+        (
+            ("mitigate", "propose", "INC-1", "--title", "t", "--expected-minutes", "1e999"),
+            "expected_minutes: ",
+        ),
+        (
+            ("mitigate", "propose", "INC-1", "--title", "t", "--expected-minutes", "5m\x00"),
+            "expected_minutes: ",
+        ),
+        (("oncall", "shifts", "ana", "--days", "soon"), "days: 'soon' is not a duration such as 90s"),
+        (("oncall", "schedule", "show", "primary", "--days", "-2w"), "days: "),
+        (("oncall", "heartbeat", "add", "wd", "--every", "often", "--label", "a=b"), "interval_minutes: "),
+    ],
+)
+def test_hostile_durations_are_one_line_naming_the_option(
+    seeded_times: Cli, args: tuple[str, ...], words: str
+) -> None:
+    assert words in seeded_times.refused(*args)
+    assert words in seeded_times.refused(*args, "--json")
+
+
+def test_duration_options_take_a_number_in_their_unit_or_a_duration(seeded_times: Cli) -> None:
+    proposed = seeded_times.ok(
+        "mitigate", "propose", "INC-1", "--title", "Flag off", "--expected-minutes", "90s", "--json"
+    )
+    assert proposed["mitigations"][-1]["expected_minutes"] == 1.5
+    proposed = seeded_times.ok(
+        "mitigate", "propose", "INC-1", "--title", "Roll back", "--expected-minutes", "4", "--json"
+    )
+    assert proposed["mitigations"][-1]["expected_minutes"] == 4.0
+    assert seeded_times.ok("oncall", "shifts", "nobody", "--days", "2w", "--json") == []

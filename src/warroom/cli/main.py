@@ -368,7 +368,9 @@ def mitigate_propose(
     ] = "other",
     risk: Annotated[str, typer.Option(metavar="[low|medium|high]", help="How risky it is.")] = "medium",
     irreversible: Annotated[bool, typer.Option("--irreversible", help="It cannot be undone.")] = False,
-    expected_minutes: Annotated[float, typer.Option(help="Expected time to effect.")] = 2.0,
+    expected_minutes: Annotated[
+        str, typer.Option(metavar="DURATION", help="Expected time to effect: minutes, or 90s, 1h.")
+    ] = "2",
     changes_: Annotated[str, typer.Option("--changes", help="What it changes.")] = "",
     authority: Annotated[str | None, typer.Option(help="Who must approve it.")] = None,
     verification: Annotated[str | None, typer.Option(help="How to verify (e.g. a PromQL query).")] = None,
@@ -381,7 +383,7 @@ def mitigate_propose(
         "kind": kind,
         "risk": risk,
         "reversible": not irreversible,
-        "expected_minutes": expected_minutes,
+        "expected_minutes": session.amount(expected_minutes, 60, "expected_minutes"),
         "changes": changes_,
         "authority": authority,
         "verification": verification,

@@ -177,13 +177,14 @@ def oncall_now(
 @oncall_app.command("shifts")
 def oncall_shifts(
     person: str,
-    days: Annotated[float, typer.Option(help="How many days ahead (28).")] = 28,
+    days: Annotated[str, typer.Option(metavar="DURATION", help="How far ahead: days, or 4w, 36h.")] = "28",
     as_json: JsonOpt = False,
 ) -> None:
     """A person's current and next shifts on every schedule."""
+    ahead = session.amount(days, 86400, "days")
     _either(
-        lambda env: _ops().shifts(env.ctx, person, {"days": days}),
-        ("GET", f"/oncall/shifts/{_quoted(person)}", _params({"days": days})),
+        lambda env: _ops().shifts(env.ctx, person, {"days": ahead}),
+        ("GET", f"/oncall/shifts/{_quoted(person)}", _params({"days": ahead})),
         as_json,
         _table(
             ["SCHEDULE", "START", "END", "LENGTH", "OVERRIDE"],

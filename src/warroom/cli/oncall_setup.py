@@ -209,10 +209,11 @@ def schedule_list(as_json: JsonOpt = False) -> None:
 @schedule_app.command("show")
 def schedule_show(
     name: str,
-    days: Annotated[float, typer.Option(help="How many days ahead (14).")] = 14,
+    days: Annotated[str, typer.Option(metavar="DURATION", help="How far ahead: days, or 2w, 36h.")] = "14",
     as_json: JsonOpt = False,
 ) -> None:
     """The schedule's final timeline for the next days, overrides marked."""
+    ahead = session.amount(days, 86400, "days")
 
     def human(v: dict[str, Any]) -> None:
         typer.echo(f"{v['name']} ({v['time_zone']})")
@@ -221,8 +222,8 @@ def schedule_show(
             typer.echo(f"  {s['start']} -> {s['end']}  {s['person']:12} {s['length']}{mark}")
 
     _either(
-        lambda env: _ops().schedule_show(env.ctx, name, {"days": days}),
-        ("GET", f"/oncall/schedules/{_quoted(name)}", _params({"days": days})),
+        lambda env: _ops().schedule_show(env.ctx, name, {"days": ahead}),
+        ("GET", f"/oncall/schedules/{_quoted(name)}", _params({"days": ahead})),
         as_json,
         human,
     )
@@ -297,8 +298,12 @@ def policy_add(
     ],
     repeat: Annotated[int, typer.Option(help="Run all steps again this many times.")] = 0,
     ack_timeout: Annotated[
-        float, typer.Option(help="Minutes after an ack before the page triggers again (0: never).")
-    ] = 30,
+        str,
+        typer.Option(
+            metavar="DURATION",
+            help="Minutes (or 2h, 90s) after an ack before the page triggers again (0: never).",
+        ),
+    ] = "30",
     fallback: Annotated[
         bool, typer.Option("--fallback", help="This is the organization-wide fallback.")
     ] = False,
@@ -320,7 +325,7 @@ def policy_add(
         "name": name,
         "steps": steps,
         "repeat": repeat,
-        "ack_timeout_minutes": ack_timeout,
+        "ack_timeout_minutes": session.amount(ack_timeout, 60, "ack_timeout_minutes"),
         "fallback": fallback,
         "team": team,
     }
@@ -368,7 +373,9 @@ def policy_assign(
 @heartbeat_app.command("add")
 def heartbeat_add(
     name: str,
-    every: Annotated[float, typer.Option(help="Minutes within which a beat must arrive.")],
+    every: Annotated[
+        str, typer.Option(metavar="DURATION", help="Minutes (or 90s, 2h) within which a beat must arrive.")
+    ],
     label: Annotated[
         list[str],
         typer.Option("--label", help="name=value the beat carries, e.g. alertname=Watchdog (repeat)."),
@@ -383,7 +390,8 @@ def heartbeat_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Watch a monitoring pipeline: page when its always-firing alert stops arriving."""
-    body = {"name": name, "interval_minutes": every, "labels": label, "source": source, "policy": policy}
+    minutes = session.amount(every, 60, "interval_minutes")
+    body = {"name": name, "interval_minutes": minutes, "labels": label, "source": source, "policy": policy}
     _do(lambda env: _ops().heartbeat_put(env.ctx, body), as_json, _echo("heartbeat {name} saved"))
 
 

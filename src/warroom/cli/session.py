@@ -103,6 +103,31 @@ def settings() -> Any:
         raise fail(str(exc), 2) from None
 
 
+def amount(text: str, unit: float, field: str) -> float:
+    """A ``DURATION`` option's value in its unit (``unit`` seconds): a bare number is already
+    in it (``--days 14``), a duration is converted (``--days 2w``, ``--expected-minutes 90s``)
+    by the one grammar (``timefmt.parse_duration``). Ranges are the use case's to check."""
+    from warroom.domain.shared.errors import ValidationError
+    from warroom.domain.shared.timefmt import parse_duration
+
+    raw = text.strip()
+    try:
+        return (
+            float(raw)
+            if raw and not any(ch.isalpha() for ch in raw)
+            else parse_duration(raw, field).total_seconds() / unit
+        )
+    except ValueError:
+        raise fail(
+            f"{field}: {text!r} is not a number or a duration such as 90s, 30m, 2h, 14d",
+            field=field,
+            status=422,
+            kind="validation",
+        ) from None
+    except ValidationError as exc:
+        raise refuse(exc) from None
+
+
 def backend() -> Backend:
     if STATE.backend is not None:
         return STATE.backend
