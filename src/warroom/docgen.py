@@ -61,8 +61,8 @@ def cli_reference() -> str:
         "takes `--json`; with it, a refusal is printed on stderr as one line of JSON with the "
         "API's problem fields (`type`, `title`, `status`, `detail`, `field` when one is at fault) "
         "and the same exit code as without it.\n",
-        f"Values: `TEXT`, `INTEGER`, `NUMBER`, a choice `[a|b|c]`, `DURATION` (a number in the "
-        "option's unit, or 90s, 30m, 2h, 1h30m, 14d, 2w), or `TIME`: {TIME_FORMS}. "
+        "Values: `TEXT`, `INTEGER`, `NUMBER`, a choice `[a|b|c]`, `DURATION` (a number in the "
+        f"option's unit, or 90s, 30m, 2h, 1h30m, 14d, 2w), or `TIME`: {TIME_FORMS}. "
         "A bare duration counts back from now for a time that happened (`--detected-at 2h`) and "
         "ahead for a planned one (`--due 14d`, `--until 2h`); clock times without a zone are UTC.\n",
     ]
