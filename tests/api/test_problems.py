@@ -63,7 +63,7 @@ def test_a_list_item_of_the_wrong_type_names_its_position(sqlite_api: Api) -> No
         ({"title": ""}, "title"),
         ({"title": "x", "customer_impact": "lots"}, "customer_impact"),
         ({"title": "x", "kind": "meteor"}, "kind"),
-        ({"title": "x", "detected_at": "yesterday"}, "detected_at"),
+        ({"title": "x", "detected_at": "the day before"}, "detected_at"),
         ({"title": "x", "detected_at": "2026-11-26T10:00:00"}, "detected_at"),
         ({"title": "x", "severity": "SEV0"}, "severity"),
         ({"title": "x" * 5000}, "title"),

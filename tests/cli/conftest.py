@@ -2,7 +2,8 @@
 
 ``Cli.ok`` runs a command that must succeed (and parses its JSON when ``--json`` is
 given); ``Cli.refused`` runs one that must fail cleanly: a non-zero exit, exactly one
-line on stderr starting with ``error:``, no traceback, and nothing written.
+line on stderr starting with ``error:`` (with ``--json``: one problem document, whose
+``detail`` it returns as that line), no traceback, and nothing written.
 """
 
 from __future__ import annotations
@@ -55,9 +56,14 @@ class Cli:
         assert "Traceback" not in result.output
         lines = result.stderr.splitlines()
         assert len(lines) == 1, f"{args} printed {len(lines)} lines on stderr:\n{result.stderr}"
-        assert lines[0].startswith("error: "), lines[0]
         assert result.stdout == "", result.stdout
         assert self.fingerprint() == before, f"{args} wrote to the database"
+        if "--json" in args:  # a problem document, as the API answers; read as the plain line
+            problem = json.loads(lines[0])
+            assert {"type", "title", "status", "detail"} <= problem.keys(), problem
+            assert problem["type"].startswith("https://warroom.dev/problems/"), problem
+            return f"error: {problem['detail']}"
+        assert lines[0].startswith("error: "), lines[0]
         return lines[0]
 
     def engine(self) -> Engine:

@@ -257,6 +257,13 @@ def play_every_verb(cli: Cli, as_json: bool) -> str:
     closed = step("close", minor_ref)
     assert (closed["status"] == "closed") if as_json else ("is closed" in closed)
 
+    whole = step("timeline", ref)
+    if as_json:
+        assert any(None in e["payload"].values() for e in whole), whole  # empty fields exist...
+    else:
+        assert "=None" not in whole and "None" not in whole, whole  # ...and are left out for people
+        assert "severity_changed" in whole and "mitigation_applied" in whole
+
     verified = step("verify")
     one = step("verify", ref)
     if as_json:

@@ -122,8 +122,8 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
         "timezone",
     ),
     "declare garbage detection": (
-        ("declare", "--title", "t", "--detected-at", "yesterday"),
-        "not an ISO 8601",
+        ("declare", "--title", "t", "--detected-at", "the day before"),
+        "is not a time; give an ISO 8601 time",
     ),
     "declare detection out of range": (
         ("declare", "--title", "t", "--detected-at", "0001-01-01T00:00:00+01:00"),
@@ -143,7 +143,7 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
     "declare unknown option": (("declare", "--title", "t", "--colour", "red"), "No such option: --colour"),
     "declare missing title": (("declare",), "Missing option '--title'"),
     # list
-    "list bad status": (("list", "--status", "open"), "status: 'open' is not one of"),
+    "list bad status": (("list", "--status", "opened"), "status: 'opened' is not one of open, all, triage"),
     "list bad severity": (("list", "--severity", "SEV9"), "'SEV9' is not one of"),
     "list zero limit": (("list", "--limit", "0"), "limit: must be between 1 and 1000"),
     "list negative limit": (("list", "--limit", "-5"), "limit: must be between 1 and 1000"),
@@ -215,7 +215,7 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "change garbage time": (
         ("change", "add", "--service", "s", "--kind", "deploy", "--summary", "x", "--at", "soon"),
-        "not an ISO 8601",
+        "is not a time; give an ISO 8601 time",
     ),
     "change time out of range": (
         (
@@ -409,6 +409,6 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(seeded: Cli, case: str) 
     assert expected in line, line
 
 
-def test_bad_input_with_json_is_the_same_one_line(seeded: Cli) -> None:
+def test_bad_input_with_json_is_the_same_refusal_as_a_problem(seeded: Cli) -> None:
     assert seeded.refused("show", "INC-404", "--json") == "error: no incident INC-404"
     assert "text: is empty" in seeded.refused("note", "INC-1", "", "--json")

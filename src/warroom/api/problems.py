@@ -1,8 +1,9 @@
 """Errors as RFC 9457 ``application/problem+json`` documents that name the offending field.
 
-One mapping for every route: ``ValidationError`` and request validation errors to 422
-(malformed JSON to 400), ``NotFound`` to 404, ``InvalidTransition`` and
-``ConcurrencyConflict`` to 409. Nothing about internals (paths, traces, SQL) leaks.
+One mapping for every route (``services.shared.problems``, which the CLI's ``--json`` errors
+share): ``ValidationError`` and request validation errors to 422 (malformed JSON to 400),
+``NotFound`` to 404, ``InvalidTransition`` and ``ConcurrencyConflict`` to 409.
+Nothing about internals (paths, traces, SQL) leaks.
 """
 
 from __future__ import annotations
@@ -17,45 +18,10 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from warroom.domain.shared.errors import (
-    BrokenChain,
-    ConcurrencyConflict,
-    CorruptTimeline,
-    DomainError,
-    InvalidTransition,
-    NotFound,
-    RateLimited,
-    ValidationError,
-)
+from warroom.domain.shared.errors import DomainError, RateLimited
+from warroom.services.shared.problems import TITLES, domain_problem_body, problem_body
 
 MEDIA_TYPE = "application/problem+json"
-TYPE_BASE = "https://warroom.dev/problems/"
-
-TITLES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Request body too large",
-    415: "Unsupported media type",
-    422: "Invalid input",
-    429: "Too many requests",
-    500: "Internal server error",
-    503: "Service unavailable",
-}
-
-# The problem type slug of each domain error; RemoteBackend maps them back.
-DOMAIN_TYPES: dict[type[DomainError], tuple[int, str]] = {
-    BrokenChain: (409, "broken-chain"),
-    RateLimited: (429, "rate-limited"),
-    ValidationError: (422, "validation"),
-    NotFound: (404, "not-found"),
-    InvalidTransition: (409, "invalid-transition"),
-    ConcurrencyConflict: (409, "concurrency-conflict"),
-    CorruptTimeline: (500, "corrupt-timeline"),
-}
 
 
 def problem(
@@ -68,32 +34,16 @@ def problem(
     **extra: Any,
 ) -> Response:
     """A problem+json response; ``kind`` is the slug of the ``type`` URI."""
-    body: dict[str, Any] = {
-        "type": TYPE_BASE + (kind or str(status)),
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-    }
-    if field is not None:
-        body["field"] = field
-    body.update(extra)
+    body = problem_body(status, detail, kind=kind, field=field, **extra)
     content = json.dumps(body, ensure_ascii=False).encode("utf-8")
     return Response(content, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 def domain_problem(exc: DomainError) -> Response:
-    for cls in type(exc).__mro__:
-        if cls in DOMAIN_TYPES:
-            status, kind = DOMAIN_TYPES[cls]
-            break
-    else:
-        status, kind = 422, "domain"
-    if isinstance(exc, RateLimited):
-        headers = {"Retry-After": str(exc.retry_after_seconds)}
-        return problem(status, exc.message, kind=kind, field=exc.field, headers=headers)
-    if isinstance(exc, ValidationError):
-        return problem(status, exc.message, kind=kind, field=exc.field)
-    return problem(status, exc.message, kind=kind)
+    body = domain_problem_body(exc)
+    content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, RateLimited) else None
+    return Response(content, status_code=body["status"], media_type=MEDIA_TYPE, headers=headers)
 
 
 def _field(loc: Sequence[Any]) -> str:

@@ -49,7 +49,7 @@ def _guard(call: Any) -> Any:
     try:
         return call()
     except DomainError as exc:
-        raise session.fail(exc.message) from None
+        raise session.refuse(exc) from None
     except SettingsError as exc:
         raise session.fail(str(exc), 2) from None
 
@@ -80,7 +80,9 @@ def _deliveries_table(rows: list[dict[str, Any]]) -> None:
 
 @outbox_app.command("list")
 def outbox_list(
-    status: Annotated[str, typer.Option(help="dead, pending, delivered or all.")] = "dead",
+    status: Annotated[
+        str, typer.Option(metavar="[dead|pending|delivered|all]", help="Which deliveries.")
+    ] = "dead",
     limit: Annotated[int, typer.Option(help="At most this many rows, newest first.")] = 100,
     as_json: JsonOpt = False,
 ) -> None:

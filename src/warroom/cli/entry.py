@@ -16,7 +16,11 @@ import sys
 from typing import Any
 
 STATUSES = ("triage", "mitigating", "mitigated", "resolved", "closed")
-SEVERITIES = {f"SEV{n}": n for n in range(1, 5)} | {str(n): n for n in range(1, 5)}
+SEVERITIES = (
+    {f"SEV{n}": n for n in range(1, 5)}
+    | {str(n): n for n in range(1, 5)}
+    | {f"P{n}": min(n, 4) for n in range(1, 6)}
+)  # P5 is SEV4: domain.incidents.severity.PRIORITIES, which tests/cli/test_listing.py holds this to
 
 
 def _fast_list(argv: list[str]) -> bool:
@@ -37,6 +41,8 @@ def _fast_list(argv: list[str]) -> bool:
             limit = int(rest.pop(0))
         elif flag == "--status" and value in STATUSES:
             filters["status"] = rest.pop(0)
+        elif flag == "--status" and value in ("open", "all"):
+            open_only = open_only or rest.pop(0) == "open"
         elif flag == "--severity" and value.upper() in SEVERITIES:
             filters["severity"] = SEVERITIES[rest.pop(0).upper()]
         elif flag == "--service" and value.strip() and len(value) <= 100 and "\x00" not in value:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from warroom.cli import session
+from warroom.cli.group import SEVERITY
 
 postmortem_app = typer.Typer(
     help="Draft, edit, lint and publish blameless postmortems.", no_args_is_help=True
@@ -221,9 +222,12 @@ def followup_add(
     owner: Annotated[str, typer.Option(help="Who owns it (required).")],
     due: Annotated[
         str,
-        typer.Option(help="Due date: 2026-12-01, an ISO time, or 14d / 2w from now; within about ten years."),
+        typer.Option(
+            metavar="TIME",
+            help="Due: 2026-12-01 (end of that day, UTC), 14d or 2w from now; within ten years.",
+        ),
     ],
-    kind: Annotated[str, typer.Option(help="prevent, detect, mitigate or process.")],
+    kind: Annotated[str, typer.Option(metavar="[prevent|detect|mitigate|process]", help="What it does.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Add a follow-up with its owner and due date."""
@@ -233,7 +237,7 @@ def followup_add(
 
 @followup_app.command("list")
 def followup_list(
-    status: Annotated[str, typer.Option(help="open, done, wontdo or all.")] = "open",
+    status: Annotated[str, typer.Option(metavar="[open|done|wontdo|all]", help="Which follow-ups.")] = "open",
     owner: Annotated[str | None, typer.Option(help="Only this owner's.")] = None,
     incident: Annotated[str | None, typer.Option(help="Only this incident's.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue ones.")] = False,
@@ -266,10 +270,14 @@ def followup_wontdo(
 
 
 def report(
-    since: Annotated[str | None, typer.Option(help="From this date or time (2026-01-01), inclusive.")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to this date or time, exclusive.")] = None,
+    since: Annotated[
+        str | None, typer.Option(metavar="TIME", help="From this time (2026-01-01, 30d ago), inclusive.")
+    ] = None,
+    until: Annotated[str | None, typer.Option(metavar="TIME", help="Up to this time, exclusive.")] = None,
     service: Annotated[str | None, typer.Option(help="Only incidents affecting this service.")] = None,
-    severity: Annotated[str | None, typer.Option(help="Only this severity (SEV1..SEV4).")] = None,
+    severity: Annotated[
+        str | None, typer.Option(metavar=SEVERITY, help="Only this severity (SEV1..SEV4 or P1..P5).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Reliability review: time to detect, declare, acknowledge, mitigate and resolve as
@@ -320,7 +328,9 @@ def import_(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The history file.")],
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="json, csv or pagerduty (default: from the file's name and header)."),
+        typer.Option(
+            "--format", metavar="[json|csv|pagerduty]", help="Default: from the file's name and header."
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -15,7 +15,6 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from warroom.cli import (
     comms,
@@ -31,44 +30,12 @@ from warroom.cli import (
     triage,
     xray,
 )
+from warroom.cli.group import SEVERITY, SEVERITY_HELP, RootGroup, choices
 from warroom.cli.session import STATE, emit, fail, run
 from warroom.cli.session import render as _render
 
-# The click in use (typer may vendor its own), found through a class typer exports.
-_UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
-
-
-class _OneLineErrors(TyperGroup):
-    """Usage errors (a missing option, ``--limit abc``) print one ``error:`` line like
-    every other refusal, instead of click's usage block."""
-
-    def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().make_context(*args, **kwargs)
-        except _UsageError as exc:
-            raise _one_line(exc) from None
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except _UsageError as exc:
-            raise _one_line(exc) from None
-
-
-class _UsageLine(_UsageError):  # type: ignore[misc, valid-type]
-    def show(self, file: Any = None) -> None:
-        typer.echo(f"error: {self.format_message()}", err=True)
-
-
-def _one_line(exc: Any) -> Any:
-    if isinstance(exc, _UsageLine) or type(exc).__name__ == "NoArgsIsHelpError":
-        return exc  # "warroom role" alone shows the help, as asked
-    where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
-    return _UsageLine(exc.format_message().rstrip(".") + where, exc.ctx)
-
-
 app = typer.Typer(
-    cls=_OneLineErrors,
+    cls=RootGroup,
     name="warroom",
     help="Incident response from the first alarm to the last follow-up.",
     no_args_is_help=True,
@@ -90,6 +57,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="Incident id, e.g. INC-7.")]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from warroom import __version__
+
+        typer.echo(f"warroom {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
@@ -103,6 +78,10 @@ def _root(
     actor: Annotated[
         str | None, typer.Option("--as", envvar="WARROOM_ACTOR", help="Who you are (embedded mode).")
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", is_eager=True, callback=_version, help="Print the version and exit."),
+    ] = False,
 ) -> None:
     session.start(url, token, actor)
     ctx.call_on_close(session.release)
@@ -115,7 +94,8 @@ def _root(
 def declare(
     title: Annotated[str, typer.Option(help="One line: what is broken, for whom.")],
     kind: Annotated[
-        str, typer.Option(help="availability, latency, data_integrity or security.")
+        str,
+        typer.Option(metavar="[availability|latency|data_integrity|security]", help="What kind of incident."),
     ] = "availability",
     service: Annotated[list[str], typer.Option("--service", "-s", help="Affected service (repeat).")] = [],  # noqa: B006
     scope: Annotated[str, typer.Option(help="Who and what is affected (regions, routes, tenants).")] = "",
@@ -126,17 +106,23 @@ def declare(
     ] = None,
     critical_journey: Annotated[str | None, typer.Option(help="A critical journey that is down.")] = None,
     financial_per_hour: Annotated[str | None, typer.Option(help="Estimated loss per hour.")] = None,
-    data_integrity: Annotated[str, typer.Option(help="none, at_risk, corrupted or lost.")] = "none",
-    security: Annotated[str, typer.Option(help="none, suspected or confirmed.")] = "none",
+    data_integrity: Annotated[
+        str, typer.Option(metavar="[none|at_risk|corrupted|lost]", help="Data integrity impact.")
+    ] = "none",
+    security: Annotated[
+        str, typer.Option(metavar="[none|suspected|confirmed]", help="Security impact.")
+    ] = "none",
     severity: Annotated[
-        str | None, typer.Option(help="Override the policy's severity (needs --why).")
+        str | None, typer.Option(metavar=SEVERITY, help="Override the policy's severity (needs --why).")
     ] = None,
     why: Annotated[str | None, typer.Option(help="Why the severity differs from the policy.")] = None,
     detected_at: Annotated[
-        str | None, typer.Option(help="When it was detected (default now; 1970 or later).")
+        str | None,
+        typer.Option(metavar="TIME", help="When it was detected, e.g. '10 minutes ago' (default now)."),
     ] = None,
     impact_started_at: Annotated[
-        str | None, typer.Option(help="When impact started, if known (1970 or later).")
+        str | None,
+        typer.Option(metavar="TIME", help="When impact started, if known, e.g. 14:05Z or 25m ago."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -164,9 +150,13 @@ def declare(
 @app.command("list")
 def list_(
     status: Annotated[
-        str | None, typer.Option(help="triage, mitigating, mitigated, resolved, closed.")
+        str | None,
+        typer.Option(
+            metavar=choices("open", "all", "triage", "mitigating", "mitigated", "resolved", "closed"),
+            help="open: every status before resolved; all; or one status.",
+        ),
     ] = None,
-    severity: Annotated[str | None, typer.Option(help="SEV1..SEV4.")] = None,
+    severity: Annotated[str | None, typer.Option(metavar=SEVERITY, help=SEVERITY_HELP)] = None,
     service: Annotated[str | None, typer.Option(help="Only incidents affecting this service.")] = None,
     open_: Annotated[bool, typer.Option("--open", help="Only open incidents.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 200,
@@ -217,8 +207,12 @@ def assess(
         str | None, typer.Option(help="A critical journey that is down ('' = none).")
     ] = None,
     financial_per_hour: Annotated[str | None, typer.Option(help="Estimated loss per hour.")] = None,
-    data_integrity: Annotated[str | None, typer.Option(help="none, at_risk, corrupted or lost.")] = None,
-    security: Annotated[str | None, typer.Option(help="none, suspected or confirmed.")] = None,
+    data_integrity: Annotated[
+        str | None, typer.Option(metavar="[none|at_risk|corrupted|lost]", help="Data integrity impact.")
+    ] = None,
+    security: Annotated[
+        str | None, typer.Option(metavar="[none|suspected|confirmed]", help="Security impact.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Re-assess impact dimensions; the severity follows the policy unless overridden."""
@@ -235,7 +229,7 @@ def assess(
 @app.command()
 def severity(
     incident: IdArg,
-    level: Annotated[str, typer.Argument(metavar="SEVn", help="SEV1..SEV4.")],
+    level: Annotated[str, typer.Argument(metavar="SEVERITY", help=SEVERITY_HELP)],
     why: Annotated[str | None, typer.Option(help="Why; required when it differs from the policy.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -345,9 +339,11 @@ def note(
 @change_app.command("add")
 def change_add(
     service: Annotated[str, typer.Option(help="The service that changed.")],
-    kind: Annotated[str, typer.Option(help="deploy, config, flag, infra or dependency.")],
+    kind: Annotated[
+        str, typer.Option(metavar="[deploy|config|flag|infra|dependency]", help="What kind of change.")
+    ],
     summary: Annotated[str, typer.Option(help="What changed.")],
-    at: Annotated[str | None, typer.Option(help="When (ISO 8601, 1970 or later; default now).")] = None,
+    at: Annotated[str | None, typer.Option(metavar="TIME", help="When it changed (default now).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a change to a service."""
@@ -383,9 +379,11 @@ def mitigate_propose(
             help="rollback, shed_load, fail_closed, disable_path, feature_flag, traffic_shift, dependency_bypass, scale, restart, cache_flush, other."
         ),
     ] = "other",
-    risk: Annotated[str, typer.Option(help="low, medium or high.")] = "medium",
+    risk: Annotated[str, typer.Option(metavar="[low|medium|high]", help="How risky it is.")] = "medium",
     irreversible: Annotated[bool, typer.Option("--irreversible", help="It cannot be undone.")] = False,
-    expected_minutes: Annotated[float, typer.Option(help="Expected time to effect.")] = 2.0,
+    expected_minutes: Annotated[
+        str, typer.Option(metavar="DURATION", help="Expected time to effect: minutes, or 90s, 1h.")
+    ] = "2",
     changes_: Annotated[str, typer.Option("--changes", help="What it changes.")] = "",
     authority: Annotated[str | None, typer.Option(help="Who must approve it.")] = None,
     verification: Annotated[str | None, typer.Option(help="How to verify (e.g. a PromQL query).")] = None,
@@ -398,7 +396,7 @@ def mitigate_propose(
         "kind": kind,
         "risk": risk,
         "reversible": not irreversible,
-        "expected_minutes": expected_minutes,
+        "expected_minutes": session.amount(expected_minutes, 60, "expected_minutes"),
         "changes": changes_,
         "authority": authority,
         "verification": verification,
@@ -470,11 +468,12 @@ def update(
     text: Annotated[
         str | None, typer.Argument(metavar="[TEXT]", help="The update; default: the prefilled draft.")
     ] = None,
-    audience: Annotated[str, typer.Option(help="internal or public.")] = "internal",
+    audience: Annotated[str, typer.Option(metavar="[internal|public]", help="Who reads it.")] = "internal",
     stage: Annotated[
         str | None,
         typer.Option(
-            help="A public update's stage: investigating, identified, monitoring or resolved (default: from the lifecycle)."
+            metavar="[investigating|identified|monitoring|resolved]",
+            help="A public update's stage (default: from the lifecycle).",
         ),
     ] = None,
     draft: Annotated[bool, typer.Option("--draft", help="Only print the prefilled draft.")] = False,

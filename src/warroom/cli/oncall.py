@@ -72,7 +72,7 @@ def _do(call: Any, as_json: bool, human: Any) -> None:
     try:
         value = call(env)
     except DomainError as exc:
-        raise session.fail(exc.message) from None
+        raise session.refuse(exc) from None
     except Exception as exc:
         if type(exc).__name__ in ("CatalogError", "SettingsError", "OperationalError"):
             raise session.fail(str(exc).splitlines()[0], 2) from None
@@ -99,9 +99,9 @@ def _either(local: Any, remote: Remote, as_json: bool, human: Any) -> None:
     try:
         value = backend._send(method, "/api/v1" + path, **arguments)
     except DomainError as exc:
-        raise session.fail(exc.message) from None
+        raise session.refuse(exc) from None
     except RemoteError as exc:
-        raise session.fail(str(exc), 2) from None
+        raise session.refuse(exc, 2) from None
     session.emit(value, as_json, human)
 
 
@@ -155,7 +155,9 @@ def _cell(value: Any) -> str:
 def oncall_now(
     schedule: Annotated[str | None, typer.Option(help="Only this schedule.")] = None,
     service: Annotated[str | None, typer.Option(help="The schedules the service's policy pages.")] = None,
-    at: Annotated[str | None, typer.Option(help="At this time instead of now (ISO 8601).")] = None,
+    at: Annotated[
+        str | None, typer.Option(metavar="TIME", help="At this time instead of now, e.g. 'in 8h'.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Who is on call now (or at a time), per schedule."""
@@ -175,13 +177,14 @@ def oncall_now(
 @oncall_app.command("shifts")
 def oncall_shifts(
     person: str,
-    days: Annotated[float, typer.Option(help="How many days ahead (28).")] = 28,
+    days: Annotated[str, typer.Option(metavar="DURATION", help="How far ahead: days, or 4w, 36h.")] = "28",
     as_json: JsonOpt = False,
 ) -> None:
     """A person's current and next shifts on every schedule."""
+    ahead = session.amount(days, 86400, "days")
     _either(
-        lambda env: _ops().shifts(env.ctx, person, {"days": days}),
-        ("GET", f"/oncall/shifts/{_quoted(person)}", _params({"days": days})),
+        lambda env: _ops().shifts(env.ctx, person, {"days": ahead}),
+        ("GET", f"/oncall/shifts/{_quoted(person)}", _params({"days": ahead})),
         as_json,
         _table(
             ["SCHEDULE", "START", "END", "LENGTH", "OVERRIDE"],

@@ -159,9 +159,13 @@ def schedule_add(
         str, typer.Option(help="First hand-off, wall-clock time in the zone: 2026-11-23T09:00.")
     ],
     tz: Annotated[str, typer.Option("--tz", help="IANA time zone of the hand-offs.")] = "UTC",
-    rotation: Annotated[str, typer.Option(help="daily, weekly or custom.")] = "weekly",
+    rotation: Annotated[
+        str, typer.Option(metavar="[daily|weekly|custom]", help="How often it hands off.")
+    ] = "weekly",
     every: Annotated[int | None, typer.Option(help="Custom shift length (with --unit).")] = None,
-    unit: Annotated[str | None, typer.Option(help="days or hours (custom rotations).")] = None,
+    unit: Annotated[
+        str | None, typer.Option(metavar="[days|hours]", help="Unit of --every (custom rotations).")
+    ] = None,
     window: Annotated[
         list[str], typer.Option("--window", help="When the layer is active: 'mon-fri 09:00-17:00' (repeat).")
     ] = [],  # noqa: B006
@@ -205,10 +209,11 @@ def schedule_list(as_json: JsonOpt = False) -> None:
 @schedule_app.command("show")
 def schedule_show(
     name: str,
-    days: Annotated[float, typer.Option(help="How many days ahead (14).")] = 14,
+    days: Annotated[str, typer.Option(metavar="DURATION", help="How far ahead: days, or 2w, 36h.")] = "14",
     as_json: JsonOpt = False,
 ) -> None:
     """The schedule's final timeline for the next days, overrides marked."""
+    ahead = session.amount(days, 86400, "days")
 
     def human(v: dict[str, Any]) -> None:
         typer.echo(f"{v['name']} ({v['time_zone']})")
@@ -217,8 +222,8 @@ def schedule_show(
             typer.echo(f"  {s['start']} -> {s['end']}  {s['person']:12} {s['length']}{mark}")
 
     _either(
-        lambda env: _ops().schedule_show(env.ctx, name, {"days": days}),
-        ("GET", f"/oncall/schedules/{_quoted(name)}", _params({"days": days})),
+        lambda env: _ops().schedule_show(env.ctx, name, {"days": ahead}),
+        ("GET", f"/oncall/schedules/{_quoted(name)}", _params({"days": ahead})),
         as_json,
         human,
     )
@@ -234,8 +239,8 @@ def schedule_remove(name: str, as_json: JsonOpt = False) -> None:
 def schedule_override(
     name: str,
     person: Annotated[str, typer.Option(help="Who covers.")],
-    start: Annotated[str, typer.Option(help="From (ISO 8601 with zone).")],
-    end: Annotated[str, typer.Option(help="Until (ISO 8601 with zone).")],
+    start: Annotated[str, typer.Option(metavar="TIME", help="From, e.g. 'tomorrow 09:00' (UTC) or 2h.")],
+    end: Annotated[str, typer.Option(metavar="TIME", help="Until, e.g. 2026-12-01T18:00+01:00.")],
     replaces: Annotated[str | None, typer.Option(help="Whom they cover for.")] = None,
     note: Annotated[str | None, typer.Option(help="Why.")] = None,
     as_json: JsonOpt = False,
@@ -262,8 +267,10 @@ def schedule_unoverride(name: str, override_id: int, as_json: JsonOpt = False) -
 @schedule_app.command("swap")
 def schedule_swap(
     name: str,
-    at: Annotated[str, typer.Option("--at", help="A time inside the first shift.")],
-    with_: Annotated[str, typer.Option("--with", help="A time inside the other person's shift.")],
+    at: Annotated[str, typer.Option("--at", metavar="TIME", help="A time inside the first shift.")],
+    with_: Annotated[
+        str, typer.Option("--with", metavar="TIME", help="A time inside the other person's shift.")
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Swap two shifts (two overrides)."""
@@ -291,8 +298,12 @@ def policy_add(
     ],
     repeat: Annotated[int, typer.Option(help="Run all steps again this many times.")] = 0,
     ack_timeout: Annotated[
-        float, typer.Option(help="Minutes after an ack before the page triggers again (0: never).")
-    ] = 30,
+        str,
+        typer.Option(
+            metavar="DURATION",
+            help="Minutes (or 2h, 90s) after an ack before the page triggers again (0: never).",
+        ),
+    ] = "30",
     fallback: Annotated[
         bool, typer.Option("--fallback", help="This is the organization-wide fallback.")
     ] = False,
@@ -314,7 +325,7 @@ def policy_add(
         "name": name,
         "steps": steps,
         "repeat": repeat,
-        "ack_timeout_minutes": ack_timeout,
+        "ack_timeout_minutes": session.amount(ack_timeout, 60, "ack_timeout_minutes"),
         "fallback": fallback,
         "team": team,
     }
@@ -362,17 +373,25 @@ def policy_assign(
 @heartbeat_app.command("add")
 def heartbeat_add(
     name: str,
-    every: Annotated[float, typer.Option(help="Minutes within which a beat must arrive.")],
+    every: Annotated[
+        str, typer.Option(metavar="DURATION", help="Minutes (or 90s, 2h) within which a beat must arrive.")
+    ],
     label: Annotated[
         list[str],
         typer.Option("--label", help="name=value the beat carries, e.g. alertname=Watchdog (repeat)."),
     ],
-    source: Annotated[str, typer.Option(help="any, alertmanager, grafana, pagerduty or generic.")] = "any",
+    source: Annotated[
+        str,
+        typer.Option(
+            metavar="[any|alertmanager|grafana|pagerduty|generic]", help="Which webhook the beat arrives on."
+        ),
+    ] = "any",
     policy: Annotated[str | None, typer.Option(help="Who is paged (default: the fallback policy).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Watch a monitoring pipeline: page when its always-firing alert stops arriving."""
-    body = {"name": name, "interval_minutes": every, "labels": label, "source": source, "policy": policy}
+    minutes = session.amount(every, 60, "interval_minutes")
+    body = {"name": name, "interval_minutes": minutes, "labels": label, "source": source, "policy": policy}
     _do(lambda env: _ops().heartbeat_put(env.ctx, body), as_json, _echo("heartbeat {name} saved"))
 
 

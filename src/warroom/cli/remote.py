@@ -225,15 +225,22 @@ def _answer(url: str, response: httpx.Response) -> Any:
 
 
 def _error(url: str, response: httpx.Response) -> Exception:
-    """The domain exception (or RemoteError) for a problem+json answer."""
+    """The domain exception (or RemoteError) for a problem+json answer; the server's
+    problem document rides along as ``problem``, so ``--json`` prints it unchanged."""
     try:
         problem = response.json()
     except ValueError:
         problem = {}
     if not isinstance(problem, dict):
         problem = {}
-    status = response.status_code
-    detail = str(problem.get("detail") or response.reason_phrase or "error")
+    error = _exception(url, response.status_code, response.reason_phrase, problem)
+    if {"type", "title", "status", "detail"} <= problem.keys():
+        error.problem = problem  # type: ignore[attr-defined]
+    return error
+
+
+def _exception(url: str, status: int, reason: str, problem: dict[str, Any]) -> Exception:
+    detail = str(problem.get("detail") or reason or "error")
     kind = str(problem.get("type", "")).rsplit("/", 1)[-1]
     field = problem.get("field")
     if status in (400, 413, 422) and isinstance(field, str):

@@ -139,7 +139,9 @@ def decisions(view: dict[str, Any]) -> None:
         table.add_column(col)
     shown, more = _latest(view["decisions"], "decisions")
     for d in shown:
-        table.add_row(d["ref"], _t(d["at"]), d["by"], d["text"], d["why"], "yes" if d["reversible"] else "NO")
+        table.add_row(
+            d["ref"], _t(d["at"]), who(d["by"]), d["text"], d["why"], "yes" if d["reversible"] else "NO"
+        )
     console.print(table)
     if more:
         console.print(Text(more, style="dim"))
@@ -208,7 +210,9 @@ def _changes_table(changes: list[dict[str, Any]]) -> Table:
     for col in ("AT", "SERVICE", "KIND", "SUMMARY", "BY"):
         table.add_column(col)
     for change in changes:
-        table.add_row(_t(change["at"]), change["service"], change["kind"], change["summary"], change["actor"])
+        table.add_row(
+            _t(change["at"]), change["service"], change["kind"], change["summary"], who(change["actor"])
+        )
     return table
 
 
@@ -228,8 +232,20 @@ def timeline(events: list[dict[str, Any]]) -> None:
     for col in ("#", "OCCURRED", "ACTOR", "EVENT", "DETAIL"):
         table.add_column(col)
     for e in events:
-        table.add_row(str(e["seq"]), _t(e["occurred_at"]), e["actor"], e["kind"], describe(e))
+        table.add_row(
+            str(e["seq"]), _t(e["occurred_at"]), who(e["actor"], e.get("via")), e["kind"], describe(e)
+        )
     console.print(table)
+
+
+def who(actor: str | None, via: str | None = None) -> str:
+    """The person who acted, then the service that acted for them: ``alice (via deploy-bot)``.
+    An actor is recorded as one string (``alice via deploy-bot``, for a service token its
+    owner holds); a view may already have split it into ``actor`` and ``via``."""
+    person, sep, through = (actor or "").partition(" via ")
+    if via is None and sep and person and through:
+        return f"{person} (via {through})"
+    return f"{actor} (via {via})" if via else (actor or "-")
 
 
 def describe(event: dict[str, Any]) -> str:
@@ -248,7 +264,10 @@ def describe(event: dict[str, Any]) -> str:
         if p.get(key):
             prefix = f"{p['ref']} " if p.get("ref") else ""
             return f"{prefix}{p[key]}"
-    return ", ".join(f"{k}={v}" for k, v in p.items() if not isinstance(v, dict | list))[:120]
+    # The rest, field by field; an empty field (None, "", false) says nothing, so it is left out.
+    return ", ".join(
+        f"{k}={v}" for k, v in p.items() if v not in (None, "", False) and not isinstance(v, dict | list)
+    )[:120]
 
 
 def room(view: dict[str, Any]) -> None:
@@ -278,7 +297,7 @@ def room(view: dict[str, Any]) -> None:
     for name in MILESTONES:
         found = view["milestones"].get(name)
         if found:
-            ms.add_row(name.removesuffix("_at"), _t(found["at"]), f"{found['by']}: {found['evidence']}")
+            ms.add_row(name.removesuffix("_at"), _t(found["at"]), f"{who(found['by'])}: {found['evidence']}")
     console.print(ms)
     gaps = "  ".join(
         f"{k.removeprefix('time_to_')} {_dur(v)}" for k, v in view["intervals"].items() if v is not None

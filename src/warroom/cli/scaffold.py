@@ -38,5 +38,8 @@ def scaffold(*, force: bool, folder: Path | None = None) -> dict[str, Any]:
     env = dict(os.environ)
     env.setdefault("WARROOM_CONFIG", str(target / "warroom.toml"))
     settings = load_settings(env=env, cwd=target)
-    build(settings)  # migrates
+    app = build(settings)  # migrates
+    engine = getattr(app.context.uow, "args", (None,))[0]
+    if engine is not None:  # its pooled connections would outlive the command (PostgreSQL)
+        engine.dispose()
     return {"written": written, "kept": kept, "database": settings.database_url, "revision": HEAD}

@@ -26,6 +26,8 @@ class State:
     actor: str | None = None
     backend: Backend | None = None
     closers: list[Callable[[], None]] = []
+    json_errors: bool = False
+    """``--json`` was on the command line: errors go to stderr as problem documents."""
 
 
 STATE = State()
@@ -44,8 +46,51 @@ def release() -> None:
     STATE.backend = None
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
+def wants_json(args: list[str]) -> bool:
+    """Whether ``--json`` is among the options of a command line (not after ``--``)."""
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
+def fail(
+    message: str,
+    code: int = 1,
+    *,
+    status: int | None = None,
+    kind: str | None = None,
+    field: str | None = None,
+) -> typer.Exit:
+    """Print a refusal and return the exit to raise: one ``error:`` line, or with ``--json``
+    a problem document (the API's fields). Exit 1 is a refused request (status 400 unless
+    told), exit 2 a setup that cannot serve it: configuration, database, server, file (503)."""
+    if STATE.json_errors:
+        from warroom.services.shared.problems import problem_body
+
+        status = status or (400 if code == 1 else 503)
+        kind = kind or ("refused" if code == 1 else "unavailable")
+        return problem(problem_body(status, message, kind=kind, field=field), code)
     typer.echo(f"error: {visible(message)}", err=True)
+    return typer.Exit(code)
+
+
+def refuse(exc: Exception, code: int = 1) -> typer.Exit:
+    """:func:`fail` for a refusal of the domain: with ``--json`` the very problem the API
+    answers for it (or, with ``--url``, the one the server sent)."""
+    from warroom.domain.shared.errors import DomainError
+
+    if STATE.json_errors:
+        sent = getattr(exc, "problem", None)
+        if isinstance(sent, dict) and sent:
+            return problem(sent, code)
+        if isinstance(exc, DomainError):
+            from warroom.services.shared.problems import domain_problem_body
+
+            return problem(domain_problem_body(exc), code)
+    return fail(exc.message if isinstance(exc, DomainError) else str(exc).splitlines()[0], code)
+
+
+def problem(body: dict[str, Any], code: int) -> typer.Exit:
+    """Print ``body`` on stderr as one line of JSON; the exit code stays the plain one's."""
+    typer.echo(json_safe(json.dumps(body, sort_keys=True, ensure_ascii=False)), err=True)
     return typer.Exit(code)
 
 
@@ -56,6 +101,31 @@ def settings() -> Any:
         return load_settings()
     except SettingsError as exc:
         raise fail(str(exc), 2) from None
+
+
+def amount(text: str, unit: float, field: str) -> float:
+    """A ``DURATION`` option's value in its unit (``unit`` seconds): a bare number is already
+    in it (``--days 14``), a duration is converted (``--days 2w``, ``--expected-minutes 90s``)
+    by the one grammar (``timefmt.parse_duration``). Ranges are the use case's to check."""
+    from warroom.domain.shared.errors import ValidationError
+    from warroom.domain.shared.timefmt import parse_duration
+
+    raw = text.strip()
+    try:
+        return (
+            float(raw)
+            if raw and not any(ch.isalpha() for ch in raw)
+            else parse_duration(raw, field).total_seconds() / unit
+        )
+    except ValueError:
+        raise fail(
+            f"{field}: {text!r} is not a number or a duration such as 90s, 30m, 2h, 14d",
+            field=field,
+            status=422,
+            kind="validation",
+        ) from None
+    except ValidationError as exc:
+        raise refuse(exc) from None
 
 
 def backend() -> Backend:
@@ -93,7 +163,7 @@ def run(op: str, ref: str | None = None, body: dict[str, Any] | None = None) -> 
     try:
         return backend().call(op, ref, body or {})
     except DomainError as exc:
-        raise fail(exc.message) from None
+        raise refuse(exc) from None
     except typer.Exit:
         raise
     except Exception as exc:  # a config, catalog or connection problem: one line, no trace
@@ -106,7 +176,7 @@ def run(op: str, ref: str | None = None, body: dict[str, Any] | None = None) -> 
             "DatabaseUnreachable",
             "SchemaTooNew",
         ):
-            raise fail(str(exc).splitlines()[0], 2) from None
+            raise refuse(exc, 2) from None
         raise
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from warroom.cli import session
+from warroom.cli.group import SEVERITY
 
 signals_app = typer.Typer(
     help="The triage queue: alerts waiting for a person, grouped by service.",
@@ -43,11 +44,16 @@ def signals(
 def declare(
     service: ServiceArg,
     severity: Annotated[
-        str | None, typer.Option(help="SEV1..SEV4; default: the matching declaration rule, else the policy.")
+        str | None,
+        typer.Option(
+            metavar=SEVERITY,
+            help="SEV1..SEV4 or P1..P5; default: the matching declaration rule, else the policy.",
+        ),
     ] = None,
     why: Annotated[str | None, typer.Option(help="Why the severity differs from the policy.")] = None,
     kind: Annotated[
-        str | None, typer.Option(help="availability, latency, data_integrity or security.")
+        str | None,
+        typer.Option(metavar="[availability|latency|data_integrity|security]", help="What kind of incident."),
     ] = None,
     title: Annotated[str | None, typer.Option(help="Default: alertname on service.")] = None,
     as_json: JsonOpt = False,
@@ -72,7 +78,7 @@ def attach(
 @signals_app.command("silence")
 def silence(
     service: ServiceArg,
-    until: Annotated[str, typer.Option(help="ISO 8601 time with a zone, or 30m / 2h / 1d from now.")],
+    until: Annotated[str, typer.Option(metavar="TIME", help="Until this time, e.g. 2h or 1d from now.")],
     reason: Annotated[str, typer.Option(help="Why these signals may wait.")],
     as_json: JsonOpt = False,
 ) -> None:
@@ -93,7 +99,7 @@ def _call(op: str, service: str | None, body: dict[str, Any]) -> Any:
             return _remote(state.url, state.token, op, service, body)
         return _embedded(state.actor, op, service, body)
     except DomainError as exc:
-        raise session.fail(exc.message) from None
+        raise session.refuse(exc) from None
     except Exception as exc:  # a config, catalog or connection problem: one line, no trace
         if type(exc).__name__ in (
             "SettingsError",
@@ -102,7 +108,7 @@ def _call(op: str, service: str | None, body: dict[str, Any]) -> Any:
             "OperationalError",
             "AlertPolicyError",
         ):
-            raise session.fail(str(exc).splitlines()[0], 2) from None
+            raise session.refuse(exc, 2) from None
         raise
 
 

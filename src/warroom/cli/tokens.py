@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from warroom.cli import session
+
 token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
@@ -33,19 +35,24 @@ def _run(action: Any) -> Any:
 
     try:
         return action(_context())
-    except (DomainError, SettingsError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    except DomainError as exc:
+        raise session.refuse(exc) from None
+    except SettingsError as exc:
+        raise session.fail(str(exc)) from None
     except Exception as exc:
         if type(exc).__name__ in ("OperationalError", "CatalogError", "ArgumentError"):
-            typer.echo(f"error: {str(exc).splitlines()[0]}", err=True)
-            raise typer.Exit(1) from None
+            raise session.fail(str(exc).splitlines()[0]) from None
         raise
 
 
 @token_app.command("create")
 def create(
-    role: Annotated[str, typer.Option(help="viewer, responder, admin or ingest (webhooks only).")],
+    role: Annotated[
+        str,
+        typer.Option(
+            metavar="[viewer|responder|admin|ingest]", help="What it may do (ingest: webhooks only)."
+        ),
+    ],
     name: Annotated[str, typer.Option(help="Who or what uses it; recorded as the actor.")],
     source: Annotated[
         str | None,

@@ -24,10 +24,10 @@ from warroom.domain.incidents.severity import (
     Severity,
     parse_enum,
 )
-from warroom.domain.incidents.state import Role
+from warroom.domain.incidents.state import Role, Status
 from warroom.domain.shared.errors import ValidationError
 from warroom.domain.shared.serial import to_data
-from warroom.domain.shared.timefmt import parse_time
+from warroom.domain.shared.timefmt import TIME_FORMS, parse_when
 from warroom.services.impact import mitigation_checks
 from warroom.services.impact import triage as probe
 from warroom.services.incidents import changes as change_cases
@@ -88,16 +88,17 @@ def _whole(value: Any, field: str) -> int:
     raise ValidationError(field, "must be the number of a prepared mitigation")
 
 
-def _time(value: Any, field: str) -> datetime | None:
-    """An ISO 8601 time with a zone; the use case checks it lies in its window
+def _time(ctx: Context, value: Any, field: str) -> datetime | None:
+    """A time in the one grammar people type (``timefmt.parse_when``: ISO 8601, ``now``,
+    ``10 minutes ago``, ``2h``...); the use case checks it lies in its window
     (``timefmt.observed_time``: 1970 or later, not in the future)."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str):
-        raise ValidationError(field, "must be an ISO 8601 time such as 2026-11-26T10:00:00Z")
-    return parse_time(value, field)
+        raise ValidationError(field, f"must be text: {TIME_FORMS}")
+    return parse_when(value, field, ctx.clock.now())
 
 
 def _str(body: Mapping[str, Any], key: str, default: str = "") -> str:
@@ -182,28 +183,41 @@ def declare(ctx: Context, actor: str, body: Mapping[str, Any]) -> View:
         trigger=_str(body, "trigger"),
         severity=Severity.parse(severity) if severity not in (None, "") else None,
         why=_str(body, "why") or None,
-        detected_at=_time(body.get("detected_at"), "detected_at"),
-        impact_started_at=_time(body.get("impact_started_at"), "impact_started_at"),
+        detected_at=_time(ctx, body.get("detected_at"), "detected_at"),
+        impact_started_at=_time(ctx, body.get("impact_started_at"), "impact_started_at"),
     )
     return _view(ctx, cases.declare_incident(ctx, decl, actor))
 
 
+STATUS_FILTERS = ("open", "all", *(status.value for status in Status))
+"""What ``status`` may be in a list query: ``open`` (every status before resolved), ``all``,
+or one lifecycle status."""
+
+
+def status_filter(value: Any) -> tuple[str | None, bool]:
+    """The lifecycle status to match (None: any) and whether only open incidents count."""
+    if value is None or value == "":
+        return None, False
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text not in STATUS_FILTERS:
+        raise ValidationError("status", f"{value!r} is not one of {', '.join(STATUS_FILTERS)}")
+    if text == "open":
+        return None, True
+    return (None if text == "all" else text), False
+
+
 def list_incidents(ctx: Context, query: Mapping[str, Any]) -> list[View]:
     severity = query.get("severity")
-    status = query.get("status")
-    if status not in (None, "") and status not in ("triage", "mitigating", "mitigated", "resolved", "closed"):
-        raise ValidationError(
-            "status", f"{status!r} is not one of triage, mitigating, mitigated, resolved, closed"
-        )
+    status, open_only = status_filter(query.get("status"))
     limit = query.get("limit")
     limit = 200 if limit in (None, "") else limit  # 0 is refused below, not read as "unset"
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise ValidationError("limit", f"must be between 1 and {MAX_PAGE}")
     filters = IncidentFilter(
-        status=status or None,
+        status=status,
         severity=int(Severity.parse(severity)) if severity not in (None, "") else None,
         service=query.get("service") or None,
-        open_only=bool(query.get("open")),
+        open_only=open_only or bool(query.get("open")),
         limit=limit,
     )
     return [summary_view(row) for row in cases.list_incidents(ctx, filters)]
@@ -305,7 +319,7 @@ def add_change(ctx: Context, actor: str, body: Mapping[str, Any]) -> View:
         ctx,
         service=_str(body, "service"),
         kind=_str(body, "kind"),
-        at=_time(body.get("at"), "at"),
+        at=_time(ctx, body.get("at"), "at"),
         summary=_str(body, "summary"),
         actor=actor,
         source=_str(body, "source", "api") or "api",

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, TypeAlias, get_args
 
+from warroom.domain.incidents.severity import PRIORITIES
+from warroom.domain.incidents.severity import Severity as IncidentSeverity
+
 JsonValue: TypeAlias = bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"] | None
 """A decoded JSON value, as ``json.loads`` returns it."""
 
@@ -35,6 +38,14 @@ SEVERITIES: Mapping[str, Severity] = {
     "info": "info",
 }
 
+LEVELS: Mapping[IncidentSeverity, Severity] = {
+    IncidentSeverity.SEV1: "critical",
+    IncidentSeverity.SEV2: "error",
+    IncidentSeverity.SEV3: "warning",
+    IncidentSeverity.SEV4: "info",
+}
+"""The alert severity of each incident severity (the ``sevN`` spellings below follow it)."""
+
 # Common spellings seen in `severity` labels across Prometheus rule sets, Grafana, Zabbix
 # and paging tools. Unknown spellings normalize to None rather than guessing.
 _SEVERITY_SYNONYMS: Mapping[str, Severity] = {
@@ -46,27 +57,24 @@ _SEVERITY_SYNONYMS: Mapping[str, Severity] = {
     "alert": "critical",
     "page": "critical",
     "disaster": "critical",
-    "p1": "critical",
     "sev1": "critical",
     "err": "error",
     "high": "error",
     "major": "error",
-    "p2": "error",
     "sev2": "error",
     "warn": "warning",
     "medium": "warning",
     "minor": "warning",
     "average": "warning",
-    "p3": "warning",
     "sev3": "warning",
     "informational": "info",
     "information": "info",
     "notice": "info",
     "low": "info",
-    "p4": "info",
-    "p5": "info",
     "sev4": "info",
     "sev5": "info",
+    # P1..P5: the priorities people give with --severity too (``PRIORITIES``), one table
+    **{name.lower(): LEVELS[level] for name, level in PRIORITIES.items()},
 }
 
 

@@ -26,13 +26,31 @@ class Severity(IntEnum):
 
     @classmethod
     def parse(cls, text: str | int, field: str = "severity") -> Severity:
+        """``SEV1``..``SEV4``, ``1``..``4``, or a paging priority ``P1``..``P5``
+        (:data:`PRIORITIES`), in any case."""
         raw = str(text).strip().upper()
-        if raw.isdigit():
+        if raw.isascii() and raw.isdigit():
             raw = f"SEV{raw}"
+        if raw in PRIORITIES:
+            return PRIORITIES[raw]
         try:
             return cls[raw]
         except KeyError:
-            raise ValidationError(field, f"{text!r} is not one of SEV1, SEV2, SEV3, SEV4") from None
+            raise ValidationError(
+                field, f"{text!r} is not one of SEV1, SEV2, SEV3, SEV4 (or P1..P5)"
+            ) from None
+
+
+PRIORITIES: dict[str, Severity] = {
+    "P1": Severity.SEV1,
+    "P2": Severity.SEV2,
+    "P3": Severity.SEV3,
+    "P4": Severity.SEV4,
+    "P5": Severity.SEV4,
+}
+"""Paging priorities as severities, the one table webhooks and people share: ``P1`` is
+SEV1 down to ``P4``; ``P5`` is SEV4 too (warroom has four levels; an alert's ``P5`` reads
+as ``info`` like ``P4``). ``domain.alerts.signals`` maps alert severities through it."""
 
 
 class IncidentKind(StrEnum):

@@ -17,7 +17,8 @@ raising ``OverflowError`` at the ends of the calendar.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 from warroom.domain.shared.errors import ValidationError
 
@@ -90,7 +91,8 @@ def shifted(value: datetime, delta: timedelta) -> datetime:
 
 
 def parse_time(text: str, field: str) -> datetime:
-    """Parse an ISO 8601 / RFC 3339 time with a zone offset (``Z`` allowed) into aware UTC."""
+    """Parse an ISO 8601 / RFC 3339 time with a zone offset (``Z`` allowed) into aware UTC:
+    what machines send (webhooks, imported files). What people type: :func:`parse_when`."""
     raw = text.strip()
     if not raw:
         raise ValidationError(field, "is empty; give an ISO 8601 time such as 2026-11-26T10:00Z")
@@ -101,6 +103,105 @@ def parse_time(text: str, field: str) -> datetime:
             field, f"{text!r} is not an ISO 8601 time such as 2026-11-26T10:00:00Z"
         ) from None
     return require_aware(parsed, field)
+
+
+TIME_FORMS = (
+    "an ISO 8601 time with a zone (2026-11-26T10:00Z), a date (2026-11-26), now, "
+    "today, yesterday or tomorrow with an optional UTC time (yesterday 14:00), "
+    "'10 minutes ago', 'in 2h', or a duration such as 30m, 2h, 14d, 2w"
+)
+"""Every form :func:`parse_when` takes, named in its refusals and in the CLI's help."""
+
+DURATION_FORMS = "a duration such as 90s, 30m, 2h, 1h30m, 14d or 2w"
+"""Every form :func:`parse_duration` takes."""
+
+_UNITS = {
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+    "w": 604800, "wk": 604800, "week": 604800, "weeks": 604800,
+}  # fmt: skip
+_PART = r"(\d{1,9})\s*(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")(?![a-z])"
+_DURATION = re.compile(rf"^(?:{_PART}\s*)+$")
+_PARTS = re.compile(_PART)
+_RELATIVE = re.compile(r"^(?:(?P<in>in|\+)\s*)?(?P<span>.+?)(?:\s+(?P<ago>ago))?$")
+_DAY_WORDS = {"today": 0, "yesterday": -1, "tomorrow": 1}
+_DAY = re.compile(
+    r"^(?P<day>today|yesterday|tomorrow|\d{4}-\d{2}-\d{2})"
+    r"(?:[ t@]+(?P<clock>\d{1,2}:\d{2}(?::\d{2})?))?\s*(?P<utc>z|utc)?$"
+)
+_MAX_SECONDS = 3653 * 86400 * 100  # a thousand years: beyond it no answer can be in range
+
+
+def parse_duration(text: str, field: str) -> timedelta:
+    """``90s``, ``30m``, ``2h``, ``1h30m``, ``14d``, ``2w`` (also spelled out: ``10 minutes``)."""
+    seconds = _seconds(text.strip().lower())
+    if seconds is None:
+        raise ValidationError(field, f"{text!r} is not {DURATION_FORMS}")
+    if seconds > _MAX_SECONDS:
+        raise ValidationError(field, f"{text!r} is too long; give at most a few years")
+    return timedelta(seconds=seconds)
+
+
+def _seconds(text: str) -> int | None:
+    if not _DURATION.match(text):
+        return None
+    return sum(int(amount) * _UNITS[unit] for amount, unit in _PARTS.findall(text))
+
+
+def parse_when(
+    text: str, field: str, now: datetime, *, ahead: bool = False, day_end: bool = False
+) -> datetime:
+    """The one grammar for a time a person types (every CLI time option; the API takes it too).
+
+    :data:`TIME_FORMS`: ISO 8601 with a zone; a date or ``today``/``yesterday``/``tomorrow``,
+    optionally with a UTC ``HH:MM`` (a bare day is its start, or its last second with
+    ``day_end``, as for a due date); ``now``; ``N unit ago``, ``in N unit``, ``+N unit``;
+    a bare duration counts back from ``now``, or ahead with ``ahead`` (a due date, the end
+    of a silence). Only parsed here: each use case checks the window the time must fall in.
+    """
+    raw = text.strip()
+    lowered = " ".join(raw.lower().split())
+    if not lowered:
+        raise ValidationError(field, f"is empty; give {TIME_FORMS}")
+    if lowered == "now":
+        return now
+    day = _DAY.match(lowered)
+    # A date with a clock time needs its zone (Z, UTC, +01:00): a local time would be a guess.
+    if day and (day.group("day") in _DAY_WORDS or not day.group("clock") or day.group("utc")):
+        return _on_day(day.group("day"), day.group("clock"), field, now, day_end=day_end)
+    relative = _RELATIVE.match(lowered)
+    if relative:
+        seconds = _seconds(relative.group("span"))
+        forward, back = bool(relative.group("in")), bool(relative.group("ago"))
+        if seconds is not None and not (forward and back):
+            if seconds > _MAX_SECONDS:
+                raise ValidationError(field, f"{text!r} is too far from now")
+            delta = timedelta(seconds=seconds)
+            return shifted(now, delta if forward or (ahead and not back) else -delta)
+    try:
+        parsed = datetime.fromisoformat(raw.replace("z", "Z"))
+    except ValueError:
+        raise ValidationError(field, f"{text!r} is not a time; give {TIME_FORMS}") from None
+    return require_aware(parsed, field)
+
+
+def _on_day(word: str, clock: str | None, field: str, now: datetime, *, day_end: bool) -> datetime:
+    if word in _DAY_WORDS:
+        day: date = (shifted(now, timedelta(days=_DAY_WORDS[word]))).date()
+    else:
+        try:
+            day = date.fromisoformat(word)
+        except ValueError:
+            raise ValidationError(field, f"{word!r} is not a date such as 2026-12-01") from None
+    if clock is None:
+        return datetime.combine(day, time(23, 59, 59) if day_end else time(0), UTC)
+    try:
+        at = time.fromisoformat(clock.zfill(5) if len(clock) == 4 else clock)
+    except ValueError:
+        raise ValidationError(field, f"{clock!r} is not a time of day such as 14:00") from None
+    return datetime.combine(day, at, UTC)
 
 
 def iso(value: datetime) -> str:

@@ -10,7 +10,6 @@ the service first. These serve ``warroom signals``, ``/api/v1/signals`` and the 
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from warroom.domain.incidents.severity import IncidentKind, Severity, parse_enum
 from warroom.domain.incidents.state import IncidentState
 from warroom.domain.shared.errors import InvalidTransition, NotFound, ValidationError
 from warroom.domain.shared.text import require_text
-from warroom.domain.shared.timefmt import iso, parse_time
+from warroom.domain.shared.timefmt import iso, parse_when
 from warroom.services.alerts.incident_work import _chain, _declare
 from warroom.services.comms.outbox import announce
 from warroom.services.ports.uow import UnitOfWork
@@ -180,16 +179,10 @@ def silence_signals(ctx: Context, service: str, until: str | datetime, reason: s
     return silence
 
 
-_RELATIVE = re.compile(r"^\+?(\d{1,5})\s*([mhd])$")
-
-
 def parse_until(text: str, now: datetime) -> datetime:
-    """``2h``, ``+30m``, ``1d`` from ``now``, or an ISO 8601 time with a zone."""
-    found = _RELATIVE.match(text.strip().lower())
-    if found:
-        amount, unit = int(found.group(1)), found.group(2)
-        return now + timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
-    return parse_time(text, "until")
+    """The end of a silence in the one time grammar (``timefmt.parse_when``): ``2h``,
+    ``+30m``, ``in 1d`` from ``now``, or an ISO 8601 time with a zone."""
+    return parse_when(text, "until", now, ahead=True)
 
 
 def _refuse_if_open(uow: UnitOfWork, service: str) -> None:

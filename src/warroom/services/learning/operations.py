@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from warroom.domain.incidents.refs import parse_ref
@@ -21,7 +21,7 @@ from warroom.domain.learning.markdown import to_markdown
 from warroom.domain.learning.postmortem import EDITABLE, FACTOR_TYPES, TEXT_SECTIONS
 from warroom.domain.shared.errors import ValidationError
 from warroom.domain.shared.serial import to_data
-from warroom.domain.shared.timefmt import from_iso, iso, parse_time, shifted
+from warroom.domain.shared.timefmt import TIME_FORMS, from_iso, iso, parse_when
 from warroom.services.learning import cases as cases
 from warroom.services.ports.learning import FollowupFilter, FollowupItem
 from warroom.services.shared.context import Context
@@ -29,8 +29,6 @@ from warroom.services.shared.context import Context
 View = dict[str, Any]
 MAX_LIST = 1000
 LINT_LIMIT = 20_000  # characters one section may send to the as-you-type lint
-_RELATIVE = re.compile(r"^\+?(\d{1,4})\s*([dw])$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -55,44 +53,29 @@ def _bool(body: Mapping[str, Any], key: str) -> bool:
 
 
 def parse_due(value: Any, now: datetime, field: str = "due") -> datetime | None:
-    """``2026-12-01`` (the end of that day, UTC), an ISO 8601 time, or ``14d`` / ``2w`` from now.
+    """A due date in the one time grammar (``timefmt.parse_when``): ``2026-12-01`` (the end
+    of that day, UTC), an ISO 8601 time, ``in 2w``, or a bare ``14d`` from now.
 
     Only parsed here: the follow-up rule bounds it (``timefmt.planned_time``: from now to
     about ten years ahead), whichever interface it came from."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise ValidationError(field, "must be a date such as 2026-12-01, a time, or 14d")
-    text = value.strip()
-    relative = _RELATIVE.match(text.lower())
-    if relative:
-        amount = int(relative.group(1)) * (7 if relative.group(2) == "w" else 1)
-        return shifted(now, timedelta(days=amount))
-    if _DATE.match(text):
-        day = _date(text, field)
-        return datetime.combine(day, time(23, 59, 59), UTC)
-    return parse_time(text, field)
+        raise ValidationError(field, f"must be text: {TIME_FORMS}")
+    return parse_when(value, field, now, ahead=True, day_end=True)
 
 
-def _date(text: str, field: str) -> Any:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        raise ValidationError(field, f"{text!r} is not a date such as 2026-12-01") from None
-
-
-def parse_bound(value: Any, field: str) -> datetime | None:
-    """A report bound: a date (midnight UTC), a month ``2026-03`` (its first day) or a time."""
+def parse_bound(value: Any, field: str, now: datetime) -> datetime | None:
+    """A report bound: a month ``2026-03`` (its first day), or any form of the one time
+    grammar (a date is its midnight UTC; ``30d`` is thirty days ago)."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise ValidationError(field, "must be a date such as 2026-01-01 or a time")
+        raise ValidationError(field, f"must be text: {TIME_FORMS}")
     text = value.strip()
     if re.match(r"^\d{4}-\d{2}$", text):
         text += "-01"
-    if _DATE.match(text):
-        return datetime.combine(_date(text, field), time(0), UTC)
-    return parse_time(text, field)
+    return parse_when(text, field, now)
 
 
 def _severity(value: Any) -> int | None:
@@ -292,8 +275,9 @@ def followup_list(ctx: Context, query: Mapping[str, Any]) -> list[View]:
 
 
 def report(ctx: Context, query: Mapping[str, Any]) -> View:
-    since = parse_bound(query.get("since"), "since")
-    until = parse_bound(query.get("until"), "until")
+    now = ctx.clock.now()
+    since = parse_bound(query.get("since"), "since", now)
+    until = parse_bound(query.get("until"), "until", now)
     if since and until and until <= since:
         raise ValidationError("until", "must be after since")
     service = _str(query, "service").strip() or None

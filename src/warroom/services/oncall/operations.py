@@ -14,7 +14,7 @@ from typing import Any
 from warroom.domain.oncall import documents as docs
 from warroom.domain.oncall import people as pp
 from warroom.domain.shared.errors import ValidationError
-from warroom.domain.shared.timefmt import parse_time
+from warroom.domain.shared.timefmt import TIME_FORMS, parse_when
 from warroom.services.oncall import directory, pages, schedules, views
 from warroom.services.oncall.config import OncallConfig
 from warroom.services.shared.context import Context
@@ -22,22 +22,24 @@ from warroom.services.shared.context import Context
 View = dict[str, Any]
 
 
-def _time(body: Mapping[str, Any], key: str) -> datetime | None:
+def _time(ctx: Context, body: Mapping[str, Any], key: str) -> datetime | None:
+    """A time in the one grammar people type (``timefmt.parse_when``); a bare duration
+    (``2h``) counts ahead, as schedules are planned."""
     value = body.get(key)
     if value in (None, ""):
         return None
     if not isinstance(value, str | datetime):
-        raise ValidationError(key, "must be an ISO 8601 time such as 2026-11-26T18:00Z")
-    found = value if isinstance(value, datetime) else parse_time(value, key)
+        raise ValidationError(key, f"must be text: {TIME_FORMS}")
+    found = value if isinstance(value, datetime) else parse_when(value, key, ctx.clock.now(), ahead=True)
     if not 1971 <= found.year <= 9000:  # rotations are computed from their first hand-off
         raise ValidationError(key, "must be a time between the years 1971 and 9000")
     return found
 
 
-def _required_time(body: Mapping[str, Any], key: str) -> datetime:
-    found = _time(body, key)
+def _required_time(ctx: Context, body: Mapping[str, Any], key: str) -> datetime:
+    found = _time(ctx, body, key)
     if found is None:
-        raise ValidationError(key, "is required: an ISO 8601 time such as 2026-11-26T18:00Z")
+        raise ValidationError(key, f"is required: {TIME_FORMS}")
     return found
 
 
@@ -162,7 +164,7 @@ def schedule_list(ctx: Context) -> list[View]:
 
 
 def schedule_show(ctx: Context, name: str, body: Mapping[str, Any]) -> View:
-    schedule, shifts = schedules.timeline(ctx, name, _time(body, "start"), _days(body, 14))
+    schedule, shifts = schedules.timeline(ctx, name, _time(ctx, body, "start"), _days(body, 14))
     view = views.schedule_view(schedule)
     view["shifts"] = [views.shift_view(s) for s in shifts]
     return view
@@ -178,8 +180,8 @@ def override_add(ctx: Context, actor: str, name: str, body: Mapping[str, Any]) -
         ctx,
         name,
         _str(body, "person") or "",
-        _required_time(body, "start"),
-        _required_time(body, "end"),
+        _required_time(ctx, body, "start"),
+        _required_time(ctx, body, "end"),
         actor,
         replaces=_str(body, "replaces"),
         note=_str(body, "note"),
@@ -199,7 +201,9 @@ def override_remove(ctx: Context, name: str, override_id: int) -> View:
 
 
 def swap(ctx: Context, actor: str, name: str, body: Mapping[str, Any]) -> View:
-    made = schedules.swap(ctx, name, _required_time(body, "at"), _required_time(body, "with"), actor)
+    made = schedules.swap(
+        ctx, name, _required_time(ctx, body, "at"), _required_time(ctx, body, "with"), actor
+    )
     return {
         "schedule": name,
         "overrides": [{"id": o.id, "person": o.person, "replaces": o.replaces} for o in made],
@@ -208,7 +212,7 @@ def swap(ctx: Context, actor: str, name: str, body: Mapping[str, Any]) -> View:
 
 def now(ctx: Context, body: Mapping[str, Any]) -> list[View]:
     found = schedules.on_call(
-        ctx, _time(body, "at"), schedule=_str(body, "schedule"), service=_str(body, "service")
+        ctx, _time(ctx, body, "at"), schedule=_str(body, "schedule"), service=_str(body, "service")
     )
     return [views.on_call_view(item) for item in found]
 
