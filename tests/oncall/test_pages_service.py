@@ -201,3 +201,14 @@ def test_opening_the_page_of_a_declared_incident_reads_no_people_and_no_schedule
     assert page is not None and page.policy == "payments"
     assert not {"people", "schedules", "schedule", "person"} & set(spy.called), spy.called
     assert set(spy.called) <= {"teams", "policies", "service_policies", "add_page"}, spy.called
+
+
+@pytest.mark.parametrize("ref", ["³2", "P-²", "①", "P-", "-3", "P-0", "9" * 30])
+def test_a_page_id_that_is_not_a_number_is_refused_in_words(ref: str) -> None:
+    """Superscripts and circled numbers are digits to str.isdigit but not to int()."""
+    from warroom.domain.shared.errors import ValidationError
+    from warroom.services.oncall.pages import parse_page
+
+    with pytest.raises(ValidationError, match="not a page id"):
+        parse_page(ref)
+    assert parse_page("P-٣") == 3  # any decimal digits int() reads

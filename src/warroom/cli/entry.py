@@ -37,7 +37,7 @@ def _fast_list(argv: list[str]) -> bool:
             as_json = True
         elif flag == "--open":
             open_only = True
-        elif flag == "--limit" and value.isascii() and value.isdigit() and 1 <= int(value) <= 1000:
+        elif flag == "--limit" and value.isascii() and value.isdecimal() and 1 <= int(value) <= 1000:
             limit = int(rest.pop(0))
         elif flag == "--status" and value in STATUSES:
             filters["status"] = rest.pop(0)

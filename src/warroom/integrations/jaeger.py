@@ -37,7 +37,7 @@ def _int(value: Any, default: int) -> int:
         return value
     if isinstance(value, float):
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
         return int(value)
     return default
 

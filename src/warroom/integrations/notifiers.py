@@ -85,7 +85,7 @@ def _retry_after(response: httpx.Response) -> timedelta | None:
     # Only the delta-seconds form; receivers that send an HTTP date get our own backoff.
     # A day is plenty: anything longer is a receiver bug, not advice.
     value = response.headers.get("Retry-After", "").strip()
-    if not (value.isascii() and value.isdigit()):
+    if not (value.isascii() and value.isdecimal()):
         return None
     return timedelta(seconds=min(int(value), 86_400))
 

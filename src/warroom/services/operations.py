@@ -83,7 +83,7 @@ def _whole(value: Any, field: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     text = value.strip() if isinstance(value, str) else ""
-    if text.isascii() and text.isdigit() and len(text) <= 12:
+    if text.isascii() and text.isdecimal() and len(text) <= 12:
         return int(text)
     raise ValidationError(field, "must be the number of a prepared mitigation")
 

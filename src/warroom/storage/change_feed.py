@@ -68,7 +68,7 @@ class ChangeFeed:
                 self._on_change(EVERYTHING)  # anything may have changed while nobody listened
                 while not self._stopping.is_set():
                     for note in connection.notifies(timeout=self._poll):
-                        if note.payload.isdigit():
+                        if note.payload.isdecimal():
                             self._on_change(int(note.payload))
             except Exception as exc:
                 log.warning("change feed: connection lost (%s); reconnecting", _line(exc))

@@ -24,7 +24,7 @@ def from_sqlite_text(text: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         year, dash, rest = text.partition("-")
-        if not (dash and year.isdigit() and len(year) < 4):
+        if not (dash and year.isdecimal() and len(year) < 4):
             raise
         parsed = datetime.fromisoformat(f"{year.zfill(4)}-{rest}")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

@@ -36,7 +36,7 @@ RETRY_MS = 1000
 def parse_version(*candidates: str | None) -> int | None:
     """The first candidate that is a version number (``Last-Event-ID`` before ``?since=``)."""
     for text in candidates:
-        if text is not None and text.strip().isdigit() and len(text.strip()) < 12:
+        if text is not None and text.strip().isdecimal() and len(text.strip()) < 12:
             return int(text.strip())
     return None
 

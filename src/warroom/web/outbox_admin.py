@@ -103,7 +103,7 @@ def _page(request: Request, *, retried: str = "", error: str | None = None, stat
         error=error,
         lanes=lanes(ctx),
         counts=counts,
-        retried=retried if retried.isdigit() else "",
+        retried=retried if retried.isdecimal() else "",
     )
 
 

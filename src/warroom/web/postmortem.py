@@ -92,7 +92,7 @@ def placed(finding: Mapping[str, Any]) -> dict[str, Any]:
     items are lines), ``line 1, column 7`` of a text."""
     head = str(finding["location"]).partition(" ")[0]
     _, bracket, index = head.partition("[")
-    if bracket and index.rstrip("]").isdigit():
+    if bracket and index.rstrip("]").isdecimal():
         where = f"line {int(index.rstrip(']')) + 1}"
     else:
         where = f"line {finding['line']}, column {finding['column']}"
@@ -208,7 +208,7 @@ async def lint_section(request: Request) -> Response:
     """``POST /postmortem/lint`` (``section``, ``text``, the CSRF token): the findings for
     the text being typed, as an HTML fragment. Writers only; nothing is stored."""
     size = request.headers.get("content-length", "")
-    if not size.isdigit() or int(size) > MAX_LINT_BODY:
+    if not size.isdecimal() or int(size) > MAX_LINT_BODY:
         return _lint_answer([], status=413, message="Too long to check as you type: save it to check it.")
     form = await request.form(max_files=0, max_fields=4)
     found = session.load(request)

@@ -198,7 +198,7 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
 
 def _before(request: Request) -> int | None:
     text = request.query_params.get("before", "")
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return int(text) if text.isdecimal() and len(text) < 12 else None
 
 
 def _room_error(request: Request, visit: Visit, exc: DomainError) -> HTMLResponse:

@@ -47,7 +47,7 @@ def _pin(request: Request, ref: str, form: FormData) -> Response:
     assert visit.user is not None
     finding = str(form.get("finding", ""))
     try:
-        number = int(finding) if finding.isdigit() and len(finding) < 4 else -1
+        number = int(finding) if finding.isdecimal() and len(finding) < 4 else -1
         ops.xray_pin(visit.app.context, visit.user.name, ref, {"finding": number})
     except DomainError as exc:
         said = flash.redirect(request, f"{back}#pin", exc.message, failed="xray_pin")

@@ -69,7 +69,7 @@ def id_of(channel: str) -> int | None:
     if not channel.startswith(CHANNEL_PREFIX):
         return None
     rest = channel[len(CHANNEL_PREFIX) :]
-    return int(rest) if rest.isascii() and rest.isdigit() and len(rest) < 19 else None
+    return int(rest) if rest.isascii() and rest.isdecimal() and len(rest) < 19 else None
 
 
 def parse_address(value: str) -> str:

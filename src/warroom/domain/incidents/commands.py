@@ -290,7 +290,7 @@ def record_guess(state: IncidentState, text: str, *, now: datetime, policy: Resp
 
 def _open_guess(state: IncidentState, ref: str) -> LedgerEntry:
     wanted = ref.strip().upper()
-    if wanted.isdigit():
+    if wanted.isdecimal():
         wanted = f"G{wanted}"
     for entry in state.ledger:
         if entry.ref == wanted:
@@ -479,7 +479,7 @@ def close(state: IncidentState, *, now: datetime) -> list[NewEvent]:
 
 def find_mitigation(state: IncidentState, ref: str) -> Mitigation:
     wanted = ref.strip().upper()
-    if wanted.isdigit():
+    if wanted.isdecimal():
         wanted = f"M{wanted}"
     for item in state.mitigations:
         if item.ref == wanted:

@@ -29,7 +29,7 @@ class Severity(IntEnum):
         """``SEV1``..``SEV4``, ``1``..``4``, or a paging priority ``P1``..``P5``
         (:data:`PRIORITIES`), in any case."""
         raw = str(text).strip().upper()
-        if raw.isascii() and raw.isdigit():
+        if raw.isascii() and raw.isdecimal():
             raw = f"SEV{raw}"
         if raw in PRIORITIES:
             return PRIORITIES[raw]

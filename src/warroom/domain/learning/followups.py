@@ -35,7 +35,7 @@ TEXT_LIMIT = 4000
 def find_followup(state: IncidentState, ref: str) -> Followup:
     """``A2``, ``a2`` or ``2``; NotFound names the incident."""
     wanted = ref.strip().upper()
-    if wanted.isdigit():
+    if wanted.isdecimal():
         wanted = f"A{wanted}"
     for item in state.followups:
         if item.ref == wanted:

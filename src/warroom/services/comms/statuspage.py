@@ -132,7 +132,7 @@ def schedule_maintenance(
 def parse_window(ref: str | int) -> int:
     text = str(ref).strip().upper()
     digits = text.removeprefix("MNT-")
-    if not digits.isdigit() or len(digits) > 12:
+    if not digits.isdecimal() or len(digits) > 12:
         raise ValidationError("maintenance", f"{ref!r} is not a maintenance id such as MNT-3")
     return int(digits)
 

@@ -86,7 +86,7 @@ def _check_name(name: str) -> str:
         raise ValidationError("name", f"is longer than {MAX_NAME} characters")
     if not cleaned.isprintable():
         raise ValidationError("name", "must not contain control characters")
-    if cleaned.isdigit():
+    if cleaned.isdecimal():
         raise ValidationError("name", "must not be a number (numbers refer to token ids)")
     return cleaned
 
@@ -168,7 +168,7 @@ def find_token(ctx: Context, name_or_id: str | int) -> TokenInfo:
     text = str(name_or_id).strip()
     with ctx.read() as uow:
         info = uow.tokens.by_name(text)
-        if info is None and text.isascii() and text.isdigit() and len(text) < 10:
+        if info is None and text.isascii() and text.isdecimal() and len(text) < 10:
             info = uow.tokens.by_id(int(text))
     if info is None:
         raise NotFound(f"no token {text!r}")

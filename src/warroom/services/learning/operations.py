@@ -86,7 +86,7 @@ def _severity(value: Any) -> int | None:
 
 def _limit(value: Any) -> int:
     limit = value if value not in (None, "") else 500
-    if isinstance(limit, str) and limit.isdigit():
+    if isinstance(limit, str) and limit.isdecimal():
         limit = int(limit)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST:
         raise ValidationError("limit", f"must be between 1 and {MAX_LIST}")
@@ -299,7 +299,7 @@ def report(ctx: Context, query: Mapping[str, Any]) -> View:
 def readiness(ctx: Context, query: Mapping[str, Any]) -> View:
     """Every catalog service's readiness; ``ok`` is false when one scores below ``threshold``."""
     threshold = query.get("threshold", 100)
-    if isinstance(threshold, str) and threshold.strip().isdigit():
+    if isinstance(threshold, str) and threshold.strip().isdecimal():
         threshold = int(threshold)
     if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 100:
         raise ValidationError("threshold", "must be a score between 0 and 100")

@@ -159,7 +159,7 @@ def _require(ctx: Context, page_id: int) -> Page:
 
 def parse_page(ref: str | int) -> int:
     text = str(ref).strip().upper().removeprefix("P-")
-    if not text.isdigit() or not 0 < int(text) < 2**62:
+    if not text.isdecimal() or not 0 < int(text) < 2**62:
         raise ValidationError("page", f"{ref!r} is not a page id such as P-12")
     return int(text)
 
