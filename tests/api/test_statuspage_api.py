@@ -146,6 +146,7 @@ BAD = [
     ),
     ("/api/v1/status/maintenance", {"services": "search", "starts_at": at(1), "ends_at": at(2)}, 422, None),
     ("/api/v1/status/maintenance/MNT-x/cancel", None, 422, "maintenance"),
+    ("/api/v1/status/maintenance/MNT-%C2%B32/cancel", None, 422, "maintenance"),
     ("/api/v1/status/maintenance/MNT-99/cancel", None, 404, None),
 ]
 

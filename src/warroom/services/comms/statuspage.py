@@ -132,7 +132,7 @@ def schedule_maintenance(
 def parse_window(ref: str | int) -> int:
     text = str(ref).strip().upper()
     digits = text.removeprefix("MNT-")
-    if not digits.isdecimal() or len(digits) > 12:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 12:  # "³" is a digit to isdigit
         raise ValidationError("maintenance", f"{ref!r} is not a maintenance id such as MNT-3")
     return int(digits)
 
