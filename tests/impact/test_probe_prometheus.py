@@ -263,10 +263,11 @@ def test_left_slo_at_is_found_at_the_resolution_of_the_data_before_detection(
     left = datetime.fromisoformat(view["left_slo_at"])
     first_bad = _first_bad_sample(shop, began)
     assert left <= detected, (left, detected)
-    # Where Prometheus' own rule found it, to the probe's 1 s resolution (not 15 s later).
+    # Where Prometheus' own rule found it, to the probe's 1 s resolution (not a step later).
     assert left <= active + timedelta(seconds=1), (left, active)
-    # Within one scrape and one evaluation (1 s each) of the first bad sample.
-    assert first_bad - timedelta(seconds=1) <= left <= first_bad + timedelta(seconds=2), (left, first_bad)
+    # Seconds after the first 5xx sample, not a step: a 5 s rate over a slice passes 5% one
+    # to three scrapes (1 s each) after the first failing one (seen: 1.0 to 2.2 s).
+    assert first_bad - timedelta(seconds=1) <= left <= first_bad + timedelta(seconds=3), (left, first_bad)
 
 
 def test_prometheus_frozen_then_stopped_mid_incident_degrades_in_one_line(shop: Shop, ctx: Context) -> None:
