@@ -213,22 +213,29 @@ def _first_bad_sample(shop: Shop, since: datetime) -> datetime:
     return min(found)
 
 
-def _active_at(shop: Shop, since: datetime, timeout: float = 30) -> datetime:
-    """Prometheus' own detection: the ``activeAt`` of the rule's alert for eu-west that
-    went active after ``since`` (an earlier test's alert may still be listed)."""
+def _fired(shop: Shop, since: datetime, timeout: float = 40) -> tuple[datetime, datetime]:
+    """The rule's eu-west alert that went active after ``since`` (an earlier test's may still
+    be listed): Prometheus' own ``activeAt``, and the ``startsAt`` Alertmanager holds, which
+    warroom records as ``detected_at`` (the rule fires 10 s after it went active)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        alerts = httpx.get(f"{shop.stack.prometheus_url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
-        times = [
+        rules = httpx.get(f"{shop.stack.prometheus_url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+        active = [
             datetime.fromisoformat(a["activeAt"].replace("Z", "+00:00"))
-            for a in alerts
+            for a in rules
             if a["labels"].get("region") == "eu-west" and a.get("activeAt")
         ]
-        fresh = [at for at in times if at >= since]
-        if fresh:
-            return min(fresh)
+        held = [
+            datetime.fromisoformat(a["startsAt"].replace("Z", "+00:00"))
+            for a in shop.stack.alerts("DemoHighErrorRatio")
+            if a["labels"].get("region") == "eu-west"
+        ]
+        fresh = [at for at in active if at >= since]
+        starts = [at for at in held if at >= since]
+        if fresh and starts:
+            return min(fresh), min(starts)
         time.sleep(0.5)
-    raise AssertionError(f"the rule did not go active within {timeout:g} s")
+    raise AssertionError(f"the rule's alert did not reach Alertmanager within {timeout:g} s")
 
 
 def test_left_slo_at_is_found_at_the_resolution_of_the_data_before_detection(
@@ -242,7 +249,7 @@ def test_left_slo_at_is_found_at_the_resolution_of_the_data_before_detection(
     time.sleep(max(0.0, shop.changed + CLEARS + 16 - time.monotonic()))  # a healthy coarse window
     began = datetime.now(UTC)
     shop.inject(flag=None)
-    detected = _active_at(shop, began)
+    active, detected = _fired(shop, began)
     room = ops.declare(
         coarse,
         "alice",
@@ -256,8 +263,11 @@ def test_left_slo_at_is_found_at_the_resolution_of_the_data_before_detection(
     left = datetime.fromisoformat(view["left_slo_at"])
     first_bad = _first_bad_sample(shop, began)
     assert left <= detected, (left, detected)
-    # Within one scrape and one evaluation (1 s each) of the first bad sample.
-    assert first_bad - timedelta(seconds=1) <= left <= first_bad + timedelta(seconds=2), (left, first_bad)
+    # Where Prometheus' own rule found it, to the probe's 1 s resolution (not a step later).
+    assert left <= active + timedelta(seconds=1), (left, active)
+    # Seconds after the first 5xx sample, not a step: a 5 s rate over a slice passes 5% one
+    # to three scrapes (1 s each) after the first failing one (seen: 1.0 to 2.2 s).
+    assert first_bad - timedelta(seconds=1) <= left <= first_bad + timedelta(seconds=3), (left, first_bad)
 
 
 def test_prometheus_frozen_then_stopped_mid_incident_degrades_in_one_line(shop: Shop, ctx: Context) -> None:
