@@ -134,7 +134,8 @@ def test_an_ha_pair_fires_and_resolves_each_alert_once_across_three_replicas(
     }
     posts = hook_posts(cluster.procs.folder)
     groups = 1 + len({(f"DiskFilling{n % 4}", f"store{n % 6}") for n in range(NOISE)})
-    # Both Alertmanagers delivered (about twice the groups, firing and resolved), over several replicas.
-    assert len(posts) >= 2 * groups + groups // 2, len(posts)
+    # One Alertmanager alone sends each group twice (firing, resolved): more than that means
+    # both delivered, so duplicates really raced across the replicas.
+    assert len(posts) > 2 * groups, len(posts)
     assert all(" 200 " in line for line in posts), [line for line in posts if " 200 " not in line][:3]
     assert len({name for name in ("warroom1", "warroom2", "warroom3") if any(name in p for p in posts)}) == 3
