@@ -76,7 +76,7 @@ def test_options_show_text_integer_choices_and_time() -> None:
     assert "-s, --service TEXT" in declared  # a repeatable option is still TEXT, not list[str]
     assert "--kind [availability|latency|data_integrity|security]" in declared
     proposed = _help(("mitigate", "propose"))
-    assert "--expected-minutes NUMBER" in proposed
+    assert "--expected-minutes DURATION" in proposed and "--prepared INTEGER" in proposed
     assert "Usage: warroom mitigate propose [OPTIONS] ID\n" in proposed
     assert "Usage: warroom update [OPTIONS] ID [TEXT]\n" in _help(("update",))
     assert "--until TIME" in _help(("signals", "silence"))
