@@ -75,6 +75,7 @@ DOCUMENTED: dict[str, str] = {
     "jobs.oncall_seconds": "How often the escalation tick fires due page steps and delayed notifications (1); the job runner wakes every `jobs.interval_seconds`, so keep that low too for pages to go out within seconds.",
     "oncall.commander": "When a page of an incident without a commander is acknowledged: `offer` the role to the person who acknowledged (default), `make` them commander, or `off`.",
     "oncall.ack_link_hours": "How long the one-tap acknowledgement link in a page stays valid (24). Links need `secret_key` and `notify.base_url`.",
+    "accounts.password_profile": "Argon2 parameters of local account passwords: RFC_9106_LOW_MEMORY (default, 64 MiB), RFC_9106_HIGH_MEMORY (2 GiB) or CHEAPEST (tests only).",
     "followups.remind_every_hours": "Repeat a follow-up's overdue reminder this often until it is done (24).",
 }
 

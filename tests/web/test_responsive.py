@@ -53,7 +53,7 @@ def _page(world: dict[str, Any], size: str, *, logged_in: bool = True) -> Any:
     if logged_in:
         page.goto(f"{world['base']}/login")
         page.fill("#token", world["token"])
-        page.click("main button[type=submit]")
+        page.click("#token-login button[type=submit]")
         page.wait_for_url(f"{world['base']}/")
     return page
 

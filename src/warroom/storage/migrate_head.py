@@ -1,3 +1,3 @@
 """The schema revision this code expects (kept apart so reading it imports nothing heavy)."""
 
-HEAD = "0010"
+HEAD = "0013"

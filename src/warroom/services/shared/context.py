@@ -35,6 +35,9 @@ class Context:
     # The outbox's configuration (``warroom.services.comms.outbox.OutboxConfig``: channels,
     # routes, SMTP or not), to tell people what their updates will not reach; None: not known.
     load_outbox: Callable[[], Any] | None = None
+    # The argon2 parameters of local account passwords: a name in ``argon2.profiles``
+    # (``accounts.password_profile``; CHEAPEST only where nothing real is protected: tests).
+    password_profile: str = "RFC_9106_LOW_MEMORY"
 
     def read(self) -> UnitOfWork:
         """A unit of work for reads only (never commit in it)."""
