@@ -171,6 +171,8 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
         "last_update": incident["updates"][-1] if incident["updates"] else None,
         "draft": draft,
         "roles": [role.value for role in Role],
+        "people": (people := ops.people(ctx)),
+        "names": {p["handle"]: p["name"] for p in people},
         "mitigation_kinds": [kind.value for kind in MitigationKind],
         "risks": [risk.value for risk in Risk],
         "outcomes": [outcome.value for outcome in Outcome],

@@ -161,7 +161,7 @@ def user_of(app: App, session: Session | None) -> User | None:
         return None
     if info.revoked_at is not None or info.role not in auth.RANKED:
         return None
-    return User(name=info.name, role=info.role, token_id=info.id)
+    return User(name=auth.actor_of(info), role=info.role, token_id=info.id)
 
 
 def csrf_ok(session: Session | None, submitted: object) -> bool:

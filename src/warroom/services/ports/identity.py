@@ -18,6 +18,8 @@ class TokenInfo:
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
     source: str | None = None  # the one webhook source an ingest token opens
+    owner: str | None = None  # the handle of the person it belongs to
+    kind: str = "service"  # personal: acts as its owner; service: a named system
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,14 @@ class IntegrationKeyInfo:
 
 class TokenStore(Protocol):
     def add(
-        self, name: str, role: str, token_hash: str, created_at: datetime, source: str | None = None
+        self,
+        name: str,
+        role: str,
+        token_hash: str,
+        created_at: datetime,
+        source: str | None = None,
+        owner: str | None = None,
+        kind: str = "service",
     ) -> TokenInfo:
         """Store a new token; raises ``ValidationError`` (field ``name``) when the name is taken."""
         ...
