@@ -147,6 +147,19 @@ class App:
     engine: object | None = None  # the SQLAlchemy engine behind ``context`` (None: read-only)
 
 
+PASSWORD_PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
+
+
+def password_profile(settings: Settings) -> str:
+    """``accounts.password_profile``: the argon2 parameters of local passwords."""
+    value = settings.section("accounts").get("password_profile", PASSWORD_PROFILES[0])
+    if value not in PASSWORD_PROFILES:
+        raise SettingsError(
+            f"accounts.password_profile in {settings.config_path} must be one of {', '.join(PASSWORD_PROFILES)}"
+        )
+    return str(value)
+
+
 def build(settings: Settings, *, migrate: bool = True, clock: object | None = None) -> App:
     # Imported here, not at the top: the read-only path below must not load SQLAlchemy.
     from warroom.storage.db import make_engine
@@ -172,6 +185,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: object | None = No
         load_outbox=partial(outbox_config, settings),
         load_subscriptions=partial(subscription_config, settings),
         load_xray=partial(build_xray, settings, engine),
+        password_profile=password_profile(settings),
     )
     return App(settings=settings, context=context, engine=engine)
 

@@ -97,6 +97,7 @@ DOCUMENTED: dict[str, str] = {
     "xray.max_body_bytes": "Largest OTLP body after gzip is undone, in bytes (4194304); larger is 413.",
     "xray.max_spans_per_request": "Most spans one OTLP export may carry (10000); more is 413 and nothing is stored.",
     "xray.max_attribute_bytes": "Longest attribute value a span may carry (16384); longer is 400 and nothing is stored.",
+    "accounts.password_profile": "Argon2 parameters of local account passwords: RFC_9106_LOW_MEMORY (default, 64 MiB), RFC_9106_HIGH_MEMORY (2 GiB) or CHEAPEST (tests only).",
     "followups.remind_every_hours": "Repeat a follow-up's overdue reminder this often until it is done (24).",
 }
 

@@ -52,6 +52,7 @@ def test_events_carry_the_hash_chain(sqlite_api: Api) -> None:
         "kind",
         "payload",
         "actor",
+        "via",
         "occurred_at",
         "recorded_at",
         "prev_hash",

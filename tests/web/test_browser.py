@@ -65,7 +65,7 @@ def logged_in(browser: Any, site: Site, role: str = "responder", name: str = "al
     page = context.new_page()
     page.goto(f"{site.base}/login")
     page.fill("#token", site.token(role, name))
-    page.click("main button[type=submit]")
+    page.click("#token-login button[type=submit]")
     page.wait_for_url(f"{site.base}/")
     return page
 

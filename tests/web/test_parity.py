@@ -96,6 +96,14 @@ PARITY: dict[str, tuple[str, str]] = {
     "status maintenance list": ("GET", "/status/admin"),
     "status maintenance add": ("POST", "/status/admin/{action}"),
     "status maintenance cancel": ("POST", "/status/admin/{action}"),
+    "user add": (CLI_ONLY, "an administrator makes accounts; the person sets a password on /setup/..."),
+    "user list": (CLI_ONLY, "accounts are an administrator's"),
+    "user setup-link": (CLI_ONLY, "an administrator's, for a forgotten password"),
+    "user unlock": (CLI_ONLY, "an administrator's; the locked page names the command"),
+    "user reset-totp": (CLI_ONLY, "an administrator's, for a lost phone; the person enrols on /account"),
+    "user role": (CLI_ONLY, "accounts are an administrator's"),
+    "user sessions": (CLI_ONLY, "an administrator's; a person ends their own with Log out"),
+    "user revoke-session": (CLI_ONLY, "an administrator's; a person ends their own with Log out"),
     # on call
     "page": ("POST", "/incidents/{ref}/page"),  # the room's "Page someone"
     "oncall page": ("POST", "/incidents/{ref}/page"),

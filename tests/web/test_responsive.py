@@ -12,13 +12,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 
 from tests.alerts.conftest import with_catalog
 from warroom import bootstrap
 from warroom.server import create_app
 from warroom.services.comms import statuspage
-from warroom.services.identity import auth
+from warroom.services.identity import accounts, auth
 from warroom.settings import Settings
 
 from . import scenario
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.browser
 
 WIDTHS = {"phone": (390, 844), "desktop": (1400, 900)}
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +56,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             soon + timedelta(hours=2),
             "Search index rebuild; results may be stale.",
         )
+        signing = _accounts(app)
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            yield {"base": base, "refs": refs, "token": token, "browser": browser, "shots": shots}
+            yield {"base": base, "refs": refs, "token": token, "browser": browser, "shots": shots, **signing}
         finally:
             browser.close()
 
@@ -96,6 +99,24 @@ def undeliverable(app: Any, ref: str) -> None:
     delivery.deliver(app.context, OutboxConfig(), RecordingNotifier())
 
 
+def _accounts(app: Any) -> dict[str, str]:
+    """carol signs in with a password, dave also with a TOTP code, erin has a setup link."""
+    for handle in ("carol", "dave"):
+        _, secret = accounts.add_user(app.context, handle, "responder", name=handle.title())
+        accounts.set_password(app.context, secret, PASSWORD, PASSWORD)
+    key, _ = accounts.begin_totp(app.context, "dave")
+    accounts.confirm_totp(app.context, "dave", pyotp.TOTP(key).now())
+    _, setup = accounts.add_user(app.context, "erin", "viewer", name="Erin")
+    return {"setup": setup}
+
+
+def _sign_in(page: Any, base: str, handle: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#handle", handle)
+    page.fill("#password", PASSWORD)
+    page.click("#password-login button[type=submit]")
+
+
 def _page(world: dict[str, Any], size: str, *, logged_in: bool = True) -> Any:
     width, height = WIDTHS[size]
     context = world["browser"].new_context(viewport={"width": width, "height": height})
@@ -103,7 +124,7 @@ def _page(world: dict[str, Any], size: str, *, logged_in: bool = True) -> Any:
     if logged_in:
         page.goto(f"{world['base']}/login")
         page.fill("#token", world["token"])
-        page.click("main button[type=submit]")
+        page.click("#token-login button[type=submit]")
         page.wait_for_url(f"{world['base']}/")
     return page
 
@@ -177,3 +198,32 @@ def test_on_a_phone_the_act_panel_is_one_tap_away_and_targets_are_44px(world: di
         "document.querySelector('#act-update').getBoundingClientRect().top < window.innerHeight"
     )
     page.context.close()
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_the_sign_in_setup_code_and_account_pages_fit(world: dict[str, Any], size: str) -> None:
+    too_wide: dict[str, list[str]] = {}
+    base, shots = world["base"], world["shots"]
+
+    def check(page: Any, name: str) -> None:
+        page.screenshot(path=str(shots / f"{name}-{size}.png"), full_page=True)
+        if not page.evaluate(FITS):
+            too_wide[name] = _wide_elements(page)
+
+    page = _page(world, size, logged_in=False)
+    assert page.goto(f"{base}/setup/{world['setup']}").status == 200
+    check(page, "setup")
+    _sign_in(page, base, "dave")
+    page.wait_for_url(f"{base}/login/code?next=%2F")
+    check(page, "login-code")
+    page.context.close()
+    page = _page(world, size, logged_in=False)
+    _sign_in(page, base, "carol")
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/account")
+    check(page, "account")
+    page.click("main button[type=submit]")
+    page.wait_for_selector(".qr svg")
+    check(page, "account-totp")
+    page.context.close()
+    assert too_wide == {}

@@ -251,3 +251,7 @@ class TokenBody(Body):
         None,
         description="An ingest token's one webhook source: alertmanager, grafana, pagerduty, generic or changes.",
     )
+    owner: str | None = Field(
+        None, description="The handle of the person the token belongs to (the directory's)."
+    )
+    kind: str = Field("service", description="personal (acts as its owner on the timeline) or service.")

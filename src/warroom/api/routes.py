@@ -296,7 +296,9 @@ def _tokens(router: APIRouter) -> None:
         "so a retry answers 422 on `name` instead of creating a second token.",
     )
     def create_token(caller: Admin, body: m.TokenBody) -> Response:
-        plain, info = auth.create_token(caller.app.context, body.name, body.role, body.source)
+        plain, info = auth.create_token(
+            caller.app.context, body.name, body.role, body.source, owner=body.owner, kind=body.kind
+        )
         return json_response(auth.token_view(info) | {"token": plain}, 201)
 
     @router.delete(

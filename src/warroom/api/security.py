@@ -26,8 +26,9 @@ class Caller:
 
     @property
     def actor(self) -> str:
-        """The name recorded on timeline events: the token's name."""
-        return self.token.name
+        """Who timeline events name: a personal token's person, else the token's name
+        (``owner via name`` for a service token with an owner)."""
+        return auth.actor_of(self.token)
 
 
 def warroom_app(request: Request) -> App:

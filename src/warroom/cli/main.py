@@ -28,6 +28,7 @@ from warroom.cli import (
     statuspage,
     tokens,
     triage,
+    users,
     xray,
 )
 from warroom.cli.group import SEVERITY, SEVERITY_HELP, RootGroup, choices
@@ -597,6 +598,7 @@ assert oncall_setup  # its commands join oncall's sub-apps when it is imported
 for _module in (
     serve,
     tokens,
+    users,
     learning,
     signals,
     comms,

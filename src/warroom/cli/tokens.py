@@ -82,6 +82,11 @@ def create(
         str | None,
         typer.Option(help="The service integration keys route to, unless given as SERVICE=KEY."),
     ] = None,
+    owner: Annotated[str | None, typer.Option(help="The person it belongs to (a directory handle).")] = None,
+    personal: Annotated[
+        bool,
+        typer.Option("--personal", help="A personal token: the timeline names its owner as the actor."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a token and print it once (it cannot be shown again)."""
@@ -90,14 +95,19 @@ def create(
     if integration_key or new_integration_key or service:
         _create_with_keys(name, role, source, integration_key or [], new_integration_key, service, as_json)
         return
-    plain, info = _run(lambda ctx: auth.create_token(ctx, name, role, source))
+    kind = "personal" if personal else "service"
+    plain, info = _run(lambda ctx: auth.create_token(ctx, name, role, source, owner=owner, kind=kind))
     if as_json:
         typer.echo(json.dumps(auth.token_view(info) | {"token": plain}, indent=2, sort_keys=True))
         return
     typer.echo(plain)
     bound = auth.bound_source(info)
     scope = f" for /hooks/{bound}" if bound else ""
-    typer.echo(f"{info.role} token {info.name!r}{scope} (id {info.id}); shown once, keep it secret", err=True)
+    whose = f", {info.owner}'s" if info.owner else ""
+    typer.echo(
+        f"{info.kind} {info.role} token {info.name!r}{scope}{whose} (id {info.id}); shown once, keep it secret",
+        err=True,
+    )
 
 
 def _create_with_keys(
@@ -161,11 +171,14 @@ def list_(as_json: JsonOpt = False) -> None:
     if not views:
         typer.echo("no tokens; create one with: warroom token create --role ROLE --name NAME")
         return
-    typer.echo(f"{'ID':>4}  {'NAME':<24} {'ROLE':<10} {'SOURCE':<13} {'CREATED':<20} {'LAST USED':<20} STATE")
+    typer.echo(
+        f"{'ID':>4}  {'NAME':<24} {'KIND':<9} {'OWNER':<16} {'ROLE':<10} {'SOURCE':<13} "
+        f"{'CREATED':<20} {'LAST USED':<20} STATE"
+    )
     for v in views:
         state = "active" if v["active"] else f"revoked {_short(v['revoked_at'])}"
         typer.echo(
-            f"{v['id']:>4}  {v['name']:<24} {v['role']:<10} {v['source'] or '-':<13} "
+            f"{v['id']:>4}  {v['name']:<24} {v['kind']:<9} {v['owner'] or '-':<16} {v['role']:<10} {v['source'] or '-':<13} "
             f"{_short(v['created_at']):<20} {_short(v['last_used_at']) or '-':<20} {state}"
         )
         for key in v["integration_keys"]:

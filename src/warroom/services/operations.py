@@ -264,13 +264,36 @@ def _role(body: Mapping[str, Any]) -> Role:
     return parse_enum(Role, _str(body, "role"), "role")
 
 
+MAX_SUGGESTED = 8
+
+
+def _person(ctx: Context, body: Mapping[str, Any]) -> str:
+    """The person a role goes to: a handle of the directory once it has people (before
+    that, any name, so a team without on call can still run an incident)."""
+    person = _str(body, "person").strip()
+    with ctx.read() as uow:
+        handles = sorted(p.handle for p in uow.oncall.people())
+    if handles and person not in handles:
+        known = ", ".join(handles[:MAX_SUGGESTED]) + (", ..." if len(handles) > MAX_SUGGESTED else "")
+        raise ValidationError("person", f"{person[:80]!r} is not in the directory; pick a handle ({known})")
+    return person
+
+
+def people(ctx: Context) -> list[View]:
+    """The directory as roles are picked from it: handle and name."""
+    with ctx.read() as uow:
+        return [
+            {"handle": p.handle, "name": p.name} for p in sorted(uow.oncall.people(), key=lambda p: p.handle)
+        ]
+
+
 def assign_role(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
-    return _view(ctx, cases.assign_role(ctx, ref, actor, _role(body), _str(body, "person")))
+    return _view(ctx, cases.assign_role(ctx, ref, actor, _role(body), _person(ctx, body)))
 
 
 def hand_off_role(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
     return _view(
-        ctx, cases.hand_off_role(ctx, ref, actor, _role(body), _str(body, "person"), _str(body, "note"))
+        ctx, cases.hand_off_role(ctx, ref, actor, _role(body), _person(ctx, body), _str(body, "note"))
     )
 
 

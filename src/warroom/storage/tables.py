@@ -106,6 +106,8 @@ tokens = Table(
     Column("revoked_at", UTCDateTime),
     Column("last_used_at", UTCDateTime),
     Column("source", String(20)),  # an ingest token bound to one webhook source
+    Column("owner", String(64)),  # the handle of the person the token belongs to
+    Column("kind", String(20)),  # personal (acts as its owner) or service; NULL: service
 )
 
 # PagerDuty-shaped integration keys of ingest tokens: the routing_key of an Events API v2

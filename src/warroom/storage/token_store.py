@@ -20,6 +20,8 @@ _COLUMNS = (
     tokens.c.revoked_at,
     tokens.c.last_used_at,
     tokens.c.source,
+    tokens.c.owner,
+    tokens.c.kind,
 )
 
 
@@ -51,6 +53,8 @@ def _info(row: Any) -> TokenInfo:
         revoked_at=row.revoked_at,
         last_used_at=row.last_used_at,
         source=row.source,
+        owner=row.owner,
+        kind=row.kind or "service",
     )
 
 
@@ -59,19 +63,36 @@ class SqlTokenStore:
         self._db = connection
 
     def add(
-        self, name: str, role: str, token_hash: str, created_at: datetime, source: str | None = None
+        self,
+        name: str,
+        role: str,
+        token_hash: str,
+        created_at: datetime,
+        source: str | None = None,
+        owner: str | None = None,
+        kind: str = "service",
     ) -> TokenInfo:
         try:
             with self._db.begin_nested():
                 result = self._db.execute(
                     insert(tokens)
-                    .values(name=name, role=role, hash=token_hash, created_at=created_at, source=source)
+                    .values(
+                        name=name,
+                        role=role,
+                        hash=token_hash,
+                        created_at=created_at,
+                        source=source,
+                        owner=owner,
+                        kind=kind,
+                    )
                     .returning(tokens.c.id)
                 )
                 token_id = int(result.scalar_one())
         except IntegrityError:
             raise ValidationError("name", f"a token named {name!r} already exists") from None
-        return TokenInfo(id=token_id, name=name, role=role, created_at=created_at, source=source)
+        return TokenInfo(
+            id=token_id, name=name, role=role, created_at=created_at, source=source, owner=owner, kind=kind
+        )
 
     def by_hash(self, token_hash: str) -> tuple[TokenInfo, str] | None:
         row = self._db.execute(select(*_COLUMNS, tokens.c.hash).where(tokens.c.hash == token_hash)).first()

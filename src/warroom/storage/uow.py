@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
+from warroom.storage.account_store import SqlAccountStore
 from warroom.storage.alert_store import SqlAlertStore
 from warroom.storage.change_store import SqlChangeStore
 from warroom.storage.db import READONLY_KEY
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
         self._changes: SqlChangeStore | None = None
         self._alerts: SqlAlertStore | None = None
         self._tokens: SqlTokenStore | None = None
+        self._accounts: SqlAccountStore | None = None
         self._idempotency: SqlIdempotencyStore | None = None
         self._learning: SqlLearningStore | None = None
         self._outbox: SqlOutboxStore | None = None
@@ -50,6 +52,7 @@ class SqlUnitOfWork:
         self._changes = SqlChangeStore(self._connection)
         self._alerts = SqlAlertStore(self._connection)
         self._tokens = SqlTokenStore(self._connection)
+        self._accounts = SqlAccountStore(self._connection)
         self._idempotency = SqlIdempotencyStore(self._connection)
         self._learning = SqlLearningStore(self._connection)
         self._outbox = SqlOutboxStore(self._connection)
@@ -79,6 +82,11 @@ class SqlUnitOfWork:
     def tokens(self) -> SqlTokenStore:
         assert self._tokens is not None, "use the unit of work inside a with block"
         return self._tokens
+
+    @property
+    def accounts(self) -> SqlAccountStore:
+        assert self._accounts is not None, "use the unit of work inside a with block"
+        return self._accounts
 
     @property
     def idempotency(self) -> SqlIdempotencyStore:

@@ -28,9 +28,10 @@ from warroom.domain.incidents.state import MILESTONES, Role, Status
 from warroom.domain.shared.errors import DomainError, NotFound, ValidationError
 from warroom.domain.shared.timefmt import from_iso, human_duration
 from warroom.services import operations as ops
-from warroom.services.identity import auth
+from warroom.services.identity import accounts, auth
 from warroom.services.incidents import commands as cases
 from warroom.web import flash, live, session
+from warroom.web.accounts import ROUTES as ACCOUNT_ROUTES
 from warroom.web.describe import describe
 from warroom.web.first_screen import first_screen, with_derived_start
 from warroom.web.forms import ACTIONS, action_body, declaration, fields, return_path, status_of
@@ -44,28 +45,13 @@ from warroom.web.session import CSRF_FIELD, User
 from warroom.web.signals import ROUTES as SIGNAL_ROUTES
 from warroom.web.static_files import static
 from warroom.web.svg import milestone_strip
-from warroom.web.visits import Visit, _error, _form, _guard_write, _page, _to_login, _visit
+from warroom.web.visits import Visit, _error, _form, _guard_write, _page, _safe_next, _to_login, _visit
 from warroom.web.wording import web_message
 
 TIMELINE_PAGE = 100
 OPEN_STATUSES = tuple(s.value for s in Status if s.is_open)
 NO_FILTERS = {"status": "", "severity": "", "service": ""}
 _cache_lock = threading.Lock()
-
-
-def _safe_next(value: str | None) -> str:
-    """Only a local path. Browsers read ``//host`` and ``/\\host`` as another site, and drop
-    tabs and newlines first (``/\t/host`` is ``//host``), so those are refused outright."""
-    if (
-        not value
-        or not value.startswith("/")
-        or "\\" in value
-        or any(ord(c) < 32 or ord(c) == 127 for c in value)
-    ):
-        return "/"
-    if value.startswith("//"):
-        return "/"
-    return value
 
 
 def _incident_path(ref: str) -> str:
@@ -184,6 +170,8 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
         "last_update": incident["updates"][-1] if incident["updates"] else None,
         "draft": draft,
         "roles": [role.value for role in Role],
+        "people": (people := ops.people(ctx)),
+        "names": {p["handle"]: p["name"] for p in people},
         "mitigation_kinds": [kind.value for kind in MitigationKind],
         "risks": [risk.value for risk in Risk],
         "outcomes": [outcome.value for outcome in Outcome],
@@ -375,6 +363,8 @@ async def logout(request: Request) -> Response:
             return back
         page: Response = await run_in_threadpool(_error, request, None, 403, message)
         return page
+    if found is not None and found.sid is not None:  # an account's session ends on the server too
+        await run_in_threadpool(accounts.end_session, session.app_of(request).context, found.sid)
     response = RedirectResponse("/login", status_code=303)
     session.forget(response)
     return response
@@ -396,6 +386,6 @@ def build_router() -> APIRouter:
     router.add_api_route("/login", login, methods=["POST"])
     router.add_api_route("/logout", logout, methods=["POST"])
     router.add_api_route("/static/{name}", static, methods=["GET"])
-    for path, endpoint, methods in [*PUBLIC_ROUTES, *STATUS_ADMIN_ROUTES, *SIGNAL_ROUTES]:
+    for path, endpoint, methods in [*ACCOUNT_ROUTES, *PUBLIC_ROUTES, *STATUS_ADMIN_ROUTES, *SIGNAL_ROUTES]:
         router.add_api_route(path, endpoint, methods=methods)
     return router

@@ -1,9 +1,13 @@
-"""Web sessions: a signed cookie naming the logged-in token, and a CSRF token per session.
+"""Web sessions: a signed cookie naming the logged-in token or account session, and a CSRF
+token per session.
 
-The cookie holds ``{"csrf": ..., "token": <token id or null>}``, signed (not encrypted)
+The cookie holds ``{"csrf": ..., "token": <token id or null>, "sid": <account session
+secret or null>, "mfa": <handle whose TOTP code is due, or null>, "mfa_at": <when>}``,
+signed (not encrypted)
 with itsdangerous and a secret key, and expires after ``MAX_AGE``. It never holds the
-token's secret. On every request the token is looked up again by id, so revoking a token
-or lowering its role takes effect on the next page, not when the cookie expires.
+token's secret. On every request the token is looked up again by id, and an account's
+session by its secret's hash (``services.identity.accounts``: server-side, expiring,
+revocable), so revoking either, or changing a role, takes effect on the next page.
 
 Every visitor gets a session, logged in or not, so even the login form carries a CSRF
 token; logging in issues a new session (and a new CSRF token) so a session planted
@@ -27,7 +31,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from warroom.bootstrap import App
 from warroom.domain.shared.errors import NotFound
-from warroom.services.identity import auth
+from warroom.services.identity import accounts, auth
 
 COOKIE = "warroom_session"
 MAX_AGE = 12 * 3600
@@ -37,19 +41,27 @@ _SECRET_ATTR = "warroom_web_secret"
 _secret_lock = threading.Lock()
 
 
+MFA_SECONDS = 300  # how long a password accepted waits for its TOTP code
+
+
 @dataclass(frozen=True)
 class Session:
     csrf: str
     token_id: int | None = None
+    sid: str | None = None  # the account session's secret (only its hash is stored)
+    mfa: str | None = None  # the handle whose password was accepted, TOTP code due
+    mfa_at: float = 0.0
 
 
 @dataclass(frozen=True)
 class User:
-    """The person behind the session: their token's name is the actor on every event."""
+    """The person behind the session: ``name`` is the actor on every event (the account's
+    handle, or the token's name for a session made from a pasted token)."""
 
     name: str
     role: str
-    token_id: int
+    token_id: int | None = None
+    session_id: int | None = None  # an account's server-side session
 
     @property
     def can_write(self) -> bool:
@@ -77,8 +89,13 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key(request), salt=SALT)
 
 
-def new_session(token_id: int | None = None) -> Session:
-    return Session(csrf=secrets.token_urlsafe(24), token_id=token_id)
+def new_session(token_id: int | None = None, sid: str | None = None) -> Session:
+    return Session(csrf=secrets.token_urlsafe(24), token_id=token_id, sid=sid)
+
+
+def awaiting_code(handle: str, now: float) -> Session:
+    """A new session whose password was accepted for ``handle`` and whose TOTP code is due."""
+    return Session(csrf=secrets.token_urlsafe(24), mfa=handle, mfa_at=now)
 
 
 def load(request: Request) -> Session | None:
@@ -95,11 +112,21 @@ def load(request: Request) -> Session | None:
     token = data.get("token")
     if token is not None and (not isinstance(token, int) or isinstance(token, bool)):
         return None
-    return Session(csrf=data["csrf"], token_id=token)
+    sid, mfa, mfa_at = data.get("sid"), data.get("mfa"), data.get("mfa_at", 0.0)
+    if not (sid is None or isinstance(sid, str)) or not (mfa is None or isinstance(mfa, str)):
+        return None
+    if not isinstance(mfa_at, (int, float)) or isinstance(mfa_at, bool):
+        return None
+    return Session(csrf=data["csrf"], token_id=token, sid=sid, mfa=mfa, mfa_at=float(mfa_at))
 
 
 def store(request: Request, response: Response, session: Session) -> None:
-    value = _serializer(request).dumps({"csrf": session.csrf, "token": session.token_id})
+    data: dict[str, object] = {"csrf": session.csrf, "token": session.token_id}
+    if session.sid is not None:
+        data["sid"] = session.sid
+    if session.mfa is not None:
+        data.update(mfa=session.mfa, mfa_at=session.mfa_at)
+    value = _serializer(request).dumps(data)
     response.set_cookie(
         COOKIE,
         value,
@@ -116,8 +143,17 @@ def forget(response: Response) -> None:
 
 
 def user_of(app: App, session: Session | None) -> User | None:
-    """The live token behind ``session``; None when anonymous, revoked or an ingest token."""
-    if session is None or session.token_id is None:
+    """The live account session or token behind ``session``; None when anonymous, ended,
+    expired, revoked, locked or an ingest token."""
+    if session is None:
+        return None
+    if session.sid is not None:
+        found = accounts.session_of(app.context, session.sid)
+        if found is None:
+            return None
+        live, account = found
+        return User(name=account.handle, role=account.role, session_id=live.id)
+    if session.token_id is None:
         return None
     try:
         info = auth.find_token(app.context, session.token_id)
@@ -125,7 +161,7 @@ def user_of(app: App, session: Session | None) -> User | None:
         return None
     if info.revoked_at is not None or info.role not in auth.RANKED:
         return None
-    return User(name=info.name, role=info.role, token_id=info.id)
+    return User(name=auth.actor_of(info), role=info.role, token_id=info.id)
 
 
 def csrf_ok(session: Session | None, submitted: object) -> bool:

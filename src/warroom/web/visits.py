@@ -68,6 +68,21 @@ def _error(request: Request, visit: Visit | None, status: int, message: str) -> 
     return _page(request, visit, "error.html", status=status, message=message, status_code=status)
 
 
+def _safe_next(value: str | None) -> str:
+    """Only a local path. Browsers read ``//host`` and ``/\\host`` as another site, and drop
+    tabs and newlines first (``/\t/host`` is ``//host``), so those are refused outright."""
+    if (
+        not value
+        or not value.startswith("/")
+        or "\\" in value
+        or any(ord(c) < 32 or ord(c) == 127 for c in value)
+    ):
+        return "/"
+    if value.startswith("//"):
+        return "/"
+    return value
+
+
 def _to_login(request: Request, back: str | None = None) -> RedirectResponse:
     target = back or request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)

@@ -13,10 +13,14 @@ import hmac
 import secrets
 import threading
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from warroom.domain.shared.errors import NotFound, ValidationError
 from warroom.services.ports.identity import TokenInfo
 from warroom.services.shared.context import Context
+
+if TYPE_CHECKING:
+    from warroom.services.ports.uow import UnitOfWork
 
 __all__ = [
     "RANKED",
@@ -88,6 +92,8 @@ def _check_name(name: str) -> str:
         raise ValidationError("name", "must not contain control characters")
     if cleaned.isdecimal():
         raise ValidationError("name", "must not be a number (numbers refer to token ids)")
+    if " via " in cleaned:
+        raise ValidationError("name", "must not contain ' via ' (the timeline writes 'person via service')")
     return cleaned
 
 
@@ -124,19 +130,70 @@ def _named_source(name: str) -> str | None:
     return None
 
 
-def create_token(ctx: Context, name: str, role: str, source: str | None = None) -> tuple[str, TokenInfo]:
+KINDS = ("service", "personal")
+
+
+def _check_owner(uow: UnitOfWork, owner: str | None, kind: str, role: str) -> str | None:
+    """The owner's handle: a person of the directory; a personal token needs one and may
+    not do more than its person's account may."""
+    from warroom.domain.oncall.people import require_handle
+
+    if kind not in KINDS:
+        raise ValidationError("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+    if owner is None or not owner.strip():
+        if kind == "personal":
+            raise ValidationError(
+                "owner", "a personal token acts as its owner: name them (a directory handle)"
+            )
+        return None
+    handle = require_handle(owner, "owner")
+    if uow.oncall.person(handle) is None:
+        raise ValidationError(
+            "owner", f"{handle!r} is not in the directory (warroom user add, or oncall person add)"
+        )
+    if kind == "personal":
+        if role not in RANKED:
+            raise ValidationError("role", "a personal token is a person's: viewer, responder or admin")
+        account = uow.accounts.get(handle)
+        if account is not None and not allows(account.role, role):
+            raise ValidationError("role", f"{handle} is a {account.role}: their token may not be {role}")
+    return handle
+
+
+def create_token(
+    ctx: Context,
+    name: str,
+    role: str,
+    source: str | None = None,
+    *,
+    owner: str | None = None,
+    kind: str = "service",
+) -> tuple[str, TokenInfo]:
     """Create a token; returns the plain secret (show it once, it is not stored) and its info.
 
     An ingest token opens one webhook, ``/hooks/<source>``: ``source``, or the source its
-    name starts with (``alertmanager:prod``); without either it is refused."""
+    name starts with (``alertmanager:prod``); without either it is refused. A personal
+    token acts as its ``owner``; a service token may name the person who owns it."""
     name = _check_name(name)
     role = _check_role(role)
     source = _check_source(source, role, name)
+    kind = (kind or "service").strip().lower()
     plain = PREFIX + secrets.token_urlsafe(32)
     with ctx.uow() as uow:
-        info = uow.tokens.add(name, role, hash_token(plain), ctx.clock.now(), source)
+        handle = _check_owner(uow, owner, kind, role)
+        info = uow.tokens.add(name, role, hash_token(plain), ctx.clock.now(), source, handle, kind)
         uow.commit()
     return plain, info
+
+
+def actor_of(info: TokenInfo) -> str:
+    """Who the timeline names for what the token does: a personal token's person; a
+    service token's name, as ``owner via name`` when it has an owner."""
+    if info.kind == "personal" and info.owner:
+        return info.owner
+    if info.owner:
+        return f"{info.owner} via {info.name}"
+    return info.name
 
 
 def authenticate(ctx: Context, plain: str) -> TokenInfo | None:
@@ -209,6 +266,8 @@ def token_view(info: TokenInfo) -> dict[str, object]:
         "name": info.name,
         "role": info.role,
         "source": bound_source(info),
+        "kind": info.kind,
+        "owner": info.owner,
         "created_at": iso(info.created_at),
         "revoked_at": iso(info.revoked_at) if info.revoked_at else None,
         "last_used_at": iso(info.last_used_at) if info.last_used_at else None,

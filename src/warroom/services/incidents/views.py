@@ -46,13 +46,26 @@ def summary_view(row: IncidentSummary) -> dict[str, Any]:
     return data
 
 
+VIA = " via "
+
+
+def split_actor(actor: str) -> tuple[str, str | None]:
+    """The person and the service that acted for them: ``alice via deploy-bot`` is alice's,
+    through the service token ``deploy-bot`` she owns (the recorded actor stays one string,
+    so the hash chain of older events is untouched)."""
+    person, sep, via = actor.partition(VIA)
+    return (person, via) if sep and person and via else (actor, None)
+
+
 def event_view(event: Event) -> dict[str, Any]:
+    person, via = split_actor(event.actor)
     return {
         "incident": f"INC-{event.incident}",
         "seq": event.seq,
         "kind": event.kind,
         "payload": event.payload,
-        "actor": event.actor,
+        "actor": person,
+        "via": via,
         "occurred_at": iso(event.occurred_at),
         "recorded_at": iso(event.recorded_at),
         "prev_hash": event.prev_hash,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -18,6 +18,8 @@ class TokenInfo:
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
     source: str | None = None  # the one webhook source an ingest token opens
+    owner: str | None = None  # the handle of the person it belongs to
+    kind: str = "service"  # personal: acts as its owner; service: a named system
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,14 @@ class IntegrationKeyInfo:
 
 class TokenStore(Protocol):
     def add(
-        self, name: str, role: str, token_hash: str, created_at: datetime, source: str | None = None
+        self,
+        name: str,
+        role: str,
+        token_hash: str,
+        created_at: datetime,
+        source: str | None = None,
+        owner: str | None = None,
+        kind: str = "service",
     ) -> TokenInfo:
         """Store a new token; raises ``ValidationError`` (field ``name``) when the name is taken."""
         ...
@@ -69,3 +78,80 @@ class TokenStore(Protocol):
     def integration_keys(self) -> list[IntegrationKeyInfo]:
         """Every stored key, by token then creation."""
         ...
+
+
+@dataclass(frozen=True)
+class Account:
+    """A person who may sign in (their handle is their directory handle), as stored.
+
+    ``password_hash`` is argon2; ``setup_hash`` the sha256 of the one-time setup link's
+    secret; ``totp_secret`` a confirmed second factor, ``totp_pending`` one being enrolled."""
+
+    handle: str
+    role: str
+    created_at: datetime
+    password_hash: str | None = field(default=None, repr=False)
+    setup_hash: str | None = field(default=None, repr=False)
+    setup_expires_at: datetime | None = None
+    totp_secret: str | None = field(default=None, repr=False)
+    totp_pending: str | None = field(default=None, repr=False)
+    totp_last_step: int | None = None
+    failures: int = 0
+    locked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A server-side web session of an account (never its secret)."""
+
+    id: int
+    handle: str
+    address: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+    def live(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+
+class AccountStore(Protocol):
+    def add(self, account: Account) -> None:
+        """Store a new account; raises ``ValidationError`` (field ``handle``) when it exists."""
+        ...
+
+    def get(self, handle: str) -> Account | None: ...
+
+    def by_setup_hash(self, setup_hash: str) -> Account | None: ...
+
+    def all(self) -> list[Account]: ...
+
+    def save(self, account: Account) -> None:
+        """Replace the stored account's fields with ``account``'s."""
+        ...
+
+    def add_session(
+        self, session_hash: str, handle: str, address: str, at: datetime, expires_at: datetime
+    ) -> int: ...
+
+    def session_by_hash(self, session_hash: str) -> WebSession | None: ...
+
+    def sessions(self, handle: str | None, now: datetime) -> list[WebSession]:
+        """Live sessions (of ``handle``, or of everyone), oldest first."""
+        ...
+
+    def revoke_session(self, session_id: int, at: datetime) -> bool:
+        """True when a live session was revoked."""
+        ...
+
+    def revoke_sessions_of(self, handle: str, at: datetime) -> int: ...
+
+    def add_failure(self, handle: str, address: str, at: datetime) -> None: ...
+
+    def failures_since(
+        self, *, handle: str | None = None, address: str | None = None, since: datetime
+    ) -> int:
+        """Refused sign-ins of ``handle`` (or from ``address``) at or after ``since``."""
+        ...
+
+    def forget_failures(self, before: datetime) -> None: ...

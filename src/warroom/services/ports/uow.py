@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from warroom.services.ports.alerts import AlertStore
     from warroom.services.ports.comms import JobStore, OutboxStore, StakeholderStore, SubscriberStore
     from warroom.services.ports.idempotency import IdempotencyStore
-    from warroom.services.ports.identity import TokenStore
+    from warroom.services.ports.identity import AccountStore, TokenStore
     from warroom.services.ports.incidents import ChangeStore, IncidentStore
     from warroom.services.ports.learning import LearningStore
     from warroom.services.ports.oncall import OncallStore
@@ -35,6 +35,9 @@ class UnitOfWork(Protocol):
 
     @property
     def tokens(self) -> TokenStore: ...
+
+    @property
+    def accounts(self) -> AccountStore: ...
 
     @property
     def idempotency(self) -> IdempotencyStore: ...

@@ -45,6 +45,9 @@ class Context:
     # The X-ray (``warroom.services.xray.config.XrayConfig``: trace source, embedded store,
     # policies), built on first use; None: no X-ray here.
     load_xray: Callable[[], Any] | None = None
+    # The argon2 parameters of local account passwords: a name in ``argon2.profiles``
+    # (``accounts.password_profile``; CHEAPEST only where nothing real is protected: tests).
+    password_profile: str = "RFC_9106_LOW_MEMORY"
 
     def read(self) -> UnitOfWork:
         """A unit of work for reads only (never commit in it)."""
