@@ -265,7 +265,7 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "propose garbage minutes": (
         ("mitigate", "propose", "INC-1", "--title", "t", "--expected-minutes", "soon"),
-        "Invalid value for '--expected-minutes'",
+        "expected_minutes: 'soon' is not a duration such as 90s",
     ),
     "propose prepared zero": (("mitigate", "propose", "INC-1", "--prepared", "0"), "prepared"),
     "propose prepared too high": (("mitigate", "propose", "INC-1", "--prepared", "99"), "prepared"),
