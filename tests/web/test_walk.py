@@ -52,7 +52,7 @@ def test_a_whole_incident_from_declare_to_a_published_postmortem_on_a_phone(
     token, _ = auth.create_token(app.context, "alice", "responder")
     page.goto(f"{base}/login")
     page.fill("#token", token)
-    page.click("main button[type=submit]")
+    page.click("#token-login button[type=submit]")
     page.wait_for_url(f"{base}/")
 
     page.fill("#d-title", "Checkout errors after deploy")
