@@ -112,6 +112,14 @@ def test_a_public_incident_sets_its_components_state_by_severity(
     assert [(c.name, c.state) for c in page.components] == [("Checkout", expected), ("Search", "operational")]
 
 
+def test_an_open_public_incident_on_no_listed_component_still_sets_the_headline() -> None:
+    state = public(declared(0.06, services=("billing-worker",)), "Invoices are late.", T0)
+    page = build_page(ENTRIES, [state], {}, [], T0)
+    assert [c.state for c in page.components] == ["operational", "operational"]
+    assert page.overall == "partial_outage"  # never "all systems operational" above it
+    assert [i.components for i in page.incidents] == [()]
+
+
 def test_an_incident_not_published_or_from_the_demo_leaves_the_page_alone() -> None:
     quiet = declared()
     demo = public(declared(actor="warroom-demo"), "Demo text.", T0)

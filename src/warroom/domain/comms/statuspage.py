@@ -185,10 +185,13 @@ class StatusPage:
     incidents: tuple[PublicIncident, ...]
     maintenance: tuple[PublicMaintenance, ...]
     generated_at: datetime
+    # What open public incidents on no listed component mean: the page's headline must not
+    # say "all systems operational" above an incident it shows.
+    unlisted: str = "operational"
 
     @property
     def overall(self) -> str:
-        return worst([c.state for c in self.components])
+        return worst([c.state for c in self.components] + [self.unlisted])
 
     def groups(self) -> list[tuple[str, list[Component]]]:
         grouped: dict[str, list[Component]] = {}
@@ -261,4 +264,7 @@ def build_page(
         public_maintenance(w, names, now) for w in maintenance if w.phase(now) in ("upcoming", "in_progress")
     ]
     windows.sort(key=lambda w: w.starts_at)
-    return StatusPage(tuple(components), tuple(shown), tuple(windows), now)
+    unlisted = worst(
+        [incident_effect(state) for state in public if not any(s in names for s in state.services)]
+    )
+    return StatusPage(tuple(components), tuple(shown), tuple(windows), now, unlisted)
