@@ -12,7 +12,7 @@ import pytest
 
 from tests.comms.support import FakeClock, Receiver, Sender
 from tests.comms.test_outbox import declare
-from warroom.domain.incidents.catalog import Catalog, Playbook, Service
+from warroom.domain.incidents.catalog import Catalog, Playbook, Service, StatusEntry
 from warroom.integrations.notifiers import RecordingNotifier
 from warroom.integrations.notify_config import parse_notify
 from warroom.services import operations as ops
@@ -33,6 +33,7 @@ CATALOG = Catalog(
             "checkout",
             "storefront",
             playbook=Playbook(stakeholders=["payments-eng", "support-leads", "cfo@example.com"]),
+            status_page=StatusEntry("checkout"),  # subscribers follow it by this public name
         )
     ]
 )
