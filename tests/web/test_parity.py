@@ -82,6 +82,7 @@ PARITY: dict[str, tuple[str, str]] = {
     "token create": (CLI_ONLY, "tokens are secrets an administrator makes and hands out"),
     "token list": (CLI_ONLY, "tokens are an administrator's"),
     "token revoke": (CLI_ONLY, "tokens are an administrator's"),
+    "login": (CLI_ONLY, "signs the CLI in; the person approves its code on /device in the web"),
     "user add": (CLI_ONLY, "an administrator makes accounts; the person sets a password on /setup/..."),
     "user list": (CLI_ONLY, "accounts are an administrator's"),
     "user setup-link": (CLI_ONLY, "an administrator's, for a forgotten password"),

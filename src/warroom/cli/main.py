@@ -17,7 +17,19 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from warroom.cli import comms, learning, oncall, oncall_setup, serve, session, signals, tokens, triage, users
+from warroom.cli import (
+    comms,
+    learning,
+    login,
+    oncall,
+    oncall_setup,
+    serve,
+    session,
+    signals,
+    tokens,
+    triage,
+    users,
+)
 from warroom.cli.session import STATE, emit, fail, run
 from warroom.cli.session import render as _render
 
@@ -575,7 +587,7 @@ def demo(
 
 # Sub-commands defined beside this module; they never import it (no import circle).
 assert oncall_setup  # its commands join oncall's sub-apps when it is imported
-for _module in (serve, tokens, users, learning, signals, comms, triage, oncall):
+for _module in (serve, tokens, users, login, learning, signals, comms, triage, oncall):
     _module.register(app)
 mitigate_app.command("check")(triage.mitigate_check)
 
