@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from warroom.api.models import Body
+from warroom.api.openapi import _problem
 from warroom.api.routes import json_response
 from warroom.api.security import warroom_app
 from warroom.services.identity import device
@@ -27,7 +28,9 @@ class DeviceTokenBody(Body):
 def build_device_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["tokens"])
 
-    @router.post("/device", operation_id="device_start", summary="Start a device-code sign-in")
+    @router.post(
+        "/device", operation_id="device_start", summary="Start a device-code sign-in", status_code=201
+    )
     async def start(request: Request) -> Response:
         app = warroom_app(request)
         began = await run_in_threadpool(device.start, app.context)
@@ -43,7 +46,15 @@ def build_device_router() -> APIRouter:
             201,
         )
 
-    @router.post("/device/token", operation_id="device_token", summary="Poll a device-code sign-in")
+    @router.post(
+        "/device/token",
+        operation_id="device_token",
+        summary="Poll a device-code sign-in",
+        responses={
+            202: {"description": "Not approved yet: poll again after `interval` seconds."},
+            404: _problem(404),
+        },
+    )
     async def token(request: Request, body: DeviceTokenBody) -> Response:
         app = warroom_app(request)
         plain = await run_in_threadpool(device.redeem, app.context, body.device_code)
