@@ -68,6 +68,9 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
     from warroom.api.learning import build_learning_router
 
     fastapi_app.include_router(build_learning_router())
+    from warroom.api.device import build_device_router
+
+    fastapi_app.include_router(build_device_router())
     if with_web:
         router = _web_router()
         if router is not None:

@@ -96,6 +96,7 @@ PARITY: dict[str, tuple[str, str]] = {
     "status maintenance list": ("GET", "/status/admin"),
     "status maintenance add": ("POST", "/status/admin/{action}"),
     "status maintenance cancel": ("POST", "/status/admin/{action}"),
+    "login": (CLI_ONLY, "signs the CLI in; the person approves its code on /device in the web"),
     "user add": (CLI_ONLY, "an administrator makes accounts; the person sets a password on /setup/..."),
     "user list": (CLI_ONLY, "accounts are an administrator's"),
     "user setup-link": (CLI_ONLY, "an administrator's, for a forgotten password"),

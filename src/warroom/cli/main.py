@@ -19,6 +19,7 @@ import typer
 from warroom.cli import (
     comms,
     learning,
+    login,
     oncall,
     oncall_setup,
     serve,
@@ -599,6 +600,7 @@ for _module in (
     serve,
     tokens,
     users,
+    login,
     learning,
     signals,
     comms,

@@ -34,6 +34,10 @@ STATE = State()
 
 
 def start(url: str | None, token: str | None, actor: str | None) -> None:
+    if url and not token:  # the personal token `warroom login --url` saved for this server
+        from warroom.cli.credentials import token_for
+
+        token = token_for(url)
     STATE.url, STATE.token, STATE.actor = url, token, actor
     STATE.backend = None
 

@@ -11,8 +11,8 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from warroom.domain.shared.errors import ValidationError
-from warroom.services.ports.identity import Account, WebSession
-from warroom.storage.identity_tables import account_sessions, accounts, login_failures
+from warroom.services.ports.identity import Account, DeviceLogin, WebSession
+from warroom.storage.identity_tables import account_sessions, accounts, device_logins, login_failures
 
 _SESSION_COLUMNS = (
     account_sessions.c.id,
@@ -114,3 +114,46 @@ class SqlAccountStore:
 
     def forget_failures(self, before: datetime) -> None:
         self._db.execute(delete(login_failures).where(login_failures.c.at < before))
+
+    def add_device(self, device_hash: str, user_code: str, at: datetime, expires_at: datetime) -> None:
+        try:
+            with self._db.begin_nested():
+                self._db.execute(
+                    insert(device_logins).values(
+                        device_hash=device_hash, user_code=user_code, created_at=at, expires_at=expires_at
+                    )
+                )
+        except IntegrityError:
+            raise ValidationError("user_code", "that code is taken; ask again") from None
+
+    def _device(self, where: Any) -> DeviceLogin | None:
+        row = self._db.execute(
+            select(
+                device_logins.c.id,
+                device_logins.c.user_code,
+                device_logins.c.created_at,
+                device_logins.c.expires_at,
+                device_logins.c.approved_by,
+                device_logins.c.token_id,
+            ).where(where)
+        ).first()
+        return None if row is None else DeviceLogin(**row._asdict())
+
+    def device_by_hash(self, device_hash: str) -> DeviceLogin | None:
+        return self._device(device_logins.c.device_hash == device_hash)
+
+    def device_by_code(self, user_code: str) -> DeviceLogin | None:
+        return self._device(device_logins.c.user_code == user_code)
+
+    def approve_device(self, device_id: int, handle: str) -> None:
+        self._db.execute(
+            update(device_logins).where(device_logins.c.id == device_id).values(approved_by=handle)
+        )
+
+    def device_redeemed(self, device_id: int, token_id: int) -> bool:
+        result = self._db.execute(
+            update(device_logins)
+            .where(device_logins.c.id == device_id, device_logins.c.token_id.is_(None))
+            .values(token_id=token_id)
+        )
+        return bool(result.rowcount)

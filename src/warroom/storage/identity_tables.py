@@ -9,6 +9,9 @@
   set and only an admin unlocks.
 - ``account_sessions``: server-side web sessions: the cookie carries a random secret,
   only its sha256 is stored; expiring and revocable.
+- ``device_logins``: ``warroom login --url``: the CLI holds a device code (stored as its
+  sha256), the person types the short user code into the signed-in web to approve; the
+  CLI's next poll receives a new personal token (once).
 - ``login_failures``: one row per refused sign-in, by account and client address, for the
   rate limits (rows older than the window are deleted as new ones come in).
 """
@@ -58,4 +61,16 @@ login_failures = Table(
     Column("at", UTCDateTime, nullable=False),
     Index("ix_login_failures_handle", "handle", "at"),
     Index("ix_login_failures_address", "address", "at"),
+)
+
+device_logins = Table(
+    "device_logins",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("device_hash", String(64), nullable=False, unique=True),
+    Column("user_code", String(16), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("approved_by", String(64)),
+    Column("token_id", Integer),
 )

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from warroom.domain.shared.errors import DomainError, NotFound, ValidationError
-from warroom.services.identity import accounts
+from warroom.services.identity import accounts, device
 from warroom.web import session
 from warroom.web.session import CSRF_FIELD
 from warroom.web.visits import Visit, _error, _form, _page, _safe_next, _to_login, _visit
@@ -208,6 +208,34 @@ async def totp_confirm(request: Request) -> Response:
     return await run_in_threadpool(_totp, request, form, "confirm")
 
 
+def device_form(request: Request) -> Response:
+    visit = _visit(request)
+    if visit.user is None:
+        return _to_login(request)
+    return _page(request, visit, "device.html", code=request.query_params.get("code", "")[:16])
+
+
+def _device(request: Request, form: FormData) -> Response:
+    visit = _visit(request)
+    if visit.user is None:
+        return _to_login(request, "/device")
+    if not session.csrf_ok(visit.session, form.get(CSRF_FIELD)):
+        return _error(request, visit, 403, "This form expired or did not come from this page: reload it.")
+    if visit.user.session_id is None:
+        message = "Sign in as yourself (handle and password) to approve: a pasted token is not a person."
+        return _page(request, visit, "device.html", status=403, code="", error=message)
+    try:
+        device.approve(visit.app.context, _text(form, "code"), visit.user.name)
+    except DomainError as exc:
+        return _page(request, visit, "device.html", status=422, code="", error=web_message(exc))
+    return _page(request, visit, "device.html", code="", done=True)
+
+
+async def device_approve(request: Request) -> Response:
+    form = await _form(request)
+    return await run_in_threadpool(_device, request, form)
+
+
 ROUTES = (
     ("/login/password", password, ["POST"]),
     (CODE_PATH, code_form, ["GET"]),
@@ -217,4 +245,6 @@ ROUTES = (
     ("/account", account_page, ["GET"]),
     ("/account/totp", totp_begin, ["POST"]),
     ("/account/totp/confirm", totp_confirm, ["POST"]),
+    ("/device", device_form, ["GET"]),
+    ("/device", device_approve, ["POST"]),
 )

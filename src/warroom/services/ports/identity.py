@@ -115,6 +115,18 @@ class WebSession:
         return self.revoked_at is None and now < self.expires_at
 
 
+@dataclass(frozen=True)
+class DeviceLogin:
+    """A ``warroom login`` waiting for (or given) its person's approval."""
+
+    id: int
+    user_code: str
+    created_at: datetime
+    expires_at: datetime
+    approved_by: str | None = None
+    token_id: int | None = None
+
+
 class AccountStore(Protocol):
     def add(self, account: Account) -> None:
         """Store a new account; raises ``ValidationError`` (field ``handle``) when it exists."""
@@ -155,3 +167,17 @@ class AccountStore(Protocol):
         ...
 
     def forget_failures(self, before: datetime) -> None: ...
+
+    def add_device(self, device_hash: str, user_code: str, at: datetime, expires_at: datetime) -> None:
+        """Store a device login; raises ``ValidationError`` (field ``user_code``) on a clash."""
+        ...
+
+    def device_by_hash(self, device_hash: str) -> DeviceLogin | None: ...
+
+    def device_by_code(self, user_code: str) -> DeviceLogin | None: ...
+
+    def approve_device(self, device_id: int, handle: str) -> None: ...
+
+    def device_redeemed(self, device_id: int, token_id: int) -> bool:
+        """Record the token a device login gave; False when one was given already."""
+        ...

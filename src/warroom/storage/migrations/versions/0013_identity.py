@@ -56,6 +56,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_login_failures_handle", "login_failures", ["handle", "at"])
     op.create_index("ix_login_failures_address", "login_failures", ["address", "at"])
+    op.create_table(
+        "device_logins",
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("device_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("user_code", sa.String(16), nullable=False, unique=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("expires_at", UTCDateTime, nullable=False),
+        sa.Column("approved_by", sa.String(64)),
+        sa.Column("token_id", sa.Integer),
+    )
     with op.batch_alter_table("tokens") as batch:
         batch.add_column(sa.Column("owner", sa.String(64)))  # the person a token belongs to
         batch.add_column(sa.Column("kind", sa.String(20)))  # personal or service (NULL: service)
@@ -65,6 +75,7 @@ def downgrade() -> None:
     with op.batch_alter_table("tokens") as batch:
         batch.drop_column("kind")
         batch.drop_column("owner")
+    op.drop_table("device_logins")
     op.drop_index("ix_login_failures_address", table_name="login_failures")
     op.drop_index("ix_login_failures_handle", table_name="login_failures")
     op.drop_table("login_failures")
