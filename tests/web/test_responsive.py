@@ -197,6 +197,7 @@ def test_on_a_phone_the_act_panel_is_one_tap_away_and_targets_are_44px(world: di
     page.wait_for_function(
         "document.querySelector('#act-update').getBoundingClientRect().top < window.innerHeight"
     )
+    page.locator("#act-update").screenshot(path=str(world["shots"] / "room-update-form-phone.png"))
     page.context.close()
 
 
