@@ -98,6 +98,16 @@ DOCUMENTED: dict[str, str] = {
     "xray.max_spans_per_request": "Most spans one OTLP export may carry (10000); more is 413 and nothing is stored.",
     "xray.max_attribute_bytes": "Longest attribute value a span may carry (16384); longer is 400 and nothing is stored.",
     "accounts.password_profile": "Argon2 parameters of local account passwords: RFC_9106_LOW_MEMORY (default, 64 MiB), RFC_9106_HIGH_MEMORY (2 GiB) or CHEAPEST (tests only).",
+    "oidc.issuer": "OpenID Connect provider's issuer URL; its `/.well-known/openid-configuration` is read. Setting it shows 'Sign in with <label>' on /login (docs/identity.md).",
+    "oidc.client_id": "The client id registered at the provider (redirect URI `https://<warroom>/oidc/callback`).",
+    "oidc.client_secret": "The client secret registered at the provider (confidential client; PKCE S256 too).",
+    "oidc.label": "The sign-in button's label: 'Sign in with <label>' (SSO).",
+    "oidc.allowed_domains": "Email domains that may sign in, e.g. [\"example.com\"]; empty lets any verified address in.",
+    "oidc.groups_claim": "The ID token claim holding the user's groups (groups; GitLab: groups_direct).",
+    "oidc.roles": "Groups mapped to roles, the highest wins: {admin = [\"ops-admins\"], responder = [\"oncall\"]}.",
+    "oidc.default_role": "The role of a user in no mapped group (viewer).",
+    "oidc.redirect_uri": "The callback URL registered at the provider when warroom sits behind a proxy (default: this request's /oidc/callback).",
+    "oidc.scopes": "Scopes asked for (openid email profile; add groups where the provider needs it).",
     "followups.remind_every_hours": "Repeat a follow-up's overdue reminder this often until it is done (24).",
 }
 

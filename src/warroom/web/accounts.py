@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 from warroom.domain.shared.errors import DomainError, NotFound, ValidationError
 from warroom.services.identity import accounts, device
 from warroom.web import session
+from warroom.web.oidc import label as oidc_label
 from warroom.web.session import CSRF_FIELD
 from warroom.web.visits import Visit, _error, _form, _page, _safe_next, _to_login, _visit
 from warroom.web.wording import web_message
@@ -47,7 +48,10 @@ def _signed_in(request: Request, secret: str, target: str) -> Response:
 def _login_page(
     request: Request, visit: Visit, target: str, status: int, error: str, handle: str = ""
 ) -> Response:
-    return _page(request, visit, "login.html", status=status, next=target, error=error, handle=handle)
+    shown = oidc_label(visit.app.settings.raw)
+    return _page(
+        request, visit, "login.html", status=status, next=target, error=error, handle=handle, oidc=shown
+    )
 
 
 def _password(request: Request, form: FormData) -> Response:

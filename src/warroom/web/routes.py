@@ -36,6 +36,8 @@ from warroom.web.describe import describe
 from warroom.web.first_screen import first_screen, with_derived_start
 from warroom.web.forms import ACTIONS, action_body, declaration, fields, return_path, status_of
 from warroom.web.impact_chart import impact_panel
+from warroom.web.oidc import ROUTES as OIDC_ROUTES
+from warroom.web.oidc import label as oidc_label
 from warroom.web.postmortem import postmortem_in_place
 from warroom.web.public import ROUTES as PUBLIC_ROUTES
 from warroom.web.public_admin import ROUTES as STATUS_ADMIN_ROUTES
@@ -319,7 +321,8 @@ async def room_events(request: Request, ref: str) -> Response:
 
 def login_form(request: Request) -> Response:
     visit = _visit(request)
-    return _page(request, visit, "login.html", next=_safe_next(request.query_params.get("next")))
+    target = _safe_next(request.query_params.get("next"))
+    return _page(request, visit, "login.html", next=target, oidc=oidc_label(visit.app.settings.raw))
 
 
 def _login(request: Request, form: FormData) -> Response:
@@ -386,6 +389,12 @@ def build_router() -> APIRouter:
     router.add_api_route("/login", login, methods=["POST"])
     router.add_api_route("/logout", logout, methods=["POST"])
     router.add_api_route("/static/{name}", static, methods=["GET"])
-    for path, endpoint, methods in [*ACCOUNT_ROUTES, *PUBLIC_ROUTES, *STATUS_ADMIN_ROUTES, *SIGNAL_ROUTES]:
+    for path, endpoint, methods in [
+        *ACCOUNT_ROUTES,
+        *OIDC_ROUTES,
+        *PUBLIC_ROUTES,
+        *STATUS_ADMIN_ROUTES,
+        *SIGNAL_ROUTES,
+    ]:
         router.add_api_route(path, endpoint, methods=methods)
     return router

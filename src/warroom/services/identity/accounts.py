@@ -252,6 +252,11 @@ def _start(ctx: Context, account: Account, address: str, now: datetime, step: in
     return secret
 
 
+def start_session(ctx: Context, account: Account, address: str | None) -> str:
+    """A new session for ``account`` signed in elsewhere (OpenID Connect): its secret."""
+    return _start(ctx, account, _address(address), ctx.clock.now())
+
+
 def sign_in(ctx: Context, handle: str, password: str, address: str | None) -> SignIn:
     """Check a handle and password; a session, or the second factor still due.
 
