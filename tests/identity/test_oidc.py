@@ -225,6 +225,7 @@ def test_code_flow_signs_in_a_new_person_with_the_mapped_role(database_url: str,
         assert done.status_code == 303 and done.headers["location"] == "/incidents"
         account = client.get("/account")
         assert account.status_code == 200 and "alice" in account.text
+        assert "its second factor applies" in account.text and "/account/totp" not in account.text
         with app.context.read() as uow:
             person = uow.oncall.person("alice")
             stored = uow.accounts.get("alice")
@@ -346,3 +347,40 @@ def test_unconfigured_or_misconfigured_oidc_is_a_clear_page(tmp_path: Any, provi
     finally:
         dispose(plain)
         dispose(broken)
+
+
+@pytest.mark.browser
+def test_chromium_signs_in_through_the_provider_and_the_login_page_fits(
+    tmp_path: Any, provider: Provider
+) -> None:
+    """Real Chromium follows the redirects itself: /login, the button, the provider, back."""
+    import os
+    from pathlib import Path
+
+    from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, running
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("WARROOM_SHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    app = _app(sqlite_url(tmp_path), provider)
+    try:
+        with running(create_app(app)) as base, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                for width, height in ((390, 844), (1400, 900)):
+                    page = browser.new_page(viewport={"width": width, "height": height})
+                    page.goto(f"{base}/login?next=/account")
+                    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+                    page.screenshot(path=str(shots / f"oidc-login-{width}.png"), full_page=True)
+                    page.click("#oidc-login")
+                    page.wait_for_url(f"{base}/account", timeout=5000)
+                    assert "alice" in page.content()
+                    page.screenshot(path=str(shots / f"oidc-account-{width}.png"), full_page=True)
+                    page.context.close()
+            finally:
+                browser.close()
+        assert {s.handle for s in accounts.sessions(app.context)} == {"alice"}
+    finally:
+        dispose(app)
