@@ -332,7 +332,17 @@ def test_replayed_state_and_forged_callbacks_are_refused(shared: App, provider: 
         + urlencode({"state": state, "error": "access_denied", "error_description": "<b>no</b>"})
     )
     assert said.status_code == 403 and "&lt;b&gt;no&lt;/b&gt;" in said.text
+    huge = TestClient(web)
+    state = parse_qs(urlsplit(_to_provider(huge)).query)["state"][0]
+    oversized = huge.get("/oidc/callback?" + urlencode({"state": state, "code": "c" * 5000}))
+    assert oversized.status_code == 400 and "no code" in oversized.text
     assert _counts(shared) == before
+
+
+def test_next_never_leaves_the_site(shared: App, provider: Provider) -> None:
+    client = TestClient(create_app(shared))
+    done = _sign_in(client, "https://evil.example/steal")
+    assert done.status_code == 303 and done.headers["location"] == "/"
 
 
 def test_unconfigured_or_misconfigured_oidc_is_a_clear_page(tmp_path: Any, provider: Provider) -> None:
@@ -384,3 +394,30 @@ def test_chromium_signs_in_through_the_provider_and_the_login_page_fits(
         assert {s.handle for s in accounts.sessions(app.context)} == {"alice"}
     finally:
         dispose(app)
+
+
+def test_settings_are_checked_and_groups_map_to_the_highest_role() -> None:
+    from warroom.domain.shared.errors import ValidationError
+    from warroom.services.identity import oidc
+
+    assert oidc.settings_of({}) is None and oidc.settings_of({"oidc": {"issuer": ""}}) is None
+    good = {"issuer": "https://id.example.com/", "client_id": "c", "client_secret": "s"}
+    config = oidc.settings_of({"oidc": {**good, "roles": {"admin": ["a"], "responder": ["r", "a2"]}}})
+    assert config is not None and config.issuer == "https://id.example.com" and config.label == "SSO"
+    assert oidc.role_for(config, ["r", "a"]) == "admin"
+    assert oidc.role_for(config, ["a2"]) == "responder"
+    assert oidc.role_for(config, ["nobody"]) == "viewer"
+    bad: list[tuple[dict[str, Any], str]] = [
+        ({**good, "issuer": "javascript:alert(1)"}, "oidc.issuer"),
+        ({**good, "client_secret": ""}, "oidc.client_id"),
+        ({**good, "roles": ["admin"]}, "oidc.roles"),
+        ({**good, "roles": {"root": ["x"]}}, "oidc.roles"),
+        ({**good, "roles": {"admin": "ops"}}, "oidc.roles.admin"),
+        ({**good, "allowed_domains": "example.com"}, "oidc.allowed_domains"),
+        ({**good, "default_role": "god"}, "oidc.default_role"),
+        ({**good, "client_id": 7}, "oidc.client_id"),
+    ]
+    for table, field in bad:
+        with pytest.raises(ValidationError) as caught:
+            oidc.settings_of({"oidc": table})
+        assert caught.value.field == field, table
