@@ -155,6 +155,13 @@ def sign_in(
     role = role_for(config, groups_of(claims, config.groups_claim))
     name = claims.get("name")
     shown = name.strip()[:120] if isinstance(name, str) and name.strip().isprintable() else ""
+    try:
+        return _sign_in(ctx, email, role, shown, address)
+    except ValidationError as exc:  # the same new person signing in twice at once
+        raise OidcRefused(f"Signing in failed ({exc.field} {exc.message}): try again.", 409) from exc
+
+
+def _sign_in(ctx: Context, email: str, role: str, shown: str, address: str | None) -> tuple[str, str]:
     now = ctx.clock.now()
     with ctx.uow() as uow:
         people = uow.oncall.people()
