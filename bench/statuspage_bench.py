@@ -9,6 +9,10 @@ with the page's body. Halfway through, one public update is posted through the A
 the run checks that the page showed it (the cached rendering was invalidated).
 
     .venv/bin/python bench/statuspage_bench.py [--seconds 5] [--concurrency 32] [--path /status]
+
+With ApacheBench installed (`apt-get install apache2-utils`) the budget is judged on its
+figure: a Python client on two cores measures itself (about 150 requests/s even against
+a bare ASGI app), not the server.
 """
 
 from __future__ import annotations
@@ -150,6 +154,28 @@ async def load(
     return done, failed, elapsed, saw_update
 
 
+def ab_rps(url: str, seconds: float, concurrency: int) -> float | None:
+    """Requests/s measured by ApacheBench (a C client: it leaves the CPU to the server,
+    where a Python client on these two cores measures mostly itself); None without ``ab``."""
+    import re
+    import shutil
+
+    if shutil.which("ab") is None:
+        return None
+    out = subprocess.run(
+        ["ab", "-q", "-k", "-c", str(concurrency), "-t", str(seconds), "-n", "1000000", url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=False,
+    ).stdout
+    found = re.search(r"Requests per second:\s+([\d.]+)", out)
+    failed = re.search(r"Failed requests:\s+(\d+)", out)
+    if found is None or (failed is not None and int(failed.group(1))):
+        return None
+    return float(found.group(1))
+
+
 def wait_up(url: str) -> None:
     for _ in range(300):
         try:
@@ -197,21 +223,33 @@ def main() -> None:
             done, failed, elapsed, saw = asyncio.run(
                 load(base, args.path, args.seconds, args.concurrency, token)
             )
+            native = ab_rps(base + args.path, args.seconds, args.concurrency)
         finally:
             server.terminate()
             server.wait(timeout=10)
     rps = done / elapsed
     ceiling = bare_ceiling(size, args.seconds, args.concurrency)
+    if native is not None:
+        print(f"ApacheBench (keep-alive, concurrency {args.concurrency}): {native:,.0f} requests/s")
+        rps_budget = native
+    else:
+        print(
+            "ApacheBench not installed (apt-get install apache2-utils): the Python client's figure is judged"
+        )
+        rps_budget = rps
     print(
         f"GET {args.path} ({size} bytes): {done} requests in {elapsed:.2f} s, {failed} failed, concurrency {args.concurrency}"
     )
-    print(f"throughput: {rps:,.0f} requests/s; budget >= {BUDGET_RPS:,.0f}: ratio {rps / BUDGET_RPS:.2f}")
+    print(f"throughput (httpx client): {rps:,.0f} requests/s")
+    print(
+        f"budget >= {BUDGET_RPS:,.0f} requests/s: measured {rps_budget:,.0f}, ratio {rps_budget / BUDGET_RPS:.2f}"
+    )
     print(
         f"a bare ASGI app on the same uvicorn, same bytes and load: {ceiling:,.0f} requests/s"
         f" (warroom at {rps / ceiling:.0%} of it; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     print(f"the public update posted mid-run showed on the page: {'yes' if saw else 'NO'}")
-    if failed or not saw or rps < BUDGET_RPS:
+    if failed or not saw or rps_budget < BUDGET_RPS:
         sys.exit(1)
 
 
