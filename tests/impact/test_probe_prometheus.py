@@ -265,8 +265,11 @@ def test_left_slo_at_is_found_at_the_resolution_of_the_data_before_detection(
     # Never a step after detection: at most the probe's 1 s resolution (the rule may fire
     # between two grid points, e.g. detected 16:09:48.24, first bad grid point 16:09:49).
     assert left <= detected + timedelta(seconds=1), (left, detected)
-    # Where Prometheus' own rule found it, to the probe's 1 s resolution (not a step later).
-    assert left <= active + timedelta(seconds=1), (left, active)
+    # Where Prometheus' own rule found it, to the probe's 1 s grid plus one scrape (not a
+    # step later): the rule evaluates off the grid (e.g. at :08.6), and a 5 s rate over a
+    # ratio near the 5% threshold can cross it at the next grid point but one under load
+    # (CI saw 1.4 s). A step late would be 5 s.
+    assert left <= active + timedelta(seconds=2), (left, active)
     # Seconds after the first 5xx sample, not a step: a 5 s rate over a slice passes 5% one
     # to three scrapes (1 s each) after the first failing one (seen: 1.0 to 2.2 s).
     assert first_bad - timedelta(seconds=1) <= left <= first_bad + timedelta(seconds=3), (left, first_bad)
