@@ -19,6 +19,13 @@ Endpoints:
     GET    /flags                       feature flags, as JSON
     POST   /flags/new_payment_flow?enabled=false
 
+With `--otlp-endpoint` (its bearer token in `DEMO_SHOP_OTLP_TOKEN`) every checkout is also a trace, exported with
+the OpenTelemetry SDK over OTLP/HTTP: demo-shop → payments → the payment provider
+(`adyen`). A request an injected fault fails is, in its trace, payments' call to the
+provider timing out after `PROVIDER_TIMEOUT_S` and being retried `RETRIES` times; a
+checkout the fault covers but lets through needed two retries. Without the flag the shop
+stays standard library only (the SDK is imported only when tracing is on).
+
 A fault is "caused by" a feature flag (by default `new_payment_flow`; pass `flag=` to
 tie it to none): injecting it turns the flag on, and it fails requests only while the
 flag stays on. Turning the flag off is the prepared mitigation; turning it back on
@@ -31,6 +38,7 @@ import argparse
 import itertools
 import json
 import math
+import os
 import random
 import sys
 import threading
@@ -38,6 +46,7 @@ import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 ROUTES = ("/api/checkout", "/api/search", "/api/cart")
@@ -46,6 +55,19 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 # Typical latency per route; each request scatters around it (log-normal).
 TYPICAL_SECONDS = {"/api/checkout": 0.12, "/api/search": 0.04, "/api/cart": 0.02}
 DEFAULT_FLAG = "new_payment_flow"
+# The traces' shape: payments calls the provider with this client timeout and retries a
+# timed-out call this many times before it gives up.
+PROVIDER = "adyen"
+PROVIDER_TIMEOUT_S = 2.0
+RETRIES = 4
+
+
+class Served(NamedTuple):
+    """One request as served: status code, simulated duration, and whether a fault covered it."""
+
+    status: int
+    duration: float
+    faulted: bool
 
 
 @dataclass(frozen=True)
@@ -82,12 +104,13 @@ class Shop:
         # 40% in every scrape window and tests can use tight thresholds.
         self._error_debt: dict[tuple[str, str], float] = defaultdict(float)
 
-    def serve(self, route: str, region: str) -> tuple[int, float]:
-        """Count one request and return its (status, simulated duration in seconds)."""
+    def serve(self, route: str, region: str) -> Served:
+        """Count one request and return how it was served (its duration is simulated)."""
         with self._lock:
-            ratio, extra_latency = self.base_error_ratio, 0.0
+            ratio, extra_latency, faulted = self.base_error_ratio, 0.0, False
             for fault in self.faults.values():
                 if fault.covers(route, region) and (fault.flag is None or self.flags.get(fault.flag)):
+                    faulted = True
                     ratio, extra_latency = (
                         ratio + fault.error_ratio,
                         max(extra_latency, fault.latency_seconds),
@@ -106,7 +129,7 @@ class Shop:
             for i, bound in enumerate(BUCKETS):
                 if duration <= bound:
                     buckets[i] += 1
-            return int(status), duration
+            return Served(int(status), duration, faulted)
 
     def inject(self, fault: Fault) -> None:
         with self._lock:
@@ -169,7 +192,100 @@ def _labels(**labels: str) -> str:
     return "{" + ",".join(f'{k}="{escape(v)}"' for k, v in labels.items()) + "}"
 
 
-def generate_load(shop: Shop, rate: float, stop: threading.Event) -> None:
+class Tracing:
+    """Checkout traces, exported by the OpenTelemetry SDK to an OTLP/HTTP endpoint.
+
+    Each service is its own resource (``service.name`` demo-shop and payments), so a
+    trace crosses services as it would between two processes. Durations are simulated,
+    like the metrics': the spans carry explicit start and end times, so a trace can
+    show a 2 s provider timeout while the shop answers at once.
+    """
+
+    def __init__(self, endpoint: str, token: str | None) -> None:
+        # Imported here: without tracing the shop needs nothing but the standard library.
+        from opentelemetry import trace
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        self._trace = trace
+        self.providers: list[Any] = []
+        self.tracers: dict[str, Any] = {}
+        for service in ("demo-shop", "payments"):
+            provider = TracerProvider(resource=Resource.create({"service.name": service}))
+            exporter = OTLPSpanExporter(endpoint=endpoint, headers=headers, timeout=5)
+            provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=1000))
+            self.providers.append(provider)
+            self.tracers[service] = provider.get_tracer("demo-shop")
+
+    def checkout(self, region: str, served: Served) -> None:
+        """The trace of one checkout served just now."""
+        from opentelemetry.trace import SpanKind, Status, StatusCode
+
+        trace, shop, payments = self._trace, self.tracers["demo-shop"], self.tracers["payments"]
+        failed = served.status >= 500
+        # Provider calls: all time out when the request failed; two time out and the
+        # second retry succeeds when a fault covered a request that got through.
+        attempts = RETRIES + 1 if failed and served.faulted else 3 if served.faulted else 1
+        timeouts = attempts if failed and served.faulted else attempts - 1
+        call_s = max(0.005, served.duration * 0.5)
+        total_s = timeouts * PROVIDER_TIMEOUT_S + (attempts - timeouts) * call_s + served.duration * 0.5
+        # The trace starts as the request is counted (its metrics' moment) and ends its
+        # simulated duration later, so a window of traces and one of metrics line up.
+        start = time.time_ns()
+        end = start + int(total_s * 1e9)
+        error = Status(StatusCode.ERROR, "payment failed") if failed else None
+        route = {"http.route": "/api/checkout", "http.request.method": "GET", "cloud.region": region}
+        root = shop.start_span("GET /api/checkout", kind=SpanKind.SERVER, start_time=start, attributes=route)
+        in_root = trace.set_span_in_context(root)
+        call = shop.start_span("POST /pay", in_root, kind=SpanKind.CLIENT, start_time=start + 1000)
+        serve = payments.start_span(
+            "POST /pay", trace.set_span_in_context(call), kind=SpanKind.SERVER, start_time=start + 2000
+        )
+        at = start + 3000
+        for attempt in range(attempts):
+            timed_out = attempt < timeouts
+            took = int((PROVIDER_TIMEOUT_S if timed_out else call_s) * 1e9)
+            attributes: dict[str, Any] = {
+                "peer.service": PROVIDER,
+                "server.address": "checkout-live.adyen.com",
+            }
+            if attempt:
+                attributes["http.request.resend_count"] = attempt
+            if timed_out:
+                attributes["error.type"] = "timeout"
+            else:
+                attributes["http.response.status_code"] = 200
+            out = payments.start_span(
+                "POST /authorise",
+                trace.set_span_in_context(serve),
+                kind=SpanKind.CLIENT,
+                start_time=at,
+                attributes=attributes,
+            )
+            if timed_out:
+                out.set_status(
+                    Status(StatusCode.ERROR, f"context deadline exceeded after {PROVIDER_TIMEOUT_S:g} s")
+                )
+            out.end(end_time=at + took)
+            at += took
+        status = {"http.response.status_code": served.status}
+        for span in (serve, call, root):
+            span.set_attributes(status)
+            if error is not None:
+                span.set_status(error)
+        serve.end(end_time=max(at, end - 2000))
+        call.end(end_time=max(at, end - 1000))
+        root.end(end_time=max(at, end))
+
+    def shutdown(self) -> None:
+        for provider in self.providers:
+            provider.shutdown()
+
+
+def generate_load(shop: Shop, rate: float, stop: threading.Event, tracing: Tracing | None = None) -> None:
     """Serve `rate` requests a second, round-robin over every route and region."""
     combos = itertools.cycle([(route, region) for route in ROUTES for region in REGIONS])
     owed, last = 0.0, time.monotonic()
@@ -178,7 +294,10 @@ def generate_load(shop: Shop, rate: float, stop: threading.Event) -> None:
         owed += rate * (now - last)
         last = now
         while owed >= 1.0:
-            shop.serve(*next(combos))
+            route, region = next(combos)
+            served = shop.serve(route, region)
+            if tracing is not None and route == "/api/checkout":
+                tracing.checkout(region, served)
             owed -= 1.0
 
 
@@ -226,8 +345,8 @@ def make_handler(shop: Shop) -> type[BaseHTTPRequestHandler]:
                 region = _one(parse_qs(url.query), "region", REGIONS[0]) or REGIONS[0]
                 if region not in REGIONS:
                     return self._json(400, {"error": f"unknown region {region!r}"})
-                status, _ = shop.serve(url.path, region)
-                self._json(status, {"ok": status == 200})
+                served = shop.serve(url.path, region)
+                self._json(served.status, {"ok": served.status == 200})
             else:
                 self._json(404, {"error": f"no such path {url.path}"})
 
@@ -285,11 +404,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=180.0, help="generated requests per second")
     parser.add_argument("--base-error-ratio", type=float, default=0.002)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--otlp-endpoint",
+        help="export checkout traces here over OTLP/HTTP, e.g. http://127.0.0.1:8080/v1/traces",
+    )
     args = parser.parse_args(argv)
 
     shop = Shop(base_error_ratio=args.base_error_ratio, seed=args.seed)
     stop = threading.Event()
-    threading.Thread(target=generate_load, args=(shop, args.rate, stop), daemon=True).start()
+    # The bearer token for the endpoint (warroom: an ingest token for the source otlp)
+    # comes from the environment, never the command line.
+    token = os.environ.get("DEMO_SHOP_OTLP_TOKEN")
+    tracing = Tracing(args.otlp_endpoint, token) if args.otlp_endpoint else None
+    threading.Thread(target=generate_load, args=(shop, args.rate, stop, tracing), daemon=True).start()
     server = ThreadingHTTPServer((args.host, args.port), make_handler(shop))
     print(f"demo-shop: listening on http://{args.host}:{server.server_port}", file=sys.stderr, flush=True)
     try:
@@ -299,6 +426,8 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         stop.set()
         server.server_close()
+        if tracing is not None:
+            tracing.shutdown()
 
 
 if __name__ == "__main__":

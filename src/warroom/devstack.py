@@ -97,12 +97,16 @@ def free_port() -> int:
 class _Process:
     """One child process with its log file; stop() signals only this PID."""
 
-    def __init__(self, name: str, argv: list[str], log_path: Path) -> None:
+    def __init__(self, name: str, argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> None:
         self.name = name
         self.log_path = log_path
         with log_path.open("wb") as log:
             self.popen = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **env} if env else None,
             )
 
     @property
@@ -170,8 +174,13 @@ class PromStack:
         startup_timeout: float = 30.0,
         shop_rate: float = 180.0,
         keep_workdir: bool = False,
+        otlp_endpoint: str | None = None,
+        otlp_token: str | None = None,
     ) -> None:
         self.webhook_url = webhook_url or NOWHERE
+        # Where demo-shop exports its checkout traces over OTLP/HTTP (None: no traces).
+        self.otlp_endpoint = otlp_endpoint
+        self.otlp_token = otlp_token
         self.startup_timeout = startup_timeout
         self.shop_rate = shop_rate
         self.keep_workdir = keep_workdir
@@ -255,7 +264,10 @@ class PromStack:
                 str(ports["shop"]),
                 "--rate",
                 f"{self.shop_rate:g}",
+                *(["--otlp-endpoint", self.otlp_endpoint] if self.otlp_endpoint else []),
             ],
+            # The token in the environment, not on a command line every `ps` shows.
+            env={"DEMO_SHOP_OTLP_TOKEN": self.otlp_token} if self.otlp_token else None,
         )
         self._spawn(
             "alertmanager",
@@ -307,9 +319,9 @@ class PromStack:
         path.mkdir(exist_ok=True)
         return path
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
         assert self.workdir is not None
-        self._processes[name] = _Process(name, argv, self.workdir / f"{name}.log")
+        self._processes[name] = _Process(name, argv, self.workdir / f"{name}.log", env)
 
     def _wait_until(self, name: str, ready: Callable[[], bool]) -> None:
         process = self._processes[name]

@@ -2,8 +2,10 @@
 
 It starts demo-shop, Prometheus and Alertmanager on 127.0.0.1 (``warroom.devstack``) and
 warroom's own server in a thread, so Alertmanager's webhook reaches ``/hooks/alertmanager``
-and the alert declares the incident. Then: triage points at the faulty region, the
-prepared feature-flag mitigation is applied, the impact probe verifies it, and the
+and the alert declares the incident. demo-shop exports its checkout traces to the same
+server over OTLP/HTTP (when the OpenTelemetry SDK is installed), so after triage the X-ray
+names the failing hop (payments → adyen, timing out and retried) and pins it as a fact.
+Then: triage points at the faulty region, the prepared feature-flag mitigation is applied, the impact probe verifies it, and the
 incident resolves once its indicators are back at baseline. Everything it started is
 stopped at the end (by PID), and the ingest token it made is revoked.
 """
@@ -94,6 +96,20 @@ def _wait(what: str, seconds: float, check: Callable[[], Any], *, every: float =
     raise DemoFailed(f"{what} did not happen within {seconds:g} s")
 
 
+def tracing_available() -> str:
+    """Why demo-shop cannot export traces ("" when it can): the OpenTelemetry SDK and its
+    OTLP/HTTP exporter are the ``demo`` extra, not needed by warroom itself."""
+    from importlib.util import find_spec
+
+    for module in ("opentelemetry.sdk", "opentelemetry.exporter.otlp.proto.http"):
+        try:
+            if find_spec(module) is None:
+                raise ImportError(module)
+        except ImportError:
+            return f"{module} is not installed (pip install 'warroom[demo]')"
+    return ""
+
+
 def _hooks_available() -> bool:
     try:
         from warroom.api.hooks import build_hooks_router  # noqa: F401
@@ -108,6 +124,7 @@ class LiveDemo:
         self.actor = actor
         self.as_json = as_json
         self.said: list[str] = []
+        self.no_traces = ""  # why demo-shop exports no traces ("" when it does)
 
     def say(self, text: str, style: str = "") -> None:
         self.said.append(text)
@@ -129,9 +146,17 @@ class LiveDemo:
         token_name = f"alertmanager-demo-{os.getpid()}-{int(time.time())}"
         token = auth.create_token(base.context, token_name, "ingest", "alertmanager")[0] if hooks else ""
         webhook = f"http://127.0.0.1:{port}/hooks/alertmanager?token={token}" if hooks else None
+        traced = ""
+        self.no_traces = tracing_available() if hooks else "the server cannot be started in this build"
+        if not self.no_traces:
+            traced = auth.create_token(base.context, f"{token_name}-otlp", "ingest", "otlp")[0]
         self.step("Start demo-shop, Prometheus and Alertmanager on 127.0.0.1")
         try:
-            with PromStack(webhook_url=webhook) as stack:
+            with PromStack(
+                webhook_url=webhook,
+                otlp_endpoint=f"http://127.0.0.1:{port}/v1/traces" if traced else None,
+                otlp_token=traced or None,
+            ) as stack:
                 self.say(
                     f"shop {stack.shop_url}  prometheus {stack.prometheus_url}  alertmanager {stack.alertmanager_url}"
                 )
@@ -143,9 +168,9 @@ class LiveDemo:
                     self.say(f"warroom server {url} (Alertmanager posts to {url}/hooks/alertmanager)")
                     return self._run(ctx, stack, url)
         finally:
-            if token:
+            for name in (token_name, f"{token_name}-otlp") if token else ():
                 with suppress(Exception):
-                    auth.revoke_token(base.context, token_name)
+                    auth.revoke_token(base.context, name)
 
     def _run(self, ctx: Any, stack: Any, url: str | None) -> dict[str, Any]:
         from warroom.cli.triage import checks, measurement
@@ -179,6 +204,7 @@ class LiveDemo:
         if not self.as_json:
             measurement(triage)
         self._localized(triage)
+        xray = self._xray(ctx, ref)
 
         self.step("Mitigate: the prepared, lowest-risk action")
         room = ops.propose(ctx, self.actor, ref, {"prepared": 1})
@@ -206,7 +232,7 @@ class LiveDemo:
         if self.as_json:
             print(
                 json.dumps(
-                    {"incident": final, "triage": triage, "check": check, "verify": verified},
+                    {"incident": final, "triage": triage, "xray": xray, "check": check, "verify": verified},
                     indent=2,
                     sort_keys=True,
                 )
@@ -274,6 +300,33 @@ class LiveDemo:
                         self.say(f"triage points at {worst}", "bold")
                         return
         self.say("triage found no single faulty region", "yellow")
+
+    def _xray(self, ctx: Any, ref: str) -> dict[str, Any]:
+        """The X-ray of the checkout traces: the failing hop, retries vs timeouts; the verdict
+        is pinned as a fact. Without traces it says why in one line and the demo goes on."""
+        from warroom.cli.xray import report
+        from warroom.services import operations as ops
+
+        self.step("X-ray: where do the failed checkouts fail, retries or timeouts?")
+        if self.no_traces:
+            self.say(f"X-ray skipped: demo-shop exports no traces ({self.no_traces})", "yellow")
+            return {"status": "degraded", "verdict": f"degraded: {self.no_traces}"}
+
+        def failing_hop() -> dict[str, Any] | None:
+            view = ops.xray(ctx, ref)
+            return view if view["status"] == "ok" and view.get("origins") else None
+
+        # The shop's batch exporter sends every second; the first failed traces are there
+        # within a few seconds of the fault.
+        view = _wait_quietly(15, failing_hop) or ops.xray(ctx, ref)
+        if not self.as_json:
+            report(view)
+        if view["status"] == "ok" and view.get("findings"):
+            pinned = ops.xray_pin(ctx, self.actor, ref, {"finding": 0})
+            self.say(f"pinned as fact {pinned['fact']}: {pinned['text']}", "bold")
+        else:
+            self.say(f"the X-ray found nothing to pin: {view['verdict']}", "yellow")
+        return dict(view)
 
     def _resolve(self, ctx: Any, ref: str) -> dict[str, Any]:
         from warroom.domain.shared.errors import InvalidTransition

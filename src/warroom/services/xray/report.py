@@ -27,15 +27,23 @@ from warroom.services.xray.config import XrayConfig
 View = dict[str, Any]
 
 
-def window_of(state: IncidentState, config: XrayConfig, now: datetime) -> tuple[datetime, datetime]:
-    """The incident's window: from impact start to resolution or now, its latest
-    ``window_minutes`` at most; without a known impact start, the latest ``window_minutes``."""
+def window_of(
+    state: IncidentState, config: XrayConfig, now: datetime, onset: datetime | None = None
+) -> tuple[datetime, datetime, str]:
+    """The incident's window and what its start is: from impact start (stated, else
+    ``onset``, when the impact probe saw the worst slice leave its SLO) to resolution or
+    now, its latest ``window_minutes`` at most; without either, the latest ``window_minutes``.
+
+    Detection alone does not start the window: an alert fires a rule's ``for`` after the
+    failures began, and those first failed traces would count in the baseline."""
     end = min(state.at("resolved_at") or now, now)
     longest = timedelta(minutes=config.window_minutes)
-    start = state.at("impact_started_at")
+    start, source = state.at("impact_started_at"), "impact_started_at"
+    if start is None and onset is not None:
+        start, source = onset, "left_slo_at"
     if start is None or end - start > longest or end <= start:
-        start = end - longest
-    return start, end
+        start, source = end - longest, "latest"
+    return start, end, source
 
 
 def _stats(stats: EdgeStats | None) -> View | None:
@@ -111,17 +119,20 @@ def _degraded(head: View, why: str) -> View:
     return head | {"status": "degraded", "verdict": f"degraded: {why}", "findings": []}
 
 
-def incident_xray(ctx: Context, config: XrayConfig | None, ref: str | int) -> View:
-    """The X-ray of incident ``ref`` now (a view; ``status`` ok, no_traces or degraded)."""
+def incident_xray(
+    ctx: Context, config: XrayConfig | None, ref: str | int, onset: datetime | None = None
+) -> View:
+    """The X-ray of incident ``ref`` now (a view; ``status`` ok, no_traces or degraded);
+    ``onset``: when the impact probe last saw the impact begin (see :func:`window_of`)."""
     state = get_incident(ctx, ref)
     now = ctx.clock.now()
     config = config or XrayConfig(source=None, store=None)
-    start, end = window_of(state, config, now)
+    start, end, start_from = window_of(state, config, now, onset)
     base_start = start - timedelta(minutes=config.baseline_minutes)
     head: View = {
         "incident": state.ref,
         "services": list(state.services),
-        "window": {"start": iso(start), "end": iso(end)},
+        "window": {"start": iso(start), "end": iso(end), "start_from": start_from},
         "baseline_window": {"start": iso(base_start), "end": iso(start)},
         "source": config.source.name if config.source is not None else None,
     }
@@ -152,9 +163,16 @@ def incident_xray(ctx: Context, config: XrayConfig | None, ref: str | int) -> Vi
     return head | report_view(report)
 
 
-def pin_finding(ctx: Context, config: XrayConfig | None, ref: str | int, actor: str, index: int = 0) -> View:
+def pin_finding(
+    ctx: Context,
+    config: XrayConfig | None,
+    ref: str | int,
+    actor: str,
+    index: int = 0,
+    onset: datetime | None = None,
+) -> View:
     """Record finding ``index`` of the X-ray now as a fact whose source is the evidence link."""
-    view = incident_xray(ctx, config, ref)
+    view = incident_xray(ctx, config, ref, onset)
     found = view.get("findings") or []
     if view["status"] != "ok" or not found:
         raise ValidationError("finding", f"nothing to pin: {view['verdict']}")
