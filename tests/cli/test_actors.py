@@ -44,7 +44,7 @@ def test_timeline_changes_decisions_and_milestones_name_the_service_and_its_owne
     assert {(e["actor"], e["via"], e["actor_name"]) for e in recorded} == {("alice", "deploy-bot", shown)}
 
 
-def test_timeline_and_show_name_people_and_unowned_services(cli: Cli) -> None:
+def test_timeline_and_show_name_people_and_leave_others_as_recorded(cli: Cli) -> None:
     cli.ok("oncall", "person", "add", "alice", "--name", "Alice Ng")
     assert cli.run("token", "create", "--role", "responder", "--name", "release-bot").exit_code == 0
     cli.ok("--as", "alice", "declare", "--title", "Checkout 5xx", "-s", "checkout")
@@ -53,7 +53,7 @@ def test_timeline_and_show_name_people_and_unowned_services(cli: Cli) -> None:
     cli.ok("--as", "bob", "fact", "INC-1", "only eu-west", "--source", "grafana")
     timeline = cli.ok("timeline", "INC-1")
     assert "Alice Ng (alice)" in timeline
-    assert "release-bot (service)" in timeline
+    assert " release-bot " in timeline and "release-bot (" not in timeline  # nobody owns it
     assert " bob " in timeline  # not in the directory: as recorded
     room = cli.ok("show", "INC-1")
     assert "Alice Ng (alice):" in room  # who set the milestones

@@ -8,7 +8,7 @@ from warroom.domain.incidents.actors import ActorNames, split_actor
 
 NAMES = ActorNames(
     people={"alice": "Alice Ng", "bob": "bob"},
-    services={"deploy-bot": "alice", "alertmanager": None, "orphan-bot": "zed", "alice": None},
+    services={"deploy-bot": "alice", "orphan-bot": "zed", "alice": "bob"},
 )
 
 
@@ -21,7 +21,7 @@ NAMES = ActorNames(
         ("zed via cron", "cron (service, owner zed)"),  # an owner the directory lost: the handle
         ("deploy-bot", "deploy-bot (service, owner Alice Ng)"),  # recorded before owners were named
         ("orphan-bot", "orphan-bot (service, owner zed)"),
-        ("alertmanager", "alertmanager (service)"),
+        ("alertmanager", "alertmanager"),  # a token nobody owns: as recorded
         ("pager", "pager"),  # known to neither: as recorded
         (" via x", " via x"),
     ],

@@ -1,5 +1,5 @@
-"""The postmortem names people as the room does (``Dana Reyes (dana)``) and services as
-services (``pager (service)``), in its JSON, Markdown and HTML; the document keeps the
+"""The postmortem names people as the room does (``Dana Reyes (dana)``) and services
+acting for a person as ``notes-bot (service, owner Lee Park)``, in its JSON, Markdown and HTML; the document keeps the
 actors the timeline recorded."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _named_incident(app: Any, clock: FakeClock) -> str:
     directory.put_person(ctx, {"handle": "dana", "name": "Dana Reyes"})
     directory.put_person(ctx, {"handle": "lee", "name": "Lee Park"})
     directory.put_person(ctx, {"handle": "sam", "name": "Sam Ode"})
-    auth.create_token(ctx, "pager", "responder")  # a service token: declares as itself
+    auth.create_token(ctx, "pager", "responder")  # a service token nobody owns: as recorded
     ref = scripted_incident(ctx, clock)
     clock.current = at(11, 0)
     ops.fact(ctx, "lee via notes-bot", ref, {"text": "EU card errors at 0.1%", "source": "Grafana"})
@@ -45,11 +45,11 @@ def test_the_postmortem_names_people_and_services_and_keeps_the_record(
     recorded = {entry["by"] for entry in view["document"]["timeline"]}
     assert {"pager", "dana", "lee via notes-bot"} <= recorded  # as the events recorded them
     assert view["actor_names"]["dana"] == "Dana Reyes (dana)"
-    assert view["actor_names"]["pager"] == "pager (service)"
+    assert view["actor_names"]["pager"] == "pager"
     assert view["actor_names"]["lee via notes-bot"] == "notes-bot (service, owner Lee Park)"
     markdown = view["markdown"]
     assert "| Dana Reyes (dana) |" in markdown
-    assert "| pager (service) |" in markdown
+    assert "| pager |" in markdown
     assert "| notes-bot (service, owner Lee Park) |" in markdown
     assert "| Lee Park (lee) |" in markdown  # the follow-up's owner
     assert "| dana |" not in markdown and "| lee via notes-bot |" not in markdown
@@ -63,7 +63,7 @@ def test_the_postmortem_page_names_people(app: Any, clock: FakeClock) -> None:
         markdown = client.get(f"/incidents/{ref}/postmortem.md").text
     timeline = page.split('class="pm-timeline"')[1].split("</table>")[0]
     assert "<td>Dana Reyes (dana)</td>" in timeline
-    assert "<td>pager (service)</td>" in timeline
+    assert "<td>pager</td>" in timeline
     assert "by Dana Reyes (dana)" in page  # who drafted it
     assert 'data-label="Owner">Lee Park (lee)</td>' in page
     assert "| Dana Reyes (dana) |" in markdown

@@ -25,11 +25,12 @@ def split_actor(actor: str) -> tuple[str, str | None]:
 
 @dataclass(frozen=True)
 class ActorNames:
-    """``people`` maps a handle to the person's name; ``services`` maps a service token's
-    name to the handle of the person who owns it (None when nobody does)."""
+    """``people`` maps a handle to the person's name; ``services`` maps the name of a
+    service token that has an owner to the owner's handle. A token nobody owns is not
+    labelled: before owners, tokens were often named after their person (``alice``)."""
 
     people: Mapping[str, str] = field(default_factory=dict)
-    services: Mapping[str, str | None] = field(default_factory=dict)
+    services: Mapping[str, str] = field(default_factory=dict)
 
     def person(self, handle: str) -> str:
         """``Alice Ng (alice)``; a handle the directory does not know stays as recorded."""
@@ -41,15 +42,16 @@ class ActorNames:
 
     def label(self, actor: str) -> str:
         """The actor as people read it: ``Alice Ng (alice)`` for a person,
-        ``deploy-bot (service, owner Alice Ng)`` for a service token acting for its owner,
-        ``deploy-bot (service)`` for one nobody owns; anything else as recorded."""
+        ``deploy-bot (service, owner Alice Ng)`` for a service token acting for its owner
+        (recorded as ``alice via deploy-bot``, or as ``deploy-bot`` before it had one);
+        anything else as recorded."""
         person, via = split_actor(actor)
         if via is not None:
             return f"{via} (service, owner {self._owner(person)})"
-        if actor in self.people or actor not in self.services:
+        owner = self.services.get(actor)
+        if owner is None or actor in self.people:
             return self.person(actor)
-        owner = self.services[actor]
-        return f"{actor} (service, owner {self._owner(owner)})" if owner else f"{actor} (service)"
+        return f"{actor} (service, owner {self._owner(owner)})"
 
     def labels(self, actors: Iterable[str | None]) -> dict[str, str]:
         """The label of each distinct actor in ``actors`` (empty ones left out)."""

@@ -11,11 +11,10 @@ from warroom.services.shared.context import Context
 
 
 def actor_names_in(uow: UnitOfWork) -> ActorNames:
-    """Everyone who can appear as an actor: people by handle, and the tokens that act under
-    their own name (service tokens, and personal tokens without an owner) with their owner.
-    Revoked tokens are kept: their events still name them."""
+    """Everyone who can appear as an actor: people by handle, and the service tokens that
+    have an owner (revoked ones too: their events still name them)."""
     people = {person.handle: person.name for person in uow.oncall.people()}
-    services = {t.name: t.owner for t in uow.tokens.all() if t.kind != "personal" or not t.owner}
+    services = {t.name: t.owner for t in uow.tokens.all() if t.kind != "personal" and t.owner}
     return ActorNames(people, services)
 
 
