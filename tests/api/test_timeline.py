@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from tests.api.conftest import Api
+from warroom.services.identity import auth
+from warroom.services.oncall import directory
 
 INC = "/api/v1/incidents/INC-1"
 
@@ -53,8 +55,27 @@ def test_events_carry_the_hash_chain(sqlite_api: Api) -> None:
         "payload",
         "actor",
         "via",
+        "actor_name",
         "occurred_at",
         "recorded_at",
         "prev_hash",
         "hash",
     }
+
+
+def test_events_name_the_person_and_the_service_acting_for_them(api: Api) -> None:
+    ctx = api.app.context
+    directory.put_person(ctx, {"handle": "alice", "name": "Alice Ng"})
+    bot, _ = auth.create_token(ctx, "deploy-bot", "responder", owner="alice")
+    api.declare()
+    noted = api.client.post(
+        f"{INC}/notes", json={"text": "v2 rolled out"}, headers={"Authorization": f"Bearer {bot}"}
+    )
+    assert noted.status_code == 200, noted.text
+    declared, note = api.get(f"{INC}/timeline", as_="vic").json()["events"]
+    assert (declared["actor"], declared["via"], declared["actor_name"]) == ("alice", None, "Alice Ng (alice)")
+    assert (note["actor"], note["via"]) == ("alice", "deploy-bot")  # as recorded
+    assert note["actor_name"] == "deploy-bot (service, owner Alice Ng)"
+    room = api.get(INC, as_="vic").json()
+    assert room["recent_events"][0]["actor_name"] == "deploy-bot (service, owner Alice Ng)"
+    assert room["actor_names"]["alice"] == "Alice Ng (alice)"  # who set the milestones

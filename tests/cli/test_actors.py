@@ -1,5 +1,6 @@
-"""Where the CLI shows who acted, it names the person first and the service that acted for
-them after: ``alice (via deploy-bot)``, never the raw ``alice via deploy-bot``."""
+"""Where the CLI shows who acted, it names them as people read them: ``Alice Ng (alice)``
+for a person, ``deploy-bot (service, owner Alice Ng)`` for a service token acting for its
+owner, never the raw ``alice via deploy-bot``; the JSON keeps the recorded actor."""
 
 from __future__ import annotations
 
@@ -24,21 +25,38 @@ def test_who_names_the_person_then_the_service(actor: str | None, via: str | Non
     assert who(actor, via) == shown
 
 
-def test_timeline_changes_decisions_and_milestones_name_the_person(cli: Cli) -> None:
+def test_timeline_changes_decisions_and_milestones_name_the_service_and_its_owner(cli: Cli) -> None:
+    cli.ok("oncall", "person", "add", "alice", "--name", "Alice Ng")
     bot = ("--as", "alice via deploy-bot")
     cli.ok(*bot, "declare", "--title", "Checkout 5xx", "-s", "checkout", "--detected-at", "5m")
     cli.ok(
         *bot, "change", "add", "--service", "checkout", "--kind", "deploy", "--summary", "v2", "--at", "10m"
     )
     cli.ok(*bot, "decide", "INC-1", "roll back", "--why", "the deploy lines up")
+    shown = "deploy-bot (service, owner Alice Ng)"
     timeline = cli.ok("timeline", "INC-1")
-    assert "alice (via deploy-bot)" in timeline and "alice via deploy-bot" not in timeline
+    assert shown in timeline and "alice via deploy-bot" not in timeline
     room = cli.ok("show", "INC-1")
-    assert "alice (via deploy-bot)" in room and "alice via deploy-bot" not in room
+    assert shown in room and "alice via deploy-bot" not in room
     changes = cli.ok("changes", "INC-1")
-    assert "alice (via deploy-bot)" in changes
-    recorded = cli.ok("timeline", "INC-1", "--json")  # the JSON keeps the record (split or not)
-    assert {(e["actor"], e.get("via")) for e in recorded} in (
-        {("alice via deploy-bot", None)},
-        {("alice", "deploy-bot")},
-    )
+    assert shown in changes
+    recorded = cli.ok("timeline", "INC-1", "--json")  # the JSON keeps the record, and adds the label
+    assert {(e["actor"], e["via"], e["actor_name"]) for e in recorded} == {("alice", "deploy-bot", shown)}
+
+
+def test_timeline_and_show_name_people_and_leave_others_as_recorded(cli: Cli) -> None:
+    cli.ok("oncall", "person", "add", "alice", "--name", "Alice Ng")
+    assert cli.run("token", "create", "--role", "responder", "--name", "release-bot").exit_code == 0
+    cli.ok("--as", "alice", "declare", "--title", "Checkout 5xx", "-s", "checkout")
+    cli.ok("--as", "alice", "role", "assign", "INC-1", "commander", "alice")
+    cli.ok("--as", "release-bot", "fact", "INC-1", "errors began at the deploy", "--source", "grafana")
+    cli.ok("--as", "bob", "fact", "INC-1", "only eu-west", "--source", "grafana")
+    timeline = cli.ok("timeline", "INC-1")
+    assert "Alice Ng (alice)" in timeline
+    assert " release-bot " in timeline and "release-bot (" not in timeline  # nobody owns it
+    assert " bob " in timeline  # not in the directory: as recorded
+    room = cli.ok("show", "INC-1")
+    assert "Alice Ng (alice):" in room  # who set the milestones
+    assert "Alice Ng (alice)" in room.split("Roles")[1]  # the commander
+    recorded = cli.ok("timeline", "INC-1", "--json")
+    assert [e["actor"] for e in recorded][:2] == ["alice", "alice"]

@@ -14,7 +14,13 @@ from warroom.domain.comms.statuspage import (
     incident_effect,
     plan_maintenance,
 )
-from warroom.domain.comms.statuspage_history import component_history, past_incidents
+from warroom.domain.comms.statuspage_history import (
+    DayBar,
+    component_history,
+    floored,
+    past_incidents,
+    uptime_percent,
+)
 from warroom.domain.incidents import commands as rules
 from warroom.domain.incidents.catalog import StatusEntry
 from warroom.domain.incidents.chain import GENESIS, stamp
@@ -204,3 +210,47 @@ def test_history_draws_a_bar_per_day_and_weighs_uptime() -> None:
     past = past_incidents(ENTRIES, [state], now)
     assert [(d.day, [i.id for i in d.incidents]) for d in past] == [(T0.date(), ["INC-1"])]
     assert past[0].incidents[0].updates[0].stage == "investigating"
+
+
+def test_a_fresh_five_minute_outage_shows_on_its_day_and_in_the_window() -> None:
+    state = public(declared(0.4), "Checkout is down.", T0)  # SEV1 from 10:00, still open
+    now = T0 + timedelta(minutes=5)
+    checkout, search = component_history(ENTRIES, [state], [], now)
+    today = checkout.days[-1]
+    assert (today.state, today.down_minutes) == ("major_outage", pytest.approx(5.0))
+    assert today.uptime_text == "99.65%"  # 5 of 1440 minutes: 99.6527...%, rounded down
+    assert checkout.uptime_text == "99.99%"  # 5 of 129,600 minutes: 99.9961...%, not 100.00%
+    assert search.uptime_text == "100.00%" and not search.down
+
+
+def test_seconds_of_outage_are_kept_and_never_read_as_full_uptime() -> None:
+    state = public(declared(0.4), "Checkout is down.", T0)
+    checkout, _ = component_history(ENTRIES, [state], [], T0 + timedelta(seconds=2))
+    assert checkout.days[-1].down_minutes == pytest.approx(2 / 60)  # not rounded away
+    assert checkout.days[-1].uptime_text == "99.99%" and checkout.uptime_text == "99.99%"
+    assert floored(checkout.uptime, 6, down=checkout.down) == 0.999999
+
+
+@pytest.mark.parametrize(
+    ("share", "down", "shown"),
+    [
+        (1.0, False, "100.00%"),
+        (1.0, True, "99.99%"),
+        (0.9965, True, "99.65%"),  # exact in decimal, 9964.999... in binary: still 99.65
+        (0.99999, True, "99.99%"),
+        (0.123456, True, "12.34%"),
+        (0.0, True, "0.00%"),
+        (-0.5, True, "0.00%"),
+    ],
+)
+def test_uptime_is_rounded_down(share: float, down: bool, shown: str) -> None:
+    assert uptime_percent(share, down=down) == shown
+
+
+def test_overlapping_outages_do_not_take_more_than_the_day() -> None:
+    first = public(declared(0.4), "Checkout is down.", T0)
+    second = public(declared(0.4), "Checkout is still down.", T0)
+    now = T0 + timedelta(days=1)
+    checkout, _ = component_history(ENTRIES, [first, second], [], now)
+    assert checkout.days[-2].down_minutes == 14 * 60  # 10:00 to midnight once, not twice
+    assert DayBar(T0.date(), "major_outage", 24 * 60).uptime_text == "0.00%"

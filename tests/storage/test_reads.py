@@ -186,3 +186,19 @@ def test_the_on_call_reads_of_the_report_answer_the_same_both_ways(
         assert sql.oncall.notifications(opened) and sql.oncall.notifications([]) == []
         people = _same(lambda u: u.oncall.people(), sql, lite)
         assert [p.handle for p in people] == ["alice", "bob", "ivan"]
+
+
+def test_the_token_read_answers_the_same_both_ways(seeded: App) -> None:
+    from warroom.services.identity import auth
+
+    ctx = seeded.context
+    auth.create_token(ctx, "release-bot", "responder")
+    _, info = auth.create_token(ctx, "ci-bot", "responder")
+    auth.revoke_token(ctx, info.id)  # revoked tokens still name what they did
+    sql_uow, lite_uow = _both(seeded)
+    with sql_uow as sql, lite_uow as lite:
+        found = _same(lambda u: u.tokens.all(), sql, lite)
+    assert [(t.name, t.kind, t.revoked_at is not None) for t in found] == [
+        ("release-bot", "service", False),
+        ("ci-bot", "service", True),
+    ]

@@ -319,3 +319,19 @@ def test_the_comms_lead_adds_and_removes_stakeholders_from_the_room(
     removed = post(client, f"{room}/stakeholder-remove", responder, target="cfo@example.com")
     assert removed.status_code == 303  # type: ignore[attr-defined]
     assert ops.stakeholders(warroom_app.context, incident) == []
+
+
+def test_the_timeline_names_people_and_the_services_acting_for_them(
+    client: TestClient, warroom_app: App, responder: str, incident: str
+) -> None:
+    from warroom.services.oncall import directory
+
+    ctx = warroom_app.context
+    directory.put_person(ctx, {"handle": "alice", "name": "Alice Ng"})
+    ops.fact(ctx, "alice", incident, {"text": "5xx at 12%", "source": "grafana"})
+    ops.fact(ctx, "alice via deploy-bot", incident, {"text": "v2 is out", "source": "ci"})
+    page = client.get(f"/incidents/{incident}").text
+    actors = re.findall(r'<span class="actor" title="recorded as ([^"]+)">([^<]+)</span>', page)
+    assert ("alice", "Alice Ng (alice)") in actors
+    assert ("alice via deploy-bot", "deploy-bot (service, owner Alice Ng)") in actors
+    assert ("pager", "pager") in actors  # unknown to the directory and the tokens: as recorded

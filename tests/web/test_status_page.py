@@ -346,3 +346,20 @@ def test_the_room_update_form_names_a_stage(web: TestClient, status_app: App) ->
     assert "is not one of investigating, identified, monitoring, resolved" in bad.text.replace("&#39;", "'")
     assert "<b>done</b>" not in bad.text
     assert len(web.get("/status.json").json()["incidents"][0]["updates"]) == 1
+
+
+def test_a_fresh_major_outage_shows_in_the_uptime_never_as_100_percent(
+    web: TestClient, status_app: App, clock: Clock
+) -> None:
+    clock.at = clock.at.replace(hour=10, minute=0, second=0)
+    ctx = status_app.context
+    ref = str(ops.declare(ctx, "a", {"title": "t", "services": "checkout", "customer_impact": "40%"})["id"])
+    ops.update(ctx, "a", ref, {"text": "Checkout is down.", "audience": "public"})
+    clock.at += timedelta(minutes=5)
+    page = web.get("/status").text
+    checkout, search = page.split("Checkout</", 1)[1].split("Product search</", 1)
+    assert "99.99% uptime" in checkout and "100.00%" not in checkout  # 5 of 90 days' minutes
+    assert f"{clock.at.date().isoformat()}: Major outage, 5 min down, 99.65% uptime" in checkout
+    assert "100.00% uptime" in search
+    components = {c["name"]: c["uptime_90d"] for c in web.get("/status.json").json()["components"]}
+    assert components == {"Checkout": 0.999961, "Product search": 1.0}  # 1 - 5/129600, rounded down

@@ -17,13 +17,20 @@ from pydantic import Field
 from starlette.responses import Response
 
 from warroom.api import models as m
-from warroom.api.routes import PREFIX, IdempotencyKey, Responder, Viewer, _post, json_response, no_nul
-from warroom.api.security import Caller, admin
+from warroom.api.routes import (
+    PREFIX,
+    Admin,
+    IdempotencyKey,
+    Responder,
+    Viewer,
+    _post,
+    json_response,
+    no_nul,
+)
 from warroom.bootstrap import App, build_oncall
 from warroom.services.oncall import operations as oops
 from warroom.services.oncall.config import OncallConfig
 
-Admin = Annotated[Caller, Depends(admin)]
 Name = Annotated[str, Path(description="A name: letters, digits, '.', '_' or '-'.", max_length=100)]
 PageRef = Annotated[str, Path(description="The page: P-12 or 12.", examples=["P-1"], max_length=30)]
 Document = Annotated[dict[str, Any], Body(description="The document (see docs/oncall.md).")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,16 +76,17 @@ def _roles_table(view: dict[str, Any]) -> Table:
     table = Table(title="Roles", box=None, header_style="bold", title_justify="left")
     for col in ("ROLE", "HOLDER", "SINCE", "HISTORY"):
         table.add_column(col)
+    names = view.get("actor_names")
     history: dict[str, list[str]] = {}
     for term in view.get("role_history", []):
-        history.setdefault(term["role"], []).append(term["person"])
+        history.setdefault(term["role"], []).append(who(term["person"], names=names))
     for role in ("commander", "comms", "scribe", "ops", "sme", "liaison"):
         term = view["roles"].get(role)
         if term is None and role not in ("commander", "comms", "scribe"):
             continue
         table.add_row(
             role,
-            term["person"] if term else Text("empty", style="red"),
+            who(term["person"], names=names) if term else Text("empty", style="red"),
             _t(term["since"]) if term else "-",
             " -> ".join(history.get(role, [])),
         )
@@ -140,7 +142,12 @@ def decisions(view: dict[str, Any]) -> None:
     shown, more = _latest(view["decisions"], "decisions")
     for d in shown:
         table.add_row(
-            d["ref"], _t(d["at"]), who(d["by"]), d["text"], d["why"], "yes" if d["reversible"] else "NO"
+            d["ref"],
+            _t(d["at"]),
+            who(d["by"], names=view.get("actor_names")),
+            d["text"],
+            d["why"],
+            "yes" if d["reversible"] else "NO",
         )
     console.print(table)
     if more:
@@ -205,13 +212,17 @@ def change_added(view: dict[str, Any]) -> None:
     console.print(f"{verb} {view['kind']} on {view['service']} at {_t(view['at'])}: {view['summary']}")
 
 
-def _changes_table(changes: list[dict[str, Any]]) -> Table:
+def _changes_table(changes: list[dict[str, Any]], names: Mapping[str, str] | None = None) -> Table:
     table = Table(box=None, header_style="bold")
     for col in ("AT", "SERVICE", "KIND", "SUMMARY", "BY"):
         table.add_column(col)
     for change in changes:
         table.add_row(
-            _t(change["at"]), change["service"], change["kind"], change["summary"], who(change["actor"])
+            _t(change["at"]),
+            change["service"],
+            change["kind"],
+            change["summary"],
+            who(change["actor"], names=names),
         )
     return table
 
@@ -224,7 +235,7 @@ def changes(view: dict[str, Any]) -> None:
     if not view["changes"]:
         console.print("none recorded")
     else:
-        console.print(_changes_table(view["changes"]))
+        console.print(_changes_table(view["changes"], view.get("actor_names")))
 
 
 def timeline(events: list[dict[str, Any]]) -> None:
@@ -233,15 +244,23 @@ def timeline(events: list[dict[str, Any]]) -> None:
         table.add_column(col)
     for e in events:
         table.add_row(
-            str(e["seq"]), _t(e["occurred_at"]), who(e["actor"], e.get("via")), e["kind"], describe(e)
+            str(e["seq"]),
+            _t(e["occurred_at"]),
+            e.get("actor_name") or who(e["actor"], e.get("via")),
+            e["kind"],
+            describe(e),
         )
     console.print(table)
 
 
-def who(actor: str | None, via: str | None = None) -> str:
-    """The person who acted, then the service that acted for them: ``alice (via deploy-bot)``.
-    An actor is recorded as one string (``alice via deploy-bot``, for a service token its
-    owner holds); a view may already have split it into ``actor`` and ``via``."""
+def who(actor: str | None, via: str | None = None, names: Mapping[str, str] | None = None) -> str:
+    """The actor as the server labelled it (``names``, from a view's ``actor_names``:
+    ``Alice Ng (alice)``); without a label, the person then the service that acted for them:
+    ``alice (via deploy-bot)``. An actor is recorded as one string (``alice via
+    deploy-bot``, for a service token its owner holds); a view may already have split it."""
+    recorded = f"{actor} via {via}" if actor and via else actor
+    if recorded and names and recorded in names:
+        return names[recorded]
     person, sep, through = (actor or "").partition(" via ")
     if via is None and sep and person and through:
         return f"{person} (via {through})"
@@ -297,7 +316,11 @@ def room(view: dict[str, Any]) -> None:
     for name in MILESTONES:
         found = view["milestones"].get(name)
         if found:
-            ms.add_row(name.removesuffix("_at"), _t(found["at"]), f"{who(found['by'])}: {found['evidence']}")
+            ms.add_row(
+                name.removesuffix("_at"),
+                _t(found["at"]),
+                f"{who(found['by'], names=view.get('actor_names'))}: {found['evidence']}",
+            )
     console.print(ms)
     gaps = "  ".join(
         f"{k.removeprefix('time_to_')} {_dur(v)}" for k, v in view["intervals"].items() if v is not None
@@ -312,7 +335,7 @@ def room(view: dict[str, Any]) -> None:
         mitigations(view)
     if view.get("changes"):
         console.print(Text("Recent changes near impact start", style="bold"))
-        console.print(_changes_table(view["changes"][:5]))
+        console.print(_changes_table(view["changes"][:5], view.get("actor_names")))
     if view["updates"]:
         last = view["updates"][-1]
         console.print(

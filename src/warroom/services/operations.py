@@ -32,6 +32,7 @@ from warroom.services.impact import mitigation_checks
 from warroom.services.impact import triage as probe
 from warroom.services.incidents import changes as change_cases
 from warroom.services.incidents import commands as cases
+from warroom.services.incidents.actors import actor_names, actors_shown
 from warroom.services.incidents.views import change_view, event_view, incident_view, summary_view
 from warroom.services.ports.incidents import IncidentFilter
 from warroom.services.shared.context import Context
@@ -160,7 +161,9 @@ def room(ctx: Context, ref: str | int) -> View:
     view["changes_services"] = services
     view["prepared_mitigations"] = [to_data(p) for p in cases.prepared(ctx, state)]
     recent = cases.timeline(ctx, ref, limit=15, newest_first=True)
-    view["recent_events"] = [event_view(e) for e in recent]
+    names = actor_names(ctx)
+    view["recent_events"] = [event_view(e, names) for e in recent]
+    view["actor_names"] = names.labels(actors_shown(view))
     if state.chain_break is None:  # the events shown are checked too, not only those folded
         view["chain"] = chain_view(check_run(reversed(recent)))
     return view
@@ -248,7 +251,8 @@ def timeline(
     if before is not None and not 0 <= before <= MAX_SEQ:
         raise ValidationError("before", f"must be between 0 and {MAX_SEQ}")
     events = cases.timeline(ctx, ref, after=after, before=before, limit=limit, newest_first=newest_first)
-    return [event_view(e) for e in events]
+    names = actor_names(ctx)
+    return [event_view(e, names) for e in events]
 
 
 def assess(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
@@ -358,6 +362,7 @@ def changes(ctx: Context, ref: str | int) -> View:
         "services": services,
         "window": {"start": to_data(start), "end": to_data(end)},
         "changes": [change_view(c) for c in found],
+        "actor_names": actor_names(ctx).labels(c.actor for c in found),
     }
 
 

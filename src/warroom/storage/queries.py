@@ -20,8 +20,8 @@ from sqlalchemy import Connection, Integer, Select, String, and_, bindparam, or_
 
 from warroom.storage.learning_tables import DURATIONS, reliability_records
 from warroom.storage.oncall_tables import oncall_people, page_notifications, pages
-from warroom.storage.reads import NOTIFICATION_FIELDS, PAGE_FIELDS, Reads, key
-from warroom.storage.tables import changes, events, incident_services, incidents, snapshots
+from warroom.storage.reads import NOTIFICATION_FIELDS, PAGE_FIELDS, TOKEN_FIELDS, Reads, key
+from warroom.storage.tables import changes, events, incident_services, incidents, snapshots, tokens
 
 EVENT_COLUMNS = (
     events.c.incident,
@@ -173,6 +173,10 @@ def oncall_people_documents() -> Select[Any]:
     return select(oncall_people.c.document).order_by(oncall_people.c.handle)
 
 
+def token_list() -> Select[Any]:
+    return select(*(tokens.c[name] for name in TOKEN_FIELDS)).order_by(tokens.c.id)
+
+
 QUERIES: dict[str, Callable[..., Select[Any]]] = {
     "incident_version": incident_version,
     "snapshot": snapshot,
@@ -185,6 +189,7 @@ QUERIES: dict[str, Callable[..., Select[Any]]] = {
     "oncall_pages_between": oncall_pages_between,
     "oncall_notifications": oncall_notifications,
     "oncall_people": oncall_people_documents,
+    "tokens": token_list,
 }
 
 

@@ -202,4 +202,9 @@ STATEMENTS: dict[str, Statement] = {
         sql="SELECT oncall_people.document \nFROM oncall_people ORDER BY oncall_people.handle",
         constants={},
     ),
+    "tokens": Statement(
+        sql="SELECT tokens.id, tokens.name, tokens.role, tokens.created_at, tokens.revoked_at, tokens.last_used_at, tokens.source, tokens.owner, tokens.kind \nFROM tokens ORDER BY tokens.id",
+        constants={},
+        time_columns=(3, 4, 5),
+    ),
 }

@@ -5,7 +5,7 @@ source of the SQL) and the shape it needs (which optional clauses), then maps th
 to domain objects. Two executions answer ``_fetch``:
 
 - the SQLAlchemy stores (``incident_store``, ``change_store``, ``learning_store``,
-  ``oncall_store``) run
+  ``oncall_store``, ``token_store``) run
   the Core statement, on any database;
 - :mod:`warroom.storage.sqlite_read` runs the statement's SQLite text, compiled ahead
   into :mod:`warroom.storage.read_sql` by ``python -m warroom.storage.readgen write``,
@@ -29,6 +29,7 @@ from warroom.domain.incidents.changes import Change, ChangeKind
 from warroom.domain.incidents.events import Event
 from warroom.domain.incidents.fold import restore
 from warroom.domain.shared.errors import CorruptTimeline
+from warroom.services.ports.identity import TokenInfo
 from warroom.services.ports.incidents import IncidentSummary
 from warroom.storage.times import utc
 
@@ -319,3 +320,21 @@ class OncallReads(Reads):
         from warroom.domain.oncall.documents import person_from
 
         return [person_from(json.loads(text)) for (text,) in self._fetch("oncall_people", {})]
+
+
+# --- tokens --------------------------------------------------------------------------------
+
+TOKEN_FIELDS = (
+    "id", "name", "role", "created_at", "revoked_at", "last_used_at", "source", "owner", "kind",
+)  # fmt: skip
+
+
+class TokenReads(Reads):
+    """The tokens (never a secret or hash): ``warroom show`` names the services that acted."""
+
+    def all(self) -> list[TokenInfo]:
+        found = []
+        for row in self._fetch("tokens", {}):
+            fields = dict(zip(TOKEN_FIELDS, row, strict=True))
+            found.append(TokenInfo(**(fields | {"kind": fields["kind"] or "service"})))
+        return found

@@ -20,7 +20,7 @@ from typing import Any
 
 from warroom.storage.migrate_head import HEAD
 from warroom.storage.read_sql import STATEMENTS
-from warroom.storage.reads import ChangeReads, IncidentReads, LearningReads, OncallReads, key
+from warroom.storage.reads import ChangeReads, IncidentReads, LearningReads, OncallReads, TokenReads, key
 from warroom.storage.times import sqlite_text, utc
 
 
@@ -50,8 +50,8 @@ def execute(
     return typed
 
 
-class SqliteReads(IncidentReads, ChangeReads, LearningReads, OncallReads):
-    """The incident, change, learning and on-call stores' reads; this path never writes."""
+class SqliteReads(IncidentReads, ChangeReads, LearningReads, OncallReads, TokenReads):
+    """The incident, change, learning, on-call and token stores' reads; this path never writes."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
@@ -84,8 +84,9 @@ class SqliteReadUnitOfWork:
         assert self._reads is not None, "use the unit of work inside a with block"
         return self._reads
 
-    # ``oncall``: the reads ``warroom report`` makes (pages, their notifications, zones)
-    changes = learning = oncall = incidents
+    # ``oncall``: the reads ``warroom report`` makes (pages, their notifications, zones);
+    # ``oncall`` and ``tokens``: the people and services ``warroom show`` names
+    changes = learning = oncall = tokens = incidents
 
     def commit(self) -> None:
         raise RuntimeError("the sqlite3 read path never writes")

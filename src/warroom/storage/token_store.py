@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from warroom.domain.shared.errors import ValidationError
 from warroom.services.ports.identity import IntegrationKeyInfo, TokenInfo
+from warroom.storage.queries import SqlReads
+from warroom.storage.reads import TokenReads
 from warroom.storage.tables import integration_keys, tokens
 
 _COLUMNS = (
@@ -58,7 +60,10 @@ def _info(row: Any) -> TokenInfo:
     )
 
 
-class SqlTokenStore:
+class SqlTokenStore(SqlReads, TokenReads):
+    """Tokens by hash; ``all`` is a read of ``storage.reads`` (``TokenReads``), which the
+    CLI's cold path shares on SQLite."""
+
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
@@ -105,9 +110,6 @@ class SqlTokenStore:
     def by_id(self, token_id: int) -> TokenInfo | None:
         row = self._db.execute(select(*_COLUMNS).where(tokens.c.id == token_id)).first()
         return None if row is None else _info(row)
-
-    def all(self) -> list[TokenInfo]:
-        return [_info(row) for row in self._db.execute(select(*_COLUMNS).order_by(tokens.c.id))]
 
     def revoke(self, token_id: int, at: datetime) -> None:
         self._db.execute(

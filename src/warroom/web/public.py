@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from warroom.domain.comms.statuspage import LABELS, PublicIncident
+from warroom.domain.comms.statuspage_history import floored
 from warroom.domain.shared.timefmt import iso
 from warroom.services.comms import statuspage
 from warroom.services.comms.statuspage_cache import cache_of
@@ -47,7 +48,7 @@ def _incident_json(item: PublicIncident) -> dict[str, Any]:
 def page_json(data: statuspage.PageData) -> dict[str, Any]:
     """The public JSON of the page: the same public fields the HTML shows."""
     page = data.page
-    uptimes = {h.name: h.uptime for h in data.history}
+    uptimes = {h.name: floored(h.uptime, 6, down=h.down) for h in data.history}
     return {
         "generated_at": iso(page.generated_at),
         "overall": page.overall,
@@ -58,7 +59,7 @@ def page_json(data: statuspage.PageData) -> dict[str, Any]:
                 "state": c.state,
                 "label": c.label,
                 "set_by_hand": c.manual is not None,
-                "uptime_90d": round(uptimes.get(c.name, 1.0), 6),
+                "uptime_90d": uptimes.get(c.name, 1.0),
             }
             for c in page.components
         ],
@@ -84,10 +85,10 @@ def page_json(data: statuspage.PageData) -> dict[str, Any]:
 def _render_html(ctx: Context) -> tuple[bytes, datetime | None]:
     data = statuspage.read_page(ctx)
     bars = {
-        h.name: Markup(uptime_bars(h.days, title_id=f"up-{index}", name=h.name, uptime=h.uptime))
+        h.name: Markup(uptime_bars(h.days, title_id=f"up-{index}", name=h.name, uptime=h.uptime_text))
         for index, h in enumerate(data.history)
     }
-    uptimes = {h.name: h.uptime for h in data.history}
+    uptimes = {h.name: h.uptime_text for h in data.history}
     html = render(
         "status.html",
         user=None,

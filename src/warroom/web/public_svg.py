@@ -19,8 +19,13 @@ GAP = 2
 HEIGHT = 34
 
 
-def uptime_bars(days: Sequence[DayBar], *, title_id: str, name: str, uptime: float) -> str:
-    """SVG markup for ``days`` (oldest first)."""
+def _minutes(value: float) -> str:
+    return f"{round(value, 1):g} min" if value >= 0.05 else "under 0.1 min"
+
+
+def uptime_bars(days: Sequence[DayBar], *, title_id: str, name: str, uptime: str) -> str:
+    """SVG markup for ``days`` (oldest first); ``uptime`` is the window's figure as shown
+    (``ComponentHistory.uptime_text``)."""
     width = len(days) * (BAR + GAP) - GAP if days else BAR
     pattern = f"{escape(title_id)}-p"
     parts = [
@@ -33,13 +38,13 @@ def uptime_bars(days: Sequence[DayBar], *, title_id: str, name: str, uptime: flo
             continue
         label = f"{bar.day.isoformat()}: {LABELS[bar.state]}"
         if bar.down_minutes:
-            label += f", {bar.down_minutes:g} min down"
+            label += f", {_minutes(bar.down_minutes)} down, {bar.uptime_text} uptime"
         parts.append(
             f'<rect class="ub {bar.state}" x="{index * (BAR + GAP)}" y="0" width="{BAR}" height="{HEIGHT}" rx="1.5">'
             f"<title>{escape(label)}</title></rect>"
         )
     bad = sum(1 for bar in days if bar.state != "operational")
-    caption = f"{name}: {len(days)} days, {uptime * 100:.2f}% uptime"
+    caption = f"{name}: {len(days)} days, {uptime} uptime"
     description = f"{bad} of {len(days)} days with an incident or maintenance" if days else "no days"
     return (
         f'<svg class="uptime" viewBox="0 0 {width} {HEIGHT}" preserveAspectRatio="none" role="img" '

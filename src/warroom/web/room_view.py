@@ -31,6 +31,7 @@ from warroom.services.comms.outbox import stakeholders_of
 from warroom.services.comms.reach import update_preview
 from warroom.services.incidents import changes as change_cases
 from warroom.services.incidents import commands as cases
+from warroom.services.incidents.actors import actor_names_in, actors_shown
 from warroom.services.incidents.views import change_view, event_view, incident_view
 from warroom.services.operations import stakeholder_views
 from warroom.services.shared.context import Context
@@ -90,6 +91,7 @@ def room_page(
         start, end = change_cases.window_of(ctx, state)
         nearby = uow.changes.between(services, start, end)
         events = uow.incidents.events(number, before=before, limit=limit, newest_first=True)
+        names = actor_names_in(uow)
         people = stakeholders_of(ctx, uow, state)
         reach = update_preview(ctx, uow, state, people)
         channels = uow.outbox.channels(number, delivered=False)
@@ -108,5 +110,6 @@ def room_page(
     view["delivery_notices"] = notices
     view["reach"] = reach
     view["attached_alerts"] = alert_rows(base["alerts"], details)
+    view["actor_names"] = names.labels(actors_shown(view))
     draft = draft_update(state, now=now, policy=ctx.policy) if with_draft else ""
-    return view, [event_view(e) for e in events], draft
+    return view, [event_view(e, names) for e in events], draft

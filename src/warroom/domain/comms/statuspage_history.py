@@ -6,6 +6,10 @@ resolve: SEV1 as a major outage, SEV2 a partial outage, SEV3 degraded performanc
 degraded performance only once mitigated. Uptime counts a minute of major outage as down
 and a minute of partial outage as 30% down (Atlassian Statuspage's weighting); degraded
 performance and maintenance count as up. Pure: ``now`` is passed in.
+
+Uptime is shown rounded down, and never as 100.00% once anything was down: five minutes
+of major outage read 99.65% for their day, and a fresh outage in ninety quiet days
+99.99%, not 100.00%.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+from math import floor
 
 from warroom.domain.comms.statuspage import (
     Maintenance,
@@ -26,14 +32,39 @@ from warroom.domain.incidents.severity import Severity
 from warroom.domain.incidents.state import IncidentState
 
 DAYS = 90
+DAY_MINUTES = 24 * 60
 DOWN_WEIGHT = {"major_outage": 1.0, "partial_outage": 0.3}
+
+
+def floored(share: float, places: int, *, down: bool) -> float:
+    """``share`` (0..1) rounded down to ``places`` decimals; below 1 when ``down``, so any
+    downtime shows (0.99999... with places=4 is 0.9999, not 1.0)."""
+    scale: int = 10**places
+    value = floor(round(share * scale, 6)) / scale  # round first: 0.9965 * 1e4 is 9964.999...
+    if down and value >= 1.0:
+        value = (scale - 1) / scale
+    return min(max(value, 0.0), 1.0)
+
+
+def uptime_percent(share: float, *, down: bool) -> str:
+    """``99.65%``: two decimals, rounded down, never ``100.00%`` when ``down``."""
+    return f"{floored(share, 4, down=down) * 100:.2f}%"
 
 
 @dataclass(frozen=True)
 class DayBar:
     day: date
     state: str  # the worst state of the day
-    down_minutes: float
+    down_minutes: float  # weighted, unrounded: seconds of an outage count
+
+    @property
+    def uptime(self) -> float:
+        """The day's own share up, 0..1 (of the whole UTC day, today's too)."""
+        return max(0.0, 1.0 - self.down_minutes / DAY_MINUTES)
+
+    @property
+    def uptime_text(self) -> str:
+        return uptime_percent(self.uptime, down=self.down_minutes > 0)
 
 
 @dataclass(frozen=True)
@@ -45,8 +76,17 @@ class ComponentHistory:
     @property
     def uptime(self) -> float:
         """Share of the window up, 0..1."""
-        total = len(self.days) * 24 * 60
+        total = len(self.days) * DAY_MINUTES
         return 1.0 - sum(d.down_minutes for d in self.days) / total if total else 1.0
+
+    @property
+    def down(self) -> bool:
+        return any(d.down_minutes > 0 for d in self.days)
+
+    @property
+    def uptime_text(self) -> str:
+        """The window's uptime as shown: ``99.99%``, never ``100.00%`` with downtime."""
+        return uptime_percent(self.uptime, down=self.down)
 
 
 @dataclass(frozen=True)
@@ -71,6 +111,17 @@ def _spans(state: IncidentState, now: datetime) -> list[tuple[datetime, datetime
     if mitigated is None or not (started.at < mitigated.at < end):
         return [(started.at, end, full)]
     return [(started.at, mitigated.at, full), (mitigated.at, end, "degraded_performance")]
+
+
+def _down_minutes(spans: Sequence[tuple[datetime, datetime, str]]) -> float:
+    """Weighted minutes down over ``spans``: where spans overlap (two incidents on one
+    component) each moment counts once, at the heaviest weight."""
+    cuts = sorted({t for start, end, _ in spans for t in (start, end)})
+    down = 0.0
+    for start, end in pairwise(cuts):
+        weights = [DOWN_WEIGHT.get(s, 0.0) for a, b, s in spans if a <= start and end <= b]
+        down += max(weights, default=0.0) * (end - start).total_seconds() / 60
+    return down
 
 
 def _day_start(day: date) -> datetime:
@@ -104,13 +155,10 @@ def component_history(
         bars = []
         for day in window:
             lo, hi = _day_start(day), min(_day_start(day) + timedelta(days=1), now)
-            states, down = [], 0.0
-            for start, end, state in spans[service]:
-                overlap = (min(end, hi) - max(start, lo)).total_seconds() / 60
-                if overlap > 0:
-                    states.append(state)
-                    down += overlap * DOWN_WEIGHT.get(state, 0.0)
-            bars.append(DayBar(day, worst(states), round(down, 1)))
+            clipped = [(max(start, lo), min(end, hi), state) for start, end, state in spans[service]]
+            clipped = [span for span in clipped if span[1] > span[0]]
+            states = [state for _, _, state in clipped]
+            bars.append(DayBar(day, worst(states), _down_minutes(clipped)))
         result.append(ComponentHistory(entry.name, entry.group, tuple(bars)))
     return result
 

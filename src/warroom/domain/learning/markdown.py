@@ -10,7 +10,7 @@ where Markdown would read it as markup (a leading ``#``, ``|`` in tables).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,7 +97,7 @@ def _list(items: Sequence[str], *, ordered: bool = False) -> list[str]:
     ]
 
 
-def _followups(items: Sequence[Followup]) -> list[str]:
+def _followups(items: Sequence[Followup], names: Mapping[str, str]) -> list[str]:
     if not items:
         return ["_none recorded_"]
     lines = ["| ref | action | kind | owner | due | status |", "|---|---|---|---|---|---|"]
@@ -106,7 +106,7 @@ def _followups(items: Sequence[Followup]) -> list[str]:
         if item.why:
             status += f" ({item.why})"
         lines.append(
-            f"| {item.ref} | {_cell(item.title)} | {item.kind} | {_cell(item.owner)} | "
+            f"| {item.ref} | {_cell(item.title)} | {item.kind} | {_cell(names.get(item.owner, item.owner))} | "
             f"{item.due.astimezone(UTC).date().isoformat()} | {_cell(status)} |"
         )
     return lines
@@ -118,22 +118,26 @@ def to_markdown(
     followups: Sequence[Followup] = (),
     status: str = "draft",
     publication: dict[str, Any] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> str:
     """The whole postmortem; ``publication`` (published_at, published_by, override_why)
-    is shown under the title when it was published."""
+    is shown under the title when it was published. ``names`` labels recorded actors
+    (``alice`` -> ``Alice Ng (alice)``); an actor it does not know is shown as recorded."""
+    names = names or {}
     out = [f"# Postmortem {doc.ref}: {_line(doc.title)}", ""]
     out.append(
         f"**{doc.severity}** · {doc.kind.replace('_', ' ')} · {status} · drafted {_when(doc.drafted_at)}"
     )
     if publication and publication.get("published_at"):
-        out[-1] += f" · published {publication['published_at']} by {publication.get('published_by', '')}"
+        by = publication.get("published_by") or ""
+        out[-1] += f" · published {publication['published_at']} by {names.get(by, by)}"
         if publication.get("override_why"):
             out += ["", f"> Published over blameless-lint findings: {_line(publication['override_why'])}"]
     out += ["", "## Summary", "", _line(doc.summary) or NOT_WRITTEN, "", "## Impact", "", *_impact(doc)]
     out += ["", "## Key times", "", *_times(doc), "", "## Timeline", ""]
     if doc.timeline:
         out += ["| time (UTC) | what happened | who |", "|---|---|---|"]
-        out += [f"| {_when(e.at)} | {_cell(e.text)} | {_cell(e.by)} |" for e in doc.timeline]
+        out += [f"| {_when(e.at)} | {_cell(e.text)} | {_cell(names.get(e.by, e.by))} |" for e in doc.timeline]
     else:
         out.append("_no events_")
     out += ["", "## Trigger", "", _line(doc.trigger) or NOT_WRITTEN, "", "## Contributing factors", ""]
@@ -144,7 +148,7 @@ def to_markdown(
     out += ["", "## Root-cause chain", "", *_list(doc.root_cause_chain, ordered=True)]
     for name, title in HUMAN_TITLES:
         out += ["", f"## {title}", "", *_list(getattr(doc, name))]
-    out += ["", "## Follow-ups", "", *_followups(followups)]
+    out += ["", "## Follow-ups", "", *_followups(followups, names)]
     if doc.prompts and status != "published":
         out += ["", "## Questions the timeline raises", ""]
         out += [f"- {_line(prompt)}" for prompt in doc.prompts]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from warroom.domain.incidents.actors import ActorNames, split_actor
 from warroom.domain.incidents.chain import chain_view
 from warroom.domain.incidents.changes import Change
 from warroom.domain.incidents.events import Event
@@ -18,6 +19,8 @@ from warroom.domain.incidents.state import IncidentState
 from warroom.domain.shared.serial import to_data
 from warroom.domain.shared.timefmt import iso
 from warroom.services.ports.incidents import IncidentSummary
+
+NO_NAMES = ActorNames()
 
 
 def incident_view(state: IncidentState, *, now: datetime, policy: ResponsePolicy) -> dict[str, Any]:
@@ -46,18 +49,9 @@ def summary_view(row: IncidentSummary) -> dict[str, Any]:
     return data
 
 
-VIA = " via "
-
-
-def split_actor(actor: str) -> tuple[str, str | None]:
-    """The person and the service that acted for them: ``alice via deploy-bot`` is alice's,
-    through the service token ``deploy-bot`` she owns (the recorded actor stays one string,
-    so the hash chain of older events is untouched)."""
-    person, sep, via = actor.partition(VIA)
-    return (person, via) if sep and person and via else (actor, None)
-
-
-def event_view(event: Event) -> dict[str, Any]:
+def event_view(event: Event, names: ActorNames | None = None) -> dict[str, Any]:
+    """An event as data: ``actor`` the person (or service) recorded, ``via`` the service
+    token that acted for them, ``actor_name`` the label people read (``Alice Ng (alice)``)."""
     person, via = split_actor(event.actor)
     return {
         "incident": f"INC-{event.incident}",
@@ -66,6 +60,7 @@ def event_view(event: Event) -> dict[str, Any]:
         "payload": event.payload,
         "actor": person,
         "via": via,
+        "actor_name": (names or NO_NAMES).label(event.actor),
         "occurred_at": iso(event.occurred_at),
         "recorded_at": iso(event.recorded_at),
         "prev_hash": event.prev_hash,

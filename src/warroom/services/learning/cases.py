@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from warroom.domain.incidents.actors import ActorNames
 from warroom.domain.incidents.chain import stamp
 from warroom.domain.incidents.events import NewEvent
 from warroom.domain.incidents.fold import apply
@@ -27,6 +28,7 @@ from warroom.domain.learning.reliability import review_measured
 from warroom.domain.learning.reliability_report import ReliabilityReport
 from warroom.domain.learning.review_records import factor_types_of, incident_record
 from warroom.domain.shared.errors import ConcurrencyConflict, InvalidTransition, NotFound
+from warroom.services.incidents.actors import actor_names_in
 from warroom.services.ports.learning import FollowupFilter, FollowupItem, RecordFilter, StoredPostmortem
 from warroom.services.ports.uow import UnitOfWork
 from warroom.services.shared.context import Context
@@ -44,6 +46,7 @@ class PostmortemResult:
     document: Postmortem
     findings: list[Finding]
     followups: list[Followup]
+    names: ActorNames  # people and services as they are now, for display
 
 
 def _execute(ctx: Context, ref: str | int, actor: str, decide: Decide, sync: Sync) -> IncidentState:
@@ -70,7 +73,9 @@ def _followups_of(uow: UnitOfWork, number: int) -> list[Followup]:
 def _result(uow: UnitOfWork, stored: StoredPostmortem, doc: Postmortem | None = None) -> PostmortemResult:
     document = doc or Postmortem.from_dict(stored.document)
     findings = lint_document(document.lint_sections())
-    return PostmortemResult(stored, document, findings, _followups_of(uow, stored.number))
+    return PostmortemResult(
+        stored, document, findings, _followups_of(uow, stored.number), actor_names_in(uow)
+    )
 
 
 def _save(
@@ -159,7 +164,7 @@ def publish_postmortem(
             number, doc.to_dict(), at=now, by=actor, override_why=reason, findings=len(findings)
         )
         uow.learning.forget_record(number)
-        result = PostmortemResult(saved, doc, findings, list(state.followups))
+        result = PostmortemResult(saved, doc, findings, list(state.followups), actor_names_in(uow))
         uow.commit()
     return result
 

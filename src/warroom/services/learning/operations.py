@@ -140,9 +140,12 @@ def postmortem_view(result: cases.PostmortemResult, now: datetime, *, markdown: 
         "followups": [followup_view(item, now) for item in result.followups],
         "findings": [finding_view(f) for f in result.findings],
     }
+    # who wrote, acted and owns, as people read them; the document keeps the recorded actors
+    shown = [stored.updated_by, stored.published_by, *(e.by for e in result.document.timeline)]
+    view["actor_names"] = names = result.names.labels([*shown, *(f.owner for f in result.followups)])
     if markdown:
         view["markdown"] = to_markdown(
-            result.document, followups=result.followups, status=stored.status, publication=view
+            result.document, followups=result.followups, status=stored.status, publication=view, names=names
         )
     return view
 
