@@ -206,3 +206,31 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_without_an_error(
     monkeypatch.setattr(storage_db, "PING_AFTER_IDLE", 0.0)  # it rested long enough to be checked
     with app.context.uow() as uow:
         assert uow.alerts.open_incidents(["checkout"]) == {}
+
+
+def test_labels_are_stored_as_the_standard_library_writes_them_whichever_encoder_runs() -> None:
+    import json
+    import math
+
+    from warroom.storage.alert_store import _dumps
+
+    stdlib = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+    for value in (
+        {"alertname": "HighLatency", "q": 'say "hi"\\', "ctl": "\x00\x1f\x7f\n\t", "uni": "é\u2028😀"},
+        {"lone": "\ud800"},  # orjson refuses it; the standard library writes it
+        {"ratio": math.nan, "n": 10**30, "nested": {"a": [1, 2.5]}},  # not a string map
+        {},
+    ):
+        assert _dumps(value) == stdlib(value)
+
+
+def test_a_body_the_fast_parser_refuses_is_judged_by_the_standard_library() -> None:
+    import math
+
+    from warroom.api.hooks import Refused, _decode
+
+    decoded = _decode(b'{"big": 100000000000000000000000, "x": NaN}')  # orjson refuses both
+    assert decoded["big"] == 10**23 and math.isnan(decoded["x"])
+    with pytest.raises(Refused) as refused:
+        _decode(b"[1,]")
+    assert b"Expecting value at line 1 column 4" in bytes(refused.value.response.body)

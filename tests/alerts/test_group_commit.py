@@ -122,3 +122,36 @@ def test_the_writer_gathers_only_while_deliveries_are_concurrent(
     ingest._gather()
     assert bool(wake.waits) is waits
     assert all(0 < timeout <= GATHER for timeout in wake.waits)
+
+
+def test_replicas_taking_turns_on_one_incident_fold_only_each_others_new_events(
+    database_url: str, build_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two ingests of one database, as two replicas: each keeps the incident it last wrote
+    and, finding the other appended since, folds just those events (no full load), ending
+    at exactly the state a fresh load gives, its hash chain intact."""
+    from warroom.domain.shared.serial import to_data
+    from warroom.storage.incident_store import SqlIncidentStore
+
+    app = with_catalog(build_app(database_url))
+    replicas = [AlertIngest(app.context, AlertPolicy()) for _ in range(2)]
+    first = replicas[0].ingest(parse_alertmanager(body(range(0, 2), "firing", critical=True)), "am")
+    assert first.declared == ("INC-1",)
+    replicas[1].ingest(parse_alertmanager(body(range(2, 4), "firing", critical=True)), "am")  # loads INC-1
+    loads: list[int] = []
+    full_load = SqlIncidentStore.load
+    monkeypatch.setattr(SqlIncidentStore, "load", lambda self, n: loads.append(n) or full_load(self, n))
+    for k in range(2, 12):  # turns: each replica finds the other's newer events
+        result = replicas[k % 2].ingest(
+            parse_alertmanager(body(range(k * 2, k * 2 + 2), "firing", critical=True)), "am"
+        )
+        assert result.updated == ("INC-1",)
+    assert loads == []
+    with app.context.uow() as uow:
+        stored = full_load(uow.incidents, 1)  # type: ignore[arg-type]
+        kinds = [e.kind for e in uow.incidents.events(1)]
+    for replica in replicas:
+        with app.context.uow() as uow:
+            kept = replica._states.take(uow, 1)
+        assert to_data(kept) == to_data(stored) and kept.chain_break is None
+    assert kinds.count("alert_attached") == 24

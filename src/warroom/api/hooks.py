@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
@@ -201,6 +202,10 @@ def _decode(raw: bytes) -> Any:
         raise Refused(
             problem(400, "the request body is empty; send a JSON object", kind="malformed-json", field="body")
         )
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass  # the standard library decides, and names the problem, as it always has
     try:
         return json.loads(raw)
     except UnicodeDecodeError:

@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -116,7 +117,21 @@ def lock_key(service: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_stdlib_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _dumps(value: Mapping[str, Any]) -> str:
+    """Compact JSON, exactly as ``json.dumps(separators=(",", ":"), ensure_ascii=False)``
+    writes it. A map of strings to strings (labels, annotations, most ``extra``) goes
+    through orjson, three alerts' worth in the time the standard library takes for one;
+    anything else (numbers: orjson writes NaN as null) and a string orjson refuses (a lone
+    surrogate) through the standard library."""
+    if all(type(item) is str for item in value.values()):
+        try:
+            return orjson.dumps(value).decode()
+        except orjson.JSONEncodeError:
+            pass
+    return _stdlib_dumps(value)
 
 
 def _signal_columns(signal: AlertSignal, route: Route) -> dict[str, Any]:

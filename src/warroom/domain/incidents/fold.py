@@ -7,7 +7,7 @@ before they emit (see ``incident.py``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from warroom.domain.incidents.chain import GENESIS, check_run
@@ -425,9 +425,17 @@ def restore(
     rest = events_after(after)
     if state is None and not rest:
         raise NotFound(f"no incident INC-{number}")
+    return catch_up(state, rest, after)
+
+
+def catch_up(state: IncidentState | None, rest: Sequence[Event], after: int) -> IncidentState:
+    """Fold ``rest``, the stored events after version ``after``, onto ``state`` (the
+    incident at ``after``; None with ``after`` 0), checking their chain as they are folded:
+    a tampered event shows on every read. ``state`` is changed in place."""
     if not rest:
-        return state  # type: ignore[return-value]
-    # The events read are checked as they are folded: a tampered one shows on every read.
+        if state is None:
+            raise ValueError("no events to fold")
+        return state
     broken = check_run(rest, prev_hash=state.last_hash if state else GENESIS, first_seq=after + 1)
     folded = fold(rest, state)
     folded.chain_break = folded.chain_break or broken

@@ -5,7 +5,8 @@ attaches alerts to, and records resolutions on, an existing incident; :func:`_ch
 stamps new events after a state's last event and folds them in. Each appends the events
 and announces them (the outbox) in the same transaction, so a commit means all of it is
 stored. :class:`_States` keeps incident states as this process last committed them, so
-a storm of alerts does not fold the same incident body after body. Used by the webhook
+a storm of alerts does not fold the same incident body after body (nor, on replicas, after
+every other replica's body). Used by the webhook
 ingest and the triage queue alike.
 """
 
@@ -27,7 +28,7 @@ from warroom.domain.alerts.declaring import (
 from warroom.domain.alerts.routing import UNROUTED
 from warroom.domain.incidents.chain import GENESIS, stamp
 from warroom.domain.incidents.events import NewEvent
-from warroom.domain.incidents.fold import apply
+from warroom.domain.incidents.fold import apply, catch_up
 from warroom.domain.incidents.state import IncidentState
 from warroom.services.comms.outbox import announce
 from warroom.services.oncall.pages import page_incident
@@ -57,10 +58,20 @@ class _States:
         self._lock = threading.Lock()
 
     def take(self, uow: UnitOfWork, number: int) -> IncidentState:
+        """The incident as stored: the kept state when nothing changed since, the kept state
+        with only the newer events folded on when another process (a replica) appended
+        since, else loaded. Replicas attaching a storm's alerts to one incident take turns
+        appending to it; loading it each turn (its snapshot, up to a hundred events) cost
+        more than the alerts."""
         with self._lock:
             state = self._states.pop(number, None)
-        if state is not None and uow.incidents.version(number) == state.version:
+        if state is None:
+            return uow.incidents.load(number)
+        stored = uow.incidents.version(number)
+        if stored == state.version:
             return state
+        if stored is not None and stored > state.version:
+            return catch_up(state, uow.incidents.events(number, after=state.version), state.version)
         return uow.incidents.load(number)
 
     def keep(self, states: Sequence[IncidentState]) -> None:
