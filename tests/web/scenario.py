@@ -19,6 +19,7 @@ from warroom.domain.shared.timefmt import iso
 from warroom.services import operations as ops
 from warroom.services.identity import auth
 from warroom.services.learning import operations as lops
+from warroom.services.oncall import directory
 
 LONG_TITLE = (
     "Checkout 5xx for EU card payments after the payments-gateway v2.14.0 rollout "
@@ -108,6 +109,9 @@ def build(app: App, base: str) -> dict[str, str]:
     _post_alerts(base, hook, [resolved])
 
     ops.assess(ctx, "alice", ref, {"customer_impact": "18%", "critical_journey": "checkout"})
+    # The longest label a role tile shows: a full name beside a long handle.
+    directory.put_person(ctx, {"handle": "alice.nakamura-oconnell", "name": "Alice Nakamura-O'Connell"})
+    directory.put_person(ctx, {"handle": "bob", "name": "Bob Okafor"})
     ops.assign_role(ctx, "alice", ref, {"role": "commander", "person": "alice.nakamura-oconnell"})
     ops.assign_role(ctx, "alice", ref, {"role": "comms", "person": "bob"})
     ops.fact(

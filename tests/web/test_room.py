@@ -335,3 +335,22 @@ def test_the_timeline_names_people_and_the_services_acting_for_them(
     assert ("alice", "Alice Ng (alice)") in actors
     assert ("alice via deploy-bot", "deploy-bot (service, owner Alice Ng)") in actors
     assert ("pager", "pager") in actors  # unknown to the directory and the tokens: as recorded
+
+
+def test_the_roles_name_their_holders_as_people(
+    client: TestClient, warroom_app: App, responder: str, incident: str
+) -> None:
+    from warroom.services.oncall import directory
+
+    ctx = warroom_app.context
+    directory.put_person(ctx, {"handle": "alice", "name": "Alice Ng"})
+    directory.put_person(ctx, {"handle": "bob", "name": "Bob Okafor"})
+    ops.assign_role(ctx, "alice", incident, {"role": "commander", "person": "alice"})
+    ops.hand_off_role(ctx, "alice", incident, {"role": "commander", "person": "bob", "note": "night shift"})
+    page = client.get(f"/incidents/{incident}").text
+    tile = re.search(
+        r'<div class="tile role-tile">\s*<dt>Commander</dt>\s*<dd><strong>([^<]+)</strong>', page
+    )
+    assert tile is not None and tile.group(1) == "Bob Okafor (bob)"
+    assert "commander: Alice Ng (alice)," in page  # who held it before, in the role history
+    assert "(held by Bob Okafor (bob))" in page  # the role form's choices
