@@ -19,13 +19,16 @@ CONFIG = XrayConfig(source=None, store=None, window_minutes=30)
 class State:
     def __init__(self, **milestones: datetime) -> None:
         self.milestones = milestones
+        self.measured: dict[str, object] | None = None
 
     def at(self, name: str) -> datetime | None:
         return self.milestones.get(name)
 
 
 def window(state: State, onset: datetime | None) -> tuple[datetime, datetime, str]:
-    return window_of(state, CONFIG, NOW, onset)  # type: ignore[arg-type]
+    """``onset``: the ``left_slo_at`` of the incident's last recorded measurement."""
+    state.measured = {"left_slo_at": onset.isoformat() if onset else None}
+    return window_of(state, CONFIG, NOW)  # type: ignore[arg-type]
 
 
 def test_a_stated_impact_start_wins_over_the_probe_onset() -> None:

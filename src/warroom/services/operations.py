@@ -497,7 +497,7 @@ def triage(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) ->
     view = probe.triage(ctx, ref, actor)
     if ctx.xray is None:
         return view
-    found = xray(ctx, ref, onset=view)
+    found = xray(ctx, ref)
     return view | {"xray": {"status": found["status"], "verdict": found["verdict"]}}
 
 
@@ -506,21 +506,13 @@ def triage_show(ctx: Context, ref: str | int) -> View:
     return probe.last_measurement(ctx, ref)
 
 
-def _onset(measured: Mapping[str, Any] | None) -> datetime | None:
-    """When the impact probe saw the worst slice leave its SLO (``left_slo_at`` of a
-    measurement), which starts the X-ray's window while no impact start is stated."""
-    left = (measured or {}).get("left_slo_at")
-    return datetime.fromisoformat(left) if isinstance(left, str) and left else None
-
-
-def xray(ctx: Context, ref: str | int, onset: Mapping[str, Any] | None = None) -> View:
+def xray(ctx: Context, ref: str | int) -> View:
     """The X-ray of the incident's window against its baseline (never raises for the trace
     source: ``status`` degraded says why). The window starts at the stated impact start,
-    else where the measurement ``onset`` (default: the last recorded one) saw it begin."""
+    else where the last recorded measurement saw it begin."""
     from warroom.services.xray.report import incident_xray
 
-    measured = onset if onset is not None else probe.last_measurement(ctx, ref)
-    return incident_xray(ctx, ctx.xray, ref, _onset(measured))
+    return incident_xray(ctx, ctx.xray, ref)
 
 
 def xray_pin(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:
@@ -530,7 +522,7 @@ def xray_pin(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) 
     finding = body.get("finding", 0)
     if isinstance(finding, bool) or not isinstance(finding, int) or not 0 <= finding < 1000:
         raise ValidationError("finding", "must be the number of a finding (0 = the verdict)")
-    return pin_finding(ctx, ctx.xray, ref, actor, finding, _onset(probe.last_measurement(ctx, ref)))
+    return pin_finding(ctx, ctx.xray, ref, actor, finding)
 
 
 def mitigation_check(ctx: Context, actor: str, ref: str | int, body: Mapping[str, Any]) -> View:

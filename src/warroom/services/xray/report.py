@@ -27,20 +27,25 @@ from warroom.services.xray.config import XrayConfig
 View = dict[str, Any]
 
 
-def window_of(
-    state: IncidentState, config: XrayConfig, now: datetime, onset: datetime | None = None
-) -> tuple[datetime, datetime, str]:
-    """The incident's window and what its start is: from impact start (stated, else
-    ``onset``, when the impact probe saw the worst slice leave its SLO) to resolution or
-    now, its latest ``window_minutes`` at most; without either, the latest ``window_minutes``.
+def onset_of(state: IncidentState) -> datetime | None:
+    """When the impact probe last saw the worst slice leave its SLO (``left_slo_at`` of the
+    recorded measurement), or None."""
+    left = (state.measured or {}).get("left_slo_at")
+    return datetime.fromisoformat(left) if isinstance(left, str) and left else None
+
+
+def window_of(state: IncidentState, config: XrayConfig, now: datetime) -> tuple[datetime, datetime, str]:
+    """The incident's window and what its start is: from impact start (stated, else where
+    the last measurement saw the impact begin, :func:`onset_of`) to resolution or now, its
+    latest ``window_minutes`` at most; without either, the latest ``window_minutes``.
 
     Detection alone does not start the window: an alert fires a rule's ``for`` after the
     failures began, and those first failed traces would count in the baseline."""
     end = min(state.at("resolved_at") or now, now)
     longest = timedelta(minutes=config.window_minutes)
     start, source = state.at("impact_started_at"), "impact_started_at"
-    if start is None and onset is not None:
-        start, source = onset, "left_slo_at"
+    if start is None:
+        start, source = onset_of(state), "left_slo_at"
     if start is None or end - start > longest or end <= start:
         start, source = end - longest, "latest"
     return start, end, source
@@ -119,15 +124,12 @@ def _degraded(head: View, why: str) -> View:
     return head | {"status": "degraded", "verdict": f"degraded: {why}", "findings": []}
 
 
-def incident_xray(
-    ctx: Context, config: XrayConfig | None, ref: str | int, onset: datetime | None = None
-) -> View:
-    """The X-ray of incident ``ref`` now (a view; ``status`` ok, no_traces or degraded);
-    ``onset``: when the impact probe last saw the impact begin (see :func:`window_of`)."""
+def incident_xray(ctx: Context, config: XrayConfig | None, ref: str | int) -> View:
+    """The X-ray of incident ``ref`` now (a view; ``status`` ok, no_traces or degraded)."""
     state = get_incident(ctx, ref)
     now = ctx.clock.now()
     config = config or XrayConfig(source=None, store=None)
-    start, end, start_from = window_of(state, config, now, onset)
+    start, end, start_from = window_of(state, config, now)
     base_start = start - timedelta(minutes=config.baseline_minutes)
     head: View = {
         "incident": state.ref,
@@ -163,16 +165,9 @@ def incident_xray(
     return head | report_view(report)
 
 
-def pin_finding(
-    ctx: Context,
-    config: XrayConfig | None,
-    ref: str | int,
-    actor: str,
-    index: int = 0,
-    onset: datetime | None = None,
-) -> View:
+def pin_finding(ctx: Context, config: XrayConfig | None, ref: str | int, actor: str, index: int = 0) -> View:
     """Record finding ``index`` of the X-ray now as a fact whose source is the evidence link."""
-    view = incident_xray(ctx, config, ref, onset)
+    view = incident_xray(ctx, config, ref)
     found = view.get("findings") or []
     if view["status"] != "ok" or not found:
         raise ValidationError("finding", f"nothing to pin: {view['verdict']}")
