@@ -15,11 +15,15 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import psycopg
+from psycopg.abc import Buffer, DumperKey
+from psycopg.adapt import Dumper, PyFormat, Transformer
+from psycopg.pq import Format
 from sqlalchemy import Connection, Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -66,6 +70,60 @@ _TRANSITION_COLUMNS = ("alert", "status", "at", "recorded_at")
 _ALERT_TYPES = ("text",) * 8 + ("boolean",) + ("text",) * 4 + ("timestamptz",) * 4
 _TRANSITION_TYPES = ("bigint", "text", "timestamptz", "timestamptz")
 
+_INSERT_SUFFIX = " ON CONFLICT (source, fingerprint) DO NOTHING RETURNING id, fingerprint"
+_INSERT_WITH_MOVES = (
+    f"WITH ins AS (INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)})"
+    f" SELECT * FROM unnest({', '.join(f'%b::{kind}[]' for kind in _ALERT_TYPES)}){_INSERT_SUFFIX}),"
+    " moves AS (INSERT INTO alert_transitions (alert, status, at, recorded_at)"
+    " SELECT ins.id, m.status, m.at, m.recorded_at FROM unnest(%b::text[], %b::text[],"
+    " %b::timestamptz[], %b::timestamptz[]) WITH ORDINALITY AS m(fingerprint, status, at, recorded_at, n)"
+    " JOIN ins USING (fingerprint) ORDER BY m.n)"
+    " SELECT id, fingerprint FROM ins"
+)
+
+
+class _Encoded:
+    """A parameter already in PostgreSQL's binary form, with its type."""
+
+    __slots__ = ("data", "oid")
+
+    def __init__(self, data: Buffer, oid: int) -> None:
+        self.data = data
+        self.oid = oid
+
+
+class _EncodedDumper(Dumper):
+    """Sends an :class:`_Encoded` as it is, typed by its own oid (psycopg asks
+    :meth:`get_key` and :meth:`upgrade` for a dumper per oid)."""
+
+    format = Format.BINARY
+
+    def get_key(self, obj: Any, format: PyFormat) -> DumperKey:
+        return (_Encoded, obj.oid)
+
+    def upgrade(self, obj: Any, format: PyFormat) -> Dumper:
+        dumper = _EncodedDumper(_Encoded)
+        dumper.oid = obj.oid
+        return dumper
+
+    def dump(self, obj: Any) -> Buffer:
+        return obj.data  # type: ignore[no-any-return]
+
+
+psycopg.adapters.register_dumper(_Encoded, _EncodedDumper)
+
+
+@dataclass(frozen=True)
+class _PreparedInsert:
+    """New alerts' rows (in ``_ALERT_COLUMNS`` order) and their transitions (fingerprint,
+    status, at), with the one PostgreSQL statement that writes both when there is one."""
+
+    values: list[tuple[Any, ...]]
+    moves: list[tuple[str, str, Any]]
+    now: datetime
+    statement: tuple[str, list[Any]] | None = None
+
+
 _ACKNOWLEDGE = (
     update(alerts)
     .where(alerts.c.id == bindparam("b_id"))
@@ -94,13 +152,13 @@ _REFIRE = (
     )
 )
 
-TRANSIENT: tuple[type[BaseException], ...] = (OperationalError, PoolTimeout, sqlite3.OperationalError)
-try:  # the driver's own errors, raised by the statements run on its cursor
-    import psycopg
-
-    TRANSIENT += (psycopg.OperationalError,)
-except ImportError:  # pragma: no cover - psycopg is a dependency
-    pass
+# The driver's own errors, raised by the statements run on its cursor, are transient too.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OperationalError,
+    PoolTimeout,
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+)
 
 
 def is_transient_fault(error: BaseException) -> bool:
@@ -187,6 +245,7 @@ class SqlAlertStore:
         self._dialect_insert = postgresql.insert if self._postgres else sqlite.insert
         self._mark = "%s" if self._postgres else "?"
         self._driver: Any = connection.connection.driver_connection
+        self._transformer: Any = None  # psycopg's Transformer, made on first use
 
     # --- ingest ------------------------------------------------------------------------
 
@@ -197,18 +256,27 @@ class SqlAlertStore:
             self._rows(*self._lock_statement(sorted(set(services))))
 
     def begin_ingest(
-        self, services: Iterable[str], source: str, fingerprints: Sequence[str], now: datetime
+        self,
+        services: Iterable[str],
+        source: str,
+        fingerprints: Sequence[str],
+        now: datetime,
+        insert: object | None = None,
     ) -> IngestView:
         """Lock ``services``, then read the stored alerts of ``fingerprints``, the services'
-        open incidents and silences. On PostgreSQL the statements go in one pipeline: one
-        round trip instead of one each, and every read runs after the locks were granted."""
+        open incidents and silences, then run ``insert`` (:meth:`prepare_insert`). On
+        PostgreSQL the statements go in one pipeline: one round trip instead of one each,
+        every read runs after the locks were granted, and the insert right after the read,
+        with no pause for this process between them while the locks are held."""
         names = sorted(set(services))
-        if not self._postgres:
-            return IngestView(
+        prepared = insert if isinstance(insert, _PreparedInsert) and insert.values else None
+        if not self._postgres or (prepared is not None and prepared.statement is None):
+            view = IngestView(
                 self.known(source, fingerprints),
                 self.open_incidents(names),
                 frozenset(self.silenced(names, now)),
             )
+            return view if prepared is None else replace(view, inserted=self._run_insert(prepared))
         # Per service, its newest open incident and whether a silence is in force.
         services_sql = (
             "SELECT n.service, (SELECT MAX(i.number) FROM incident_services s JOIN incidents i"
@@ -217,17 +285,19 @@ class SqlAlertStore:
             " AND (a.starts_at IS NULL OR a.starts_at <= %s))"
             " FROM unnest(%s::text[]) AS n(service)"
         )
-        _, known, per_service = self._pipelined(
-            [
-                self._lock_statement(names),
-                self._known_statement(source, list(fingerprints)),
-                (services_sql, (now, now, names)),
-            ]
-        )
+        statements: list[tuple[str, Sequence[Any]]] = [
+            self._lock_statement(names),
+            self._known_statement(source, list(fingerprints)),
+            (services_sql, (now, now, names)),
+        ]
+        if prepared is not None and prepared.statement is not None:
+            statements.append(prepared.statement)
+        _, known, per_service, *inserted = self._pipelined(statements)
         return IngestView(
             self._known_rows(known),
             {service: int(number) for service, number, _ in per_service if number is not None},
             frozenset(service for service, _, silenced in per_service if silenced),
+            {fingerprint: alert_id for alert_id, fingerprint in inserted[0]} if inserted else None,
         )
 
     def _lock_statement(self, services: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
@@ -288,6 +358,16 @@ class SqlAlertStore:
         On PostgreSQL both go in one statement."""
         if not rows:
             return {}
+        return self._run_insert(self.prepare_insert(rows, now, transitions or {}))
+
+    def prepare_insert(
+        self,
+        rows: Sequence[tuple[AlertSignal, Route]],
+        now: datetime,
+        transitions: Mapping[str, Sequence[tuple[str, datetime]]],
+    ) -> _PreparedInsert:
+        """The insert's rows and statement, built without touching the database: ingest
+        builds them before it takes its locks, so the time they hold is database work."""
         at = functools.lru_cache(maxsize=64)(self._time)  # a group's alerts share times
         stamp = at(now)
         values = []
@@ -318,40 +398,51 @@ class SqlAlertStore:
                     stamp,
                 )
             )
-        suffix = " ON CONFLICT (source, fingerprint) DO NOTHING RETURNING id, fingerprint"
         moves = [
             (fingerprint, status, when)
-            for fingerprint, steps in (transitions or {}).items()
+            for fingerprint, steps in transitions.items()
             for status, when in steps
         ]
-        if self._postgres and moves:
-            # The inserted rows' transitions in the same statement: a data-modifying CTE
-            # joins them to the ids it returned (serial ids follow ORDER BY, so a
-            # resolved alert's firing comes first).
-            columns = ", ".join(_ALERT_COLUMNS)
-            arrays = ", ".join(f"%b::{kind}[]" for kind in _ALERT_TYPES)
-            sql = (
-                f"WITH ins AS (INSERT INTO alerts ({columns}) SELECT * FROM unnest({arrays}){suffix}),"
-                " moves AS (INSERT INTO alert_transitions (alert, status, at, recorded_at)"
-                " SELECT ins.id, m.status, m.at, m.recorded_at FROM unnest(%b::text[], %b::text[],"
-                " %b::timestamptz[], %b::timestamptz[]) WITH ORDINALITY AS m(fingerprint, status, at, recorded_at, n)"
-                " JOIN ins USING (fingerprint) ORDER BY m.n)"
-                " SELECT id, fingerprint FROM ins"
-            )
-            params = [list(column) for column in zip(*values, strict=True)]
-            params += [
-                [fingerprint for fingerprint, _, _ in moves],
-                [status for _, status, _ in moves],
-                [when for _, _, when in moves],
-                [stamp] * len(moves),
-            ]
-            return {fingerprint: alert_id for alert_id, fingerprint in self._rows(sql, params)}
+        if not (self._postgres and values and moves):
+            return _PreparedInsert(values, moves, now)
+        # The inserted rows' transitions in the same statement: a data-modifying CTE joins
+        # them to the ids it returned (serial ids follow ORDER BY, so a resolved alert's
+        # firing comes first).
+        params = [list(column) for column in zip(*values, strict=True)]
+        params += [
+            [fingerprint for fingerprint, _, _ in moves],
+            [status for _, status, _ in moves],
+            [when for _, _, when in moves],
+            [stamp] * len(moves),
+        ]
+        return _PreparedInsert(values, moves, now, (_INSERT_WITH_MOVES, [self._encoded(p) for p in params]))
+
+    def _encoded(self, column: list[Any]) -> Any:
+        """A column array already in PostgreSQL's binary form (psycopg's own dumper), so
+        the statement that sends it has nothing left to convert; an array psycopg would
+        send as text (all NULL, empty) goes as it is."""
+        if self._transformer is None:
+            self._transformer = Transformer(self._driver)
+        dumper = self._transformer.get_dumper(column, PyFormat.BINARY)
+        data = dumper.dump(column)
+        if dumper.format != Format.BINARY or data is None:
+            return column
+        return _Encoded(data, dumper.oid)
+
+    def _run_insert(self, prepared: _PreparedInsert) -> dict[str, int]:
+        if not prepared.values:
+            return {}
+        if prepared.statement is not None:
+            return {fingerprint: alert_id for alert_id, fingerprint in self._rows(*prepared.statement)}
         inserted = {
             fingerprint: alert_id
-            for alert_id, fingerprint in self._insert("alerts", _ALERT_COLUMNS, _ALERT_TYPES, values, suffix)
+            for alert_id, fingerprint in self._insert(
+                "alerts", _ALERT_COLUMNS, _ALERT_TYPES, prepared.values, _INSERT_SUFFIX
+            )
         }
         self.add_transitions(
-            [(inserted[fp], status, when) for fp, status, when in moves if fp in inserted], now
+            [(inserted[fp], status, when) for fp, status, when in prepared.moves if fp in inserted],
+            prepared.now,
         )
         return inserted
 

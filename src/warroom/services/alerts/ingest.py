@@ -234,10 +234,23 @@ class AlertIngest:
         locked = {r.service for routed in routes for r in routed} | extra
         results = [_Tally() for _ in group]
         now = self.ctx.clock.now()
+        first = parts[0][2]
         with self.ctx.uow() as uow:
             alerts = uow.alerts
-            # One read for the first part (on PostgreSQL one round trip, after the locks).
-            view = alerts.begin_ingest(locked, parts[0][0], [s.fingerprint for s in parts[0][2]], now)
+            # The first part's new alerts are written with its read: the rows are built
+            # before the locks are taken, and the insert skips any that turn out stored.
+            fresh = [
+                _Step(signal, outcome, None, route)
+                for signal, route in zip(first, routes[0], strict=True)
+                if (outcome := transition(None, signal)).writes
+            ]
+            prepared = alerts.prepare_insert(
+                [(s.signal, s.route) for s in fresh if s.route is not None],
+                now,
+                {s.signal.fingerprint: _moves(s, now) for s in fresh},
+            )
+            # On PostgreSQL one round trip: the locks, the reads, the insert.
+            view = alerts.begin_ingest(locked, parts[0][0], [s.fingerprint for s in first], now, prepared)
             open_incidents = dict(view.open_incidents)
             touched: list[IncidentState] = []
             for index, (source, actor, signals) in enumerate(parts):
@@ -246,7 +259,7 @@ class AlertIngest:
                 outside = {step.service for step in steps} - locked
                 if outside:
                     raise _Relock(frozenset(outside))
-                steps = self._write(uow, steps, now)
+                steps = self._write(uow, steps, now, (view.inserted or {}) if index == 0 else None)
                 self._incident_work(uow, steps, actor, now, touched, open_incidents, view.silenced)
                 for step in steps:
                     results[origin[index, step.signal.fingerprint]].add(step)
@@ -257,14 +270,19 @@ class AlertIngest:
         self._states.keep(touched)
         return [tally.result(len(p.signals)) for tally, p in zip(results, group, strict=True)]
 
-    def _write(self, uow: UnitOfWork, steps: list[_Step], now: datetime) -> list[_Step]:
-        """Insert, update and record transitions; returns the steps that took effect."""
-        new = [s for s in steps if s.known is None]
-        ids = uow.alerts.insert(
-            [(s.signal, s.route) for s in new if s.route is not None],
-            now,
-            {s.signal.fingerprint: _moves(s, now) for s in new},
-        )
+    def _write(
+        self, uow: UnitOfWork, steps: list[_Step], now: datetime, inserted: Mapping[str, int] | None
+    ) -> list[_Step]:
+        """Insert (unless ``inserted`` says what was), update and record transitions;
+        returns the steps that took effect."""
+        ids = inserted
+        if ids is None:
+            new = [s for s in steps if s.known is None]
+            ids = uow.alerts.insert(
+                [(s.signal, s.route) for s in new if s.route is not None],
+                now,
+                {s.signal.fingerprint: _moves(s, now) for s in new},
+            )
         done = []
         for step in steps:
             step.alert_id = step.known.id if step.known is not None else ids.get(step.signal.fingerprint)

@@ -24,6 +24,8 @@ class IngestView:
     known: dict[str, Known]
     open_incidents: dict[str, int]
     silenced: frozenset[str]
+    inserted: dict[str, int] | None = None
+    """fingerprint -> id of the alerts the view's insert stored (None: it had none)."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,26 @@ class AlertStore(Protocol):
         ...
 
     def begin_ingest(
-        self, services: Iterable[str], source: str, fingerprints: Sequence[str], now: datetime
+        self,
+        services: Iterable[str],
+        source: str,
+        fingerprints: Sequence[str],
+        now: datetime,
+        insert: object | None = None,
     ) -> IngestView:
-        """Lock ``services`` (as :meth:`lock_services`), then read what ingest decides on;
-        on PostgreSQL in one round trip."""
+        """Lock ``services`` (as :meth:`lock_services`), then read what ingest decides on,
+        then run ``insert`` (from :meth:`prepare_insert`; its ids in ``view.inserted``);
+        on PostgreSQL in one round trip. ``known`` is read before the insert."""
+        ...
+
+    def prepare_insert(
+        self,
+        rows: Sequence[tuple[AlertSignal, Route]],
+        now: datetime,
+        transitions: Mapping[str, Sequence[tuple[str, datetime]]],
+    ) -> object:
+        """:meth:`insert`'s statement and parameters, built (and on PostgreSQL encoded)
+        before any lock is taken, for :meth:`begin_ingest` to run."""
         ...
 
     def known(self, source: str, fingerprints: Sequence[str]) -> dict[str, Known]: ...
