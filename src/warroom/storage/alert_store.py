@@ -278,12 +278,14 @@ class SqlAlertStore:
             )
             return view if prepared is None else replace(view, inserted=self._run_insert(prepared))
         # Per service, its newest open incident and whether a silence is in force.
+        # With the incident's version: a kept state still at it needs no read of its own.
         services_sql = (
-            "SELECT n.service, (SELECT MAX(i.number) FROM incident_services s JOIN incidents i"
-            " ON i.number = s.number WHERE i.is_open AND s.service = n.service),"
+            "SELECT n.service, o.number, o.version,"
             " EXISTS (SELECT 1 FROM alert_silences a WHERE a.service = n.service AND a.until > %s"
             " AND (a.starts_at IS NULL OR a.starts_at <= %s))"
-            " FROM unnest(%s::text[]) AS n(service)"
+            " FROM unnest(%s::text[]) AS n(service) LEFT JOIN LATERAL (SELECT i.number, i.version"
+            " FROM incident_services s JOIN incidents i ON i.number = s.number"
+            " WHERE i.is_open AND s.service = n.service ORDER BY i.number DESC LIMIT 1) AS o ON true"
         )
         statements: list[tuple[str, Sequence[Any]]] = [
             self._lock_statement(names),
@@ -295,9 +297,10 @@ class SqlAlertStore:
         _, known, per_service, *inserted = self._pipelined(statements)
         return IngestView(
             self._known_rows(known),
-            {service: int(number) for service, number, _ in per_service if number is not None},
-            frozenset(service for service, _, silenced in per_service if silenced),
+            {service: int(number) for service, number, _, _ in per_service if number is not None},
+            frozenset(service for service, _, _, silenced in per_service if silenced),
             {fingerprint: alert_id for alert_id, fingerprint in inserted[0]} if inserted else None,
+            {int(number): int(version) for _, number, version, _ in per_service if number is not None},
         )
 
     def _lock_statement(self, services: Sequence[str]) -> tuple[str, tuple[Any, ...]]:

@@ -29,11 +29,14 @@ class Outcome(StrEnum):
     @property
     def fires(self) -> bool:
         """The alert (re)starts firing: routing and incident work follow."""
-        return self in (Outcome.NEW_FIRING, Outcome.REFIRED)
+        return self in _FIRES  # asked per alert on the ingest path: a set, not a tuple
 
     @property
     def writes(self) -> bool:
         return self is not Outcome.UNCHANGED
+
+
+_FIRES = frozenset((Outcome.NEW_FIRING, Outcome.REFIRED))
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,17 +57,20 @@ class _States:
         self._states: dict[int, IncidentState] = {}
         self._lock = threading.Lock()
 
-    def take(self, uow: UnitOfWork, number: int) -> IncidentState:
+    def take(self, uow: UnitOfWork, number: int, stored: int | None = None) -> IncidentState:
         """The incident as stored: the kept state when nothing changed since, the kept state
         with only the newer events folded on when another process (a replica) appended
         since, else loaded. Replicas attaching a storm's alerts to one incident take turns
         appending to it; loading it each turn (its snapshot, up to a hundred events) cost
-        more than the alerts."""
+        more than the alerts. ``stored`` is its version if the caller read it in this
+        transaction, before anything in it changed the incident (a state is taken once:
+        a second take in the same transaction finds none kept and loads)."""
         with self._lock:
             state = self._states.pop(number, None)
         if state is None:
             return uow.incidents.load(number)
-        stored = uow.incidents.version(number)
+        if stored is None:
+            stored = uow.incidents.version(number)
         if stored == state.version:
             return state
         if stored is not None and stored > state.version:

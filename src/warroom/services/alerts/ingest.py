@@ -36,6 +36,7 @@ from warroom.domain.shared.errors import ConcurrencyConflict
 from warroom.services.alerts.change_events import record_change_events
 from warroom.services.alerts.group_commit import IngestResult, _parts, _Pending
 from warroom.services.alerts.incident_work import _declare, _extend, _IncidentWork, _States
+from warroom.services.ports.alerts import IngestView
 from warroom.services.ports.uow import UnitOfWork
 from warroom.services.shared.context import Context
 
@@ -260,7 +261,7 @@ class AlertIngest:
                 if outside:
                     raise _Relock(frozenset(outside))
                 steps = self._write(uow, steps, now, (view.inserted or {}) if index == 0 else None)
-                self._incident_work(uow, steps, actor, now, touched, open_incidents, view.silenced)
+                self._incident_work(uow, steps, actor, now, touched, open_incidents, view)
                 for step in steps:
                     results[origin[index, step.signal.fingerprint]].add(step)
             if any(tally.steps for tally in results):  # else nothing was written
@@ -303,11 +304,13 @@ class AlertIngest:
         now: datetime,
         touched: list[IncidentState],
         open_incidents: dict[str, int],
-        silenced: frozenset[str],
+        view: IngestView,
     ) -> None:
         """Attach, declare or queue the firing steps; resolutions go to their incidents.
         Each step records what happened to it (``ref``, ``declared``, ``queued``).
-        ``open_incidents`` (of the locked services) gains the incidents declared here."""
+        ``open_incidents`` (of the locked services) gains the incidents declared here;
+        ``view`` says which services are silenced and the versions read with them."""
+        silenced = view.silenced
         fired: dict[str, list[_Step]] = defaultdict(list)
         work: dict[int, _IncidentWork] = defaultdict(_IncidentWork)
         for step in steps:
@@ -342,7 +345,7 @@ class AlertIngest:
             for step in group:
                 step.ref, step.declared = state.ref, True
         for number, item in sorted(work.items()):
-            state = self._states.take(uow, number)
+            state = self._states.take(uow, number, view.versions.get(number))
             touched.append(state)
             _extend(self.ctx, uow, state, item, actor, now, self.policy.scope_labels)
 

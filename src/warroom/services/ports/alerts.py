@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,6 +26,8 @@ class IngestView:
     silenced: frozenset[str]
     inserted: dict[str, int] | None = None
     """fingerprint -> id of the alerts the view's insert stored (None: it had none)."""
+    versions: dict[int, int] = field(default_factory=dict)
+    """The stored version of each open incident, where the store read it with them."""
 
 
 @dataclass(frozen=True)
