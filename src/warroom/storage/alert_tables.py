@@ -51,7 +51,9 @@ alerts = Table(
     Index("ix_alerts_incident", "incident"),
 )
 
-# Every firing/resolved transition of an alert, in the order they were recorded.
+# Every firing/resolved transition of an alert, in the order they were recorded. Migration
+# 0015 drops the foreign key on PostgreSQL (it cost a row lock per transition; only the
+# alert store writes transitions, with their alert, and alerts are never deleted).
 alert_transitions = Table(
     "alert_transitions",
     metadata,
