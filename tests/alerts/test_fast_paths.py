@@ -234,3 +234,65 @@ def test_a_body_the_fast_parser_refuses_is_judged_by_the_standard_library() -> N
     with pytest.raises(Refused) as refused:
         _decode(b"[1,]")
     assert b"Expecting value at line 1 column 4" in bytes(refused.value.response.body)
+
+
+# --- the insert goes with the locks and the read ---------------------------------------------
+
+
+def _many(prefix: str, count: int, status: str = "firing") -> dict[str, Any]:
+    doc = _am(f"{prefix}0", status)
+    doc["alerts"] = [
+        doc["alerts"][0]
+        | {"fingerprint": f"{prefix}{n}", "labels": doc["alerts"][0]["labels"] | {"n": str(n)}}
+        for n in range(count)
+    ]
+    return doc
+
+
+def test_new_alerts_are_inserted_in_the_round_trip_of_the_locks_and_reads(
+    postgres_url: str, build_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a body's new alerts go in the pipeline that takes the locks and reads,
+    built before it (no statement of their own while the locks are held); a redelivery and a
+    body half stored insert only what is new, and draw no ids for what is stored."""
+    from warroom.storage import alert_store
+
+    app = with_catalog(build_app(postgres_url))
+    ingest = AlertIngest(app.context, AlertPolicy())
+    pipelines: list[list[str]] = []
+    singles: list[str] = []
+    pipelined, rows = alert_store.SqlAlertStore._pipelined, alert_store.SqlAlertStore._rows
+
+    def spy_pipeline(self: Any, statements: Any) -> Any:
+        pipelines.append([sql.split()[0] + " " + sql.split()[1] for sql, _ in statements])
+        return pipelined(self, statements)
+
+    def spy_rows(self: Any, sql: str, params: Any) -> Any:
+        singles.append(sql)
+        return rows(self, sql, params)
+
+    monkeypatch.setattr(alert_store.SqlAlertStore, "_pipelined", spy_pipeline)
+    monkeypatch.setattr(alert_store.SqlAlertStore, "_rows", spy_rows)
+
+    first = ingest.ingest(parse_alertmanager(_many("p", 30)), "am")
+    assert (first.new, first.changed) == (30, 30)
+    assert len(pipelines) == 1 and pipelines[0][0].startswith("SELECT count(pg_advisory_xact_lock")
+    assert pipelines[0][-1] == "WITH ins"  # the insert, last in the same round trip
+    assert not any("INSERT INTO alerts" in sql for sql in singles)
+
+    def last_id() -> int:
+        with app.context.uow() as uow:
+            return int(uow.connection.exec_driver_sql("SELECT last_value FROM alerts_id_seq").scalar_one())  # type: ignore[attr-defined]
+
+    drawn = last_id()
+    again = ingest.ingest(parse_alertmanager(_many("p", 30)), "am")
+    assert (again.new, again.changed) == (0, 0)
+    assert last_id() == drawn  # the stored ones were left out, not tried and refused
+    half = ingest.ingest(parse_alertmanager(_many("p", 40)), "am")  # p30..p39 are new
+    assert (half.new, half.changed) == (10, 10)
+    assert last_id() == drawn + 10
+    with app.context.uow() as uow:
+        stored = uow.alerts.get("alertmanager", "p35")
+        assert stored is not None and [s for s, _ in uow.alerts.history(stored.id)] == ["firing"]
+        first_one = uow.alerts.get("alertmanager", "p0")
+        assert first_one is not None and [s for s, _ in uow.alerts.history(first_one.id)] == ["firing"]

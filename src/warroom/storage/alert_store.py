@@ -71,9 +71,14 @@ _ALERT_TYPES = ("text",) * 8 + ("boolean",) + ("text",) * 4 + ("timestamptz",) *
 _TRANSITION_TYPES = ("bigint", "text", "timestamptz", "timestamptz")
 
 _INSERT_SUFFIX = " ON CONFLICT (source, fingerprint) DO NOTHING RETURNING id, fingerprint"
+# Rows already stored (a redelivery, the other Alertmanager's copy) are left out before the
+# insert: one index probe each, where ON CONFLICT would draw an id and try the insert (2-4x the
+# database time per duplicate). ON CONFLICT still settles a concurrent insert.
 _INSERT_WITH_MOVES = (
     f"WITH ins AS (INSERT INTO alerts ({', '.join(_ALERT_COLUMNS)})"
-    f" SELECT * FROM unnest({', '.join(f'%b::{kind}[]' for kind in _ALERT_TYPES)}){_INSERT_SUFFIX}),"
+    f" SELECT * FROM unnest({', '.join(f'%b::{kind}[]' for kind in _ALERT_TYPES)})"
+    f" AS u({', '.join(_ALERT_COLUMNS)}) WHERE NOT EXISTS (SELECT 1 FROM alerts AS a"
+    f" WHERE a.source = u.source AND a.fingerprint = u.fingerprint){_INSERT_SUFFIX}),"
     " moves AS (INSERT INTO alert_transitions (alert, status, at, recorded_at)"
     " SELECT ins.id, m.status, m.at, m.recorded_at FROM unnest(%b::text[], %b::text[],"
     " %b::timestamptz[], %b::timestamptz[]) WITH ORDINALITY AS m(fingerprint, status, at, recorded_at, n)"
@@ -276,7 +281,12 @@ class SqlAlertStore:
                 self.open_incidents(names),
                 frozenset(self.silenced(names, now)),
             )
-            return view if prepared is None else replace(view, inserted=self._run_insert(prepared))
+            if prepared is None:
+                return view
+            # Statement by statement, the read is known before the insert: leave out what is stored.
+            fresh = [row for row in prepared.values if row[1] not in view.known]
+            moves = [move for move in prepared.moves if move[0] not in view.known]
+            return replace(view, inserted=self._run_insert(replace(prepared, values=fresh, moves=moves)))
         # Per service, its newest open incident and whether a silence is in force.
         # With the incident's version: a kept state still at it needs no read of its own.
         services_sql = (
