@@ -296,3 +296,41 @@ def test_new_alerts_are_inserted_in_the_round_trip_of_the_locks_and_reads(
         assert stored is not None and [s for s, _ in uow.alerts.history(stored.id)] == ["firing"]
         first_one = uow.alerts.get("alertmanager", "p0")
         assert first_one is not None and [s for s, _ in uow.alerts.history(first_one.id)] == ["firing"]
+
+
+def test_alerts_this_process_saw_stored_are_not_prepared_again_but_never_lost(
+    database_url: str, build_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resend or a resolution of alerts this process stored builds no insert rows for
+    them; an alert it wrongly remembers as stored (a database restored from before it) is
+    still inserted, with its transition."""
+    from warroom.storage import alert_store
+
+    app = with_catalog(build_app(database_url))
+    ingest = AlertIngest(app.context, AlertPolicy())
+    prepared: list[list[str]] = []
+    prepare = alert_store.SqlAlertStore.prepare_insert
+
+    def spy(self: Any, rows: Any, now: Any, transitions: Any) -> Any:
+        prepared.append(sorted(signal.fingerprint for signal, _ in rows))
+        return prepare(self, rows, now, transitions)
+
+    monkeypatch.setattr(alert_store.SqlAlertStore, "prepare_insert", spy)
+    ingest.ingest(parse_alertmanager(_many("s", 5)), "am")
+    ingest.ingest(parse_alertmanager(_many("s", 5)), "am")  # Alertmanager's resend
+    resolved = ingest.ingest(parse_alertmanager(_many("s", 5, "resolved")), "am")
+    assert resolved.changed == 5
+    assert prepared == [[f"s{n}" for n in range(5)], [], []]
+
+    ingest._stored.add("alertmanager", ["ghost"])  # remembered, but not in the database
+    result = ingest.ingest(parse_alertmanager(_am("ghost")), "am")
+    assert (result.new, result.changed) == (1, 1)
+    with app.context.uow() as uow:
+        ghost = uow.alerts.get("alertmanager", "ghost")
+        assert ghost is not None and [s for s, _ in uow.alerts.history(ghost.id)] == ["firing"]
+        for n in range(5):
+            stored = uow.alerts.get("alertmanager", f"s{n}")
+            assert stored is not None and [s for s, _ in uow.alerts.history(stored.id)] == [
+                "firing",
+                "resolved",
+            ]

@@ -15,10 +15,11 @@ transaction (:mod:`warroom.services.alerts.group_commit`), each with its own res
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +45,7 @@ ATTEMPTS = 3
 GROUP_SIGNALS = 5000  # most alerts written in one group transaction
 GATHER = 0.0005  # seconds the writer may wait for more bodies while deliveries are concurrent
 WRITER_IDLE = 1.0  # seconds the writer thread waits for more before it ends
+STORED_KEPT = 100_000  # fingerprints remembered as stored (about 10 MB)
 
 
 @dataclass
@@ -94,6 +96,32 @@ class _Relock(Exception):
         self.services = services
 
 
+class _Stored:
+    """Fingerprints of alerts this process saw stored, per source, the newest
+    :data:`STORED_KEPT` of each.
+
+    Alerts are never deleted, so the first part of a group leaves these out of the insert it
+    prepares before its locks: a redelivery, Alertmanager's periodic resend of what still
+    fires, or a resolution costs no rows built and no probes. Only a shortcut: a new alert
+    it left out (a database restored to an older state) is inserted the usual way."""
+
+    def __init__(self, size: int = 0) -> None:
+        self._size = size or STORED_KEPT
+        self._sources: dict[str, dict[str, None]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, source: str) -> Mapping[str, None]:
+        return self._sources.get(source) or {}
+
+    def add(self, source: str, fingerprints: Iterable[str]) -> None:
+        with self._lock:
+            kept = self._sources.setdefault(source, {})
+            kept.update(dict.fromkeys(fingerprints))
+            if len(kept) > self._size:  # forget the oldest half (dicts keep insertion order)
+                for key in list(itertools.islice(kept, len(kept) // 2)):
+                    del kept[key]
+
+
 class AlertIngest:
     """Ingests webhook bodies for one application; build it once and share it.
 
@@ -112,6 +140,7 @@ class AlertIngest:
         self._writers = 0  # writer threads running
         self._idle = 0  # of which waiting for work
         self._states = _States()
+        self._stored = _Stored()
         self._last_group = 0
 
     @cached_property
@@ -240,11 +269,13 @@ class AlertIngest:
             alerts = uow.alerts
             # The first part's new alerts are written with its read: the rows are built
             # before the locks are taken, and the insert skips any that turn out stored.
+            stored = self._stored.of(parts[0][0])  # left out: this process saw them stored
             fresh = [
                 _Step(signal, outcome, None, route)
                 for signal, route in zip(first, routes[0], strict=True)
-                if (outcome := transition(None, signal)).writes
+                if signal.fingerprint not in stored and (outcome := transition(None, signal)).writes
             ]
+            prepared_keys = {step.signal.fingerprint for step in fresh}
             prepared = alerts.prepare_insert(
                 [(s.signal, s.route) for s in fresh if s.route is not None],
                 now,
@@ -254,13 +285,19 @@ class AlertIngest:
             view = alerts.begin_ingest(locked, parts[0][0], [s.fingerprint for s in first], now, prepared)
             open_incidents = dict(view.open_incidents)
             touched: list[IncidentState] = []
+            seen: dict[str, list[str]] = defaultdict(list)  # stored, once this commits
             for index, (source, actor, signals) in enumerate(parts):
                 known = view.known if index == 0 else alerts.known(source, [s.fingerprint for s in signals])
+                seen[source] += known
                 steps = self._plan(signals, routes[index], known)  # later parts re-read: an earlier one wrote
                 outside = {step.service for step in steps} - locked
                 if outside:
                     raise _Relock(frozenset(outside))
-                steps = self._write(uow, steps, now, (view.inserted or {}) if index == 0 else None)
+                done = self._write(
+                    uow, steps, now, (view.inserted or {}, prepared_keys) if index == 0 else None
+                )
+                seen[source] += [step.signal.fingerprint for step in done if step.known is None]
+                steps = done
                 self._incident_work(uow, steps, actor, now, touched, open_incidents, view)
                 for step in steps:
                     results[origin[index, step.signal.fingerprint]].add(step)
@@ -269,21 +306,34 @@ class AlertIngest:
         if any(step.declared for tally in results for step in tally.steps):
             self.ctx.doorbell.ring()  # a declaration opens a page: the job runner fires it now
         self._states.keep(touched)
+        for source, fingerprints in seen.items():
+            self._stored.add(source, fingerprints)
         return [tally.result(len(p.signals)) for tally, p in zip(results, group, strict=True)]
 
     def _write(
-        self, uow: UnitOfWork, steps: list[_Step], now: datetime, inserted: Mapping[str, int] | None
+        self,
+        uow: UnitOfWork,
+        steps: list[_Step],
+        now: datetime,
+        inserted: tuple[Mapping[str, int], set[str]] | None,
     ) -> list[_Step]:
-        """Insert (unless ``inserted`` says what was), update and record transitions;
-        returns the steps that took effect."""
-        ids = inserted
-        if ids is None:
-            new = [s for s in steps if s.known is None]
-            ids = uow.alerts.insert(
-                [(s.signal, s.route) for s in new if s.route is not None],
-                now,
-                {s.signal.fingerprint: _moves(s, now) for s in new},
-            )
+        """Insert, update and record transitions; returns the steps that took effect.
+        ``inserted``: what the pipeline's insert stored, of the fingerprints it was given;
+        a new alert it was not given (this process thought it stored) is inserted here."""
+        new = [s for s in steps if s.known is None]
+        ids: Mapping[str, int] = {}
+        if inserted is not None:
+            ids, given = inserted
+            new = [s for s in new if s.signal.fingerprint not in given]
+        if new:
+            ids = {
+                **ids,
+                **uow.alerts.insert(
+                    [(s.signal, s.route) for s in new if s.route is not None],
+                    now,
+                    {s.signal.fingerprint: _moves(s, now) for s in new},
+                ),
+            }
         done = []
         for step in steps:
             step.alert_id = step.known.id if step.known is not None else ids.get(step.signal.fingerprint)
