@@ -294,8 +294,17 @@ def test_new_alerts_are_inserted_in_the_round_trip_of_the_locks_and_reads(
     with app.context.uow() as uow:
         stored = uow.alerts.get("alertmanager", "p35")
         assert stored is not None and [s for s, _ in uow.alerts.history(stored.id)] == ["firing"]
+    # Resolutions: the rows' update and their transitions in one round trip too.
+    pipelines.clear()
+    singles.clear()
+    resolved = ingest.ingest(parse_alertmanager(_many("p", 5, "resolved")), "am")
+    assert resolved.changed == 5
+    assert pipelines[-1] == ["UPDATE alerts", "INSERT INTO"]
+    assert not any(sql.startswith(("UPDATE alerts", "INSERT INTO alert_transitions")) for sql in singles)
+    with app.context.uow() as uow:
         first_one = uow.alerts.get("alertmanager", "p0")
-        assert first_one is not None and [s for s, _ in uow.alerts.history(first_one.id)] == ["firing"]
+        assert first_one is not None and first_one.status == "resolved"
+        assert [s for s, _ in uow.alerts.history(first_one.id)] == ["firing", "resolved"]
 
 
 def test_alerts_this_process_saw_stored_are_not_prepared_again_but_never_lost(

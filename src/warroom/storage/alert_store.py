@@ -459,7 +459,14 @@ class SqlAlertStore:
         )
         return inserted
 
-    def update(self, rows: Sequence[tuple[int, AlertSignal, Outcome, Route | None]], now: datetime) -> None:
+    def update(
+        self,
+        rows: Sequence[tuple[int, AlertSignal, Outcome, Route | None]],
+        now: datetime,
+        transitions: Sequence[tuple[int, str, datetime]] = (),
+    ) -> None:
+        """Write what changed of stored alerts and record their ``transitions`` (alert id,
+        firing|resolved, when); on PostgreSQL resolutions and transitions in one round trip."""
         resolved: list[tuple[Any, ...]] = []
         acknowledged: list[dict[str, Any]] = []
         refired: list[dict[str, Any]] = []
@@ -474,26 +481,54 @@ class SqlAlertStore:
                 refired.append({f"b_{key}": value for key, value in columns.items()} | {"b_id": alert_id})
                 refired[-1]["b_unclear"] = refired[-1].pop("b_ownership_unclear")
                 refired[-1]["b_now"] = now
-        if resolved and self._postgres:
+        for statement, params in ((_ACKNOWLEDGE, acknowledged), (_REFIRE, refired)):
+            if params:
+                self._db.execute(statement, params)
+        if not self._postgres:
+            if resolved:
+                self._many(
+                    "UPDATE alerts SET status = 'resolved', ends_at = ?, changed_at = ? WHERE id = ?",
+                    resolved,
+                )
+            self.add_transitions(transitions, now)
+            return
+        statements: list[tuple[str, Sequence[Any]]] = []
+        if resolved:
             sql = (
                 "UPDATE alerts AS a SET status = 'resolved', ends_at = v.ends_at, changed_at = v.changed_at"
                 " FROM unnest(%b::timestamptz[], %b::timestamptz[], %b::bigint[]) AS v(ends_at, changed_at, id)"
                 " WHERE a.id = v.id"
             )
-            self._rows(sql, [list(column) for column in zip(*resolved, strict=True)])
-        elif resolved:
-            self._many(
-                "UPDATE alerts SET status = 'resolved', ends_at = ?, changed_at = ? WHERE id = ?", resolved
-            )
-        for statement, params in ((_ACKNOWLEDGE, acknowledged), (_REFIRE, refired)):
-            if params:
-                self._db.execute(statement, params)
+            statements.append((sql, [list(column) for column in zip(*resolved, strict=True)]))
+        if transitions:
+            statements.append(self._transitions_statement(transitions, now))
+        if len(statements) > 1:
+            self._pipelined(statements)
+        elif statements:
+            self._rows(*statements[0])
 
     def add_transitions(self, rows: Sequence[tuple[int, str, datetime]], now: datetime) -> None:
+        if rows and self._postgres:
+            self._rows(*self._transitions_statement(rows, now))
+            return
         at = self._time
         stamp = at(now)
         values = [(alert_id, status, at(when), stamp) for alert_id, status, when in rows]
         self._insert("alert_transitions", _TRANSITION_COLUMNS, _TRANSITION_TYPES, values, "")
+
+    def _transitions_statement(
+        self, rows: Sequence[tuple[int, str, datetime]], now: datetime
+    ) -> tuple[str, list[Any]]:
+        arrays = ", ".join(f"%b::{kind}[]" for kind in _TRANSITION_TYPES)
+        sql = (
+            f"INSERT INTO alert_transitions ({', '.join(_TRANSITION_COLUMNS)}) SELECT * FROM unnest({arrays})"
+        )
+        return sql, [
+            [alert_id for alert_id, _, _ in rows],
+            [status for _, status, _ in rows],
+            [when for _, _, when in rows],
+            [now] * len(rows),
+        ]
 
     def _insert(
         self,
@@ -554,7 +589,7 @@ class SqlAlertStore:
             with self._driver.pipeline():
                 for cursor, (sql, params) in zip(cursors, statements, strict=True):
                     cursor.execute(sql, params)
-            return [cursor.fetchall() for cursor in cursors]
+            return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
         finally:
             for cursor in cursors:
                 cursor.close()

@@ -340,9 +340,10 @@ class AlertIngest:
             if step.alert_id is not None:  # None: a concurrent delivery stored it first
                 done.append(step)
         known = [s for s in done if s.known is not None]
-        uow.alerts.update([(s.alert_id, s.signal, s.outcome, s.route) for s in known if s.alert_id], now)
-        uow.alerts.add_transitions(
-            [(s.alert_id, status, at) for s in known if s.alert_id for status, at in _moves(s, now)], now
+        uow.alerts.update(
+            [(s.alert_id, s.signal, s.outcome, s.route) for s in known if s.alert_id],
+            now,
+            [(s.alert_id, status, at) for s in known if s.alert_id for status, at in _moves(s, now)],
         )
         return done
 

@@ -83,8 +83,14 @@ class AlertStore(Protocol):
         ...
 
     def update(
-        self, rows: Sequence[tuple[int, AlertSignal, Outcome, Route | None]], now: datetime
-    ) -> None: ...
+        self,
+        rows: Sequence[tuple[int, AlertSignal, Outcome, Route | None]],
+        now: datetime,
+        transitions: Sequence[tuple[int, str, datetime]] = (),
+    ) -> None:
+        """Write what changed of stored alerts and record their (alert id, firing|resolved,
+        when) ``transitions``."""
+        ...
 
     def add_transitions(self, rows: Sequence[tuple[int, str, datetime]], now: datetime) -> None:
         """Record (alert id, firing|resolved, when) transitions."""
