@@ -361,6 +361,8 @@ def parse_timestamp(text: str) -> datetime:
         if _OUT_OF_CALENDAR.fullmatch(text):
             raise TimeOutOfRange(f"{text!r} is out of range") from None
         raise ValueError(f"{text!r} is not an RFC 3339 time such as 2026-11-26T22:20:55Z") from None
+    if parsed.tzinfo is UTC:  # Z or +00:00, as most senders write: already the answer
+        return parsed
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"{text!r} has no timezone; add Z or an offset such as +00:00")
     try:
