@@ -158,14 +158,14 @@ def default_summary(labels: Mapping[str, str], annotations: Mapping[str, str], k
     First non-blank of: the ``summary`` annotation, the ``title`` annotation, the
     ``description`` annotation's first line, the ``alertname`` label, then ``key``.
     """
+    # Each candidate is looked at only when those before it are blank: most alerts stop at
+    # the summary, and this runs for every alert of every delivery.
+    for name in ("summary", "title"):
+        candidate = annotations.get(name, "").strip()
+        if candidate:
+            return candidate
     description = annotations.get("description", "").strip().splitlines()
-    candidates = (
-        annotations.get("summary", ""),
-        annotations.get("title", ""),
-        description[0] if description else "",
-        labels.get("alertname", ""),
-    )
-    for candidate in candidates:
-        if candidate.strip():
-            return candidate.strip()
-    return key
+    first_line = description[0].strip() if description else ""
+    if first_line:
+        return first_line
+    return labels.get("alertname", "").strip() or key

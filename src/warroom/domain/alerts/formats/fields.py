@@ -299,19 +299,31 @@ def read_time(
         problems.add(child(path, key), f"must be an RFC 3339 time string, not {kind_of(value)}")
         return None
     try:
-        parsed = parse_timestamp(value)
-    except TimeOutOfRange as error:
+        return plausible_time(value, zero_is_absent=zero_is_absent, now=now)
+    except ImplausibleTime as error:
         _implausible(value, key, path, str(error), problems, set_aside)
-        return None
     except ValueError as error:
         problems.add(child(path, key), str(error))
-        return None
+    return None
+
+
+class ImplausibleTime(ValueError):
+    """A well-formed time outside the observed window; its message follows a field name."""
+
+
+def plausible_time(text: str, *, zero_is_absent: bool, now: datetime | None) -> datetime | None:
+    """``text`` as aware UTC when it is a plausible observed time (see :func:`read_time`):
+    the one reading of an alert's time, whoever decoded the body.
+
+    None for Go's zero time with ``zero_is_absent``. Raises :class:`ImplausibleTime` for a
+    time outside the observed window or the calendar, ValueError for a malformed one.
+    """
+    parsed = parse_timestamp(text)
     if zero_is_absent and parsed == _ZERO_TIME:
         return None
     problem = observed_problem(parsed, now)
     if problem is not None:
-        _implausible(value, key, path, problem, problems, set_aside)
-        return None
+        raise ImplausibleTime(problem)
     return parsed
 
 
@@ -330,7 +342,7 @@ def _implausible(
         set_aside[key] = value
 
 
-class TimeOutOfRange(ValueError):
+class TimeOutOfRange(ImplausibleTime):
     """A well-formed time that no aware UTC datetime can hold (year 0, 10000, ...)."""
 
 
@@ -349,6 +361,8 @@ def parse_timestamp(text: str) -> datetime:
         if _OUT_OF_CALENDAR.fullmatch(text):
             raise TimeOutOfRange(f"{text!r} is out of range") from None
         raise ValueError(f"{text!r} is not an RFC 3339 time such as 2026-11-26T22:20:55Z") from None
+    if parsed.tzinfo is UTC:  # Z or +00:00, as most senders write: already the answer
+        return parsed
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"{text!r} has no timezone; add Z or an offset such as +00:00")
     try:
