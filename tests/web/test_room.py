@@ -354,3 +354,6 @@ def test_the_roles_name_their_holders_as_people(
     assert tile is not None and tile.group(1) == "Bob Okafor (bob)"
     assert "commander: Alice Ng (alice)," in page  # who held it before, in the role history
     assert "(held by Bob Okafor (bob))" in page  # the role form's choices
+    # the timeline's descriptions of the role events name the people too
+    assert "Alice Ng (alice) took commander" in page
+    assert "commander handed off from Alice Ng (alice) to Bob Okafor (bob): night shift" in page

@@ -100,10 +100,29 @@ DESCRIBE: dict[str, Callable[[Payload], str]] = {
 }
 
 
-def describe(event: Mapping[str, Any]) -> str:
-    """A one-line, human description of an event view."""
+# The payload members of role events that name a person by handle.
+_PEOPLE = {
+    "role_assigned": ("person",),
+    "role_released": ("person",),
+    "role_handed_off": ("from", "to"),
+}
+
+
+def describe(event: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
+    """A one-line, human description of an event view. ``names`` labels people by handle
+    (``alice`` -> ``Alice Ng (alice)``, see ``ActorNames``): role events name who took,
+    left or handed over a role as the rest of the room does."""
     kind = str(event.get("kind", ""))
     payload = event.get("payload") or {}
+    if names and kind in _PEOPLE and isinstance(payload, Mapping):
+        payload = {
+            **payload,
+            **{
+                key: names.get(payload[key], payload[key])
+                for key in _PEOPLE[kind]
+                if isinstance(payload.get(key), str)
+            },
+        }
     render = DESCRIBE.get(kind)
     if render is None:
         return kind.replace("_", " ")

@@ -159,7 +159,7 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
     oldest = events[-1]["seq"] if events else 0
     return {
         "incident": incident,
-        "events": [event | {"text": describe(event)} for event in events],
+        "events": [event | {"text": describe(event, incident["actor_names"])} for event in events],
         "older": f"?before={oldest}" if oldest > 1 else None,
         "newer": before is not None,
         "query": query,
