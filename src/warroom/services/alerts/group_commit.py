@@ -64,23 +64,23 @@ def _parts(
     the index of the body the signal came from."""
     parts: list[tuple[str, str, dict[str, AlertSignal]]] = []
     origin: dict[tuple[int, str], int] = {}
+    latest: dict[tuple[str, str], int] = {}  # (source, fingerprint) -> the last part holding it
+    lanes: dict[tuple[str, str], list[int]] = {}  # (source, actor) -> its parts, in order
     for index, pending in enumerate(group):
         source, actor = pending.source, pending.actor
+        lane = lanes.setdefault((source, actor), [])
         for signal in pending.signals:
             key = signal.fingerprint
-            last = max(
-                (n for n, part in enumerate(parts) if part[0] == source and key in part[2]), default=-1
-            )
+            last = latest.get((source, key), -1)
             if last >= 0 and _same_report(parts[last][2][key], signal):
                 continue
-            target = next(
-                (n for n in range(last + 1, len(parts)) if parts[n][0] == source and parts[n][1] == actor),
-                None,
-            )
+            target = next((n for n in lane if n > last), None)
             if target is None:
                 parts.append((source, actor, {}))
                 target = len(parts) - 1
+                lane.append(target)
             parts[target][2][key] = signal
+            latest[source, key] = target
             origin[target, key] = index
     return [(source, actor, list(signals.values())) for source, actor, signals in parts], origin
 

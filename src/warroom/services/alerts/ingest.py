@@ -414,12 +414,16 @@ class AlertIngest:
 def _moves(step: _Step, now: datetime) -> list[tuple[str, datetime]]:
     """The firing/resolved transitions a step records, in order."""
     signal, outcome = step.signal, step.outcome
-    moves = []
-    if outcome.fires or outcome is Outcome.NEW_RESOLVED:
-        moves.append(("firing", signal.starts_at or now))
-    if outcome in (Outcome.RESOLVED, Outcome.NEW_RESOLVED):
-        moves.append(("resolved", signal.ends_at or now))
-    return moves
+    if outcome.fires:
+        return [("firing", signal.starts_at or now)]
+    if outcome is _NEW_RESOLVED:  # see transitions: members by plain names, compared by identity
+        return [("firing", signal.starts_at or now), ("resolved", signal.ends_at or now)]
+    if outcome is _RESOLVED:
+        return [("resolved", signal.ends_at or now)]
+    return []
+
+
+_NEW_RESOLVED, _RESOLVED = Outcome.NEW_RESOLVED, Outcome.RESOLVED
 
 
 def _facts(steps: Sequence[_Step]) -> list[tuple[AlertFacts, int]]:
