@@ -276,8 +276,8 @@ def test_new_alerts_are_inserted_in_the_round_trip_of_the_locks_and_reads(
 
     first = ingest.ingest(parse_alertmanager(_many("p", 30)), "am")
     assert (first.new, first.changed) == (30, 30)
-    assert len(pipelines) == 1 and pipelines[0][0].startswith("SELECT count(pg_advisory_xact_lock")
-    assert pipelines[0][-1] == "WITH ins"  # the insert, last in the same round trip
+    assert len(pipelines) == 1 and pipelines[0][1] == "SELECT count(pg_advisory_xact_lock(k))"
+    assert pipelines[0][0] == "WITH ins"  # the insert, first in the same round trip, before the locks
     assert not any("INSERT INTO alerts" in sql for sql in singles)
 
     def last_id() -> int:

@@ -268,11 +268,19 @@ class SqlAlertStore:
         now: datetime,
         insert: object | None = None,
     ) -> IngestView:
-        """Lock ``services``, then read the stored alerts of ``fingerprints``, the services'
-        open incidents and silences, then run ``insert`` (:meth:`prepare_insert`). On
-        PostgreSQL the statements go in one pipeline: one round trip instead of one each,
-        every read runs after the locks were granted, and the insert right after the read,
-        with no pause for this process between them while the locks are held."""
+        """Run ``insert`` (:meth:`prepare_insert`: the alerts that may be new), lock
+        ``services``, then read the stored alerts of ``fingerprints``, the services' open
+        incidents and silences; ``view.known`` leaves out what the insert stored.
+
+        On PostgreSQL the statements go in one pipeline, one round trip, and the insert goes
+        first, before the locks: it is most of the database work of a body, and the locks
+        serialise every writer of the same services (on replicas, every process), so they
+        are held for the reads and the decisions only. Inserting first cannot deadlock: a
+        transaction waits on another's uncommitted row (the same alert from the other
+        Alertmanager) only in this first statement, when it holds no lock yet; what it
+        writes under the locks are rows of its own, rows it read committed, and incidents.
+        Every read still runs after the locks were granted. On SQLite (one writer at a time)
+        the statements run one by one, the read first."""
         names = sorted(set(services))
         prepared = insert if isinstance(insert, _PreparedInsert) and insert.values else None
         if not self._postgres or (prepared is not None and prepared.statement is None):
@@ -303,13 +311,17 @@ class SqlAlertStore:
             (services_sql, (now, now, names)),
         ]
         if prepared is not None and prepared.statement is not None:
-            statements.append(prepared.statement)
-        _, known, per_service, *inserted = self._pipelined(statements)
+            statements.insert(0, prepared.statement)
+        *inserted, _, known, per_service = self._pipelined(statements)
+        ids = {fingerprint: alert_id for alert_id, fingerprint in inserted[0]} if inserted else None
+        stored = self._known_rows(known)
+        if ids:  # the read sees this transaction's own inserts: those are new, not stored
+            stored = {fingerprint: row for fingerprint, row in stored.items() if fingerprint not in ids}
         return IngestView(
-            self._known_rows(known),
+            stored,
             {service: int(number) for service, number, _, _ in per_service if number is not None},
             frozenset(service for service, _, _, silenced in per_service if silenced),
-            {fingerprint: alert_id for alert_id, fingerprint in inserted[0]} if inserted else None,
+            ids,
             {int(number): int(version) for _, number, version, _ in per_service if number is not None},
         )
 

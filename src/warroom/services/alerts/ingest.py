@@ -267,8 +267,10 @@ class AlertIngest:
         first = parts[0][2]
         with self.ctx.uow() as uow:
             alerts = uow.alerts
-            # The first part's new alerts are written with its read: the rows are built
-            # before the locks are taken, and the insert skips any that turn out stored.
+            # The first part's new alerts are written in the round trip of its locks and read,
+            # and before the locks: the locks serialise writers (every replica's), so they
+            # are held for the reads and the decisions, not for building or storing rows.
+            # The insert skips any alert already stored; the read then tells them apart.
             stored = self._stored.of(parts[0][0])  # left out: this process saw them stored
             fresh = [
                 _Step(signal, outcome, None, route)
@@ -281,7 +283,7 @@ class AlertIngest:
                 now,
                 {s.signal.fingerprint: _moves(s, now) for s in fresh},
             )
-            # On PostgreSQL one round trip: the locks, the reads, the insert.
+            # On PostgreSQL one round trip: the insert, the locks, the reads.
             view = alerts.begin_ingest(locked, parts[0][0], [s.fingerprint for s in first], now, prepared)
             open_incidents = dict(view.open_incidents)
             touched: list[IncidentState] = []

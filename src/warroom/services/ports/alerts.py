@@ -55,9 +55,10 @@ class AlertStore(Protocol):
         now: datetime,
         insert: object | None = None,
     ) -> IngestView:
-        """Lock ``services`` (as :meth:`lock_services`), then read what ingest decides on,
-        then run ``insert`` (from :meth:`prepare_insert`; its ids in ``view.inserted``);
-        on PostgreSQL in one round trip. ``known`` is read before the insert."""
+        """Run ``insert`` (from :meth:`prepare_insert`; its ids in ``view.inserted``), lock
+        ``services`` (as :meth:`lock_services`), then read what ingest decides on; on
+        PostgreSQL in one round trip, the insert before the locks. ``known`` holds what was
+        stored before this transaction, never what its insert stored."""
         ...
 
     def prepare_insert(
