@@ -44,3 +44,35 @@ def test_a_catalog_matcher_that_does_not_parse_is_named() -> None:
     catalog = Catalog(services=(Service("a", "t", matchers=('job=~"(unclosed"',)),))
     with pytest.raises(AlertPolicyError, match=r"services\[a\]\.matchers\[0\]"):
         Router(catalog)
+
+
+def test_remembered_routes_are_the_routes_the_matchers_give(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Routes are remembered by the values of the labels the matchers name (and
+    ``service``): over many label sets, in any order and with the memory full and
+    forgotten, each route is what the matchers decide afresh."""
+    import random
+
+    from warroom.domain.alerts import routing
+
+    router = Router(CATALOG)
+    rng = random.Random(7)
+    values = {
+        "service": ["checkout", "search", "billing-batch", "", " checkout "],
+        "job": ["payments-api", "api", ""],
+        "env": ["prod", "staging", ""],
+        "alertname": ["X", "DiskFull"],
+        "team": ["a", "b"],
+    }
+    for _ in range(3000):
+        labels = {name: rng.choice(choices) for name, choices in values.items() if rng.random() < 0.7}
+        assert router.route(labels) == router._route(labels), labels
+    assert router._memo  # it did remember
+    monkeypatch.setattr(routing, "MEMO_SIZE", 16)
+    small = Router(CATALOG)
+    for _ in range(300):
+        labels = {name: rng.choice(choices) for name, choices in values.items()}
+        labels["service"] = rng.choice(
+            [*values["service"], *(f"svc-{n}" for n in range(40))]
+        )  # more than it keeps
+        assert small.route(labels) == small._route(labels)
+    assert len(small._memo) <= routing.MEMO_SIZE

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from warroom.domain.alerts.matchers import Matcher, MatcherSyntaxError, MatchType, matches_all, parse_matchers
 from warroom.domain.incidents.catalog import Catalog
 
+MEMO_NAMES = 16  # routes are remembered when the matchers name at most this many labels
+MEMO_SIZE = 4096  # most routes remembered (then forgotten all at once)
+
 UNROUTED = "(unrouted)"
 """The service group of alerts that match no catalog service and carry no ``service`` label."""
 
@@ -74,8 +77,24 @@ class Router:
         self._by_name = {s.name: (s.team, s.tier) for s in catalog.services}
         fallback = catalog.fallback_team
         self._fallback = fallback.name if fallback is not None else None
+        # A route depends only on the labels the matchers name and on ``service``: a storm's
+        # alerts share a few such value tuples, so routes are remembered by them.
+        names = {m.name for *_, conditions in compiled for m in conditions} | {"service"}
+        self._memo_names = tuple(sorted(names)) if len(names) <= MEMO_NAMES else None
+        self._memo: dict[tuple[str | None, ...], Route] = {}
 
     def route(self, labels: Mapping[str, str]) -> Route:
+        if self._memo_names is None:
+            return self._route(labels)
+        key = tuple([labels.get(name) for name in self._memo_names])
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            found = self._memo[key] = self._route(labels)
+        return found
+
+    def _route(self, labels: Mapping[str, str]) -> Route:
         candidates = list(self._unkeyed)
         for label in self._key_names:
             candidates += self._keyed.get((label, labels.get(label, "")), ())
