@@ -190,11 +190,16 @@ def _dumps(value: Mapping[str, Any]) -> str:
     anything else (numbers: orjson writes NaN as null) and a string orjson refuses (a lone
     surrogate) through the standard library."""
     if all(type(item) is str for item in value.values()):
-        try:
-            return orjson.dumps(value).decode()
-        except orjson.JSONEncodeError:
-            pass
+        return _dumps_strings(value)
     return _stdlib_dumps(value)
+
+
+def _dumps_strings(value: Mapping[str, str]) -> str:
+    """:func:`_dumps` of a map its type says holds strings only (labels, annotations)."""
+    try:
+        return orjson.dumps(value).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return _stdlib_dumps(value)
 
 
 def _signal_columns(signal: AlertSignal, route: Route) -> dict[str, Any]:
@@ -413,8 +418,8 @@ class SqlAlertStore:
                     route.service,
                     route.team,
                     route.ownership_unclear,
-                    _dumps(signal.labels),
-                    _dumps(signal.annotations),
+                    _dumps_strings(signal.labels),
+                    _dumps_strings(signal.annotations),
                     _dumps(extra),
                     signal.group_key,
                     None if signal.starts_at is None else at(signal.starts_at),
