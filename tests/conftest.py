@@ -19,6 +19,9 @@ import pytest
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 
+# The Prometheus stack the demo-shop tests share (fixture ``promstack``).
+pytest_plugins = ["tests.support.promstack"]
+
 
 def _unavailable(reason: str) -> None:
     if os.environ.get("WARROOM_REQUIRE_ALL") == "1":
