@@ -10,6 +10,7 @@ one-line reason, unless ``WARROOM_REQUIRE_ALL=1`` (CI), which makes it fail.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -137,15 +138,34 @@ def dispose(app: Any) -> None:
         engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the schema head, migrated once for the session."""
+    from warroom.bootstrap import build
+    from warroom.settings import Settings
+
+    path = tmp_path_factory.mktemp("migrated") / "warroom.db"
+    dispose(build(Settings(database_url=f"sqlite:///{path}")))
+    return path
+
+
 @pytest.fixture
-def build_app() -> Iterator[Callable[..., Any]]:
-    """``build_app(url, clock=...)``: ``warroom.bootstrap.build``, disposed after the test."""
+def build_app(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """``build_app(url, clock=...)``: ``warroom.bootstrap.build``, disposed after the test.
+
+    A SQLite file that does not exist yet starts as a copy of :func:`migrated_sqlite`:
+    the same schema as migrating it, without running the migrations for every test
+    (50 ms each, more on a loaded machine)."""
     from warroom.bootstrap import build
     from warroom.settings import Settings
 
     built: list[Any] = []
 
     def make(url: str, **kwargs: Any) -> Any:
+        if kwargs.get("migrate", True) and url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            if not path.exists() and path.parent.is_dir():
+                shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
         app = build(Settings(database_url=url), **kwargs)
         built.append(app)
         return app
