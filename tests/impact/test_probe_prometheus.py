@@ -271,8 +271,9 @@ def test_left_slo_at_is_found_at_the_resolution_of_the_data_before_detection(
 
 @pytest.fixture
 def lone(sqlite_url: str, build_app: Callable[..., Any]) -> Iterator[tuple[PromStack, Context]]:
-    """A stack of its own, for a test that stops its Prometheus, and a context reading it."""
-    with PromStack() as stack:
+    """A stack of its own, for a test that stops its Prometheus, and a context reading it
+    (no data needed: the test freezes Prometheus at once)."""
+    with PromStack(scraped=False) as stack:
         context = probe_context(build_app, sqlite_url, stack.prometheus_url)
         yield stack, context
         context.metrics.close()  # type: ignore[union-attr]
