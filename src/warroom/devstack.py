@@ -164,7 +164,9 @@ class PromStack:
 
     `webhook_url` receives Alertmanager's notifications (none if omitted). After
     `start()` (or entering the `with` block) `shop_url`, `prometheus_url` and
-    `alertmanager_url` are set, all three answer, and Prometheus has scraped the shop.
+    `alertmanager_url` are set, all three answer, and Prometheus has scraped the shop
+    (with `scraped=False`, not waited for: Prometheus applies its first targets 5 s after
+    it starts, which a caller that needs no data can skip).
     """
 
     def __init__(
@@ -176,8 +178,10 @@ class PromStack:
         keep_workdir: bool = False,
         otlp_endpoint: str | None = None,
         otlp_token: str | None = None,
+        scraped: bool = True,
     ) -> None:
         self.webhook_url = webhook_url or NOWHERE
+        self.scraped = scraped
         # Where demo-shop exports its checkout traces over OTLP/HTTP (None: no traces).
         self.otlp_endpoint = otlp_endpoint
         self.otlp_token = otlp_token
@@ -186,6 +190,10 @@ class PromStack:
         self.keep_workdir = keep_workdir
         self.shop_url = self.prometheus_url = self.alertmanager_url = ""
         self.workdir: Path | None = None
+        # time.monotonic() when the stack became ready, and when a fault or flag last
+        # changed (None: never), so that a caller can wait for the shop's rates to settle.
+        self.ready_at = 0.0
+        self.changed_at: float | None = None
         self._processes: dict[str, _Process] = {}
         self._http = httpx.Client(timeout=2.0)
 
@@ -291,7 +299,9 @@ class PromStack:
         self._wait_until("shop", lambda: self._answers(f"{self.shop_url}/healthz"))
         self._wait_until("alertmanager", lambda: self._answers(f"{self.alertmanager_url}/-/ready"))
         self._wait_until("prometheus", lambda: self._answers(f"{self.prometheus_url}/-/ready"))
-        self._wait_until("prometheus", self._has_scraped_the_shop)
+        if self.scraped:
+            self._wait_until("prometheus", self._has_scraped_the_shop)
+        self.ready_at = time.monotonic()
 
     def _write_configs(self, ports: dict[str, int]) -> dict[str, Path]:
         assert self.workdir is not None
@@ -306,12 +316,24 @@ class PromStack:
             )
         )
         alertmanager = self.workdir / "alertmanager.yml"
-        alertmanager.write_text(
-            string.Template((shop_dir() / "alertmanager.yml.tmpl").read_text()).substitute(
-                webhook_url=self.webhook_url
-            )
-        )
+        alertmanager.write_text(self._alertmanager_config())
         return {"prometheus": prometheus, "alertmanager": alertmanager}
+
+    def _alertmanager_config(self) -> str:
+        template = string.Template((shop_dir() / "alertmanager.yml.tmpl").read_text())
+        return template.substitute(webhook_url=self.webhook_url)
+
+    def send_alerts_to(self, webhook_url: str | None) -> None:
+        """Point Alertmanager's notifications at `webhook_url` (None: nowhere) from now on.
+
+        Rewrites its configuration and reloads it; returns once Alertmanager has applied it.
+        """
+        assert self.workdir is not None, "start the stack first"
+        self.webhook_url = webhook_url or NOWHERE
+        (self.workdir / "alertmanager.yml").write_text(self._alertmanager_config())
+        response = self._http.post(f"{self.alertmanager_url}/-/reload")
+        if response.status_code != 200:
+            raise StackError(f"Alertmanager refused its new configuration: {response.text.strip()[:200]}")
 
     def _dir(self, name: str) -> Path:
         assert self.workdir is not None
@@ -381,6 +403,14 @@ class PromStack:
     def set_flag(self, name: str, *, enabled: bool) -> None:
         self._shop("POST", f"/flags/{name}", {"enabled": "true" if enabled else "false"})
 
+    def shop_state(self) -> dict[str, Any]:
+        """The shop's faults and flags: ``{"faults": [{"region": ..., "flag": ...}], "flags": {...}}``."""
+        response = self._http.get(f"{self.shop_url}/fault")
+        if response.status_code != 200:
+            raise StackError(f"demo-shop answered {response.status_code}: {response.text.strip()[:200]}")
+        state: dict[str, Any] = response.json()
+        return state
+
     def alerts(self, name: str | None = None) -> list[dict[str, Any]]:
         """The alerts Alertmanager holds now (its API v2), optionally those named ``name``."""
         params = {"filter": f'alertname="{name}"'} if name else {}
@@ -394,6 +424,7 @@ class PromStack:
         response = self._http.request(method, f"{self.shop_url}{path}", params=params)
         if response.status_code != 200:
             raise StackError(f"demo-shop refused {method} {path}: {response.text.strip()}")
+        self.changed_at = time.monotonic()
 
 
 def _binary(component: str) -> str:

@@ -1,9 +1,10 @@
 """The whole path with a real Prometheus and Alertmanager posting to a real warroom server.
 
 demo-shop is scraped by Prometheus, whose rule fires after 10 s of a 5xx ratio above 5%;
-Alertmanager posts to a uvicorn warroom on 127.0.0.1 (token in the URL, as a sender that
-cannot set headers would). The fault declares an incident detected at the alert's
-startsAt; clearing it posts the resolution, which lands on the timeline.
+Alertmanager (the session's shared stack, pointed at it for the test) posts to a uvicorn
+warroom on 127.0.0.1 (token in the URL, as a sender that cannot set headers would). The
+fault declares an incident detected at the alert's startsAt; clearing it posts the
+resolution, which lands on the timeline.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.promstack import PromStack, binaries_available
+from tests.support.promstack import SharedStack, binaries_available
 from warroom.bootstrap import build
 from warroom.services.identity import auth
 from warroom.settings import load_settings
@@ -63,7 +64,7 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float) -> Any:
         found = check()
         if found:
             return found
-        time.sleep(0.5)
+        time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
@@ -99,11 +100,12 @@ def _answers(url: str) -> bool:
 
 
 def test_a_fault_declares_an_incident_detected_at_starts_at_and_its_resolution_lands_on_the_timeline(
-    warroom: tuple[str, str, str],
+    warroom: tuple[str, str, str], promstack: SharedStack
 ) -> None:
     url, ingest, viewer = warroom
     api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {viewer}"}, timeout=5)
-    with api, PromStack(webhook_url=f"{url}/hooks/alertmanager?token={ingest}") as stack:
+    stack = promstack.stack
+    with api, promstack.alerts_to(f"{url}/hooks/alertmanager?token={ingest}"):
         stack.inject_fault(region="eu-west", route="/api/checkout", error_ratio=0.5)
         incidents = wait_for("an incident", lambda: api.get("/api/v1/incidents").json(), 60)
         assert len(incidents) == 1

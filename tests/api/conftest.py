@@ -70,12 +70,12 @@ def clock() -> Clock:
     return Clock()
 
 
-def make_api(app: App, clock: Clock, **client_args: Any) -> Api:
+def make_api(app: App, clock: Clock, *, with_web: bool = False, **client_args: Any) -> Api:
     tokens = {
         name: auth.create_token(app.context, name, role, "alertmanager" if role == "ingest" else None)[0]
         for name, role in ROLES.items()
     }
-    client = TestClient(create_app(app, with_web=False), **client_args)
+    client = TestClient(create_app(app, with_web=with_web), **client_args)
     return Api(client=client, app=app, clock=clock, tokens=tokens)
 
 

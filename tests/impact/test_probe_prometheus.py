@@ -1,7 +1,8 @@
 """The impact probe end to end: a real Prometheus scraping demo-shop, warroom on SQLite.
 
-One stack serves the module (starting it costs seconds, each scenario needs a healthy
-stretch first). The tests run in file order; the last one stops Prometheus for good.
+The scenarios run on the session's shared stack (``promstack``: starting one costs
+seconds, and each scenario needs a healthy stretch first, which the previous test may
+have left); the last one stops Prometheus, so it starts a stack of its own.
 The probe uses the live demo's windows (``DEMO_PROBE``): 1 s steps, 5 s baselines.
 """
 
@@ -17,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.promstack import PromStack, SharedStack, binaries_available
 from warroom.cli.demo_live import DEMO_PROBE, live_context
-from warroom.devstack import PromStack, binaries_available
 from warroom.domain.shared.errors import InvalidTransition
 from warroom.services import operations as ops
 from warroom.services.shared.context import Context
@@ -36,44 +37,38 @@ CLEARS = 9.0
 
 
 class Shop:
-    """The shared stack, and when the shop last changed (so a test can wait for health)."""
+    """The session's shared stack, and waits for its rates to forget the last change."""
 
-    def __init__(self, stack: PromStack) -> None:
-        self.stack = stack
-        self.changed = time.monotonic()
+    def __init__(self, shared: SharedStack) -> None:
+        self.shared = shared
+        self.stack = shared.stack
 
-    def healthy_stretch(self) -> None:
-        """Wait until the last change has left every rate, plus a baseline window."""
-        wait = self.changed + CLEARS + DEMO_PROBE.baseline_window.total_seconds() - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
+    def healthy_stretch(self, window: timedelta = DEMO_PROBE.baseline_window) -> None:
+        """Wait until the last change has left every rate, then ``window`` more."""
+        self.shared.wait_until(self.shared.settled_at(clears=CLEARS) + window.total_seconds())
 
     def inject(self, **fault: Any) -> None:
         self.stack.inject_fault(region="eu-west", route="/api/checkout", error_ratio=0.4, **fault)
-        self.changed = time.monotonic()
 
     def flag_off(self) -> None:
         self.stack.set_flag("new_payment_flow", enabled=False)
-        self.changed = time.monotonic()
-
-    def reset(self) -> None:
-        self.stack.clear_fault()
-        self.stack.set_flag("new_payment_flow", enabled=True)
-        self.changed = time.monotonic()
 
 
-@pytest.fixture(scope="module")
-def shop() -> Iterator[Shop]:
-    with PromStack() as stack:
-        yield Shop(stack)
+@pytest.fixture
+def shop(promstack: SharedStack) -> Shop:
+    return Shop(promstack)
+
+
+def probe_context(build_app: Callable[..., Any], database_url: str, prometheus_url: str) -> Context:
+    context: Context = live_context(build_app(database_url).context, prometheus_url)
+    return context
 
 
 @pytest.fixture
 def ctx(shop: Shop, sqlite_url: str, build_app: Callable[..., Any]) -> Iterator[Context]:
-    context: Context = live_context(build_app(sqlite_url).context, shop.stack.prometheus_url)
+    context = probe_context(build_app, sqlite_url, shop.stack.prometheus_url)
     yield context
     context.metrics.close()  # type: ignore[union-attr]
-    shop.reset()
 
 
 def declare(ctx: Context) -> str:
@@ -234,7 +229,7 @@ def _fired(shop: Shop, since: datetime, timeout: float = 40) -> tuple[datetime, 
         starts = [at for at in held if at >= since]
         if fresh and starts:
             return min(fresh), min(starts)
-        time.sleep(0.5)
+        time.sleep(0.2)
     raise AssertionError(f"the rule's alert did not reach Alertmanager within {timeout:g} s")
 
 
@@ -245,8 +240,7 @@ def test_left_slo_at_is_found_at_the_resolution_of_the_data_before_detection(
     # the impact began (issue 13: it read as detection itself). Baselines of three steps.
     policy = dataclasses.replace(DEMO_PROBE, step=timedelta(seconds=5), baseline_window=timedelta(seconds=15))
     coarse = dataclasses.replace(ctx, probe=policy)
-    shop.healthy_stretch()
-    time.sleep(max(0.0, shop.changed + CLEARS + 16 - time.monotonic()))  # a healthy coarse window
+    shop.healthy_stretch(window=timedelta(seconds=16))  # a healthy coarse window
     began = datetime.now(UTC)
     shop.inject(flag=None)
     active, detected = _fired(shop, began)
@@ -275,30 +269,41 @@ def test_left_slo_at_is_found_at_the_resolution_of_the_data_before_detection(
     assert first_bad - timedelta(seconds=1) <= left <= first_bad + timedelta(seconds=3), (left, first_bad)
 
 
-def test_prometheus_frozen_then_stopped_mid_incident_degrades_in_one_line(shop: Shop, ctx: Context) -> None:
+@pytest.fixture
+def lone(sqlite_url: str, build_app: Callable[..., Any]) -> Iterator[tuple[PromStack, Context]]:
+    """A stack of its own, for a test that stops its Prometheus, and a context reading it
+    (no data needed: the test freezes Prometheus at once)."""
+    with PromStack(scraped=False) as stack:
+        context = probe_context(build_app, sqlite_url, stack.prometheus_url)
+        yield stack, context
+        context.metrics.close()  # type: ignore[union-attr]
+
+
+def test_prometheus_frozen_then_stopped_mid_incident_degrades_in_one_line(
+    lone: tuple[PromStack, Context],
+) -> None:
+    stack, ctx = lone
     ref = declare(ctx)
     body = {"summary": "done", "impact_stopped": True, "risk_controlled": True}
 
-    shop.stack.pause_prometheus()
+    stack.pause_prometheus()
     try:
         started = time.monotonic()
         slow = ops.triage(ctx, "alice", ref, {})
         took = time.monotonic() - started
     finally:
-        shop.stack.resume_prometheus()
+        stack.resume_prometheus()
     assert took < DEMO_PROBE.timeout + 0.5
     assert slow["status"] == "unavailable"
     assert slow["summary"].startswith(
-        f"impact probe blind: Prometheus at {shop.stack.prometheus_url} did not answer"
+        f"impact probe blind: Prometheus at {stack.prometheus_url} did not answer"
     )
 
-    shop.stack.stop_prometheus()
+    stack.stop_prometheus()
     started = time.monotonic()
     down = ops.triage(ctx, "alice", ref, {})
     assert time.monotonic() - started < 1.0
-    assert down["summary"].startswith(
-        f"impact probe blind: Prometheus at {shop.stack.prometheus_url} refused"
-    )
+    assert down["summary"].startswith(f"impact probe blind: Prometheus at {stack.prometheus_url} refused")
     assert "\n" not in down["summary"]
 
     # Everything else keeps working: the room shows, notes land, resolve says why it cannot vouch.

@@ -6,19 +6,16 @@ by the domain functions, as the impact probe will do during an incident.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from tests.support.promstack import PromStack, binaries_available
+from tests.support.promstack import PromStack, SharedStack, WebhookReceiver, binaries_available
 from warroom.domain.impact.analysis import (
     blast_radius,
     estimate_customer_impact,
@@ -59,65 +56,30 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-class WebhookReceiver:
-    """Collects what Alertmanager posts, as warroom's /hooks/alertmanager would."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                receiver.bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/alertmanager"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture(scope="module")
-def stack(receiver: WebhookReceiver) -> Iterator[PromStack]:
-    with PromStack(webhook_url=receiver.url) as stack:
-        yield stack
+@pytest.fixture
+def shop(promstack: SharedStack) -> PromStack:
+    """The session's stack, healthy again after each test."""
+    return promstack.stack
 
 
 @pytest.fixture
-def shop(stack: PromStack) -> Iterator[PromStack]:
-    """The shared stack, healthy again after each test."""
-    yield stack
-    stack.clear_fault()
-    stack.set_flag("new_payment_flow", enabled=True)
+def receiver(promstack: SharedStack) -> WebhookReceiver:
+    return promstack.receiver
 
 
 @pytest.fixture
-def client(stack: PromStack) -> Iterator[PrometheusClient]:
-    with PrometheusClient(stack.prometheus_url, timeout=2.0) as client:
+def client(shop: PromStack) -> Iterator[PrometheusClient]:
+    with PrometheusClient(shop.prometheus_url, timeout=2.0) as client:
         yield client
 
 
 def test_a_fault_in_eu_west_is_measured_and_localised_to_that_region(
-    shop: PromStack, client: PrometheusClient
+    shop: PromStack, client: PrometheusClient, promstack: SharedStack
 ) -> None:
-    started = now()
-    time.sleep(SETTLE)  # a healthy stretch to find the baseline in
+    # A healthy stretch to find the baseline in: SETTLE s once the last change (an
+    # earlier test's) has left the rates, which takes SETTLE s too.
+    promstack.wait_until(promstack.settled_at(clears=SETTLE) + SETTLE)
+    started = now() - timedelta(seconds=SETTLE)
     impact_start = now()
     shop.inject_fault(region="eu-west", route="/api/checkout", error_ratio=0.4)
     time.sleep(SETTLE)
@@ -202,7 +164,7 @@ def test_a_lasting_fault_reaches_the_webhook_as_a_firing_alert_naming_the_slice(
     deadline = time.monotonic() + 60
     firing: list[dict[str, Any]] = []
     while not firing and time.monotonic() < deadline:
-        time.sleep(0.5)
+        time.sleep(0.2)
         firing = [
             alert
             for body in receiver.bodies

@@ -21,9 +21,7 @@ from warroom.server import create_app
 def api(database_url: str, build_app: Callable[..., Any], clock: Clock) -> Api:
     app = build_app(database_url, clock=clock)
     app = dataclasses.replace(app, settings=settings_for(database_url, None))
-    made = make_api(app, clock)
-    made.client = TestClient(create_app(app, with_web=True))  # the ack link is a web route
-    return made
+    return make_api(app, clock, with_web=True)  # the ack link is a web route
 
 
 def _setup(api: Api) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,11 +15,9 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from warroom import bootstrap
 from warroom.bootstrap import App
 from warroom.services import operations as ops
 from warroom.services.identity import auth
-from warroom.settings import Settings
 from warroom.web.routes import build_router
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -34,8 +32,8 @@ def web_app(app: App) -> FastAPI:
 
 
 @pytest.fixture
-def warroom_app(tmp_path: Path) -> App:
-    return bootstrap.build(Settings(database_url=f"sqlite:///{tmp_path / 'warroom.db'}"))
+def warroom_app(tmp_path: Path, build_app: Callable[..., App]) -> App:
+    return build_app(f"sqlite:///{tmp_path / 'warroom.db'}")
 
 
 @pytest.fixture
