@@ -19,7 +19,7 @@ import itertools
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -241,12 +241,21 @@ class AlertIngest:
             pending.future.set_exception(failure)
 
     def _plan(
-        self, signals: Sequence[AlertSignal], routes: Sequence[Route], known: Mapping[str, Known]
+        self,
+        signals: Sequence[AlertSignal],
+        routes: Sequence[Route],
+        known: Mapping[str, Known],
+        decided: Mapping[str, _Step] | None = None,
     ) -> list[_Step]:
-        """The steps that change something; a new or firing alert takes its route."""
+        """The steps that change something; a new or firing alert takes its route.
+        ``decided``: steps already made for these signals as new alerts (before the locks),
+        taken as they are for the ones the read found not stored."""
         steps = []
         for signal, route in zip(signals, routes, strict=True):
             found = known.get(signal.fingerprint)
+            if found is None and decided is not None and (step := decided.get(signal.fingerprint)):
+                steps.append(step)  # the same decision, already made outside the locks
+                continue
             outcome = transition(found, signal)
             if outcome.writes:
                 steps.append(_Step(signal, outcome, found, route if found is None or outcome.fires else None))
@@ -277,7 +286,8 @@ class AlertIngest:
                 for signal, route in zip(first, routes[0], strict=True)
                 if signal.fingerprint not in stored and (outcome := transition(None, signal)).writes
             ]
-            prepared_keys = {step.signal.fingerprint for step in fresh}
+            fresh_steps = {step.signal.fingerprint: step for step in fresh}
+            prepared_keys = fresh_steps.keys()
             prepared = alerts.prepare_insert(
                 [(s.signal, s.route) for s in fresh if s.route is not None],
                 now,
@@ -291,7 +301,8 @@ class AlertIngest:
             for index, (source, actor, signals) in enumerate(parts):
                 known = view.known if index == 0 else alerts.known(source, [s.fingerprint for s in signals])
                 seen[source] += known
-                steps = self._plan(signals, routes[index], known)  # later parts re-read: an earlier one wrote
+                # later parts re-read: an earlier one wrote
+                steps = self._plan(signals, routes[index], known, fresh_steps if index == 0 else None)
                 outside = {step.service for step in steps} - locked
                 if outside:
                     raise _Relock(frozenset(outside))
@@ -317,7 +328,7 @@ class AlertIngest:
         uow: UnitOfWork,
         steps: list[_Step],
         now: datetime,
-        inserted: tuple[Mapping[str, int], set[str]] | None,
+        inserted: tuple[Mapping[str, int], Set[str]] | None,
     ) -> list[_Step]:
         """Insert, update and record transitions; returns the steps that took effect.
         ``inserted``: what the pipeline's insert stored, of the fingerprints it was given;
