@@ -13,7 +13,8 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, select, text, update
+import psycopg
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from warroom.domain.incidents.chain import GENESIS, canonical_json
@@ -59,7 +60,66 @@ _ADVANCE = (
     )
 )
 _INSERT_EVENTS = insert(events)
-_NOTIFY = text("SELECT pg_notify(:channel, :number)")
+
+
+_EVENT_COLUMNS = (
+    "incident",
+    "seq",
+    "kind",
+    "payload",
+    "actor",
+    "occurred_at",
+    "recorded_at",
+    "prev_hash",
+    "hash",
+)
+_EVENT_TYPES = ("integer", "integer", "text", "text", "text", "timestamptz", "timestamptz", "text", "text")
+# PostgreSQL: the read model advances and the events go in, in one statement; no event is
+# inserted unless the incident was at the expected version.
+_APPEND_POSTGRES = (
+    "WITH advanced AS (UPDATE incidents SET "
+    + ", ".join(
+        f"{name} = %(b_{name})s"
+        for name in (
+            "title",
+            "status",
+            "is_open",
+            "severity",
+            "kind",
+            "services",
+            "commander",
+            "declared_at",
+            "detected_at",
+            "updated_at",
+            "version",
+            "last_hash",
+        )
+    )
+    + " WHERE number = %(b_number)s AND version = %(b_expected)s RETURNING number)"
+    + f" INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"%({name})s::{kind}[]" for name, kind in zip(_EVENT_COLUMNS, _EVENT_TYPES, strict=True))
+    + ") WHERE EXISTS (SELECT 1 FROM advanced)"
+)
+
+
+def _event_row(event: Event) -> dict[str, object]:
+    return {
+        "incident": event.incident,
+        "seq": event.seq,
+        "kind": event.kind,
+        "payload": canonical_json(event.payload),
+        "actor": event.actor,
+        "occurred_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def _aware(value: object) -> None:
+    """As :class:`~warroom.storage.types.UTCDateTime` does for the statements it binds."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("refusing to store a naive datetime")
 
 
 class SqlIncidentStore(SqlReads, IncidentReads):
@@ -99,26 +159,27 @@ class SqlIncidentStore(SqlReads, IncidentReads):
         declared = state.at("declared_at")
         detected = state.at("detected_at")
         assert declared is not None and detected is not None and state.updated_at is not None
-        result = self._db.execute(
-            _ADVANCE,
-            {
-                "b_number": number,
-                "b_expected": expected,
-                "b_title": state.title,
-                "b_status": state.status.value,
-                "b_is_open": state.status.is_open,
-                "b_severity": int(state.severity),
-                "b_kind": state.kind.value,
-                "b_services": json.dumps(state.services),
-                "b_commander": commander.person if commander else None,
-                "b_declared_at": declared,
-                "b_detected_at": detected,
-                "b_updated_at": state.updated_at,
-                "b_version": state.version,
-                "b_last_hash": state.last_hash,
-            },
-        )
-        if result.rowcount != 1:
+        advance = {
+            "b_number": number,
+            "b_expected": expected,
+            "b_title": state.title,
+            "b_status": state.status.value,
+            "b_is_open": state.status.is_open,
+            "b_severity": int(state.severity),
+            "b_kind": state.kind.value,
+            "b_services": json.dumps(state.services),
+            "b_commander": commander.person if commander else None,
+            "b_declared_at": declared,
+            "b_detected_at": detected,
+            "b_updated_at": state.updated_at,
+            "b_version": state.version,
+            "b_last_hash": state.last_hash,
+        }
+        if self._db.dialect.name == "postgresql":
+            appended = self._append_postgres(new, advance)
+        else:
+            appended = self._append(new, advance)
+        if not appended:
             current = self._db.execute(
                 select(incidents.c.version).where(incidents.c.number == number)
             ).scalar()
@@ -128,34 +189,53 @@ class SqlIncidentStore(SqlReads, IncidentReads):
                 f"INC-{number} changed while you were working on it (now at event #{current}, "
                 f"you had #{expected}); look again and retry"
             )
-        try:
-            self._db.execute(
-                _INSERT_EVENTS,
-                [
-                    {
-                        "incident": e.incident,
-                        "seq": e.seq,
-                        "kind": e.kind,
-                        "payload": canonical_json(e.payload),
-                        "actor": e.actor,
-                        "occurred_at": e.occurred_at,
-                        "recorded_at": e.recorded_at,
-                        "prev_hash": e.prev_hash,
-                        "hash": e.hash,
-                    }
-                    for e in new
-                ],
-            )
-        except IntegrityError:
-            raise ConcurrencyConflict(f"INC-{number} changed while you were working on it; retry") from None
-        if self._db.dialect.name == "postgresql":
-            # Delivered on commit, to every replica's change feed (storage.change_feed).
-            self._db.execute(_NOTIFY, {"channel": CHANNEL, "number": str(number)})
         if expected == 0 and state.services:
             rows = [{"number": number, "service": service} for service in state.services]
             self._db.execute(insert(incident_services), rows)
         if expected == 0 or expected // SNAPSHOT_EVERY != state.version // SNAPSHOT_EVERY:
             self._snapshot(state)
+
+    def _append(self, new: Sequence[Event], advance: dict[str, object]) -> bool:
+        """Advance the read model, then insert the events: False when the incident was not
+        at the expected version (nothing written)."""
+        if self._db.execute(_ADVANCE, advance).rowcount != 1:
+            return False
+        try:
+            self._db.execute(_INSERT_EVENTS, [_event_row(e) for e in new])
+        except IntegrityError:
+            raise ConcurrencyConflict(
+                f"INC-{new[0].incident} changed while you were working on it; retry"
+            ) from None
+        return True
+
+    def _append_postgres(self, new: Sequence[Event], advance: dict[str, object]) -> bool:
+        """:meth:`_append` in one statement (the events are inserted only if the read model
+        advanced) and the change feed's NOTIFY, both in one round trip: an alert storm
+        appends to its incident inside the ingest's service locks, where every round trip
+        is time the locks are held."""
+        for name in ("b_declared_at", "b_detected_at", "b_updated_at"):
+            _aware(advance[name])
+        rows = [_event_row(e) for e in new]
+        for row in rows:
+            _aware(row["occurred_at"])
+            _aware(row["recorded_at"])
+        params = dict(advance) | {name: [row[name] for row in rows] for name in _EVENT_COLUMNS}
+        driver = self._db.connection.driver_connection
+        assert driver is not None
+        append, notify = driver.cursor(), driver.cursor()
+        try:
+            with driver.pipeline():
+                append.execute(_APPEND_POSTGRES, params)
+                # Delivered on commit, to every replica's change feed (storage.change_feed).
+                notify.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(new[0].incident)))
+            return bool(append.rowcount == len(new))
+        except psycopg.IntegrityError:
+            raise ConcurrencyConflict(
+                f"INC-{new[0].incident} changed while you were working on it; retry"
+            ) from None
+        finally:
+            append.close()
+            notify.close()
 
     def _snapshot(self, state: IncidentState) -> None:
         self._db.execute(delete(snapshots).where(snapshots.c.number == state.number))
