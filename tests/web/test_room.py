@@ -347,6 +347,11 @@ def test_the_roles_name_their_holders_as_people(
     directory.put_person(ctx, {"handle": "bob", "name": "Bob Okafor"})
     ops.assign_role(ctx, "alice", incident, {"role": "commander", "person": "alice"})
     ops.hand_off_role(ctx, "alice", incident, {"role": "commander", "person": "bob", "note": "night shift"})
+    from warroom.services.learning import operations as lops
+
+    lops.followup_add(
+        ctx, "bob", incident, {"title": "Alert on retries", "owner": "alice", "due": "14d", "kind": "detect"}
+    )
     page = client.get(f"/incidents/{incident}").text
     tile = re.search(
         r'<div class="tile role-tile">\s*<dt>Commander</dt>\s*<dd><strong>([^<]+)</strong>', page
@@ -357,3 +362,4 @@ def test_the_roles_name_their_holders_as_people(
     # the timeline's descriptions of the role events name the people too
     assert "Alice Ng (alice) took commander" in page
     assert "commander handed off from Alice Ng (alice) to Bob Okafor (bob): night shift" in page
+    assert "follow-up: Alert on retries (owner Alice Ng (alice))" in page

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from warroom.domain.incidents.actors import PAYLOAD_PEOPLE
+
 Payload = Mapping[str, Any]
 
 
@@ -100,26 +102,18 @@ DESCRIBE: dict[str, Callable[[Payload], str]] = {
 }
 
 
-# The payload members of role events that name a person by handle.
-_PEOPLE = {
-    "role_assigned": ("person",),
-    "role_released": ("person",),
-    "role_handed_off": ("from", "to"),
-}
-
-
 def describe(event: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
     """A one-line, human description of an event view. ``names`` labels people by handle
-    (``alice`` -> ``Alice Ng (alice)``, see ``ActorNames``): role events name who took,
-    left or handed over a role as the rest of the room does."""
+    (``alice`` -> ``Alice Ng (alice)``, see ``ActorNames``): role and follow-up events name
+    who took, left or handed over a role, or owns a follow-up, as the rest of the room does."""
     kind = str(event.get("kind", ""))
     payload = event.get("payload") or {}
-    if names and kind in _PEOPLE and isinstance(payload, Mapping):
+    if names and kind in PAYLOAD_PEOPLE and isinstance(payload, Mapping):
         payload = {
             **payload,
             **{
                 key: names.get(payload[key], payload[key])
-                for key in _PEOPLE[kind]
+                for key in PAYLOAD_PEOPLE[kind]
                 if isinstance(payload.get(key), str)
             },
         }

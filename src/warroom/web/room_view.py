@@ -22,6 +22,7 @@ from collections import OrderedDict
 from typing import Any
 
 from warroom.domain.comms.updates import draft_update
+from warroom.domain.incidents.actors import payload_people
 from warroom.domain.incidents.refs import parse_ref
 from warroom.domain.incidents.room import next_update_due, nudges
 from warroom.domain.incidents.state import IncidentState
@@ -110,6 +111,7 @@ def room_page(
     view["delivery_notices"] = notices
     view["reach"] = reach
     view["attached_alerts"] = alert_rows(base["alerts"], details)
-    view["actor_names"] = names.labels(actors_shown(view))
+    shown = actors_shown(view) + [who for e in events for who in payload_people(e.kind, e.payload)]
+    view["actor_names"] = names.labels(shown)
     draft = draft_update(state, now=now, policy=ctx.policy) if with_draft else ""
     return view, [event_view(e, names) for e in events], draft

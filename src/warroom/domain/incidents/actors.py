@@ -14,6 +14,20 @@ from dataclasses import dataclass, field
 
 VIA = " via "
 
+# The payload members of events that name a person by handle, by event kind: what a
+# description of the event shows as a person (see ActorNames.person).
+PAYLOAD_PEOPLE: Mapping[str, tuple[str, ...]] = {
+    "role_assigned": ("person",),
+    "role_released": ("person",),
+    "role_handed_off": ("from", "to"),
+    "followup_added": ("owner",),
+}
+
+
+def payload_people(kind: str, payload: Mapping[str, object]) -> list[str]:
+    """The handles an event's payload names as people (``PAYLOAD_PEOPLE``)."""
+    return [value for key in PAYLOAD_PEOPLE.get(kind, ()) if isinstance(value := payload.get(key), str)]
+
 
 def split_actor(actor: str) -> tuple[str, str | None]:
     """The person and the service that acted for them: ``alice via deploy-bot`` is alice's,
