@@ -58,6 +58,11 @@ def test_an_incident_from_declaration_to_close(api: Api) -> None:
         "breaks": [],
     }
     assert api.get("/api/v1/verify?incident=INC-1").json()["ok"] is True
+    # An incident that does not exist is a 404 problem, and the API's document says so.
+    missing = api.get("/api/v1/verify?incident=3")
+    assert missing.status_code == 404 and missing.json()["detail"] == "no incident INC-3"
+    documented = api.get("/openapi.json").json()["paths"]["/api/v1/verify"]["get"]["responses"]
+    assert "application/problem+json" in documented["404"]["content"]
 
 
 def test_changes_near_an_incident_and_prepared_mitigations(api: Api) -> None:

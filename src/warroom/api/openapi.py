@@ -80,6 +80,9 @@ def conform(spec: dict[str, Any]) -> dict[str, Any]:
                 continue
             for status in sorted(_statuses(path, method, operation)):
                 responses[str(status)] = _problem(status)
+            for code, answer in responses.items():  # a route's own problem statuses, as problems
+                if code.isdigit() and int(code) in _WHY and "content" not in answer:
+                    answer["content"] = _problem(int(code))["content"]
             if path.startswith("/hooks/pagerduty"):  # answered in PagerDuty's shape, as its clients expect
                 responses["400"] = {
                     "description": "The event is invalid (PagerDuty's `errors` list), or the body is not JSON.",

@@ -148,7 +148,12 @@ def _incident_reads(router: APIRouter) -> None:
     def update_template(caller: Viewer, ref: Ref) -> Response:
         return json_response(ops.update_template(caller.app.context, ref))
 
-    @router.get("/verify", operation_id="verify", summary="Recompute hash chains (one incident or all)")
+    @router.get(
+        "/verify",
+        operation_id="verify",
+        summary="Recompute hash chains (one incident or all)",
+        responses={404: {"description": "No incident has the number `incident` names."}},
+    )
     def verify(caller: Viewer, incident: str | None = None) -> Response:
         return json_response(ops.verify(caller.app.context, incident or None))
 
