@@ -248,6 +248,15 @@ def _record(row: Any) -> AlertRecord:
     )
 
 
+def _unnest_insert(
+    table: str, columns: Sequence[str], types: Sequence[str], values: list[tuple[Any, ...]], suffix: str
+) -> tuple[str, list[Any]]:
+    """PostgreSQL's insert of ``values`` (tuples in ``columns`` order): one array per column."""
+    arrays = ", ".join(f"%b::{kind}[]" for kind in types)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}){suffix}"
+    return sql, [list(column) for column in zip(*values, strict=True)]
+
+
 class SqlAlertStore:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
@@ -518,34 +527,24 @@ class SqlAlertStore:
             )
             statements.append((sql, [list(column) for column in zip(*resolved, strict=True)]))
         if transitions:
-            statements.append(self._transitions_statement(transitions, now))
+            values = self._transitions(transitions, now)
+            statements.append(
+                _unnest_insert("alert_transitions", _TRANSITION_COLUMNS, _TRANSITION_TYPES, values, "")
+            )
         if len(statements) > 1:
             self._pipelined(statements)
         elif statements:
             self._rows(*statements[0])
 
     def add_transitions(self, rows: Sequence[tuple[int, str, datetime]], now: datetime) -> None:
-        if rows and self._postgres:
-            self._rows(*self._transitions_statement(rows, now))
-            return
+        self._insert(
+            "alert_transitions", _TRANSITION_COLUMNS, _TRANSITION_TYPES, self._transitions(rows, now), ""
+        )
+
+    def _transitions(self, rows: Sequence[tuple[int, str, datetime]], now: datetime) -> list[tuple[Any, ...]]:
         at = self._time
         stamp = at(now)
-        values = [(alert_id, status, at(when), stamp) for alert_id, status, when in rows]
-        self._insert("alert_transitions", _TRANSITION_COLUMNS, _TRANSITION_TYPES, values, "")
-
-    def _transitions_statement(
-        self, rows: Sequence[tuple[int, str, datetime]], now: datetime
-    ) -> tuple[str, list[Any]]:
-        arrays = ", ".join(f"%b::{kind}[]" for kind in _TRANSITION_TYPES)
-        sql = (
-            f"INSERT INTO alert_transitions ({', '.join(_TRANSITION_COLUMNS)}) SELECT * FROM unnest({arrays})"
-        )
-        return sql, [
-            [alert_id for alert_id, _, _ in rows],
-            [status for _, status, _ in rows],
-            [when for _, _, when in rows],
-            [now] * len(rows),
-        ]
+        return [(alert_id, status, at(when), stamp) for alert_id, status, when in rows]
 
     def _insert(
         self,
@@ -560,9 +559,7 @@ class SqlAlertStore:
             return []
         names = ", ".join(columns)
         if self._postgres:
-            arrays = ", ".join(f"%b::{kind}[]" for kind in types)
-            sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){suffix}"
-            return self._rows(sql, [list(column) for column in zip(*values, strict=True)])
+            return self._rows(*_unnest_insert(table, columns, types, values, suffix))
         found: list[Any] = []
         size = max(1, 30_000 // len(columns))  # SQLite's bind-parameter limit is 32,766
         row = "(" + ", ".join(["?"] * len(columns)) + ")"

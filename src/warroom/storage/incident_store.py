@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import cast
 
 import psycopg
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
@@ -27,6 +28,7 @@ from warroom.storage.change_feed import CHANNEL
 from warroom.storage.queries import SqlReads
 from warroom.storage.reads import SNAPSHOT_FORMAT, IncidentReads
 from warroom.storage.tables import events, incident_services, incidents, snapshots
+from warroom.storage.times import stored_utc
 
 SNAPSHOT_EVERY = 100
 
@@ -36,28 +38,25 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The append's statements, built once: SQLAlchemy then reuses their compiled form, where
 # building them per append cost more CPU than PostgreSQL spent running them (an alert
 # storm appends to one incident body after body).
+# The read model's columns an append sets (from the folded state).
+_READ_MODEL = (
+    "title",
+    "status",
+    "is_open",
+    "severity",
+    "kind",
+    "services",
+    "commander",
+    "declared_at",
+    "detected_at",
+    "updated_at",
+    "version",
+    "last_hash",
+)
 _ADVANCE = (
     update(incidents)
     .where(and_(incidents.c.number == bindparam("b_number"), incidents.c.version == bindparam("b_expected")))
-    .values(
-        {
-            name: bindparam(f"b_{name}")
-            for name in (
-                "title",
-                "status",
-                "is_open",
-                "severity",
-                "kind",
-                "services",
-                "commander",
-                "declared_at",
-                "detected_at",
-                "updated_at",
-                "version",
-                "last_hash",
-            )
-        }
-    )
+    .values({name: bindparam(f"b_{name}") for name in _READ_MODEL})
 )
 _INSERT_EVENTS = insert(events)
 
@@ -78,23 +77,7 @@ _EVENT_TYPES = ("integer", "integer", "text", "text", "text", "timestamptz", "ti
 # inserted unless the incident was at the expected version.
 _APPEND_POSTGRES = (
     "WITH advanced AS (UPDATE incidents SET "
-    + ", ".join(
-        f"{name} = %(b_{name})s"
-        for name in (
-            "title",
-            "status",
-            "is_open",
-            "severity",
-            "kind",
-            "services",
-            "commander",
-            "declared_at",
-            "detected_at",
-            "updated_at",
-            "version",
-            "last_hash",
-        )
-    )
+    + ", ".join(f"{name} = %(b_{name})s" for name in _READ_MODEL)
     + " WHERE number = %(b_number)s AND version = %(b_expected)s RETURNING number)"
     + f" INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) SELECT * FROM unnest("
     + ", ".join(f"%({name})s::{kind}[]" for name, kind in zip(_EVENT_COLUMNS, _EVENT_TYPES, strict=True))
@@ -114,12 +97,6 @@ def _event_row(event: Event) -> dict[str, object]:
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
-
-
-def _aware(value: object) -> None:
-    """As :class:`~warroom.storage.types.UTCDateTime` does for the statements it binds."""
-    if isinstance(value, datetime) and value.tzinfo is None:
-        raise ValueError("refusing to store a naive datetime")
 
 
 class SqlIncidentStore(SqlReads, IncidentReads):
@@ -213,12 +190,13 @@ class SqlIncidentStore(SqlReads, IncidentReads):
         advanced) and the change feed's NOTIFY, both in one round trip: an alert storm
         appends to its incident inside the ingest's service locks, where every round trip
         is time the locks are held."""
+        # Times as UTCDateTime binds them for the other statements: aware, in UTC.
         for name in ("b_declared_at", "b_detected_at", "b_updated_at"):
-            _aware(advance[name])
+            advance[name] = stored_utc(cast(datetime, advance[name]))
         rows = [_event_row(e) for e in new]
         for row in rows:
-            _aware(row["occurred_at"])
-            _aware(row["recorded_at"])
+            row["occurred_at"] = stored_utc(cast(datetime, row["occurred_at"]))
+            row["recorded_at"] = stored_utc(cast(datetime, row["recorded_at"]))
         params = dict(advance) | {name: [row[name] for row in rows] for name in _EVENT_COLUMNS}
         driver = self._db.connection.driver_connection
         assert driver is not None

@@ -34,6 +34,12 @@ def sqlite_text(value: datetime) -> str:
     """An aware time as SQLAlchemy's SQLite ``DateTime`` stores it: naive UTC text with a
     four-digit year and microseconds (``2026-01-02 03:04:05.000006``), so text order is
     time order; a test holds it to SQLAlchemy's own."""
+    return stored_utc(value).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def stored_utc(value: datetime) -> datetime:
+    """An aware time in UTC, as every time is stored; a naive one is refused (its zone would
+    be a guess)."""
     if value.tzinfo is None:
         raise ValueError("refusing to store a naive datetime")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return value.astimezone(UTC)

@@ -17,7 +17,7 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from warroom.storage.times import from_sqlite_text, utc
+from warroom.storage.times import from_sqlite_text, stored_utc, utc
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -32,9 +32,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("refusing to store a naive datetime")
-        value = value.astimezone(UTC)
+        value = stored_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], datetime | None] | None:

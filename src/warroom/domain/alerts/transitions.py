@@ -35,6 +35,15 @@ class Outcome(StrEnum):
     def writes(self) -> bool:
         return self is not _UNCHANGED
 
+    @property
+    def records(self) -> tuple[str, ...]:
+        """The transitions the outcome records, in order: ``firing``, ``resolved`` or both."""
+        if self.fires:
+            return ("firing",)
+        if self is _NEW_RESOLVED:
+            return ("firing", "resolved")
+        return ("resolved",) if self is _RESOLVED else ()
+
 
 # The members by plain names, for what runs per alert: reading ``Outcome.X`` goes through the
 # enum's metaclass (about 0.13 us a time), and a member's hash and == are Python calls.

@@ -19,7 +19,7 @@ import itertools
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -287,7 +287,6 @@ class AlertIngest:
                 if signal.fingerprint not in stored and (outcome := transition(None, signal)).writes
             ]
             fresh_steps = {step.signal.fingerprint: step for step in fresh}
-            prepared_keys = fresh_steps.keys()
             prepared = alerts.prepare_insert(
                 [(s.signal, s.route) for s in fresh if s.route is not None],
                 now,
@@ -306,11 +305,10 @@ class AlertIngest:
                 outside = {step.service for step in steps} - locked
                 if outside:
                     raise _Relock(frozenset(outside))
-                done = self._write(
-                    uow, steps, now, (view.inserted or {}, prepared_keys) if index == 0 else None
+                steps = self._write(
+                    uow, steps, now, (view.inserted or {}, fresh_steps) if index == 0 else None
                 )
-                seen[source] += [step.signal.fingerprint for step in done if step.known is None]
-                steps = done
+                seen[source] += [step.signal.fingerprint for step in steps if step.known is None]
                 self._incident_work(uow, steps, actor, now, touched, open_incidents, view)
                 for step in steps:
                     results[origin[index, step.signal.fingerprint]].add(step)
@@ -328,7 +326,7 @@ class AlertIngest:
         uow: UnitOfWork,
         steps: list[_Step],
         now: datetime,
-        inserted: tuple[Mapping[str, int], Set[str]] | None,
+        inserted: tuple[Mapping[str, int], Collection[str]] | None,
     ) -> list[_Step]:
         """Insert, update and record transitions; returns the steps that took effect.
         ``inserted``: what the pipeline's insert stored, of the fingerprints it was given;
@@ -426,17 +424,11 @@ class AlertIngest:
 
 def _moves(step: _Step, now: datetime) -> list[tuple[str, datetime]]:
     """The firing/resolved transitions a step records, in order."""
-    signal, outcome = step.signal, step.outcome
-    if outcome.fires:
-        return [("firing", signal.starts_at or now)]
-    if outcome is _NEW_RESOLVED:  # see transitions: members by plain names, compared by identity
-        return [("firing", signal.starts_at or now), ("resolved", signal.ends_at or now)]
-    if outcome is _RESOLVED:
-        return [("resolved", signal.ends_at or now)]
-    return []
-
-
-_NEW_RESOLVED, _RESOLVED = Outcome.NEW_RESOLVED, Outcome.RESOLVED
+    signal = step.signal
+    return [
+        (status, (signal.starts_at if status == "firing" else signal.ends_at) or now)
+        for status in step.outcome.records
+    ]
 
 
 def _facts(steps: Sequence[_Step]) -> list[tuple[AlertFacts, int]]:
