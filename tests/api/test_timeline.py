@@ -60,7 +60,9 @@ def test_events_carry_the_hash_chain(sqlite_api: Api) -> None:
         "recorded_at",
         "prev_hash",
         "hash",
+        "description",
     }
+    assert first["description"].startswith("declared ")
 
 
 def test_events_name_the_person_and_the_service_acting_for_them(api: Api) -> None:
@@ -79,3 +81,4 @@ def test_events_name_the_person_and_the_service_acting_for_them(api: Api) -> Non
     room = api.get(INC, as_="vic").json()
     assert room["recent_events"][0]["actor_name"] == "deploy-bot (service, owner Alice Ng)"
     assert room["actor_names"]["alice"] == "Alice Ng (alice)"  # who set the milestones
+    assert note["description"] == "note: v2 rolled out"

@@ -60,3 +60,6 @@ def test_timeline_and_show_name_people_and_leave_others_as_recorded(cli: Cli) ->
     assert "Alice Ng (alice)" in room.split("Roles")[1]  # the commander
     recorded = cli.ok("timeline", "INC-1", "--json")
     assert [e["actor"] for e in recorded][:2] == ["alice", "alice"]
+    # the people an event names are named too, in the table and in the JSON's description
+    assert recorded[1]["description"] == "Alice Ng (alice) took commander (acknowledged)"
+    assert "Alice Ng (alice) took commander" in " ".join(timeline.split())

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from warroom.domain.incidents.state import MILESTONES
+from warroom.services.incidents.describe import describe
 
 console = Console(highlight=False, soft_wrap=False)
 
@@ -248,7 +249,7 @@ def timeline(events: list[dict[str, Any]]) -> None:
             _t(e["occurred_at"]),
             e.get("actor_name") or who(e["actor"], e.get("via")),
             e["kind"],
-            describe(e),
+            e.get("description") or describe(e),
         )
     console.print(table)
 
@@ -265,28 +266,6 @@ def who(actor: str | None, via: str | None = None, names: Mapping[str, str] | No
     if via is None and sep and person and through:
         return f"{person} (via {through})"
     return f"{actor} (via {via})" if via else (actor or "-")
-
-
-def describe(event: dict[str, Any]) -> str:
-    """One line per event, for people."""
-    p = event["payload"]
-    kind = event["kind"]
-    if kind == "incident_declared":
-        return f"{p['severity']} {p['title']} ({p['explanation']})"
-    if kind == "role_assigned":
-        return f"{p['person']} -> {p['role']}" + (" (acknowledged)" if p.get("acknowledges") else "")
-    if kind == "role_handed_off":
-        return f"{p['role']}: {p['from']} -> {p['to']}: {p['note']}"
-    if kind == "severity_changed":
-        return f"{p['from']} -> {p['to']}: {p['explanation']}"
-    for key in ("text", "title", "summary", "why", "evidence", "outcome"):
-        if p.get(key):
-            prefix = f"{p['ref']} " if p.get("ref") else ""
-            return f"{prefix}{p[key]}"
-    # The rest, field by field; an empty field (None, "", false) says nothing, so it is left out.
-    return ", ".join(
-        f"{k}={v}" for k, v in p.items() if v not in (None, "", False) and not isinstance(v, dict | list)
-    )[:120]
 
 
 def room(view: dict[str, Any]) -> None:

@@ -32,7 +32,6 @@ from warroom.services.identity import accounts, auth
 from warroom.services.incidents import commands as cases
 from warroom.web import flash, live, session
 from warroom.web.accounts import ROUTES as ACCOUNT_ROUTES
-from warroom.web.describe import describe
 from warroom.web.first_screen import first_screen, with_derived_start
 from warroom.web.forms import ACTIONS, action_body, declaration, fields, return_path, status_of
 from warroom.web.impact_chart import impact_panel
@@ -159,7 +158,7 @@ def _room_context(request: Request, app: App, ref: str, before: int | None, user
     oldest = events[-1]["seq"] if events else 0
     return {
         "incident": incident,
-        "events": [event | {"text": describe(event, incident["actor_names"])} for event in events],
+        "events": events,
         "older": f"?before={oldest}" if oldest > 1 else None,
         "newer": before is not None,
         "query": query,

@@ -57,6 +57,9 @@ EVENT_KINDS: dict[str, str] = {
     "page_resolved": "A page was resolved (by hand, or because its incident resolved).",
 }
 
+# What an incident's pages did: recorded on its timeline, kept in the on-call tables.
+PAGE_EVENT_KINDS: tuple[str, ...] = tuple(kind for kind in EVENT_KINDS if kind.startswith("page_"))
+
 
 @dataclass(frozen=True)
 class NewEvent:

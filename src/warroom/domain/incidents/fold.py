@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from warroom.domain.incidents.chain import GENESIS, check_run
-from warroom.domain.incidents.events import Event
+from warroom.domain.incidents.events import PAGE_EVENT_KINDS, Event
 from warroom.domain.incidents.severity import Impact, IncidentKind, Severity
 from warroom.domain.incidents.state import (
     AlertLink,
@@ -361,21 +361,7 @@ FOLDS: dict[str, Callable[[IncidentState, Event], None]] = {
     "stakeholder_added": _noop,
     "stakeholder_removed": _noop,
     # pages live in the on-call tables; the timeline records what they did
-    **dict.fromkeys(
-        (
-            "page_opened",
-            "page_escalated",
-            "page_notified",
-            "page_delivered",
-            "page_acknowledged",
-            "page_retriggered",
-            "page_handed_over",
-            "page_fell_back",
-            "page_exhausted",
-            "page_resolved",
-        ),
-        _noop,
-    ),
+    **dict.fromkeys(PAGE_EVENT_KINDS, _noop),
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from warroom.domain.incidents.actors import ActorNames, split_actor
+from warroom.domain.incidents.actors import ActorNames, payload_people, split_actor
 from warroom.domain.incidents.chain import chain_view
 from warroom.domain.incidents.changes import Change
 from warroom.domain.incidents.events import Event
@@ -18,6 +18,7 @@ from warroom.domain.incidents.room import intervals, next_update_due, nudges
 from warroom.domain.incidents.state import IncidentState
 from warroom.domain.shared.serial import to_data
 from warroom.domain.shared.timefmt import iso
+from warroom.services.incidents.describe import describe
 from warroom.services.ports.incidents import IncidentSummary
 
 NO_NAMES = ActorNames()
@@ -51,21 +52,26 @@ def summary_view(row: IncidentSummary) -> dict[str, Any]:
 
 def event_view(event: Event, names: ActorNames | None = None) -> dict[str, Any]:
     """An event as data: ``actor`` the person (or service) recorded, ``via`` the service
-    token that acted for them, ``actor_name`` the label people read (``Alice Ng (alice)``)."""
+    token that acted for them, ``actor_name`` the label people read (``Alice Ng (alice)``),
+    ``description`` one line for people, naming the people the payload names the same way."""
     person, via = split_actor(event.actor)
-    return {
+    names = names or NO_NAMES
+    view: dict[str, Any] = {
         "incident": f"INC-{event.incident}",
         "seq": event.seq,
         "kind": event.kind,
         "payload": event.payload,
         "actor": person,
         "via": via,
-        "actor_name": (names or NO_NAMES).label(event.actor),
+        "actor_name": names.label(event.actor),
         "occurred_at": iso(event.occurred_at),
         "recorded_at": iso(event.recorded_at),
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
+    people = {handle: names.person(handle) for handle in payload_people(event.kind, event.payload)}
+    view["description"] = describe(view, people)
+    return view
 
 
 def change_view(change: Change) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""One line per timeline event, for people reading the room.
+"""One line per timeline event, for people: the room's timeline, ``warroom timeline`` and
+the API's event views (their ``description``) all read it.
 
-Works on the JSON event view (``services.views.event_view``), so it shows exactly what
-the API returns; an unknown kind falls back to its name rather than failing the page.
+Works on the JSON event view (:func:`warroom.services.incidents.views.event_view`), so it
+says exactly what the API returns; an unknown kind falls back to its name rather than
+failing the page.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from warroom.domain.incidents.actors import PAYLOAD_PEOPLE
+from warroom.domain.incidents.events import PAGE_EVENT_KINDS
 
 Payload = Mapping[str, Any]
 
@@ -84,21 +87,7 @@ DESCRIBE: dict[str, Callable[[Payload], str]] = {
     "followup_added": lambda p: f"{p.get('ref')} follow-up: {p.get('title')} (owner {p.get('owner')})",
     "followup_updated": lambda p: f"{p.get('ref')} follow-up {p.get('status')}",
     # on call: every page event carries its own line
-    **{
-        kind: (lambda p: str(p.get("text") or p.get("page")))
-        for kind in (
-            "page_opened",
-            "page_escalated",
-            "page_notified",
-            "page_delivered",
-            "page_acknowledged",
-            "page_retriggered",
-            "page_handed_over",
-            "page_fell_back",
-            "page_exhausted",
-            "page_resolved",
-        )
-    },
+    **{kind: (lambda p: str(p.get("text") or p.get("page"))) for kind in PAGE_EVENT_KINDS},
 }
 
 

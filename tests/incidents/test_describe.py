@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from warroom.web.describe import describe
+from warroom.services.incidents.describe import describe
 
 
 def test_a_handoff_names_both_people_and_the_note() -> None:
