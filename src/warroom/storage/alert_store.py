@@ -21,9 +21,6 @@ from typing import Any
 
 import orjson
 import psycopg
-from psycopg.abc import Buffer, DumperKey
-from psycopg.adapt import Dumper, PyFormat, Transformer
-from psycopg.pq import Format
 from sqlalchemy import Connection, Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -37,6 +34,7 @@ from warroom.domain.alerts.transitions import Known, Outcome
 from warroom.domain.incidents.changes import Change
 from warroom.services.ports.alerts import AlertDetail, IngestView
 from warroom.storage.alert_tables import alert_silences, alert_transitions, alerts
+from warroom.storage.pg_arrays import Encoded, binary_array
 from warroom.storage.tables import changes
 from warroom.storage.times import from_sqlite_text, sqlite_text
 
@@ -69,6 +67,9 @@ _TRANSITION_COLUMNS = ("alert", "status", "at", "recorded_at")
 # binary (%b): text arrays would be escaped element by element.
 _ALERT_TYPES = ("text",) * 8 + ("boolean",) + ("text",) * 4 + ("timestamptz",) * 4
 _TRANSITION_TYPES = ("bigint", "text", "timestamptz", "timestamptz")
+# _INSERT_WITH_MOVES's arrays: the alerts', then their transitions' (fingerprint, status, at,
+# recorded_at)
+_INSERT_TYPES = (*_ALERT_TYPES, "text", "text", "timestamptz", "timestamptz")
 
 _INSERT_SUFFIX = " ON CONFLICT (source, fingerprint) DO NOTHING RETURNING id, fingerprint"
 # Rows already stored (a redelivery, the other Alertmanager's copy) are left out before the
@@ -80,42 +81,12 @@ _INSERT_WITH_MOVES = (
     f" AS u({', '.join(_ALERT_COLUMNS)}) WHERE NOT EXISTS (SELECT 1 FROM alerts AS a"
     f" WHERE a.source = u.source AND a.fingerprint = u.fingerprint){_INSERT_SUFFIX}),"
     " moves AS (INSERT INTO alert_transitions (alert, status, at, recorded_at)"
-    " SELECT ins.id, m.status, m.at, m.recorded_at FROM unnest(%b::text[], %b::text[],"
-    " %b::timestamptz[], %b::timestamptz[]) WITH ORDINALITY AS m(fingerprint, status, at, recorded_at, n)"
+    " SELECT ins.id, m.status, m.at, m.recorded_at FROM unnest("
+    + ", ".join(f"%b::{kind}[]" for kind in _INSERT_TYPES[len(_ALERT_TYPES) :])
+    + ") WITH ORDINALITY AS m(fingerprint, status, at, recorded_at, n)"
     " JOIN ins USING (fingerprint) ORDER BY m.n)"
     " SELECT id, fingerprint FROM ins"
 )
-
-
-class _Encoded:
-    """A parameter already in PostgreSQL's binary form, with its type."""
-
-    __slots__ = ("data", "oid")
-
-    def __init__(self, data: Buffer, oid: int) -> None:
-        self.data = data
-        self.oid = oid
-
-
-class _EncodedDumper(Dumper):
-    """Sends an :class:`_Encoded` as it is, typed by its own oid (psycopg asks
-    :meth:`get_key` and :meth:`upgrade` for a dumper per oid)."""
-
-    format = Format.BINARY
-
-    def get_key(self, obj: Any, format: PyFormat) -> DumperKey:
-        return (_Encoded, obj.oid)
-
-    def upgrade(self, obj: Any, format: PyFormat) -> Dumper:
-        dumper = _EncodedDumper(_Encoded)
-        dumper.oid = obj.oid
-        return dumper
-
-    def dump(self, obj: Any) -> Buffer:
-        return obj.data  # type: ignore[no-any-return]
-
-
-psycopg.adapters.register_dumper(_Encoded, _EncodedDumper)
 
 
 @dataclass(frozen=True)
@@ -254,7 +225,12 @@ def _unnest_insert(
     """PostgreSQL's insert of ``values`` (tuples in ``columns`` order): one array per column."""
     arrays = ", ".join(f"%b::{kind}[]" for kind in types)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}){suffix}"
-    return sql, [list(column) for column in zip(*values, strict=True)]
+    return sql, _arrays(types, zip(*values, strict=True))
+
+
+def _arrays(types: Sequence[str], columns: Iterable[Sequence[Any]]) -> list[Encoded]:
+    """Each of ``columns`` as an array of its type, already in PostgreSQL's binary form."""
+    return [binary_array(kind, column) for kind, column in zip(types, columns, strict=True)]
 
 
 class SqlAlertStore:
@@ -264,7 +240,6 @@ class SqlAlertStore:
         self._dialect_insert = postgresql.insert if self._postgres else sqlite.insert
         self._mark = "%s" if self._postgres else "?"
         self._driver: Any = connection.connection.driver_connection
-        self._transformer: Any = None  # psycopg's Transformer, made on first use
 
     # --- ingest ------------------------------------------------------------------------
 
@@ -447,26 +422,8 @@ class SqlAlertStore:
         # The inserted rows' transitions in the same statement: a data-modifying CTE joins
         # them to the ids it returned (serial ids follow ORDER BY, so a resolved alert's
         # firing comes first).
-        params = [list(column) for column in zip(*values, strict=True)]
-        params += [
-            [fingerprint for fingerprint, _, _ in moves],
-            [status for _, status, _ in moves],
-            [when for _, _, when in moves],
-            [stamp] * len(moves),
-        ]
-        return _PreparedInsert(values, moves, now, (_INSERT_WITH_MOVES, [self._encoded(p) for p in params]))
-
-    def _encoded(self, column: list[Any]) -> Any:
-        """A column array already in PostgreSQL's binary form (psycopg's own dumper), so
-        the statement that sends it has nothing left to convert; an array psycopg would
-        send as text (all NULL, empty) goes as it is."""
-        if self._transformer is None:
-            self._transformer = Transformer(self._driver)
-        dumper = self._transformer.get_dumper(column, PyFormat.BINARY)
-        data = dumper.dump(column)
-        if dumper.format != Format.BINARY or data is None:
-            return column
-        return _Encoded(data, dumper.oid)
+        columns = [*zip(*values, strict=True), *zip(*moves, strict=True), [stamp] * len(moves)]
+        return _PreparedInsert(values, moves, now, (_INSERT_WITH_MOVES, _arrays(_INSERT_TYPES, columns)))
 
     def _run_insert(self, prepared: _PreparedInsert) -> dict[str, int]:
         if not prepared.values:

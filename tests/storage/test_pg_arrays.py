@@ -1,0 +1,77 @@
+"""The hot inserts' arrays in PostgreSQL's binary form: the very bytes psycopg's own list
+dumper writes, and what PostgreSQL reads back is what was sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from psycopg.adapt import PyFormat, Transformer
+
+from warroom.storage.pg_arrays import binary_array
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
+TIMES = st.datetimes(  # in zones away from UTC: a day in, so the instant is within Python's years
+    min_value=datetime(1, 1, 2),
+    max_value=datetime(9999, 12, 30, 23, 59, 59, 999999),
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]),
+)
+VALUES = {
+    "text": TEXT,
+    "boolean": st.booleans(),
+    "bigint": st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    "timestamptz": TIMES,
+}
+COLUMNS = st.sampled_from(sorted(VALUES)).flatmap(
+    lambda kind: st.tuples(st.just(kind), st.lists(st.none() | VALUES[kind], min_size=1, max_size=30))
+)
+
+
+@pytest.fixture(scope="module")
+def connection() -> Iterator[psycopg.Connection[Any]]:
+    from tests.conftest import _admin_url
+
+    _, admin = _admin_url()
+    try:
+        conn = psycopg.connect(admin, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        from tests.conftest import _unavailable
+
+        _unavailable(f"PostgreSQL unreachable: {str(exc).splitlines()[0]}")
+    with conn:
+        yield conn
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(column=COLUMNS)
+def test_the_bytes_are_psycopgs_and_postgresql_reads_back_what_was_sent(
+    connection: psycopg.Connection[Any], column: tuple[str, list[Any]]
+) -> None:
+    kind, values = column
+    encoded = binary_array(kind, values)
+    # psycopg sends an all-NULL list as text, and integers as the narrowest type that holds them
+    if kind != "bigint" and any(value is not None for value in values):
+        dumper = Transformer(connection).get_dumper(values, PyFormat.BINARY)
+        assert (bytes(dumper.dump(values)), dumper.oid) == (encoded.data, encoded.oid)
+    read = connection.execute(f"SELECT %b::{kind}[]", [encoded]).fetchone()
+    assert read is not None
+    assert read[0] == values
+
+
+def test_a_naive_time_is_refused_rather_than_read_in_the_sessions_zone() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        binary_array("timestamptz", [datetime(2026, 12, 4, 12, 0)])
+
+
+def test_repeated_values_are_encoded_alike() -> None:
+    at = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    same = bytes(
+        binary_array("timestamptz", [at, at.astimezone(timezone(timedelta(hours=2))), None, at]).data
+    )
+    element = same[20:32]
+    assert same[20:] == element + element + b"\xff\xff\xff\xff" + element
