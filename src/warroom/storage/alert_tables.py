@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from warroom.storage.tables import BigId, metadata
@@ -48,7 +49,14 @@ alerts = Table(
     Column("incident", Integer, ForeignKey("incidents.number")),
     UniqueConstraint("source", "fingerprint", name="uq_alerts_source_fingerprint"),
     Index("ix_alerts_queue", "status", "incident", "service"),
-    Index("ix_alerts_incident", "incident"),
+    # attached alerts only (migration 0016): reads by incident imply it, and a storm's
+    # unattached alerts cost no entry
+    Index(
+        "ix_alerts_incident",
+        "incident",
+        postgresql_where=text("incident IS NOT NULL"),
+        sqlite_where=text("incident IS NOT NULL"),
+    ),
 )
 
 # Every firing/resolved transition of an alert, in the order they were recorded. Migration

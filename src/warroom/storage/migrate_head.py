@@ -1,3 +1,3 @@
 """The schema revision this code expects (kept apart so reading it imports nothing heavy)."""
 
-HEAD = "0015"
+HEAD = "0016"
