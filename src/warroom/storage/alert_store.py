@@ -482,7 +482,8 @@ class SqlAlertStore:
                 " FROM unnest(%b::timestamptz[], %b::timestamptz[], %b::bigint[]) AS v(ends_at, changed_at, id)"
                 " WHERE a.id = v.id"
             )
-            statements.append((sql, [list(column) for column in zip(*resolved, strict=True)]))
+            columns = zip(*resolved, strict=True)
+            statements.append((sql, _arrays(("timestamptz", "timestamptz", "bigint"), columns)))
         if transitions:
             values = self._transitions(transitions, now)
             statements.append(
