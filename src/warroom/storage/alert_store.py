@@ -482,8 +482,8 @@ class SqlAlertStore:
                 " FROM unnest(%b::timestamptz[], %b::timestamptz[], %b::bigint[]) AS v(ends_at, changed_at, id)"
                 " WHERE a.id = v.id"
             )
-            columns = zip(*resolved, strict=True)
-            statements.append((sql, _arrays(("timestamptz", "timestamptz", "bigint"), columns)))
+            arrays = _arrays(("timestamptz", "timestamptz", "bigint"), zip(*resolved, strict=True))
+            statements.append((sql, arrays))
         if transitions:
             values = self._transitions(transitions, now)
             statements.append(
