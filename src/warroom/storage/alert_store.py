@@ -303,9 +303,9 @@ class SqlAlertStore:
             statements.insert(0, prepared.statement)
         *inserted, _, known, per_service = self._pipelined(statements)
         ids = {fingerprint: alert_id for alert_id, fingerprint in inserted[0]} if inserted else None
-        stored = self._known_rows(known)
         if ids:  # the read sees this transaction's own inserts: those are new, not stored
-            stored = {fingerprint: row for fingerprint, row in stored.items() if fingerprint not in ids}
+            known = [row for row in known if row[1] not in ids]
+        stored = self._known_rows(known)
         return IngestView(
             stored,
             {service: int(number) for service, number, _, _ in per_service if number is not None},
