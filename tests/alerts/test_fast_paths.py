@@ -343,3 +343,41 @@ def test_alerts_this_process_saw_stored_are_not_prepared_again_but_never_lost(
                 "firing",
                 "resolved",
             ]
+
+
+def test_the_locked_read_does_not_send_back_the_rows_its_own_insert_just_stored(
+    postgres_url: str, build_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A storm's new alerts are inserted in the round trip of the read; the read leaves out
+    the rows this transaction inserted (PostgreSQL knows them by their ``xmin``), so they
+    are not sent back and decoded, while alerts stored by earlier transactions (another
+    replica's, another Alertmanager's) are still read and decided on."""
+    from warroom.storage import alert_store
+
+    app = with_catalog(build_app(postgres_url))
+    ingest = AlertIngest(app.context, AlertPolicy())
+    ingest.ingest(parse_alertmanager(_many("x", 10)), "am")  # x0..x9 stored
+    ingest._stored = type(ingest._stored)()  # another process: it saw none of them stored
+    reads: list[list[str]] = []
+    pipelined = alert_store.SqlAlertStore._pipelined
+
+    def spy(self: Any, statements: Any) -> Any:
+        results = pipelined(self, statements)
+        if statements[0][0].startswith("WITH ins"):
+            _, _, known, _ = results
+            reads.append(sorted(row[1] for row in known))
+        return results
+
+    monkeypatch.setattr(alert_store.SqlAlertStore, "_pipelined", spy)
+    result = ingest.ingest(parse_alertmanager(_many("x", 25)), "am")  # x10..x24 are new
+    assert (result.new, result.changed) == (15, 15)
+    assert reads == [sorted(f"x{n}" for n in range(10))]  # the stored ten, not the fifteen just inserted
+    resolved = ingest.ingest(parse_alertmanager(_many("x", 25, "resolved")), "am")
+    assert resolved.changed == 25  # every one of them was known as stored and is resolved once
+    with app.context.uow() as uow:
+        for n in (0, 9, 10, 24):
+            stored = uow.alerts.get("alertmanager", f"x{n}")
+            assert stored is not None and [s for s, _ in uow.alerts.history(stored.id)] == [
+                "firing",
+                "resolved",
+            ]

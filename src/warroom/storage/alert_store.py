@@ -296,14 +296,14 @@ class SqlAlertStore:
         )
         statements: list[tuple[str, Sequence[Any]]] = [
             self._lock_statement(names),
-            self._known_statement(source, list(fingerprints)),
+            self._known_statement(source, list(fingerprints), skip_own=prepared is not None),
             (services_sql, (now, now, names)),
         ]
         if prepared is not None and prepared.statement is not None:
             statements.insert(0, prepared.statement)
         *inserted, _, known, per_service = self._pipelined(statements)
         ids = {fingerprint: alert_id for alert_id, fingerprint in inserted[0]} if inserted else None
-        if ids:  # the read sees this transaction's own inserts: those are new, not stored
+        if ids:  # the read leaves out this transaction's own inserts (xmin); a guard, should one pass
             known = [row for row in known if row[1] not in ids]
         stored = self._known_rows(known)
         return IngestView(
@@ -330,14 +330,20 @@ class SqlAlertStore:
             )
         return found
 
-    def _known_statement(self, source: str, fingerprints: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+    def _known_statement(
+        self, source: str, fingerprints: Sequence[str], *, skip_own: bool = False
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The stored state of ``fingerprints``. ``skip_own`` (PostgreSQL): leave out rows
+        this transaction inserted (their ``xmin`` is its own id), which the insert before
+        the read already returned: a storm's new alerts are not sent back and decoded."""
         columns = "id, fingerprint, status, service, starts_at, incident, acknowledged_at IS NOT NULL"
         if self._postgres:
             # One unique-index lookup per fingerprint, whatever the (possibly stale)
             # statistics say: the planner would otherwise scan every alert of the source.
+            own = " AND xmin IS DISTINCT FROM xid(pg_current_xact_id_if_assigned())" if skip_own else ""
             sql = (
                 f"SELECT a.* FROM unnest(%b::text[]) AS f(fp), LATERAL (SELECT {columns} FROM alerts"
-                " WHERE source = %s AND fingerprint = f.fp LIMIT 1) AS a"
+                f" WHERE source = %s AND fingerprint = f.fp{own} LIMIT 1) AS a"
             )
             return sql, (list(fingerprints), source)
         marks = ", ".join("?" * len(fingerprints))
