@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -381,3 +382,40 @@ def test_the_locked_read_does_not_send_back_the_rows_its_own_insert_just_stored(
                 "firing",
                 "resolved",
             ]
+
+
+def test_an_incident_holding_a_storm_of_alerts_is_snapshot_less_often_and_loads_the_same(
+    database_url: str, build_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Snapshots are spaced by the incident's size (``snapshot_interval``): one holding
+    1,500 alerts is not snapshot every hundred events at a cost growing with each alert,
+    never more than an interval apart, and loading it from its snapshot and the events
+    after gives the state folded from every event."""
+    from warroom.domain.incidents.fold import fold
+    from warroom.domain.shared.serial import to_data
+    from warroom.storage import incident_store
+
+    app = with_catalog(build_app(database_url))
+    ingest = AlertIngest(app.context, AlertPolicy())
+    written: list[tuple[int, int]] = []  # (version, interval) at each snapshot
+    snapshot = incident_store.SqlIncidentStore._snapshot
+
+    def spy(self: Any, state: Any) -> None:
+        written.append((state.version, incident_store.snapshot_interval(state)))
+        snapshot(self, state)
+
+    monkeypatch.setattr(incident_store.SqlIncidentStore, "_snapshot", spy)
+    for body in range(30):
+        doc = _many(f"storm{body}-", 50)
+        assert ingest.ingest(parse_alertmanager(doc), "am").changed == 50
+    with app.context.uow() as uow:
+        events = uow.incidents.events(1)
+        loaded = uow.incidents.load(1)
+    assert len(loaded.alerts) == 1500
+    assert to_data(loaded) == to_data(fold(events))
+    assert len(written) < len(events) // incident_store.SNAPSHOT_EVERY // 2  # was one per hundred
+    assert incident_store.snapshot_interval(loaded) == 800  # 1,500 alerts: 100 doubled to reach 750
+    # never further apart than the interval then, give or take one append's events
+    for (before, _), (after, interval) in itertools.pairwise(written):
+        assert after - before <= interval + 60
+    assert len(events) - written[-1][0] <= incident_store.snapshot_interval(loaded) + 60
