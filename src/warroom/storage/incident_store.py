@@ -26,6 +26,7 @@ from warroom.domain.incidents.state import IncidentState, Role
 from warroom.domain.shared.errors import ConcurrencyConflict, NotFound
 from warroom.domain.shared.serial import to_data
 from warroom.storage.change_feed import CHANNEL
+from warroom.storage.pg_arrays import binary_array
 from warroom.storage.queries import SqlReads
 from warroom.storage.reads import SNAPSHOT_FORMAT, IncidentReads
 from warroom.storage.tables import events, incident_services, incidents, snapshots
@@ -88,7 +89,9 @@ _EVENT_COLUMNS = (
     "prev_hash",
     "hash",
 )
-_EVENT_TYPES = ("integer", "integer", "text", "text", "text", "timestamptz", "timestamptz", "text", "text")
+# As sent: binary arrays (storage.pg_arrays), the two integers as bigint, which the insert
+# assigns to the integer columns.
+_EVENT_TYPES = ("bigint", "bigint", "text", "text", "text", "timestamptz", "timestamptz", "text", "text")
 # PostgreSQL: the read model advances and the events go in, in one statement; no event is
 # inserted unless the incident was at the expected version.
 _APPEND_POSTGRES = (
@@ -96,7 +99,7 @@ _APPEND_POSTGRES = (
     + ", ".join(f"{name} = %(b_{name})s" for name in _READ_MODEL)
     + " WHERE number = %(b_number)s AND version = %(b_expected)s RETURNING number)"
     + f" INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) SELECT * FROM unnest("
-    + ", ".join(f"%({name})s::{kind}[]" for name, kind in zip(_EVENT_COLUMNS, _EVENT_TYPES, strict=True))
+    + ", ".join(f"%({name})b::{kind}[]" for name, kind in zip(_EVENT_COLUMNS, _EVENT_TYPES, strict=True))
     + ") WHERE EXISTS (SELECT 1 FROM advanced)"
 )
 
@@ -211,10 +214,10 @@ class SqlIncidentStore(SqlReads, IncidentReads):
         for name in ("b_declared_at", "b_detected_at", "b_updated_at"):
             advance[name] = stored_utc(cast(datetime, advance[name]))
         rows = [_event_row(e) for e in new]
-        for row in rows:
-            row["occurred_at"] = stored_utc(cast(datetime, row["occurred_at"]))
-            row["recorded_at"] = stored_utc(cast(datetime, row["recorded_at"]))
-        params = dict(advance) | {name: [row[name] for row in rows] for name in _EVENT_COLUMNS}
+        params = dict(advance) | {
+            name: binary_array(kind, [row[name] for row in rows])
+            for name, kind in zip(_EVENT_COLUMNS, _EVENT_TYPES, strict=True)
+        }
         driver = self._db.connection.driver_connection
         assert driver is not None
         append, notify = driver.cursor(), driver.cursor()
