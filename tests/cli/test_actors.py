@@ -63,3 +63,16 @@ def test_timeline_and_show_name_people_and_leave_others_as_recorded(cli: Cli) ->
     # the people an event names are named too, in the table and in the JSON's description
     assert recorded[1]["description"] == "Alice Ng (alice) took commander (acknowledged)"
     assert "Alice Ng (alice) took commander" in " ".join(timeline.split())
+
+
+def test_text_people_wrote_is_shown_as_written_not_read_as_console_markup(cli: Cli) -> None:
+    """Square brackets in a title or a name are text: Rich markup in them is not applied
+    (it would drop "[red]" and restyle the terminal), and control characters stay escaped."""
+    cli.ok("oncall", "person", "add", "alice", "--name", "Alice [bold]Ng[/bold]")
+    cli.ok("--as", "alice", "declare", "--title", "pay [red]x[/red] \x1b[2J", "-s", "checkout")
+    cli.ok("--as", "alice", "role", "assign", "INC-1", "commander", "alice")
+    shown = cli.ok("timeline", "INC-1")
+    assert "pay [red]x[/red]" in shown
+    assert "Alice [bold]Ng[/bold] (alice) took commander" in shown
+    assert "\x1b[2J" not in shown  # the escape sequence is shown escaped, never sent
+    assert "pay [red]x[/red]" in cli.ok("show", "INC-1")

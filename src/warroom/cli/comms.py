@@ -71,7 +71,7 @@ def _deliveries_table(rows: list[dict[str, Any]]) -> None:
             str(row["attempts"]),
             (row["last_error"] or "")[:80],
         )
-    console = Console()
+    console = Console(markup=False)
     if rows:
         console.print(table)
     else:

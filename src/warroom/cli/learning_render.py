@@ -17,7 +17,7 @@ from rich.text import Text
 from warroom.domain.learning.postmortem import EDITABLE, FACTOR_TYPES
 from warroom.domain.shared.timefmt import human_duration
 
-console = Console(highlight=False, soft_wrap=False)
+console = Console(highlight=False, soft_wrap=False, markup=False)  # what people wrote, shown as written
 DURATIONS = (
     ("time_to_detect", "detect"),
     ("time_to_declare", "declare"),
@@ -297,7 +297,7 @@ def import_progress(name: str) -> Iterator[Callable[[str, int, int], None]]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=Console(stderr=True, markup=False),
         transient=False,
     )
     task = progress.add_task(f"checking {name}", total=None)

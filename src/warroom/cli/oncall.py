@@ -138,7 +138,7 @@ def _table(columns: list[str], keys: list[str], empty: str) -> Any:
             table.add_column(column)
         for row in rows:
             table.add_row(*[_cell(row.get(key)) for key in keys])
-        Console().print(table)
+        Console(markup=False).print(table)
 
     return render
 

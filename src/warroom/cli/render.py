@@ -14,7 +14,7 @@ from rich.text import Text
 from warroom.domain.incidents.state import MILESTONES
 from warroom.services.incidents.describe import describe
 
-console = Console(highlight=False, soft_wrap=False)
+console = Console(highlight=False, soft_wrap=False, markup=False)  # what people wrote, shown as written
 
 SEV_STYLE = {"SEV1": "bold white on red", "SEV2": "bold red", "SEV3": "yellow", "SEV4": "dim"}
 

@@ -185,4 +185,4 @@ def _render_groups(groups: list[dict[str, Any]]) -> None:
             str(top.get("summary", "")),
             "; ".join(notes),
         )
-    Console().print(table)
+    Console(markup=False).print(table)

@@ -22,7 +22,7 @@ def _table(rows: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(markup=False)
     if not rows:
         console.print("no subscribers")
         return
