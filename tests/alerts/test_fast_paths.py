@@ -419,3 +419,40 @@ def test_an_incident_holding_a_storm_of_alerts_is_snapshot_less_often_and_loads_
     for (before, _), (after, interval) in itertools.pairwise(written):
         assert after - before <= interval + 60
     assert len(events) - written[-1][0] <= incident_store.snapshot_interval(loaded) + 60
+
+
+def test_a_database_in_another_encoding_stores_the_text_people_sent(build_app: Callable[..., App]) -> None:
+    """The hot insert sends its text columns as binary arrays, which PostgreSQL reads in the
+    client encoding: sessions speak UTF-8 whatever the database's own encoding, so a LATIN1
+    database stores "Café", not "CafÃ©"."""
+    import uuid
+
+    import psycopg
+
+    from tests.conftest import _admin_url, _unavailable, dispose
+
+    base, admin = _admin_url()
+    name = f"warroom_test_latin1_{uuid.uuid4().hex[:8]}"  # its own: not recycled for other tests
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(
+                f"CREATE DATABASE \"{name}\" ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+            )
+    except psycopg.OperationalError as exc:
+        _unavailable(f"PostgreSQL unreachable: {str(exc).splitlines()[0]}")
+    try:
+        app = with_catalog(build_app(base.set(database=name).render_as_string(hide_password=False)))
+        doc = _many("enc", 3)
+        for alert in doc["alerts"]:
+            alert["labels"] = alert["labels"] | {"team": "Café crème"}
+            alert["annotations"] = alert["annotations"] | {"summary": "Débit réduit à 50 %"}
+        assert AlertIngest(app.context, AlertPolicy()).ingest(parse_alertmanager(doc), "am").new == 3
+        with app.context.uow() as uow:
+            stored = uow.alerts.get("alertmanager", "enc1")
+            assert stored is not None
+            assert stored.labels["team"] == "Café crème"
+            assert stored.summary == "Débit réduit à 50 %"
+        dispose(app)
+    finally:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

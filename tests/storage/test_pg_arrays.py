@@ -75,3 +75,42 @@ def test_repeated_values_are_encoded_alike() -> None:
     )
     element = same[20:32]
     assert same[20:] == element + element + b"\xff\xff\xff\xff" + element
+
+
+def test_a_time_in_the_repeated_hour_is_not_taken_for_its_twin_an_hour_earlier(
+    connection: psycopg.Connection[Any],
+) -> None:
+    """01:30 on the night New York's clocks go back happens twice; the second (fold=1) is
+    equal to, and hashed as, the first, but it is an hour later and is stored so."""
+    from zoneinfo import ZoneInfo
+
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    second = first.replace(fold=1)
+    for values in ([first, second], [second, first]):
+        read = connection.execute(
+            "SELECT %b::timestamptz[]", [binary_array("timestamptz", values)]
+        ).fetchone()
+        assert read is not None
+        assert read[0] == [value.astimezone(UTC) for value in values]
+        assert abs(read[0][1] - read[0][0]) == timedelta(hours=1)
+
+
+def test_the_inserts_memo_of_times_does_not_take_the_repeated_hour_for_its_twin() -> None:
+    from zoneinfo import ZoneInfo
+
+    from warroom.storage.alert_store import _memo_times
+
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    second = first.replace(fold=1)
+    calls: list[datetime] = []
+
+    def convert(value: datetime) -> datetime:
+        calls.append(value)
+        return value.astimezone(UTC)
+
+    at = _memo_times(convert)
+    assert [at(first), at(second), at(first), at(second)] == [
+        datetime(2026, 11, 1, 5, 30, tzinfo=UTC),
+        datetime(2026, 11, 1, 6, 30, tzinfo=UTC),
+    ] * 2
+    assert len(calls) == 3  # the first remembered; its twin converted each time

@@ -10,11 +10,10 @@ check-then-declare; on SQLite ``BEGIN IMMEDIATE`` already serialises writers.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -135,6 +134,23 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     sqlite3.OperationalError,
     psycopg.OperationalError,
 )
+
+
+def _memo_times(convert: Callable[[datetime], Any]) -> Callable[[datetime], Any]:
+    """``convert``, remembering what it gave for each time. A time with ``fold=1`` (the
+    second pass through a repeated wall-clock hour) is equal to, and hashed as, its
+    ``fold=0`` twin an hour earlier, so it is converted afresh and never remembered."""
+    seen: dict[datetime, Any] = {}
+
+    def at(value: datetime) -> Any:
+        if value.fold:
+            return convert(value)
+        found = seen.get(value)
+        if found is None:
+            found = seen[value] = convert(value)
+        return found
+
+    return at
 
 
 def is_transient_fault(error: BaseException) -> bool:
@@ -388,7 +404,7 @@ class SqlAlertStore:
     ) -> _PreparedInsert:
         """The insert's rows and statement, built without touching the database: ingest
         builds them before it takes its locks, so the time they hold is database work."""
-        at = functools.lru_cache(maxsize=64)(self._time)  # a group's alerts share times
+        at = _memo_times(self._time)  # a group's alerts share times
         stamp = at(now)
         values = []
         # Sorted, so two transactions inserting overlapping bodies lock index entries in

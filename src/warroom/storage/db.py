@@ -33,7 +33,15 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, max_overflo
         )
         _sqlite_pragmas(engine)
         return engine
-    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+    engine = create_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        # the hot inserts write text arrays in PostgreSQL's binary form, which is in the
+        # client encoding: always UTF-8, whatever the database's own encoding
+        connect_args={"client_encoding": "utf8"},
+    )
     _utc_sessions(engine)
     _ping_when_idle(engine)
     return engine

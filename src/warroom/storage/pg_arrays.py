@@ -107,6 +107,9 @@ def binary_array(kind: str, values: Sequence[Any]) -> Encoded:
                 parts.append(_NULL)
                 nulls = 1
                 continue
+            if getattr(value, "fold", 0):  # equal to, and hashed as, its fold=0 twin
+                parts.append(encode(value))  # an hour apart: never from (or into) the memo
+                continue
             part = seen.get(value)
             if part is None:
                 part = seen[value] = encode(value)
