@@ -54,6 +54,7 @@ class Result:
     connections: int
     errors: int
     reconnects: int = 0
+    closed: int = 0  # connections the server closed after an answer (balancing its processes)
 
     @property
     def rate(self) -> float:
@@ -68,6 +69,7 @@ class Result:
             f"  PostgreSQL {pg} CPU ms/alert  connections {self.connections:3d}{ratio}"
             + (f"  ({self.errors} answers not 200, sent again)" if self.errors else "")
             + (f"  ({self.reconnects} reconnects)" if self.reconnects else "")
+            + (f"  ({self.closed} connections closed by the server)" if self.closed else "")
         )
 
 
@@ -88,9 +90,13 @@ async def _connection(port: int, queue: list[bytes], deadline: float, stats: dic
                     if not status_line:
                         raise ConnectionResetError("closed")
                     length = 0
+                    closing = False
                     while (line := await reader.readline()) not in (b"\r\n", b""):
-                        if line.lower().startswith(b"content-length:"):
+                        lowered = line.lower()
+                        if lowered.startswith(b"content-length:"):
                             length = int(line.split(b":", 1)[1])
+                        elif lowered.startswith(b"connection:") and b"close" in lowered:
+                            closing = True
                     await reader.readexactly(length)
                 except (ConnectionError, asyncio.IncompleteReadError):
                     queue.append(payload)
@@ -103,6 +109,9 @@ async def _connection(port: int, queue: list[bytes], deadline: float, stats: dic
                     if stats["errors"] > 1000:
                         raise RuntimeError(f"too many errors, the last: {status_line!r}")
                     queue.append(payload)
+                if closing:  # the server asked: a new connection, as HTTP clients do
+                    stats["closed"] += 1
+                    break
         finally:
             writer.close()
 
@@ -110,7 +119,7 @@ async def _connection(port: int, queue: list[bytes], deadline: float, stats: dic
 def send(port: int, payloads: list[bytes], clients: int, max_seconds: float) -> tuple[float, dict[str, int]]:
     import asyncio
 
-    stats = {"done": 0, "errors": 0, "reconnects": 0}
+    stats = {"done": 0, "errors": 0, "reconnects": 0, "closed": 0}
 
     async def main() -> float:
         deadline = time.monotonic() + max_seconds
@@ -223,6 +232,7 @@ def measure(
         len(pg_after_pids),
         stats["errors"],
         stats["reconnects"],
+        stats["closed"],
     )
 
 

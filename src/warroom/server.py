@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
@@ -20,13 +20,18 @@ from warroom.services import operations as ops
 from warroom.services.identity import auth
 from warroom.settings import Settings
 
+if TYPE_CHECKING:
+    from warroom.api.balance import SharedLoad
+
 log = logging.getLogger("warroom.server")
 
 DEMO_ACTOR = "warroom-demo"
 ADMIN_TOKEN_NAME = "admin"
 
 
-def create_app(app: App, *, with_web: bool = True) -> FastAPI:
+def create_app(app: App, *, with_web: bool = True, balance: SharedLoad | None = None) -> FastAPI:
+    """The ASGI application over ``app``; ``balance``: this process's share of the connections
+    of ``serve --workers N`` (see :mod:`warroom.api.balance`)."""
     from warroom.api.setup import install
 
     @asynccontextmanager
@@ -89,6 +94,10 @@ def create_app(app: App, *, with_web: bool = True) -> FastAPI:
         fastapi_app.include_router(build_subscriptions_router())
         fastapi_app.include_router(build_feeds_router())
         fastapi_app.include_router(build_outbox_admin_router())
+    if balance is not None:  # outermost: it only counts connections and may close one
+        from warroom.api.balance import ConnectionBalance
+
+        fastapi_app.add_middleware(ConnectionBalance, load=balance)
     return fastapi_app
 
 
@@ -248,18 +257,22 @@ def serve(
             import os
             import pickle
 
+            from warroom.api import balance
+
             echo(f"{workers} server processes share port {port}")
             os.environ[SETTINGS_ENV] = base64.b64encode(pickle.dumps(settings)).decode()
-            uvicorn.run(
-                "warroom.server:app_from_parent",
-                factory=True,
-                workers=workers,
-                host=host,
-                port=port,
-                log_level="info",
-                access_log=access_log,
-                server_header=False,
-            )
+            with balance.shared_file(workers) as shared:
+                os.environ[balance.ENV] = shared
+                uvicorn.run(
+                    "warroom.server:app_from_parent",
+                    factory=True,
+                    workers=workers,
+                    host=host,
+                    port=port,
+                    log_level="info",
+                    access_log=access_log,
+                    server_header=False,
+                )
     finally:
         if jobs is not None:
             jobs.stop()
@@ -280,7 +293,10 @@ def app_from_parent() -> FastAPI:
         raise RuntimeError(f"{SETTINGS_ENV} does not hold warroom settings")
     app = build(settings)
     check_configuration(app)
-    return create_app(app)
+    from warroom.api.balance import ENV, SharedLoad
+
+    shared = os.environ.get(ENV)
+    return create_app(app, balance=SharedLoad(shared) if shared else None)
 
 
 def _start_jobs(app: App, echo: Callable[[str], None]) -> Any:
