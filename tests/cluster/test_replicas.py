@@ -26,7 +26,7 @@ def test_the_balancer_spreads_requests_over_three_replicas_that_share_one_state(
         with cluster.api(replica.url) as direct:
             seen = {i["title"] for i in direct.get("/api/v1/incidents", params={"limit": 500}).json()}
         assert set(titles) <= seen, replica.proc.name
-    # Round robin: each replica served some of the declarations.
+    # Spread (leastconn is round robin among equally loaded replicas): each served some.
     for replica in cluster.replicas:
         assert re.search(r'"POST /api/v1/incidents HTTP/1\.1" 201', replica.proc.text()), replica.proc.name
 
