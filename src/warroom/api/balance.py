@@ -32,7 +32,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ENV = "WARROOM_SERVE_BALANCE"  # "<processes>:<path of the shared file>", set by serve --workers
-ACTIVE = 1.0  # seconds since its last request that a connection still counts
+ACTIVE = 0.5  # seconds since its last request that a connection still counts
 _SLOT = struct.Struct("=qq")  # connections, when published (ms of CLOCK_MONOTONIC, one clock for all)
 
 
