@@ -456,3 +456,36 @@ def test_a_database_in_another_encoding_stores_the_text_people_sent(build_app: C
     finally:
         with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_insert_probes_the_index_for_each_new_alert_rather_than_reading_every_alert(
+    postgres_url: str, build_app: Callable[..., App]
+) -> None:
+    """The insert leaves out alerts already stored with a probe of the unique index each; as
+    an anti-join the planner hashed the whole alerts table instead (at 8,000 alerts: 3.4 ms
+    of a 360-alert insert's 7.8 ms, growing with the table). The statement, EXPLAINed as
+    the ingest sends it, reads alerts only through the index even when the planner is
+    steered away from nested loops (how it costs a join over a table whose statistics are
+    stale or missing decides otherwise: a plan must not depend on it)."""
+    from datetime import UTC, datetime
+
+    from warroom.domain.alerts.transitions import transition
+    from warroom.services.alerts.ingest import _moves, _Step
+
+    app = with_catalog(build_app(postgres_url))
+    ingest = AlertIngest(app.context, AlertPolicy())
+    for n in range(20):
+        ingest.ingest(parse_alertmanager(_many(f"h{n}-", 400)), "am")
+    with app.context.uow() as uow:
+        signals = parse_alertmanager(_many("new", 360)).signals
+        steps = [_Step(s, transition(None, s), None, ingest.router.route(s.labels)) for s in signals]
+        now = datetime.now(UTC)
+        prepared = uow.alerts.prepare_insert(
+            [(s.signal, s.route) for s in steps], now, {s.signal.fingerprint: _moves(s, now) for s in steps}
+        )
+        assert prepared.statement is not None
+        sql, params = prepared.statement
+        uow.alerts._rows("SET LOCAL enable_nestloop = off", ())
+        plan = "\n".join(row[0] for row in uow.alerts._rows("EXPLAIN " + sql, params))
+    assert "Seq Scan on alerts" not in plan, plan
+    assert "uq_alerts_source_fingerprint on alerts" in plan, plan
