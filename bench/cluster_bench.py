@@ -167,6 +167,27 @@ def backends(database: str) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+def quiet(database: str, timeout: float = 120) -> float:
+    """Wait until no autovacuum worker runs on ``database`` (the storms leave its tables to
+    vacuum and analyze, which took a core from the yardstick measured after them); the
+    seconds waited."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(ingest.POSTGRES_ADMIN).set(drivername="postgresql", database="postgres")
+    started = time.monotonic()
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        while time.monotonic() - started < timeout:
+            busy = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'autovacuum worker'",
+                (database,),
+            ).fetchone()
+            if busy is None or busy[0] == 0:
+                break
+            time.sleep(0.5)
+    return time.monotonic() - started
+
+
 def wait_ready(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -321,6 +342,8 @@ def main() -> int:
                     )
                 )
                 first += 10_000_000
+        waited = quiet(database)
+        print(f"  (waited {waited:.1f} s for autovacuum on the benchmark's database to finish)", flush=True)
         yardsticks.append(alertmanager_rate(folder, args, "after"))
         app_engine = app.engine
         if app_engine is not None:

@@ -19,8 +19,8 @@ def serve(
     workers: Annotated[
         int,
         typer.Option(
-            help="Server processes sharing the port (each with its own database pool); "
-            "background jobs run in the first only.",
+            help="Server processes sharing the port (each with its own database pool; "
+            "keep-alive connections are kept even among them); background jobs run in the first only.",
             min=1,
             max=64,
         ),
