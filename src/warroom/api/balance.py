@@ -5,7 +5,8 @@ that accepted it: eight connections from an Alertmanager pair split 6 to 2 leave
 half idle for as long as they live (measured with two processes: 22,000 alerts/s in a round
 where they split unevenly, 35,000 when they split evenly). So each process publishes how
 many connections it holds in a small shared file (:class:`SharedLoad`), and one holding
-more than its share, ``ceil(all / N)``, answers its next request with ``Connection: close``
+more than its share, ``ceil(all / live processes)``, answers its next request with
+``Connection: close``
 (:class:`ConnectionBalance`). The request is answered in full; the sender opens a new
 connection, which goes to whichever process accepts it first. Once the connections are
 even, nothing is closed.
