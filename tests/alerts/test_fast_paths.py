@@ -346,13 +346,13 @@ def test_alerts_this_process_saw_stored_are_not_prepared_again_but_never_lost(
             ]
 
 
-def test_the_locked_read_does_not_send_back_the_rows_its_own_insert_just_stored(
+def test_the_locked_read_does_not_look_up_again_the_rows_its_own_insert_just_stored(
     postgres_url: str, build_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A storm's new alerts are inserted in the round trip of the read; the read leaves out
-    the rows this transaction inserted (PostgreSQL knows them by their ``xmin``), so they
-    are not sent back and decoded, while alerts stored by earlier transactions (another
-    replica's, another Alertmanager's) are still read and decided on."""
+    """A storm's new alerts are inserted in the round trip of the read; only the alerts the
+    insert did not store (stored by earlier transactions: another replica's, another
+    Alertmanager's) are read under the locks and decided on, so a storm's new alerts are
+    not looked up a second time."""
     from warroom.storage import alert_store
 
     app = with_catalog(build_app(postgres_url))
@@ -360,16 +360,13 @@ def test_the_locked_read_does_not_send_back_the_rows_its_own_insert_just_stored(
     ingest.ingest(parse_alertmanager(_many("x", 10)), "am")  # x0..x9 stored
     ingest._stored = type(ingest._stored)()  # another process: it saw none of them stored
     reads: list[list[str]] = []
-    pipelined = alert_store.SqlAlertStore._pipelined
+    statement = alert_store.SqlAlertStore._known_statement
 
-    def spy(self: Any, statements: Any) -> Any:
-        results = pipelined(self, statements)
-        if statements[0][0].startswith("WITH ins"):
-            _, _, known, _ = results
-            reads.append(sorted(row[1] for row in known))
-        return results
+    def spy(self: Any, source: str, fingerprints: Any, **kwargs: Any) -> Any:
+        reads.append(sorted(fingerprints))
+        return statement(self, source, fingerprints, **kwargs)
 
-    monkeypatch.setattr(alert_store.SqlAlertStore, "_pipelined", spy)
+    monkeypatch.setattr(alert_store.SqlAlertStore, "_known_statement", spy)
     result = ingest.ingest(parse_alertmanager(_many("x", 25)), "am")  # x10..x24 are new
     assert (result.new, result.changed) == (15, 15)
     assert reads == [sorted(f"x{n}" for n in range(10))]  # the stored ten, not the fifteen just inserted

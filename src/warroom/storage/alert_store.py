@@ -312,17 +312,28 @@ class SqlAlertStore:
             " FROM incident_services s JOIN incidents i ON i.number = s.number"
             " WHERE i.is_open AND s.service = n.service ORDER BY i.number DESC LIMIT 1) AS o ON true"
         )
+        # The alerts the insert tries are read only if it did not store them (another
+        # transaction had, and its row is read under the locks): a storm's new alerts are
+        # not looked up a second time.
+        tried = {row[1] for row in prepared.values} if prepared is not None else set()
+        untried = [fp for fp in fingerprints if fp not in tried]
         statements: list[tuple[str, Sequence[Any]]] = [
             self._lock_statement(names),
-            self._known_statement(source, list(fingerprints), skip_own=prepared is not None),
             (services_sql, (now, now, names)),
         ]
+        if untried:
+            statements.append(self._known_statement(source, untried, skip_own=prepared is not None))
         if prepared is not None and prepared.statement is not None:
             statements.insert(0, prepared.statement)
-        *inserted, _, known, per_service = self._pipelined(statements)
-        ids = {fingerprint: alert_id for alert_id, fingerprint in inserted[0]} if inserted else None
+        results = self._pipelined(statements)
+        inserted = results[0] if prepared is not None and prepared.statement is not None else None
+        per_service = results[-2] if untried else results[-1]
+        known = results[-1] if untried else []
+        ids = {fingerprint: alert_id for alert_id, fingerprint in inserted} if inserted is not None else None
         if ids:  # the read leaves out this transaction's own inserts (xmin); a guard, should one pass
             known = [row for row in known if row[1] not in ids]
+        if missed := [fp for fp in fingerprints if fp in tried and fp not in (ids or ())]:
+            known += self._rows(*self._known_statement(source, missed))
         stored = self._known_rows(known)
         return IngestView(
             stored,
