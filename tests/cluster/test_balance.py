@@ -182,3 +182,19 @@ def test_a_lone_process_and_a_dead_ones_slot_close_nothing(tmp_path: Path) -> No
 def test_a_malformed_setting_is_refused_with_its_name(value: str) -> None:
     with pytest.raises(ValueError, match=ENV):
         SharedLoad(value)
+
+
+def test_a_peer_sent_as_a_list_or_not_at_all_is_answered(tmp_path: Path) -> None:
+    with shared_file(1) as value:
+        balance = ConnectionBalance(_ok, SharedLoad(value))
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        async def receive() -> Any:
+            return {"type": "http.request", "body": b""}
+
+        for client in (["127.0.0.1", 42000], None):
+            asyncio.run(balance({"type": "http", "client": client}, receive, send))
+        assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [200, 200]

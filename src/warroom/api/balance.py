@@ -126,10 +126,11 @@ class ConnectionBalance:
         self._pruned = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        peer = scope.get("client") if scope["type"] == "http" else None
-        if peer is None:
+        client = scope.get("client") if scope["type"] == "http" else None
+        if not client:  # a unix socket, or a server that does not say
             await self.app(scope, receive, send)
             return
+        peer = tuple(client)  # (host, port); some servers send a list
         now = self._clock()
         seen = self._seen
         seen[peer] = now
