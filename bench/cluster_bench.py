@@ -155,12 +155,18 @@ def cpu(pids: list[int]) -> float:
     return total
 
 
-def backends(database: str) -> list[int]:
-    import psycopg
+def _admin() -> str:
+    """The libpq URL of the benchmark's PostgreSQL server, database ``postgres``."""
     from sqlalchemy.engine import make_url
 
     admin = make_url(ingest.POSTGRES_ADMIN).set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+    return admin.render_as_string(hide_password=False)
+
+
+def backends(database: str) -> list[int]:
+    import psycopg
+
+    with psycopg.connect(_admin(), autocommit=True) as conn:
         rows = conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database,)
         ).fetchall()
@@ -172,11 +178,9 @@ def quiet(database: str, timeout: float = 120) -> float:
     vacuum and analyze, which took a core from the yardstick measured after them); the
     seconds waited."""
     import psycopg
-    from sqlalchemy.engine import make_url
 
-    admin = make_url(ingest.POSTGRES_ADMIN).set(drivername="postgresql", database="postgres")
     started = time.monotonic()
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+    with psycopg.connect(_admin(), autocommit=True) as conn:
         while time.monotonic() - started < timeout:
             busy = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'autovacuum worker'",

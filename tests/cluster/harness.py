@@ -192,6 +192,19 @@ def start_replicas(procs: Procs, config: Path, count: int, *, first: int = 0) ->
     return replicas
 
 
+def start_workers(procs: Procs, config: Path, workers: int) -> tuple[Replica, list[int]]:
+    """One ``warroom serve --workers N``, every server process started and the port ready
+    when this returns; with the server processes' pids (from uvicorn's log)."""
+    port = free_port()
+    argv = [WARROOM, "serve", "--port", str(port), "--workers", str(workers)]
+    server = Replica(procs.start("serve", argv, env=warroom_env(config)), port)
+    wait_until(lambda: answers(f"{server.url}/readyz"), "the server processes", procs)
+    started = "Application startup complete"
+    wait_until(lambda: server.proc.text().count(started) >= workers, "every process", procs)
+    pids = [int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", server.proc.text())]
+    return server, pids
+
+
 def admin_token(replica: Replica) -> str:
     """The first admin token, printed once by whichever replica created it."""
     match = re.search(r"admin token \(shown once, keep it\): (\S+)", replica.proc.text())

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.harness import WARROOM, Procs, answers, free_port, wait_until, warroom_env, write_config
+from tests.cluster.harness import Procs, start_workers, write_config
 from warroom.api.balance import ENV, ConnectionBalance, SharedLoad, shared_file
 
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: warroom\r\n\r\n"
@@ -76,18 +76,8 @@ def _owners(pids: list[int], server_port: int) -> dict[int, int]:
 def test_two_processes_end_up_with_four_of_eight_connections_each(
     sqlite_url: str, tmp_path: Path, procs: Procs
 ) -> None:
-    config = write_config(tmp_path, sqlite_url)
-    port = free_port()
-    server = procs.start(
-        "serve", [WARROOM, "serve", "--port", str(port), "--workers", "2"], env=warroom_env(config)
-    )
-    wait_until(lambda: answers(f"http://127.0.0.1:{port}/readyz"), "the server processes", procs)
-    wait_until(lambda: server.text().count("Application startup complete") >= 2, "both processes", procs)
-    pids = [
-        int(line.split("[", 1)[1].split("]", 1)[0])
-        for line in server.text().splitlines()
-        if "Started server process [" in line
-    ]
+    server, pids = start_workers(procs, write_config(tmp_path, sqlite_url), 2)
+    port = server.port
     senders = [Sender(port) for _ in range(8)]
     try:
         closes = []

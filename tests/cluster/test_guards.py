@@ -13,7 +13,17 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from tests.cluster.harness import WARROOM, Procs, answers, free_port, wait_until, warroom_env, write_config
+from tests.cluster.harness import (
+    WARROOM,
+    Procs,
+    admin_token,
+    answers,
+    free_port,
+    start_workers,
+    wait_until,
+    warroom_env,
+    write_config,
+)
 from warroom.storage.db import make_engine
 from warroom.storage.migrate import HEAD, ensure_schema
 
@@ -183,25 +193,14 @@ def test_bad_process_options_are_refused_before_anything_starts(
 def test_serve_with_workers_runs_that_many_processes_on_one_port(
     postgres_url: str, tmp_path: Path, procs: Procs
 ) -> None:
-    config = write_config(tmp_path, postgres_url)
-    port = free_port()
-    server = procs.start(
-        "serve", [WARROOM, "serve", "--port", str(port), "--workers", "2"], env=warroom_env(config)
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: answers(f"{base}/readyz"), "the server processes", procs)
-    wait_until(lambda: server.text().count("Application startup complete") >= 2, "both processes", procs)
-    token = server.text().split("admin token (shown once, keep it): ", 1)[1].split()[0]
-    pids = set()
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+    server, pids = start_workers(procs, write_config(tmp_path, postgres_url), 2)
+    headers = {"Authorization": f"Bearer {admin_token(server)}"}
+    with httpx.Client(base_url=server.url, headers=headers) as client:
         for n in range(8):
             answer = client.post("/api/v1/incidents", json={"title": f"Two processes #{n}"})
             assert answer.status_code == 201, answer.text
         assert len(client.get("/api/v1/incidents").json()) == 8
-    for line in server.text().splitlines():
-        if "Started server process [" in line:
-            pids.add(line.split("[", 1)[1].split("]", 1)[0])
-    assert len(pids) == 2 and "2 server processes share port" in server.text()
+    assert len(set(pids)) == 2 and "2 server processes share port" in server.proc.text()
 
 
 def test_a_replica_whose_database_does_not_answer_exits_3_with_one_line(tmp_path: Path) -> None:

@@ -93,8 +93,6 @@ def test_a_time_in_the_repeated_hour_is_not_taken_for_its_twin_an_hour_earlier(
 ) -> None:
     """01:30 on the night New York's clocks go back happens twice; the second (fold=1) is
     equal to, and hashed as, the first, but it is an hour later and is stored so."""
-    from zoneinfo import ZoneInfo
-
     first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
     second = first.replace(fold=1)
     for values in ([first, second], [second, first]):
@@ -107,9 +105,7 @@ def test_a_time_in_the_repeated_hour_is_not_taken_for_its_twin_an_hour_earlier(
 
 
 def test_the_inserts_memo_of_times_does_not_take_the_repeated_hour_for_its_twin() -> None:
-    from zoneinfo import ZoneInfo
-
-    from warroom.storage.alert_store import _memo_times
+    from warroom.storage.times import remembered
 
     first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
     second = first.replace(fold=1)
@@ -119,7 +115,7 @@ def test_the_inserts_memo_of_times_does_not_take_the_repeated_hour_for_its_twin(
         calls.append(value)
         return value.astimezone(UTC)
 
-    at = _memo_times(convert)
+    at = remembered(convert)
     assert [at(first), at(second), at(first), at(second)] == [
         datetime(2026, 11, 1, 5, 30, tzinfo=UTC),
         datetime(2026, 11, 1, 6, 30, tzinfo=UTC),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -35,7 +35,7 @@ from warroom.services.ports.alerts import AlertDetail, IngestView
 from warroom.storage.alert_tables import alert_silences, alert_transitions, alerts
 from warroom.storage.pg_arrays import Encoded, binary_array
 from warroom.storage.tables import changes
-from warroom.storage.times import from_sqlite_text, sqlite_text
+from warroom.storage.times import from_sqlite_text, remembered, sqlite_text
 
 CHUNK = 500  # bound the bind parameters of one IN list (SQLite allows 32766, PG 65535)
 
@@ -136,23 +136,6 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     sqlite3.OperationalError,
     psycopg.OperationalError,
 )
-
-
-def _memo_times(convert: Callable[[datetime], Any]) -> Callable[[datetime], Any]:
-    """``convert``, remembering what it gave for each time. A time with ``fold=1`` (the
-    second pass through a repeated wall-clock hour) is equal to, and hashed as, its
-    ``fold=0`` twin an hour earlier, so it is converted afresh and never remembered."""
-    seen: dict[datetime, Any] = {}
-
-    def at(value: datetime) -> Any:
-        if value.fold:
-            return convert(value)
-        found = seen.get(value)
-        if found is None:
-            found = seen[value] = convert(value)
-        return found
-
-    return at
 
 
 def is_transient_fault(error: BaseException) -> bool:
@@ -322,16 +305,15 @@ class SqlAlertStore:
             (services_sql, (now, now, names)),
         ]
         if untried:
-            statements.append(self._known_statement(source, untried, skip_own=prepared is not None))
-        if prepared is not None and prepared.statement is not None:
-            statements.insert(0, prepared.statement)
+            statements.append(self._known_statement(source, untried))
+        insert_statement = prepared.statement if prepared is not None else None
+        if insert_statement is not None:
+            statements.insert(0, insert_statement)
         results = self._pipelined(statements)
-        inserted = results[0] if prepared is not None and prepared.statement is not None else None
-        per_service = results[-2] if untried else results[-1]
-        known = results[-1] if untried else []
+        inserted = results.pop(0) if insert_statement is not None else None
+        _, per_service, *read = results
+        known = read[0] if read else []
         ids = {fingerprint: alert_id for alert_id, fingerprint in inserted} if inserted is not None else None
-        if ids:  # the read leaves out this transaction's own inserts (xmin); a guard, should one pass
-            known = [row for row in known if row[1] not in ids]
         if missed := [fp for fp in fingerprints if fp in tried and fp not in (ids or ())]:
             known += self._rows(*self._known_statement(source, missed))
         stored = self._known_rows(known)
@@ -359,20 +341,15 @@ class SqlAlertStore:
             )
         return found
 
-    def _known_statement(
-        self, source: str, fingerprints: Sequence[str], *, skip_own: bool = False
-    ) -> tuple[str, tuple[Any, ...]]:
-        """The stored state of ``fingerprints``. ``skip_own`` (PostgreSQL): leave out rows
-        this transaction inserted (their ``xmin`` is its own id), which the insert before
-        the read already returned: a storm's new alerts are not sent back and decoded."""
+    def _known_statement(self, source: str, fingerprints: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+        """The stored state of ``fingerprints``."""
         columns = "id, fingerprint, status, service, starts_at, incident, acknowledged_at IS NOT NULL"
         if self._postgres:
             # One unique-index lookup per fingerprint, whatever the (possibly stale)
             # statistics say: the planner would otherwise scan every alert of the source.
-            own = " AND xmin IS DISTINCT FROM xid(pg_current_xact_id_if_assigned())" if skip_own else ""
             sql = (
                 f"SELECT a.* FROM unnest(%b::text[]) AS f(fp), LATERAL (SELECT {columns} FROM alerts"
-                f" WHERE source = %s AND fingerprint = f.fp{own} LIMIT 1) AS a"
+                f" WHERE source = %s AND fingerprint = f.fp LIMIT 1) AS a"
             )
             return sql, (list(fingerprints), source)
         marks = ", ".join("?" * len(fingerprints))
@@ -417,7 +394,7 @@ class SqlAlertStore:
     ) -> _PreparedInsert:
         """The insert's rows and statement, built without touching the database: ingest
         builds them before it takes its locks, so the time they hold is database work."""
-        at = _memo_times(self._time)  # a group's alerts share times
+        at = remembered(self._time)  # a group's alerts share times
         stamp = at(now)
         values = []
         # Sorted, so two transactions inserting overlapping bodies lock index entries in

@@ -19,6 +19,8 @@ from psycopg.abc import Buffer, DumperKey
 from psycopg.adapt import Dumper, PyFormat
 from psycopg.pq import Format
 
+from warroom.storage.times import remembered
+
 # dimensions (1), whether any element is NULL, the element type; then the one dimension's
 # length and lower bound (1)
 _HEADER = struct.Struct(">iiIii")
@@ -100,18 +102,12 @@ def binary_array(kind: str, values: Sequence[Any]) -> Encoded:
                 parts.append(len(data).to_bytes(4, "big"))
                 parts.append(data)
     else:  # times and flags repeat: each distinct one encoded once
-        encode, element, array = _TYPES[kind]
-        seen: dict[Any, bytes] = {}
+        encoder, element, array = _TYPES[kind]
+        encode = remembered(encoder)
         for value in values:
             if value is None:
                 parts.append(_NULL)
                 nulls = 1
-                continue
-            if getattr(value, "fold", 0):  # equal to, and hashed as, its fold=0 twin
-                parts.append(encode(value))  # an hour apart: never from (or into) the memo
-                continue
-            part = seen.get(value)
-            if part is None:
-                part = seen[value] = encode(value)
-            parts.append(part)
+            else:
+                parts.append(encode(value))
     return Encoded(_HEADER.pack(1, nulls, element, len(values), 1) + b"".join(parts), array)

@@ -3,8 +3,11 @@ sqlite3 reader (``sqlite_read``) both read and write it through these two functi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def utc(value: Any) -> datetime | None:
@@ -43,3 +46,21 @@ def stored_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("refusing to store a naive datetime")
     return value.astimezone(UTC)
+
+
+def remembered(convert: Callable[[Any], T]) -> Callable[[Any], T]:
+    """``convert``, remembering what it gave for each value (a group's alerts share their
+    times and flags). A time with ``fold=1`` (the second pass through a repeated wall-clock
+    hour) is equal to, and hashed as, its ``fold=0`` twin an hour earlier, so it is
+    converted afresh and never remembered."""
+    seen: dict[Any, T] = {}
+
+    def at(value: Any) -> T:
+        if getattr(value, "fold", 0):
+            return convert(value)
+        found = seen.get(value)
+        if found is None:
+            found = seen[value] = convert(value)
+        return found
+
+    return at
