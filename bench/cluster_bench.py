@@ -5,7 +5,11 @@ For each setup it sends ``--bodies`` Alertmanager bodies of 100 distinct alerts 
 ``--clients`` keep-alive connections (bench/ingest.py's client) and prints alerts/s, the
 server processes' CPU ms per alert (from /proc, all processes of the setup), PostgreSQL's
 CPU ms per alert (the backends of the benchmark's database) and the connections the
-setup held open. Alertmanager 0.25 itself takes the same alerts through its
+setup held open. While each setup runs it also samples what the benchmark database's
+PostgreSQL sessions are doing (``pg_stat_activity`` every ``--sample-ms``, default 25, from
+a connection of its own) and how idle the machine's cores are (/proc/stat), which says what
+saturates first: busy sessions, the per-service ingest locks, the servers (sessions idle in
+a transaction wait for their process), or WAL flushes. Alertmanager 0.25 itself takes the same alerts through its
 ``/api/v2/alerts`` in the same batches, before the setups and after them, as the
 yardstick (each ratio is to the mean of its two runs): the ratio says whether the
 cluster keeps up with what an Alertmanager can be sent.
@@ -14,6 +18,7 @@ The replicas are real ``warroom serve`` processes (access log off, jobs off: a w
 runs them) on 127.0.0.1; HAProxy runs deploy/haproxy.cfg with this run's ports.
 
     .venv/bin/python bench/cluster_bench.py [--bodies 150] [--clients 8] [--max-seconds 60]
+                                            [--sample-ms 25]
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -55,6 +61,8 @@ class Result:
     errors: int
     reconnects: int = 0
     closed: int = 0  # connections the server closed after an answer (balancing its processes)
+    sessions: dict[str, float] = field(default_factory=dict)  # mean sessions per state
+    idle: float | None = None  # the machine's idle share of its cores while it ran
 
     @property
     def rate(self) -> float:
@@ -70,7 +78,89 @@ class Result:
             + (f"  ({self.errors} answers not 200, sent again)" if self.errors else "")
             + (f"  ({self.reconnects} reconnects)" if self.reconnects else "")
             + (f"  ({self.closed} connections closed by the server)" if self.closed else "")
+            + self.states_line()
         )
+
+    def states_line(self) -> str:
+        if not self.sessions and self.idle is None:
+            return ""
+        parts = [f"{name} {mean:.2f}" for name, mean in self.sessions.items()]
+        idle = f"; cores idle {100 * self.idle:.0f}%" if self.idle is not None else ""
+        return f"\n      PostgreSQL sessions (mean): {', '.join(parts) or 'not sampled'}{idle}"
+
+
+# What a session is doing, from pg_stat_activity's state and wait event.
+STATES = (
+    "running",
+    "on the service locks",
+    "on other locks",
+    "WAL flush",
+    "other I/O",
+    "waiting for the server",
+)
+
+
+def session_state(state: str | None, wait_type: str | None, wait_event: str | None) -> str | None:
+    """The :data:`STATES` entry of one session (None: idle outside a transaction)."""
+    if state == "idle":
+        return None
+    if wait_type == "Lock":
+        return "on the service locks" if wait_event == "advisory" else "on other locks"
+    if wait_type == "LWLock":
+        return "on other locks"
+    if wait_type == "IO":
+        return "WAL flush" if (wait_event or "").startswith("WAL") else "other I/O"
+    if (state and state.startswith("idle in transaction")) or wait_type == "Client":
+        return "waiting for the server"
+    return "running"
+
+
+class SessionSampler:
+    """Samples the sessions of ``database`` every ``interval`` seconds on a thread of its own
+    while in use; :meth:`means` is the mean number of sessions in each of :data:`STATES`."""
+
+    def __init__(self, database: str, interval: float) -> None:
+        self.database = database
+        self.interval = interval
+        self.counts = dict.fromkeys(STATES, 0)
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="session-sampler", daemon=True)
+
+    def __enter__(self) -> SessionSampler:
+        if self.interval > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        import psycopg
+
+        sql = (
+            "SELECT state, wait_event_type, wait_event FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()"
+        )
+        with psycopg.connect(_admin(), autocommit=True) as conn:
+            while not self._stop.wait(self.interval):
+                for row in conn.execute(sql, (self.database,)):
+                    if (state := session_state(*row)) is not None:
+                        self.counts[state] += 1
+                self.samples += 1
+
+    def means(self) -> dict[str, float]:
+        if not self.samples:
+            return {}
+        return {name: count / self.samples for name, count in self.counts.items()}
+
+
+def cores_idle() -> tuple[int, int]:
+    """The machine's idle and iowait ticks and all its ticks so far, from /proc/stat."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return ticks[3] + ticks[4], sum(ticks)
 
 
 async def _connection(port: int, queue: list[bytes], deadline: float, stats: dict[str, int]) -> None:
@@ -243,7 +333,10 @@ def measure(
     processes = tree(pids)
     pg = backends(database)
     before, pg_before = cpu(processes), cpu(pg)
-    seconds, stats = send(port, payloads, args.clients, args.max_seconds)
+    idle_before, ticks_before = cores_idle()
+    with SessionSampler(database, args.sample_ms / 1000) as sampler:
+        seconds, stats = send(port, payloads, args.clients, args.max_seconds)
+    idle_after, ticks_after = cores_idle()
     pg_after_pids = backends(database)
     server_cpu = cpu(processes) - before
     postgres_cpu = cpu(pg) - pg_before + cpu([p for p in pg_after_pids if p not in pg])
@@ -258,6 +351,8 @@ def measure(
         stats["errors"],
         stats["reconnects"],
         stats["closed"],
+        sampler.means(),
+        (idle_after - idle_before) / max(1, ticks_after - ticks_before),
     )
 
 
@@ -287,7 +382,9 @@ def alertmanager_rate(folder: Path, args: argparse.Namespace, when: str) -> Resu
             ]
             payloads.append(ingest.request("/api/v2/alerts", json.dumps(alerts).encode(), "none"))
         before = ingest.cpu_seconds(process.pid)
+        idle_before, ticks_before = cores_idle()
         seconds, stats = send(port, payloads, args.clients, args.max_seconds)
+        idle_after, ticks_after = cores_idle()
         used = ingest.cpu_seconds(process.pid) - before
     return Result(
         f"Alertmanager 0.25 /api/v2/alerts ({when})",
@@ -297,6 +394,7 @@ def alertmanager_rate(folder: Path, args: argparse.Namespace, when: str) -> Resu
         0,
         0,
         stats["errors"],
+        idle=(idle_after - idle_before) / max(1, ticks_after - ticks_before),
     )
 
 
@@ -305,6 +403,9 @@ def main() -> int:
     parser.add_argument("--bodies", type=int, default=150)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--max-seconds", type=float, default=60)
+    parser.add_argument(
+        "--sample-ms", type=float, default=25, help="PostgreSQL session sampling interval (0: off)"
+    )
     args = parser.parse_args()
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
     results: list[Result] = []
@@ -360,6 +461,7 @@ def main() -> int:
     for yardstick in measured:
         print(
             f"  {yardstick.name:<43} {yardstick.rate:8.0f} alerts/s  ({1000 * yardstick.server_cpu / yardstick.alerts:.3f} CPU ms/alert)"
+            + (f"; cores idle {100 * yardstick.idle:.0f}%" if yardstick.idle is not None else "")
         )
     for result in results:
         print(result.line(rate))
