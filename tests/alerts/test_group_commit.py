@@ -154,14 +154,21 @@ def test_replicas_taking_turns_on_one_incident_fold_only_each_others_new_events(
     assert first.declared == ("INC-1",)
     replicas[1].ingest(parse_alertmanager(body(range(2, 4), "firing", critical=True)), "am")  # loads INC-1
     loads: list[int] = []
-    full_load = SqlIncidentStore.load
+    reads: list[int] = []
+    full_load, read_events = SqlIncidentStore.load, SqlIncidentStore.events
     monkeypatch.setattr(SqlIncidentStore, "load", lambda self, n: loads.append(n) or full_load(self, n))
+    monkeypatch.setattr(
+        SqlIncidentStore, "events", lambda self, n, **kw: reads.append(n) or read_events(self, n, **kw)
+    )
     for k in range(2, 12):  # turns: each replica finds the other's newer events
         result = replicas[k % 2].ingest(
             parse_alertmanager(body(range(k * 2, k * 2 + 2), "firing", critical=True)), "am"
         )
         assert result.updated == ("INC-1",)
     assert loads == []
+    # On PostgreSQL the other's events come with the locks and the read, in one round trip;
+    # on SQLite (statement by statement) the take reads them itself.
+    assert reads == ([] if database_url.startswith("postgresql") else [1] * 10)
     with app.context.uow() as uow:
         stored = full_load(uow.incidents, 1)  # type: ignore[arg-type]
         kinds = [e.kind for e in uow.incidents.events(1)]
@@ -170,3 +177,58 @@ def test_replicas_taking_turns_on_one_incident_fold_only_each_others_new_events(
             kept = replica._states.take(uow, 1)
         assert to_data(kept) == to_data(stored) and kept.chain_break is None
     assert kinds.count("alert_attached") == 24
+
+
+class _Incidents:
+    """The incident reads a take may use, counting the reads of events."""
+
+    def __init__(self, events: list[Any], version: int) -> None:
+        self._events, self._version, self.reads = events, version, 0
+
+    def version(self, number: int) -> int:
+        return self._version
+
+    def events(self, number: int, *, after: int = 0) -> list[Any]:
+        self.reads += 1
+        return [e for e in self._events if e.seq > after]
+
+    def load(self, number: int) -> Any:
+        raise AssertionError("a kept state is caught up, never loaded again")
+
+
+def test_a_take_uses_the_events_read_with_the_locks_only_when_they_follow_the_kept_state(
+    sqlite_url: str, build_app: Callable[..., App]
+) -> None:
+    """Events read in the ingest's pipeline are folded on when they start right after the
+    kept version and reach the stored one; a gap, a shortfall or none (a writer committed
+    between the version read and the events read) and the take reads them itself."""
+    from types import SimpleNamespace
+
+    from warroom.domain.incidents.fold import fold
+    from warroom.domain.shared.serial import to_data
+    from warroom.services.alerts.incident_work import _States
+
+    app = with_catalog(build_app(sqlite_url))
+    ingest = AlertIngest(app.context, AlertPolicy())
+    for k in range(4):
+        ingest.ingest(parse_alertmanager(body(range(k * 2, k * 2 + 2), "firing", critical=True)), "am")
+    with app.context.uow() as uow:
+        kept = uow.incidents.load(1)
+        events = uow.incidents.events(1)
+    at = 3  # the kept state's version; the rest is what another process appended
+    assert len(events) > at + 1
+
+    def take(newer: list[Any] | None) -> tuple[Any, int]:
+        states = _States()
+        states.keep([fold(events[:at], None)])
+        incidents = _Incidents(events, kept.version)
+        state = states.take(SimpleNamespace(incidents=incidents), 1, kept.version, newer)  # type: ignore[arg-type]
+        return state, incidents.reads
+
+    rest = events[at:]
+    for newer, reads in [(rest, 0), (rest[1:], 1), (rest[:-1], 1), ([], 1), (None, 1)]:
+        state, counted = take(newer)
+        assert counted == reads
+        assert to_data(state) == to_data(kept) and state.chain_break is None
+    assert ingest._states.held({"demo-shop", "checkout"}) == {1: kept.version}
+    assert ingest._states.held({"checkout"}) == {}

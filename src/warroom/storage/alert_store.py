@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -34,6 +35,8 @@ from warroom.domain.incidents.changes import Change
 from warroom.services.ports.alerts import AlertDetail, IngestView
 from warroom.storage.alert_tables import alert_silences, alert_transitions, alerts
 from warroom.storage.pg_arrays import Encoded, binary_array
+from warroom.storage.read_sql import STATEMENTS
+from warroom.storage.reads import event_from_row, with_utc_times
 from warroom.storage.tables import changes
 from warroom.storage.times import from_sqlite_text, remembered, sqlite_text
 
@@ -136,6 +139,13 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     sqlite3.OperationalError,
     psycopg.OperationalError,
 )
+
+
+# The shared read of an incident's events after a version (storage.queries' ``events``,
+# compiled once for every engine in storage.read_sql), in psycopg's parameter style: the
+# ingest reads a kept incident's newer events with its locks, in the same round trip.
+_EVENTS_AFTER = STATEMENTS["events"]
+_EVENTS_AFTER_SQL = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", _EVENTS_AFTER.sql)
 
 
 def is_transient_fault(error: BaseException) -> bool:
@@ -257,10 +267,14 @@ class SqlAlertStore:
         fingerprints: Sequence[str],
         now: datetime,
         insert: object | None = None,
+        catch_up: Mapping[int, int] | None = None,
     ) -> IngestView:
         """Run ``insert`` (:meth:`prepare_insert`: the alerts that may be new), lock
         ``services``, then read the stored alerts of ``fingerprints``, the services' open
-        incidents and silences; ``view.known`` leaves out what the insert stored.
+        incidents and silences; ``view.known`` leaves out what the insert stored. On
+        PostgreSQL also the events of the ``catch_up`` incidents after the versions given
+        (``view.newer``): the incident a storm attaches to is appended to by every process
+        in turn, and reading what the others appended was a round trip under the locks.
 
         On PostgreSQL the statements go in one pipeline, one round trip, and the insert goes
         first, before the locks: it is most of the database work of a body, and the locks
@@ -300,17 +314,27 @@ class SqlAlertStore:
         # not looked up a second time.
         tried = {row[1] for row in prepared.values} if prepared is not None else set()
         untried = [fp for fp in fingerprints if fp not in tried]
-        statements: list[tuple[str, Sequence[Any]]] = [
+        statements: list[tuple[str, Sequence[Any] | Mapping[str, Any]]] = [
             self._lock_statement(names),
             (services_sql, (now, now, names)),
         ]
         if untried:
             statements.append(self._known_statement(source, untried))
+        caught = sorted((catch_up or {}).items())
+        statements += [
+            (_EVENTS_AFTER_SQL, _EVENTS_AFTER.constants | {"number": number, "after": after})
+            for number, after in caught
+        ]
         insert_statement = prepared.statement if prepared is not None else None
         if insert_statement is not None:
             statements.insert(0, insert_statement)
         results = self._pipelined(statements)
         inserted = results.pop(0) if insert_statement is not None else None
+        newer = {
+            number: [event_from_row(row) for row in with_utc_times(rows, _EVENTS_AFTER.time_columns)]
+            for (number, _), rows in zip(caught, results[len(results) - len(caught) :], strict=True)
+        }
+        del results[len(results) - len(caught) :]
         _, per_service, *read = results
         known = read[0] if read else []
         ids = {fingerprint: alert_id for alert_id, fingerprint in inserted} if inserted is not None else None
@@ -323,6 +347,7 @@ class SqlAlertStore:
             frozenset(service for service, _, _, silenced in per_service if silenced),
             ids,
             {int(number): int(version) for _, number, version, _ in per_service if number is not None},
+            newer,
         )
 
     def _lock_statement(self, services: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
@@ -565,7 +590,7 @@ class SqlAlertStore:
         finally:
             cursor.close()
 
-    def _pipelined(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Any]]:
+    def _pipelined(self, statements: Sequence[tuple[str, Sequence[Any] | Mapping[str, Any]]]) -> list[list[Any]]:
         """Run ``statements`` in order in one PostgreSQL pipeline (one network round trip);
         the rows of each. An error in any fails the transaction, as one by one would."""
         cursors = [self._driver.cursor() for _ in statements]

@@ -59,6 +59,20 @@ class Statement(NamedTuple):
     time_columns: tuple[int, ...] = ()  # result columns that are times
 
 
+def with_utc_times(rows: Iterable[Sequence[Any]], columns: Sequence[int]) -> list[Sequence[Any]]:
+    """``rows`` with their time ``columns`` read as aware UTC, as ``UTCDateTime`` reads them:
+    for a shared read run by a driver itself (sqlite3, or psycopg in a pipeline)."""
+    if not columns:
+        return list(rows)
+    typed: list[Sequence[Any]] = []
+    for row in rows:
+        values = list(row)
+        for index in columns:
+            values[index] = utc(values[index])
+        typed.append(values)
+    return typed
+
+
 def key(name: str, shape: Mapping[str, bool]) -> str:
     """The name of one shape of a query: ``events[before,limit]``."""
     flags = sorted(flag for flag, on in shape.items() if on)

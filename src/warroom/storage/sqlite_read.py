@@ -20,8 +20,16 @@ from typing import Any
 
 from warroom.storage.migrate_head import HEAD
 from warroom.storage.read_sql import STATEMENTS
-from warroom.storage.reads import ChangeReads, IncidentReads, LearningReads, OncallReads, TokenReads, key
-from warroom.storage.times import sqlite_text, utc
+from warroom.storage.reads import (
+    ChangeReads,
+    IncidentReads,
+    LearningReads,
+    OncallReads,
+    TokenReads,
+    key,
+    with_utc_times,
+)
+from warroom.storage.times import sqlite_text
 
 
 def execute(
@@ -37,17 +45,7 @@ def execute(
         items = values.pop(name_)
         sql = sql.replace(f"__[POSTCOMPILE_{name_}]", ", ".join(f":{name_}__{i}" for i in range(len(items))))
         values.update({f"{name_}__{i}": item for i, item in enumerate(items)})
-    cursor = db.execute(sql, values)
-    columns = statement.time_columns
-    if not columns:
-        return cursor.fetchall()
-    typed = []
-    for row in cursor:
-        values_ = list(row)
-        for index in columns:
-            values_[index] = utc(values_[index])
-        typed.append(values_)
-    return typed
+    return with_utc_times(db.execute(sql, values), statement.time_columns)
 
 
 class SqliteReads(IncidentReads, ChangeReads, LearningReads, OncallReads, TokenReads):

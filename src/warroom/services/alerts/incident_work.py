@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,7 @@ from warroom.domain.alerts.declaring import (
 )
 from warroom.domain.alerts.routing import UNROUTED
 from warroom.domain.incidents.chain import GENESIS, stamp
-from warroom.domain.incidents.events import NewEvent
+from warroom.domain.incidents.events import Event, NewEvent
 from warroom.domain.incidents.fold import apply, catch_up
 from warroom.domain.incidents.state import IncidentState
 from warroom.services.comms.outbox import announce
@@ -57,14 +58,19 @@ class _States:
         self._states: dict[int, IncidentState] = {}
         self._lock = threading.Lock()
 
-    def take(self, uow: UnitOfWork, number: int, stored: int | None = None) -> IncidentState:
+    def take(
+        self, uow: UnitOfWork, number: int, stored: int | None = None, newer: Sequence[Event] | None = None
+    ) -> IncidentState:
         """The incident as stored: the kept state when nothing changed since, the kept state
         with only the newer events folded on when another process (a replica) appended
         since, else loaded. Replicas attaching a storm's alerts to one incident take turns
         appending to it; loading it each turn (its snapshot, up to a hundred events) cost
         more than the alerts. ``stored`` is its version if the caller read it in this
         transaction, before anything in it changed the incident (a state is taken once:
-        a second take in the same transaction finds none kept and loads)."""
+        a second take in the same transaction finds none kept and loads). ``newer``: the
+        events after the kept version, if the caller read them with ``stored`` (see
+        :meth:`held`); used when they follow the kept state and reach ``stored``, else
+        they are read here."""
         with self._lock:
             state = self._states.pop(number, None)
         if state is None:
@@ -74,8 +80,20 @@ class _States:
         if stored == state.version:
             return state
         if stored is not None and stored > state.version:
-            return catch_up(state, uow.incidents.events(number, after=state.version), state.version)
+            if not (newer and newer[0].seq == state.version + 1 and newer[-1].seq >= stored):
+                newer = uow.incidents.events(number, after=state.version)
+            return catch_up(state, newer, state.version)
         return uow.incidents.load(number)
+
+    def held(self, services: AbstractSet[str]) -> dict[int, int]:
+        """Incident number -> version of the kept open incidents on any of ``services``: what
+        an ingest locking them asks its read to catch up on."""
+        with self._lock:
+            return {
+                number: state.version
+                for number, state in self._states.items()
+                if state.status.is_open and not services.isdisjoint(state.services)
+            }
 
     def keep(self, states: Sequence[IncidentState]) -> None:
         with self._lock:

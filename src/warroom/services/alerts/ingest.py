@@ -293,7 +293,10 @@ class AlertIngest:
                 {s.signal.fingerprint: _moves(s, now) for s in fresh},
             )
             # On PostgreSQL one round trip: the insert, the locks, the reads.
-            view = alerts.begin_ingest(locked, parts[0][0], [s.fingerprint for s in first], now, prepared)
+            # With them, the events other processes appended to the incidents kept here.
+            view = alerts.begin_ingest(
+                locked, parts[0][0], [s.fingerprint for s in first], now, prepared, self._states.held(locked)
+            )
             open_incidents = dict(view.open_incidents)
             touched: list[IncidentState] = []
             seen: dict[str, list[str]] = defaultdict(list)  # stored, once this commits
@@ -407,7 +410,7 @@ class AlertIngest:
             for step in group:
                 step.ref, step.declared = state.ref, True
         for number, item in sorted(work.items()):
-            state = self._states.take(uow, number, view.versions.get(number))
+            state = self._states.take(uow, number, view.versions.get(number), view.newer.get(number))
             touched.append(state)
             _extend(self.ctx, uow, state, item, actor, now, self.policy.scope_labels)
 

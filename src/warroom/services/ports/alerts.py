@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from warroom.domain.alerts.signals import AlertSignal
     from warroom.domain.alerts.transitions import Known, Outcome
     from warroom.domain.incidents.changes import Change
+    from warroom.domain.incidents.events import Event
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class IngestView:
     """fingerprint -> id of the alerts the view's insert stored (None: it had none)."""
     versions: dict[int, int] = field(default_factory=dict)
     """The stored version of each open incident, where the store read it with them."""
+    newer: dict[int, list[Event]] = field(default_factory=dict)
+    """Of the incidents given as ``catch_up``, the stored events after the version given,
+    where the store read them with the rest (on PostgreSQL, in the same round trip)."""
 
 
 @dataclass(frozen=True)
@@ -54,11 +58,14 @@ class AlertStore(Protocol):
         fingerprints: Sequence[str],
         now: datetime,
         insert: object | None = None,
+        catch_up: Mapping[int, int] | None = None,
     ) -> IngestView:
         """Run ``insert`` (from :meth:`prepare_insert`; its ids in ``view.inserted``), lock
         ``services`` (as :meth:`lock_services`), then read what ingest decides on; on
         PostgreSQL in one round trip, the insert before the locks. ``known`` holds what was
-        stored before this transaction, never what its insert stored."""
+        stored before this transaction, never what its insert stored. ``catch_up`` (incident
+        number -> a version the caller holds): on PostgreSQL the same round trip also reads
+        their events after that version, into ``view.newer``; elsewhere it is ignored."""
         ...
 
     def prepare_insert(
