@@ -145,7 +145,11 @@ def test_replicas_taking_turns_on_one_incident_fold_only_each_others_new_events(
     """Two ingests of one database, as two replicas: each keeps the incident it last wrote
     and, finding the other appended since, folds just those events (no full load), ending
     at exactly the state a fresh load gives, its hash chain intact."""
+    from sqlalchemy import func, select
+
     from warroom.domain.shared.serial import to_data
+    from warroom.storage.alert_store import SqlAlertStore
+    from warroom.storage.alert_tables import alerts
     from warroom.storage.incident_store import SqlIncidentStore
 
     app = with_catalog(build_app(database_url))
@@ -160,6 +164,11 @@ def test_replicas_taking_turns_on_one_incident_fold_only_each_others_new_events(
     monkeypatch.setattr(
         SqlIncidentStore, "events", lambda self, n, **kw: reads.append(n) or read_events(self, n, **kw)
     )
+    linked: list[int] = []  # the alert store's own attach: a round trip of its own
+    attach = SqlAlertStore.attach
+    monkeypatch.setattr(
+        SqlAlertStore, "attach", lambda self, ids, n: linked.append(n) or attach(self, ids, n)
+    )
     for k in range(2, 12):  # turns: each replica finds the other's newer events
         result = replicas[k % 2].ingest(
             parse_alertmanager(body(range(k * 2, k * 2 + 2), "firing", critical=True)), "am"
@@ -169,6 +178,7 @@ def test_replicas_taking_turns_on_one_incident_fold_only_each_others_new_events(
     # On PostgreSQL the other's events come with the locks and the read, in one round trip;
     # on SQLite (statement by statement) the take reads them itself.
     assert reads == ([] if database_url.startswith("postgresql") else [1] * 10)
+    assert linked == []  # the alerts were linked by the append that records them
     with app.context.uow() as uow:
         stored = full_load(uow.incidents, 1)  # type: ignore[arg-type]
         kinds = [e.kind for e in uow.incidents.events(1)]
@@ -177,6 +187,11 @@ def test_replicas_taking_turns_on_one_incident_fold_only_each_others_new_events(
             kept = replica._states.take(uow, 1)
         assert to_data(kept) == to_data(stored) and kept.chain_break is None
     assert kinds.count("alert_attached") == 24
+    with app.context.uow() as uow:
+        attached = uow.connection.execute(  # type: ignore[attr-defined]
+            select(func.count()).select_from(alerts).where(alerts.c.incident == 1)
+        ).scalar()
+    assert attached == 24
 
 
 class _Incidents:

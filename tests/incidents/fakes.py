@@ -87,7 +87,7 @@ class FakeIncidentStore:
             raise NotFound(f"no incident INC-{number}")
         return fold(rows)
 
-    def append(self, events: Sequence[Event], state: IncidentState) -> None:
+    def append(self, events: Sequence[Event], state: IncidentState, *, attach: Sequence[int] = ()) -> None:
         if not events:
             return
         number = events[0].incident

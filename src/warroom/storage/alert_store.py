@@ -590,7 +590,9 @@ class SqlAlertStore:
         finally:
             cursor.close()
 
-    def _pipelined(self, statements: Sequence[tuple[str, Sequence[Any] | Mapping[str, Any]]]) -> list[list[Any]]:
+    def _pipelined(
+        self, statements: Sequence[tuple[str, Sequence[Any] | Mapping[str, Any]]]
+    ) -> list[list[Any]]:
         """Run ``statements`` in order in one PostgreSQL pipeline (one network round trip);
         the rows of each. An error in any fails the transaction, as one by one would."""
         cursors = [self._driver.cursor() for _ in statements]

@@ -25,6 +25,7 @@ from warroom.domain.incidents.events import Event
 from warroom.domain.incidents.state import IncidentState, Role
 from warroom.domain.shared.errors import ConcurrencyConflict, NotFound
 from warroom.domain.shared.serial import to_data
+from warroom.storage.alert_tables import alerts
 from warroom.storage.change_feed import CHANNEL
 from warroom.storage.pg_arrays import binary_array
 from warroom.storage.queries import SqlReads
@@ -103,6 +104,8 @@ _APPEND_POSTGRES = (
     + ") WHERE EXISTS (SELECT 1 FROM advanced)"
 )
 
+_ATTACH_POSTGRES = "UPDATE alerts SET incident = %s WHERE id = ANY(%s)"
+
 
 def _event_row(event: Event) -> dict[str, object]:
     return {
@@ -145,7 +148,7 @@ class SqlIncidentStore(SqlReads, IncidentReads):
         )
         return int(result.scalar_one())
 
-    def append(self, new: Sequence[Event], state: IncidentState) -> None:
+    def append(self, new: Sequence[Event], state: IncidentState, *, attach: Sequence[int] = ()) -> None:
         if not new:
             return
         ensure_chain_intact(state)  # every writer's last line: no append to a broken chain
@@ -172,9 +175,11 @@ class SqlIncidentStore(SqlReads, IncidentReads):
             "b_last_hash": state.last_hash,
         }
         if self._db.dialect.name == "postgresql":
-            appended = self._append_postgres(new, advance)
+            appended = self._append_postgres(new, advance, attach)
         else:
             appended = self._append(new, advance)
+            if appended and attach:
+                self._db.execute(update(alerts).where(alerts.c.id.in_(attach)).values(incident=number))
         if not appended:
             current = self._db.execute(
                 select(incidents.c.version).where(incidents.c.number == number)
@@ -205,11 +210,14 @@ class SqlIncidentStore(SqlReads, IncidentReads):
             ) from None
         return True
 
-    def _append_postgres(self, new: Sequence[Event], advance: dict[str, object]) -> bool:
+    def _append_postgres(
+        self, new: Sequence[Event], advance: dict[str, object], attach: Sequence[int]
+    ) -> bool:
         """:meth:`_append` in one statement (the events are inserted only if the read model
-        advanced) and the change feed's NOTIFY, both in one round trip: an alert storm
-        appends to its incident inside the ingest's service locks, where every round trip
-        is time the locks are held."""
+        advanced), the alerts linked (``attach``) and the change feed's NOTIFY, all in one
+        round trip: an alert storm appends to its incident inside the ingest's service
+        locks, where every round trip is time the locks are held. (Should the append find
+        another version, the link is rolled back with the transaction the conflict ends.)"""
         # Times as UTCDateTime binds them for the other statements: aware, in UTC.
         for name in ("b_declared_at", "b_detected_at", "b_updated_at"):
             advance[name] = stored_utc(cast(datetime, advance[name]))
@@ -220,10 +228,12 @@ class SqlIncidentStore(SqlReads, IncidentReads):
         }
         driver = self._db.connection.driver_connection
         assert driver is not None
-        append, notify = driver.cursor(), driver.cursor()
+        append, link, notify = driver.cursor(), driver.cursor(), driver.cursor()
         try:
             with driver.pipeline():
                 append.execute(_APPEND_POSTGRES, params)
+                if attach:
+                    link.execute(_ATTACH_POSTGRES, (advance["b_number"], list(attach)))
                 # Delivered on commit, to every replica's change feed (storage.change_feed).
                 notify.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(new[0].incident)))
             return bool(append.rowcount == len(new))
@@ -233,6 +243,7 @@ class SqlIncidentStore(SqlReads, IncidentReads):
             ) from None
         finally:
             append.close()
+            link.close()
             notify.close()
 
     def _snapshot(self, state: IncidentState) -> None:

@@ -142,20 +142,22 @@ def _extend(
     existing incident; its ref if it changed."""
     number = state.number
     new: list[NewEvent] = []
+    attach = [alert_id for _, alert_id in item.attach]
     if item.attach:
         facts = [f for f, _ in item.attach]
         new += attach_events(
             state, facts, item.service, now=now, policy=ctx.policy, scope_labels=scope_labels
         )
-        uow.alerts.attach([alert_id for _, alert_id in item.attach], number)
     for fingerprint, ended in item.resolved:
         event = resolved_event(state, fingerprint, ended, now=now)
         if event is not None:
             new.append(event)
     if not new:
+        if attach:
+            uow.alerts.attach(attach, number)
         return ""
     events = _chain(state, new, actor, now)
-    uow.incidents.append(events, state)
+    uow.incidents.append(events, state, attach=attach)  # the alerts linked in the same write
     announce(ctx, uow, events, state)
     return state.ref
 

@@ -48,8 +48,10 @@ class IncidentStore(Protocol):
         """The incident's folded state; raises ``NotFound``."""
         ...
 
-    def append(self, events: Sequence[Event], state: IncidentState) -> None:
-        """Append ``events`` after version ``events[0].seq - 1`` and store the new ``state``.
+    def append(self, events: Sequence[Event], state: IncidentState, *, attach: Sequence[int] = ()) -> None:
+        """Append ``events`` after version ``events[0].seq - 1`` and store the new ``state``;
+        link the alert rows ``attach`` (ids) to the incident in the same write (on PostgreSQL
+        the same round trip: ingest appends under its service locks).
 
         Raises ``ConcurrencyConflict`` when someone else appended first.
         """
