@@ -53,6 +53,25 @@ class Shop:
     def flag_off(self) -> None:
         self.stack.set_flag("new_payment_flow", enabled=False)
 
+    def wait_for_plateau(self, timeout: float = 20) -> None:
+        """Wait until Prometheus has eu-west's error ratio (the injected 40% of one route in
+        three) at its full level, then for one more scrape of it to count in the 5 s rates."""
+        query = (
+            'sum(rate(demo_http_requests_total{service="demo-shop",region="eu-west",status=~"5.."}[5s]))'
+            ' / sum(rate(demo_http_requests_total{service="demo-shop",region="eu-west"}[5s]))'
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            answer = httpx.get(
+                f"{self.stack.prometheus_url}/api/v1/query", params={"query": query}, timeout=5
+            )
+            result = answer.json()["data"]["result"]
+            if result and float(result[0]["value"][1]) >= 0.4 / 3 - 0.015:
+                time.sleep(1.0)
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"eu-west's error ratio did not reach its fault level in {timeout} s")
+
 
 @pytest.fixture
 def shop(promstack: SharedStack) -> Shop:
@@ -168,6 +187,9 @@ def test_a_flag_that_did_not_cause_the_fault_is_judged_ineffective(shop: Shop, c
     ref = declare(ctx)
     shop.inject(flag=None)
     time.sleep(SHOWS)
+    # "Ineffective" compares the fault at its plateau before and after; on a loaded machine
+    # the scrapes lag and the rate may still be climbing after SHOWS (then it reads "worse").
+    shop.wait_for_plateau()
     mitigation = apply_flag_mitigation(ctx, ref)
     shop.flag_off()
     time.sleep(CLEARS)
