@@ -147,6 +147,9 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 _EVENTS_AFTER = STATEMENTS["events"]
 _EVENTS_AFTER_SQL = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", _EVENTS_AFTER.sql)
 
+# Links alerts to an incident: the attach, and the incident append that pipelines it.
+ATTACH_POSTGRES = "UPDATE alerts SET incident = %s WHERE id = ANY(%s)"
+
 
 def is_transient_fault(error: BaseException) -> bool:
     """Whether ``error`` is a database fault a retry may cure: busy or locked, unreachable,
@@ -330,11 +333,12 @@ class SqlAlertStore:
             statements.insert(0, insert_statement)
         results = self._pipelined(statements)
         inserted = results.pop(0) if insert_statement is not None else None
+        split = len(results) - len(caught)
+        results, caught_rows = results[:split], results[split:]
         newer = {
             number: [event_from_row(row) for row in with_utc_times(rows, _EVENTS_AFTER.time_columns)]
-            for (number, _), rows in zip(caught, results[len(results) - len(caught) :], strict=True)
+            for (number, _), rows in zip(caught, caught_rows, strict=True)
         }
-        del results[len(results) - len(caught) :]
         _, per_service, *read = results
         known = read[0] if read else []
         ids = {fingerprint: alert_id for alert_id, fingerprint in inserted} if inserted is not None else None
@@ -622,7 +626,7 @@ class SqlAlertStore:
     def attach(self, alert_ids: Sequence[int], number: int) -> None:
         if alert_ids:
             if self._postgres:
-                self._rows("UPDATE alerts SET incident = %s WHERE id = ANY(%s)", (number, list(alert_ids)))
+                self._rows(ATTACH_POSTGRES, (number, list(alert_ids)))
             else:
                 self._many("UPDATE alerts SET incident = ? WHERE id = ?", [(number, i) for i in alert_ids])
 

@@ -25,6 +25,7 @@ from warroom.domain.incidents.events import Event
 from warroom.domain.incidents.state import IncidentState, Role
 from warroom.domain.shared.errors import ConcurrencyConflict, NotFound
 from warroom.domain.shared.serial import to_data
+from warroom.storage.alert_store import ATTACH_POSTGRES
 from warroom.storage.alert_tables import alerts
 from warroom.storage.change_feed import CHANNEL
 from warroom.storage.pg_arrays import binary_array
@@ -103,8 +104,6 @@ _APPEND_POSTGRES = (
     + ", ".join(f"%({name})b::{kind}[]" for name, kind in zip(_EVENT_COLUMNS, _EVENT_TYPES, strict=True))
     + ") WHERE EXISTS (SELECT 1 FROM advanced)"
 )
-
-_ATTACH_POSTGRES = "UPDATE alerts SET incident = %s WHERE id = ANY(%s)"
 
 
 def _event_row(event: Event) -> dict[str, object]:
@@ -233,7 +232,7 @@ class SqlIncidentStore(SqlReads, IncidentReads):
             with driver.pipeline():
                 append.execute(_APPEND_POSTGRES, params)
                 if attach:
-                    link.execute(_ATTACH_POSTGRES, (advance["b_number"], list(attach)))
+                    link.execute(ATTACH_POSTGRES, (advance["b_number"], list(attach)))
                 # Delivered on commit, to every replica's change feed (storage.change_feed).
                 notify.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(new[0].incident)))
             return bool(append.rowcount == len(new))
