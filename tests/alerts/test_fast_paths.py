@@ -265,6 +265,7 @@ def test_new_alerts_are_inserted_in_the_round_trip_of_the_locks_and_reads(
     pipelined, rows = alert_store.SqlAlertStore._pipelined, alert_store.SqlAlertStore._rows
 
     def spy_pipeline(self: Any, statements: Any) -> Any:
+        statements = list(statements)  # made as asked for: the ingest's inserts, then the reads
         pipelines.append([sql.split()[0] + " " + sql.split()[1] for sql, _ in statements])
         return pipelined(self, statements)
 

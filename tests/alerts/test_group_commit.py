@@ -247,3 +247,142 @@ def test_a_take_uses_the_events_read_with_the_locks_only_when_they_follow_the_ke
         assert to_data(state) == to_data(kept) and state.chain_break is None
     assert ingest._states.held({"demo-shop", "checkout"}) == {1: kept.version}
     assert ingest._states.held({"checkout"}) == {}
+
+
+def test_bodies_queued_while_a_group_inserts_join_it_unless_they_report_its_alerts_otherwise(
+    database_url: str, build_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the writer makes a group's inserts, the bodies queued meanwhile from the same
+    sender join the group (one transaction, each with its own result); a body from another
+    sender, or one resolving an alert the group fires, waits for the next group, and every
+    transition still lands in order."""
+    from warroom.storage import alert_store
+
+    app = with_catalog(build_app(database_url))
+    ingest = AlertIngest(app.context, AlertPolicy())
+    groups: list[list[tuple[str, int]]] = []
+    prepare = alert_store.SqlAlertStore.prepare_insert
+    later: list[Any] = []
+    arrivals = [
+        (parse_alertmanager(body(range(10, 15), "firing")), "am"),  # joins
+        (parse_alertmanager(body(range(15, 20), "firing")), "am"),  # joins
+        (parse_alertmanager(body(range(20, 23), "firing")), "other"),  # another sender: next group
+        (parse_alertmanager(body(range(0, 2), "resolved")), "am"),  # resolves the group's: next group
+    ]
+
+    def arriving(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if arrivals and len(later) == 0:  # while the first insert is made, the rest arrive
+            later.extend(ingest.submit(batch, actor) for batch, actor in arrivals)
+        return prepare(self, *args, **kwargs)
+
+    monkeypatch.setattr(alert_store.SqlAlertStore, "prepare_insert", arriving)
+    once = AlertIngest._ingest_once
+
+    def counted(self: Any, group: list[_Pending], extra: Any) -> Any:
+        done = once(self, group, extra)
+        groups.append([(pending.actor, len(pending.signals)) for pending in group])
+        return done
+
+    monkeypatch.setattr(AlertIngest, "_ingest_once", counted)
+    first = ingest.ingest(parse_alertmanager(body(range(0, 10), "firing")), "am")
+    assert (first.new, first.changed) == (10, 10)
+    results = [future.result(timeout=30) for future in later]
+    assert [(r.new, r.changed) for r in results[:3]] == [(5, 5), (5, 5), (3, 3)]
+    assert results[3].changed == 2
+    # The first group took in both bodies of the same sender; the others came after it.
+    assert groups[0] == [("am", 10), ("am", 5), ("am", 5)]
+    assert sorted(groups[1]) == [("am", 2), ("other", 3)] and len(groups) == 2
+    with app.context.uow() as uow:
+        for n in range(23):
+            stored = uow.alerts.get("alertmanager", f"{n:016x}")
+            assert stored is not None, n
+            history = [status for status, _ in uow.alerts.history(stored.id)]
+            assert history == (["firing", "resolved"] if n < 2 else ["firing"]), (n, history)
+
+
+def test_two_ingests_inserting_the_same_alerts_in_crossed_order_lose_one_to_a_retry(
+    postgres_url: str, build_app: Callable[..., App]
+) -> None:
+    """Inserts made body by body can cross another process's over the same new alerts (an
+    HA pair's two copies on two replicas): PostgreSQL breaks the deadlock, and the loser's
+    store answers ConcurrencyConflict, which the ingest retries (not a storage fault)."""
+    import psycopg
+
+    from warroom.domain.alerts.transitions import transition
+    from warroom.domain.shared.errors import ConcurrencyConflict
+    from warroom.services.alerts.ingest import _moves, _Step
+
+    app = with_catalog(build_app(postgres_url))
+    ingest = AlertIngest(app.context, AlertPolicy())
+    route = ingest.router.route
+    a = parse_alertmanager(body(range(0, 3), "firing")).signals
+    b = parse_alertmanager(body(range(3, 6), "firing")).signals
+
+    class Batch:
+        source = "alertmanager"
+
+        def __init__(self, alerts: Any, now: Any, bodies: list[Any]) -> None:
+            self._alerts, self._now, self._bodies = alerts, now, bodies
+
+        def inserts(self) -> Any:
+            for signals in self._bodies:
+                steps = [_Step(s, transition(None, s), None, route(s.labels)) for s in signals]
+                yield self._alerts.prepare_insert(
+                    [(s.signal, s.route) for s in steps],
+                    self._now,
+                    {s.signal.fingerprint: _moves(s, self._now) for s in steps},
+                )
+
+        def services(self) -> Any:
+            return {route(s.labels).service for signals in self._bodies for s in signals}
+
+        def fingerprints(self) -> Any:
+            return [s.fingerprint for signals in self._bodies for s in signals]
+
+        def catch_up(self) -> Any:
+            return {}
+
+    libpq = postgres_url.replace("postgresql+psycopg", "postgresql")
+    now = app.context.clock.now()
+    outcome: list[BaseException | None] = []
+    with psycopg.connect(libpq) as other, app.context.uow() as uow:
+        other.execute("SET deadlock_timeout = '30s'")  # the ingest's session finds the deadlock
+        # the ingest's session checks once, a second into its wait: by then the cycle is closed
+        uow.connection.exec_driver_sql("SET deadlock_timeout = '1s'")  # type: ignore[attr-defined]
+        other_store = alert_store_for(other)
+        other_store.begin_ingest(Batch(other_store, now, [b]), now)
+
+        def crossing() -> None:
+            try:
+                uow.alerts.begin_ingest(Batch(uow.alerts, now, [a, b]), now)  # waits on B
+                outcome.append(None)
+            except BaseException as error:
+                outcome.append(error)
+
+        thread = threading.Thread(target=crossing)
+        thread.start()
+        threading.Event().wait(0.3)
+        try:
+            other_store.begin_ingest(Batch(other_store, now, [a]), now)  # waits on A: a cycle
+        finally:
+            thread.join(30)
+        other.commit()
+    assert len(outcome) == 1 and isinstance(outcome[0], ConcurrencyConflict), outcome
+    with app.context.uow() as uow:
+        assert all(uow.alerts.get("alertmanager", s.fingerprint) for s in [*a, *b])
+
+
+def alert_store_for(connection: Any) -> Any:
+    """The alert store on a raw psycopg connection of its own (another process's session)."""
+    from warroom.storage.alert_store import SqlAlertStore
+
+    class Dialect:
+        name = "postgresql"
+
+    class Wrapped:
+        dialect = Dialect()
+
+        class connection:
+            driver_connection = connection
+
+    return SqlAlertStore(Wrapped())  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +32,8 @@ from warroom.domain.alerts.routing import Route
 from warroom.domain.alerts.signals import AlertSignal
 from warroom.domain.alerts.transitions import Known, Outcome
 from warroom.domain.incidents.changes import Change
-from warroom.services.ports.alerts import AlertDetail, IngestView
+from warroom.domain.shared.errors import ConcurrencyConflict
+from warroom.services.ports.alerts import AlertDetail, IngestBatch, IngestView
 from warroom.storage.alert_tables import alert_silences, alert_transitions, alerts
 from warroom.storage.pg_arrays import Encoded, binary_array
 from warroom.storage.read_sql import STATEMENTS
@@ -93,6 +94,24 @@ _INSERT_WITH_MOVES = (
 )
 
 
+def _merged(inserts: Iterable[object]) -> _PreparedInsert | None:
+    """The prepared inserts as one (the rows of each in turn); None if none has a row."""
+    parts = [p for p in inserts if isinstance(p, _PreparedInsert) and p.values]
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    values = [row for part in parts for row in part.values]
+    return _PreparedInsert(values, [move for part in parts for move in part.moves], parts[0].now)
+
+
+def _insert_statement(prepared: _PreparedInsert) -> tuple[str, Sequence[Any]]:
+    """PostgreSQL's statement for ``prepared``: with its transitions, or the alerts alone."""
+    if prepared.statement is not None:
+        return prepared.statement
+    return _unnest_insert("alerts", _ALERT_COLUMNS, _ALERT_TYPES, prepared.values, _INSERT_SUFFIX)
+
+
 @dataclass(frozen=True)
 class _PreparedInsert:
     """New alerts' rows (in ``_ALERT_COLUMNS`` order) and their transitions (fingerprint,
@@ -146,6 +165,17 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 # ingest reads a kept incident's newer events with its locks, in the same round trip.
 _EVENTS_AFTER = STATEMENTS["events"]
 _EVENTS_AFTER_SQL = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", _EVENTS_AFTER.sql)
+
+# Per service, its newest open incident and whether a silence is in force; with the
+# incident's version: a kept state still at it needs no read of its own.
+_SERVICES_SQL = (
+    "SELECT n.service, o.number, o.version,"
+    " EXISTS (SELECT 1 FROM alert_silences a WHERE a.service = n.service AND a.until > %s"
+    " AND (a.starts_at IS NULL OR a.starts_at <= %s))"
+    " FROM unnest(%s::text[]) AS n(service) LEFT JOIN LATERAL (SELECT i.number, i.version"
+    " FROM incident_services s JOIN incidents i ON i.number = s.number"
+    " WHERE i.is_open AND s.service = n.service ORDER BY i.number DESC LIMIT 1) AS o ON true"
+)
 
 # Links alerts to an incident: the attach, and the incident append that pipelines it.
 ATTACH_POSTGRES = "UPDATE alerts SET incident = %s WHERE id = ANY(%s)"
@@ -263,36 +293,31 @@ class SqlAlertStore:
         if self._postgres:
             self._rows(*self._lock_statement(sorted(set(services))))
 
-    def begin_ingest(
-        self,
-        services: Iterable[str],
-        source: str,
-        fingerprints: Sequence[str],
-        now: datetime,
-        insert: object | None = None,
-        catch_up: Mapping[int, int] | None = None,
-    ) -> IngestView:
-        """Run ``insert`` (:meth:`prepare_insert`: the alerts that may be new), lock
-        ``services``, then read the stored alerts of ``fingerprints``, the services' open
-        incidents and silences; ``view.known`` leaves out what the insert stored. On
+    def begin_ingest(self, batch: IngestBatch, now: datetime) -> IngestView:
+        """Run the batch's inserts (:meth:`prepare_insert`: the alerts that may be new),
+        lock its services, then read the stored alerts of its fingerprints, the services'
+        open incidents and silences; ``view.known`` leaves out what the inserts stored. On
         PostgreSQL also the events of the ``catch_up`` incidents after the versions given
         (``view.newer``): the incident a storm attaches to is appended to by every process
         in turn, and reading what the others appended was a round trip under the locks.
 
-        On PostgreSQL the statements go in one pipeline, one round trip, and the insert goes
-        first, before the locks: it is most of the database work of a body, and the locks
-        serialise every writer of the same services (on replicas, every process), so they
-        are held for the reads and the decisions only. Inserting first cannot deadlock: a
-        transaction waits on another's uncommitted row (the same alert from the other
-        Alertmanager) only in this first statement, when it holds no lock yet; what it
-        writes under the locks are rows of its own, rows it read committed, and incidents.
-        Every read still runs after the locks were granted. On SQLite (one writer at a time)
-        the statements run one by one, the read first."""
-        names = sorted(set(services))
-        prepared = insert if isinstance(insert, _PreparedInsert) and insert.values else None
-        if not self._postgres or (prepared is not None and prepared.statement is None):
+        On PostgreSQL the statements go in one pipeline, and the inserts go first, before
+        the locks, each sent as soon as the batch makes it: they are most of the database
+        work of a body, so the database inserts one body while this process builds the
+        next (or parses it), and the locks serialise every writer of the same services (on
+        replicas, every process), so they are held for the reads and the decisions only.
+        Every read still runs after the locks were granted. A transaction waits on another's
+        uncommitted row (the same alert from the other Alertmanager) only in its inserts,
+        while it holds no lock: two transactions can deadlock there only by inserting the
+        same new alerts in crossed order (each sorts its rows within an insert), which
+        PostgreSQL detects; the loser gets :class:`ConcurrencyConflict` and its ingest
+        retries. On SQLite (one writer at a time) the statements run one by one, the read
+        first."""
+        if not self._postgres:
+            prepared = _merged(batch.inserts())
+            names = sorted(set(batch.services()))
             view = IngestView(
-                self.known(source, fingerprints),
+                self.known(batch.source, batch.fingerprints()),
                 self.open_incidents(names),
                 frozenset(self.silenced(names, now)),
             )
@@ -302,54 +327,51 @@ class SqlAlertStore:
             fresh = [row for row in prepared.values if row[1] not in view.known]
             moves = [move for move in prepared.moves if move[0] not in view.known]
             return replace(view, inserted=self._run_insert(replace(prepared, values=fresh, moves=moves)))
-        # Per service, its newest open incident and whether a silence is in force.
-        # With the incident's version: a kept state still at it needs no read of its own.
-        services_sql = (
-            "SELECT n.service, o.number, o.version,"
-            " EXISTS (SELECT 1 FROM alert_silences a WHERE a.service = n.service AND a.until > %s"
-            " AND (a.starts_at IS NULL OR a.starts_at <= %s))"
-            " FROM unnest(%s::text[]) AS n(service) LEFT JOIN LATERAL (SELECT i.number, i.version"
-            " FROM incident_services s JOIN incidents i ON i.number = s.number"
-            " WHERE i.is_open AND s.service = n.service ORDER BY i.number DESC LIMIT 1) AS o ON true"
-        )
-        # The alerts the insert tries are read only if it did not store them (another
-        # transaction had, and its row is read under the locks): a storm's new alerts are
-        # not looked up a second time.
-        tried = {row[1] for row in prepared.values} if prepared is not None else set()
-        untried = [fp for fp in fingerprints if fp not in tried]
-        statements: list[tuple[str, Sequence[Any] | Mapping[str, Any]]] = [
-            self._lock_statement(names),
-            (services_sql, (now, now, names)),
-        ]
-        if untried:
-            statements.append(self._known_statement(source, untried))
-        caught = sorted((catch_up or {}).items())
-        statements += [
-            (_EVENTS_AFTER_SQL, _EVENTS_AFTER.constants | {"number": number, "after": after})
-            for number, after in caught
-        ]
-        insert_statement = prepared.statement if prepared is not None else None
-        if insert_statement is not None:
-            statements.insert(0, insert_statement)
-        results = self._pipelined(statements)
-        inserted = results.pop(0) if insert_statement is not None else None
-        split = len(results) - len(caught)
-        results, caught_rows = results[:split], results[split:]
+        tried: set[str] = set()  # the fingerprints the inserts try
+        inserts = 0
+        fingerprints: list[str] = []  # what the batch holds once its inserts are made
+        caught: list[tuple[int, int]] = []
+
+        def statements() -> Iterator[tuple[str, Sequence[Any] | Mapping[str, Any]]]:
+            nonlocal inserts, fingerprints, caught
+            for each in batch.inserts():
+                if isinstance(each, _PreparedInsert) and each.values:
+                    tried.update(row[1] for row in each.values)
+                    inserts += 1
+                    yield _insert_statement(each)
+            names = sorted(set(batch.services()))
+            fingerprints = list(batch.fingerprints())
+            caught = sorted(batch.catch_up().items())
+            yield self._lock_statement(names)
+            yield _SERVICES_SQL, (now, now, names)
+            for number, after in caught:
+                yield _EVENTS_AFTER_SQL, _EVENTS_AFTER.constants | {"number": number, "after": after}
+            # The alerts the inserts try are read only if they did not store them (another
+            # transaction had, and its row is read under the locks): a storm's new alerts
+            # are not looked up a second time.
+            if untried := [fp for fp in fingerprints if fp not in tried]:
+                yield self._known_statement(batch.source, untried)
+
+        try:
+            results = self._pipelined(statements())
+        except psycopg.errors.DeadlockDetected as error:
+            raise ConcurrencyConflict(
+                "another ingest inserted the same new alerts in crossed order; retried"
+            ) from error
+        ids = {fingerprint: alert_id for rows in results[:inserts] for alert_id, fingerprint in rows}
+        _, per_service, *rest = results[inserts:]
+        caught_rows, known = rest[: len(caught)], [row for rows in rest[len(caught) :] for row in rows]
         newer = {
             number: [event_from_row(row) for row in with_utc_times(rows, _EVENTS_AFTER.time_columns)]
             for (number, _), rows in zip(caught, caught_rows, strict=True)
         }
-        _, per_service, *read = results
-        known = read[0] if read else []
-        ids = {fingerprint: alert_id for alert_id, fingerprint in inserted} if inserted is not None else None
-        if missed := [fp for fp in fingerprints if fp in tried and fp not in (ids or ())]:
-            known += self._rows(*self._known_statement(source, missed))
-        stored = self._known_rows(known)
+        if missed := [fp for fp in fingerprints if fp in tried and fp not in ids]:
+            known += self._rows(*self._known_statement(batch.source, missed))
         return IngestView(
-            stored,
+            self._known_rows(known),
             {service: int(number) for service, number, _, _ in per_service if number is not None},
             frozenset(service for service, _, _, silenced in per_service if silenced),
-            ids,
+            ids if inserts else None,
             {int(number): int(version) for _, number, version, _ in per_service if number is not None},
             newer,
         )
@@ -595,15 +617,18 @@ class SqlAlertStore:
             cursor.close()
 
     def _pipelined(
-        self, statements: Sequence[tuple[str, Sequence[Any] | Mapping[str, Any]]]
+        self, statements: Iterable[tuple[str, Sequence[Any] | Mapping[str, Any]]]
     ) -> list[list[Any]]:
-        """Run ``statements`` in order in one PostgreSQL pipeline (one network round trip);
-        the rows of each. An error in any fails the transaction, as one by one would."""
-        cursors = [self._driver.cursor() for _ in statements]
+        """Run ``statements`` in order in one PostgreSQL pipeline (one network round trip
+        after the last is sent; each is sent as it comes, so the database runs it while the
+        next is made); the rows of each. An error in any fails the transaction, as one by
+        one would."""
+        cursors: list[Any] = []
         try:
             with self._driver.pipeline():
-                for cursor, (sql, params) in zip(cursors, statements, strict=True):
-                    cursor.execute(sql, params)
+                for sql, params in statements:
+                    cursors.append(self._driver.cursor())
+                    cursors[-1].execute(sql, params)
             return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
         finally:
             for cursor in cursors:

@@ -19,7 +19,7 @@ import itertools
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,9 +35,9 @@ from warroom.domain.incidents.changes import Change
 from warroom.domain.incidents.state import IncidentState
 from warroom.domain.shared.errors import ConcurrencyConflict
 from warroom.services.alerts.change_events import record_change_events
-from warroom.services.alerts.group_commit import IngestResult, _parts, _Pending
+from warroom.services.alerts.group_commit import IngestResult, _parts, _Pending, _same_report
 from warroom.services.alerts.incident_work import _declare, _extend, _IncidentWork, _States
-from warroom.services.ports.alerts import IngestView
+from warroom.services.ports.alerts import AlertStore, IngestView
 from warroom.services.ports.uow import UnitOfWork
 from warroom.services.shared.context import Context
 
@@ -200,6 +200,26 @@ class AlertIngest:
                     if not pending.future.done():
                         pending.future.set_exception(RuntimeError("the alert writer stopped"))
 
+    def _join(self, first: _FirstPart) -> _Pending | None:
+        """The next queued body, taken off the queue, if it joins ``first`` as it stands:
+        from the same source and sender, within :data:`GROUP_SIGNALS`, and reporting no
+        alert of the part otherwise (that would need a later part, see ``_parts``)."""
+        with self._wake:
+            if not self._queue:
+                return None
+            pending = self._queue[0]
+            if (pending.source, pending.actor) != (first.source, first.actor):
+                return None
+            if len(first.signals) + len(pending.signals) > GROUP_SIGNALS:
+                return None
+            held = first.held
+            if any(
+                (seen := held.get(signal.fingerprint)) is not None and not _same_report(seen, signal)
+                for signal in pending.signals
+            ):
+                return None
+            return self._queue.pop(0)
+
     def _gather(self) -> None:
         """While deliveries are concurrent (the last group carried several bodies), wait up
         to :data:`GATHER` for the queue to hold twice as many before writing (call with
@@ -273,30 +293,15 @@ class AlertIngest:
         locked = {r.service for routed in routes for r in routed} | extra
         results = [_Tally() for _ in group]
         now = self.ctx.clock.now()
-        first = parts[0][2]
         with self.ctx.uow() as uow:
             alerts = uow.alerts
-            # The first part's new alerts are written in the round trip of its locks and read,
-            # and before the locks: the locks serialise writers (every replica's), so they
-            # are held for the reads and the decisions, not for building or storing rows.
-            # The insert skips any alert already stored; the read then tells them apart.
-            stored = self._stored.of(parts[0][0])  # left out: this process saw them stored
-            fresh = [
-                _Step(signal, outcome, None, route)
-                for signal, route in zip(first, routes[0], strict=True)
-                if signal.fingerprint not in stored and (outcome := transition(None, signal)).writes
-            ]
-            fresh_steps = {step.signal.fingerprint: step for step in fresh}
-            prepared = alerts.prepare_insert(
-                [(s.signal, s.route) for s in fresh if s.route is not None],
-                now,
-                {s.signal.fingerprint: _moves(s, now) for s in fresh},
-            )
-            # On PostgreSQL one round trip: the insert, the locks, the reads.
-            # With them, the events other processes appended to the incidents kept here.
-            view = alerts.begin_ingest(
-                locked, parts[0][0], [s.fingerprint for s in first], now, prepared, self._states.held(locked)
-            )
+            # The first part's new alerts are inserted before the locks, body by body, and
+            # the bodies queued meanwhile that fit the part join it (see _FirstPart).
+            first = _FirstPart(self, alerts, group, parts, routes, origin, results, locked, now)
+            # On PostgreSQL one pipeline: the inserts, the locks, the reads, and the events
+            # other processes appended to the incidents kept here.
+            view = alerts.begin_ingest(first, now)
+            fresh_steps = first.fresh
             open_incidents = dict(view.open_incidents)
             touched: list[IncidentState] = []
             seen: dict[str, list[str]] = defaultdict(list)  # stored, once this commits
@@ -423,6 +428,95 @@ class AlertIngest:
     def record_changes(self, signals: Sequence[ChangeSignal], actor: str) -> list[tuple[Change, bool]]:
         """Store CloudEvents changes in one transaction, deduplicated on (source, id)."""
         return record_change_events(self.ctx, signals, actor)
+
+
+class _FirstPart:
+    """A group's first part as its transaction inserts it (the store's
+    :class:`~warroom.services.ports.alerts.IngestBatch`): each body's new alerts are one
+    insert, made when the store asks for it, so on PostgreSQL the database inserts one body
+    while the writer builds the next. A group of one part then takes in the bodies queued
+    meanwhile that fit it (:meth:`AlertIngest._join`): the deliveries answered by the last
+    commit arrive one by one while the event loop parses them, and each joins the group as
+    soon as it is queued instead of waiting for the next group. ``fresh`` holds the steps
+    decided for the alerts tried as new (outside the locks)."""
+
+    def __init__(
+        self,
+        ingest: AlertIngest,
+        alerts: AlertStore,
+        group: list[_Pending],
+        parts: list[tuple[str, str, list[AlertSignal]]],
+        routes: list[list[Route]],
+        origin: dict[tuple[int, str], int],
+        results: list[_Tally],
+        locked: set[str],
+        now: datetime,
+    ) -> None:
+        self.source, self.actor, self.signals = parts[0]
+        self.routes = routes[0]
+        self._ingest = ingest
+        self._alerts = alerts
+        self._group = group
+        self._alone = len(parts) == 1
+        self._origin = origin
+        self._results = results
+        self._locked = locked
+        self._now = now
+        self._stored = ingest._stored.of(self.source)  # left out: this process saw them stored
+        self.fresh: dict[str, _Step] = {}
+        self.held = {signal.fingerprint: signal for signal in self.signals}
+
+    def inserts(self) -> Iterator[object]:
+        bodies: dict[int, list[tuple[AlertSignal, Route]]] = defaultdict(list)
+        for signal, route in zip(self.signals, self.routes, strict=True):
+            bodies[self._origin[0, signal.fingerprint]].append((signal, route))
+        for index in sorted(bodies):
+            yield self._prepare(bodies[index])
+        while self._alone and (pending := self._ingest._join(self)) is not None:
+            yield self._prepare(self._add(pending))
+
+    def _add(self, pending: _Pending) -> list[tuple[AlertSignal, Route]]:
+        """Take ``pending`` into the group and this part; its alerts new to the part."""
+        self._group.append(pending)
+        self._results.append(_Tally())
+        index = len(self._group) - 1
+        route = self._ingest.router.route
+        added = []
+        for signal in pending.signals:
+            if signal.fingerprint in self.held:
+                continue  # the same report again (_join checked): dropped, as _parts does
+            routed = route(signal.labels)
+            self.held[signal.fingerprint] = signal
+            self._origin[0, signal.fingerprint] = index
+            self.signals.append(signal)
+            self.routes.append(routed)
+            self._locked.add(routed.service)
+            added.append((signal, routed))
+        return added
+
+    def _prepare(self, pairs: Sequence[tuple[AlertSignal, Route]]) -> object:
+        """The insert of the alerts of ``pairs`` that may be new, with their transitions."""
+        fresh = [
+            _Step(signal, outcome, None, route)
+            for signal, route in pairs
+            if signal.fingerprint not in self._stored and (outcome := transition(None, signal)).writes
+        ]
+        self.fresh.update((step.signal.fingerprint, step) for step in fresh)
+        now = self._now
+        return self._alerts.prepare_insert(
+            [(s.signal, s.route) for s in fresh if s.route is not None],
+            now,
+            {s.signal.fingerprint: _moves(s, now) for s in fresh},
+        )
+
+    def services(self) -> Collection[str]:
+        return self._locked
+
+    def fingerprints(self) -> Sequence[str]:
+        return [signal.fingerprint for signal in self.signals]
+
+    def catch_up(self) -> Mapping[int, int]:
+        return self._ingest._states.held(self._locked)
 
 
 def _moves(step: _Step, now: datetime) -> list[tuple[str, datetime]]:

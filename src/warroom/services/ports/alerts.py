@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -34,6 +34,32 @@ class IngestView:
     where the store read them with the rest (on PostgreSQL, in the same round trip)."""
 
 
+class IngestBatch(Protocol):
+    """What one ingest transaction inserts before its locks, then locks and reads.
+
+    The store sends each of :meth:`inserts` as it comes (on PostgreSQL while the database
+    runs the ones before), so the batch may grow while they are made; only when they are
+    exhausted does it ask what to lock and read."""
+
+    source: str
+
+    def inserts(self) -> Iterable[object]:
+        """The inserts (:meth:`AlertStore.prepare_insert`) in order, made as asked for."""
+        ...
+
+    def services(self) -> Collection[str]:
+        """The services to lock, once :meth:`inserts` is exhausted."""
+        ...
+
+    def fingerprints(self) -> Sequence[str]:
+        """The fingerprints (of ``source``) whose stored state the transaction decides on."""
+        ...
+
+    def catch_up(self) -> Mapping[int, int]:
+        """Incident number -> a version the caller holds: the events after it are read too."""
+        ...
+
+
 @dataclass(frozen=True)
 class AlertDetail:
     """A stored alert with what the room links to: its annotations (``runbook_url``,
@@ -51,21 +77,15 @@ class AlertStore(Protocol):
         """Serialise check-then-declare per service for this transaction."""
         ...
 
-    def begin_ingest(
-        self,
-        services: Iterable[str],
-        source: str,
-        fingerprints: Sequence[str],
-        now: datetime,
-        insert: object | None = None,
-        catch_up: Mapping[int, int] | None = None,
-    ) -> IngestView:
-        """Run ``insert`` (from :meth:`prepare_insert`; its ids in ``view.inserted``), lock
-        ``services`` (as :meth:`lock_services`), then read what ingest decides on; on
-        PostgreSQL in one round trip, the insert before the locks. ``known`` holds what was
-        stored before this transaction, never what its insert stored. ``catch_up`` (incident
-        number -> a version the caller holds): on PostgreSQL the same round trip also reads
-        their events after that version, into ``view.newer``; elsewhere it is ignored."""
+    def begin_ingest(self, batch: IngestBatch, now: datetime) -> IngestView:
+        """Run the batch's inserts (their ids in ``view.inserted``), lock its services (as
+        :meth:`lock_services`), then read what ingest decides on; on PostgreSQL in one
+        pipeline, one round trip after the last insert is sent, the inserts before the
+        locks. ``known`` holds what was stored before this transaction, never what its
+        inserts stored. On PostgreSQL the same round trip also reads the events of the
+        batch's ``catch_up`` incidents after the versions given, into ``view.newer``;
+        elsewhere they are ignored. Two ingests that inserted the same new alerts in crossed
+        order deadlock; the store raises ``ConcurrencyConflict`` for the loser to retry."""
         ...
 
     def prepare_insert(
