@@ -13,7 +13,7 @@ from warroom.bootstrap import App
 from warroom.domain.alerts.formats import parse_alertmanager
 from warroom.domain.alerts.policy import AlertPolicy
 from warroom.services.alerts.group_commit import IngestResult, _parts, _Pending
-from warroom.services.alerts.ingest import GATHER, AlertIngest
+from warroom.services.alerts.ingest import AlertIngest
 
 from .conftest import load, with_catalog
 
@@ -108,35 +108,6 @@ def named_routes(scope: str, named: dict[str, list[str]]) -> list[str]:
         if label.strip() == "route":
             found += [v.strip() for v in values.split(",")]
     return found
-
-
-class _Wake:
-    """A stand-in for the writer's condition that records how long it was asked to wait."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def wait(self, timeout: float) -> bool:
-        self.waits.append(timeout)
-        return False
-
-
-@pytest.mark.parametrize(
-    ("last_group", "queued", "waits"),
-    [(0, 1, False), (1, 1, False), (3, 6, False), (3, 2, True)],
-)
-def test_the_writer_gathers_only_while_deliveries_are_concurrent(
-    sqlite_url: str, build_app: Callable[..., App], last_group: int, queued: int, waits: bool
-) -> None:
-    ingest = AlertIngest(with_catalog(build_app(sqlite_url)).context, AlertPolicy())
-    wake = _Wake()
-    ingest._wake = wake  # type: ignore[assignment]
-    ingest._last_group = last_group
-    batch = parse_alertmanager(body(range(1), "firing"))
-    ingest._queue = [_Pending("alertmanager", batch.signals, "a") for _ in range(queued)]
-    ingest._gather()
-    assert bool(wake.waits) is waits
-    assert all(0 < timeout <= GATHER for timeout in wake.waits)
 
 
 def test_replicas_taking_turns_on_one_incident_fold_only_each_others_new_events(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -43,7 +42,6 @@ from warroom.services.shared.context import Context
 
 ATTEMPTS = 3
 GROUP_SIGNALS = 5000  # most alerts written in one group transaction
-GATHER = 0.0005  # seconds the writer may wait for more bodies while deliveries are concurrent
 WRITER_IDLE = 1.0  # seconds the writer thread waits for more before it ends
 STORED_KEPT = 100_000  # fingerprints remembered as stored (about 10 MB)
 
@@ -141,7 +139,6 @@ class AlertIngest:
         self._idle = 0  # of which waiting for work
         self._states = _States()
         self._stored = _Stored()
-        self._last_group = 0
 
     @cached_property
     def router(self) -> Router:
@@ -186,13 +183,11 @@ class AlertIngest:
                     if not woken and not self._queue:
                         self._writers -= 1
                         return
-                self._gather()
                 group: list[_Pending] = []
                 size = 0
                 while self._queue and (not group or size + len(self._queue[0].signals) <= GROUP_SIGNALS):
                     group.append(self._queue.pop(0))
                     size += len(group[-1].signals)
-            self._last_group = len(group)
             try:
                 self._store(group)
             finally:  # never leave a waiting body behind, whatever stopped this thread
@@ -219,21 +214,6 @@ class AlertIngest:
             ):
                 return None
             return self._queue.pop(0)
-
-    def _gather(self) -> None:
-        """While deliveries are concurrent (the last group carried several bodies), wait up
-        to :data:`GATHER` for the queue to hold twice as many before writing (call with
-        ``_wake`` held). The senders answered by the last commit are sending their next
-        bodies; a group that waits for them shares one transaction's fixed cost (BEGIN, the
-        locks, the read, COMMIT: about 1.3 ms of CPU on PostgreSQL) among twice the bodies,
-        for half a millisecond of latency. A lone delivery never waits."""
-        if self._last_group <= 1:
-            return
-        deadline = time.monotonic() + GATHER
-        while len(self._queue) < 2 * self._last_group and (left := deadline - time.monotonic()) > 0:
-            self._idle += 1
-            self._wake.wait(timeout=left)
-            self._idle -= 1
 
     def _store(self, group: list[_Pending]) -> None:
         failure: Exception | None = None
