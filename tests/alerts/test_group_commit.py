@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 import pytest
 
 from warroom.bootstrap import App
@@ -237,16 +238,25 @@ def test_bodies_queued_while_a_group_inserts_join_it_unless_they_report_its_aler
     arrivals = [
         (parse_alertmanager(body(range(10, 15), "firing")), "am"),  # joins
         (parse_alertmanager(body(range(15, 20), "firing")), "am"),  # joins
-        (parse_alertmanager(body(range(20, 23), "firing")), "other"),  # another sender: next group
         (parse_alertmanager(body(range(0, 2), "resolved")), "am"),  # resolves the group's: next group
+        (parse_alertmanager(body(range(20, 23), "firing")), "other"),  # another sender: next group
     ]
+    log: list[str] = []
 
     def arriving(self: Any, *args: Any, **kwargs: Any) -> Any:
         if arrivals and len(later) == 0:  # while the first insert is made, the rest arrive
             later.extend(ingest.submit(batch, actor) for batch, actor in arrivals)
+        log.append("built")
         return prepare(self, *args, **kwargs)
 
+    execute = psycopg.Cursor.execute
+
+    def sent(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        log.append(str(query).split()[0])
+        return execute(self, query, *args, **kwargs)
+
     monkeypatch.setattr(alert_store.SqlAlertStore, "prepare_insert", arriving)
+    monkeypatch.setattr(psycopg.Cursor, "execute", sent)
     once = AlertIngest._ingest_once
 
     def counted(self: Any, group: list[_Pending], extra: Any) -> Any:
@@ -258,11 +268,13 @@ def test_bodies_queued_while_a_group_inserts_join_it_unless_they_report_its_aler
     first = ingest.ingest(parse_alertmanager(body(range(0, 10), "firing")), "am")
     assert (first.new, first.changed) == (10, 10)
     results = [future.result(timeout=30) for future in later]
-    assert [(r.new, r.changed) for r in results[:3]] == [(5, 5), (5, 5), (3, 3)]
-    assert results[3].changed == 2
+    assert [(r.new, r.changed) for r in results] == [(5, 5), (5, 5), (0, 2), (3, 3)]
     # The first group took in both bodies of the same sender; the others came after it.
     assert groups[0] == [("am", 10), ("am", 5), ("am", 5)]
-    assert sorted(groups[1]) == [("am", 2), ("other", 3)] and len(groups) == 2
+    assert groups[1] == [("am", 2), ("other", 3)] and len(groups) == 2
+    if database_url.startswith("postgresql"):
+        # Each body's insert went to the database before the next body's was built.
+        assert log[:6] == ["built", "WITH", "built", "WITH", "built", "WITH"], log
     with app.context.uow() as uow:
         for n in range(23):
             stored = uow.alerts.get("alertmanager", f"{n:016x}")
@@ -357,3 +369,96 @@ def alert_store_for(connection: Any) -> Any:
             driver_connection = connection
 
     return SqlAlertStore(Wrapped())  # type: ignore[arg-type]
+
+
+def test_a_group_joins_bodies_only_within_its_size_counting_every_body_whole(
+    database_url: str, build_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resend of the group's own alerts adds no new alert but counts whole, as the writer
+    counts bodies: a sender resending while the group inserts cannot keep it open."""
+    from warroom.services.alerts import ingest as ingest_module
+    from warroom.storage import alert_store
+
+    monkeypatch.setattr(ingest_module, "GROUP_SIGNALS", 12)
+    app = with_catalog(build_app(database_url))
+    ingest = AlertIngest(app.context, AlertPolicy())
+    groups: list[list[int]] = []
+    later: list[Any] = []
+    first = parse_alertmanager(body(range(0, 10), "firing"))
+    prepare = alert_store.SqlAlertStore.prepare_insert
+
+    def arriving(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not later:
+            later.extend(ingest.submit(first, "am") for _ in range(3))  # resends of the same body
+            later.append(ingest.submit(parse_alertmanager(body(range(10, 11), "firing")), "am"))
+        return prepare(self, *args, **kwargs)
+
+    once = AlertIngest._ingest_once
+
+    def counted(self: Any, group: list[_Pending], extra: Any) -> Any:
+        done = once(self, group, extra)
+        groups.append([len(pending.signals) for pending in group])
+        return done
+
+    monkeypatch.setattr(alert_store.SqlAlertStore, "prepare_insert", arriving)
+    monkeypatch.setattr(AlertIngest, "_ingest_once", counted)
+    assert ingest.ingest(first, "am").new == 10
+    results = [future.result(timeout=30) for future in later]
+    assert [(r.new, r.changed) for r in results] == [(0, 0), (0, 0), (0, 0), (1, 1)]
+    assert groups[0] == [10]  # 10 + 10 > 12: no resend joined
+    assert all(sum(sizes) <= 12 or len(sizes) == 1 for sizes in groups), groups
+
+
+def test_a_group_that_deadlocked_is_retried_and_answered_as_if_nothing_happened(
+    postgres_url: str, build_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL aborting the group's transaction to break a deadlock is a conflict: the
+    writer writes the group again, bodies that joined it included, and each gets its own
+    answer; a deadlock on every attempt is answered as a conflict (503 for the sender to
+    retry), not as a storage fault."""
+    from warroom.domain.shared.errors import ConcurrencyConflict
+    from warroom.services.alerts.ingest import ATTEMPTS
+    from warroom.storage import alert_store
+
+    app = with_catalog(build_app(postgres_url))
+    ingest = AlertIngest(app.context, AlertPolicy())
+    pipelined = alert_store.SqlAlertStore._pipelined
+    deadlocks = [1]
+
+    def deadlocking(self: Any, statements: Any) -> Any:
+        statements = list(statements)  # the group (and what joined it) is made
+        if deadlocks[0] > 0 and statements[0][0].startswith("WITH ins"):
+            deadlocks[0] -= 1  # as the store answers PostgreSQL's deadlock_detected (next test)
+            raise alert_store._conflict() from psycopg.errors.DeadlockDetected("deadlock detected")
+        return pipelined(self, statements)
+
+    monkeypatch.setattr(alert_store.SqlAlertStore, "_pipelined", deadlocking)
+    result = ingest.ingest(parse_alertmanager(body(range(0, 4), "firing")), "am")
+    assert (result.new, result.changed) == (4, 4)
+    with app.context.uow() as uow:
+        for n in range(4):
+            stored = uow.alerts.get("alertmanager", f"{n:016x}")
+            assert stored is not None and [s for s, _ in uow.alerts.history(stored.id)] == ["firing"]
+
+    deadlocks[0] = ATTEMPTS
+    with pytest.raises(ConcurrencyConflict):
+        ingest.ingest(parse_alertmanager(body(range(4, 6), "firing")), "am")
+    with app.context.uow() as uow:
+        assert uow.alerts.get("alertmanager", f"{4:016x}") is None
+
+
+def test_the_store_answers_a_deadlock_as_a_conflict(postgres_url: str, build_app: Callable[..., App]) -> None:
+    """Any statement of the alert store that PostgreSQL aborts to break a deadlock raises
+    ConcurrencyConflict (the ingest retries it), one by one or pipelined."""
+    from warroom.domain.shared.errors import ConcurrencyConflict
+
+    app = build_app(postgres_url)
+    raising = "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'deadlock_detected', MESSAGE = 'deadlock detected'; END $$"
+    for run in ("_rows", "_pipelined"):
+        with app.context.uow() as uow:
+            store = uow.alerts
+            with pytest.raises(ConcurrencyConflict):
+                if run == "_rows":
+                    store._rows(raising, ())  # type: ignore[attr-defined]
+                else:
+                    store._pipelined([(raising, ())])  # type: ignore[attr-defined]

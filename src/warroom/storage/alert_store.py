@@ -1,11 +1,12 @@
 """The alert store: bulk, idempotent writes for webhook ingest, and the triage queue.
 
-Ingest reads every known fingerprint of a body with one ``SELECT ... IN``, inserts the new
-ones with one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (so a row another process
-inserted first is simply not returned) and writes updates and transitions with
-executemany. On PostgreSQL :meth:`SqlAlertStore.lock_services` takes a transaction-scoped
-advisory lock per service, in sorted order so two bodies can never deadlock, around the
-check-then-declare; on SQLite ``BEGIN IMMEDIATE`` already serialises writers.
+Ingest inserts the new alerts of each body with an ``INSERT ... ON CONFLICT DO NOTHING
+RETURNING`` (so a row another process inserted first is simply not returned), reads the
+stored state of the rest in one statement and writes updates and transitions in bulk. On
+PostgreSQL :meth:`SqlAlertStore.lock_services` takes a transaction-scoped advisory lock per
+service, in sorted order, around the check-then-declare; on SQLite ``BEGIN IMMEDIATE``
+already serialises writers. A deadlock between two ingests (the same new alerts inserted
+in crossed order) is answered :class:`ConcurrencyConflict`, which the ingest retries.
 """
 
 from __future__ import annotations
@@ -189,6 +190,13 @@ def is_transient_fault(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
+def _conflict() -> ConcurrencyConflict:
+    """A deadlock PostgreSQL broke by aborting this transaction: two ingests inserted the
+    same new alerts in crossed order, or one waited on the other's row while holding the
+    locks the other waits for. Retried as a conflict, not answered as a storage fault."""
+    return ConcurrencyConflict("a concurrent ingest deadlocked with this one; retry")
+
+
 def lock_key(service: str) -> int:
     """A stable signed 64-bit advisory lock key per service (Python's hash() is salted)."""
     digest = hashlib.blake2b(f"warroom.alerts:{service}".encode(), digest_size=8).digest()
@@ -352,12 +360,7 @@ class SqlAlertStore:
             if untried := [fp for fp in fingerprints if fp not in tried]:
                 yield self._known_statement(batch.source, untried)
 
-        try:
-            results = self._pipelined(statements())
-        except psycopg.errors.DeadlockDetected as error:
-            raise ConcurrencyConflict(
-                "another ingest inserted the same new alerts in crossed order; retried"
-            ) from error
+        results = self._pipelined(statements())
         ids = {fingerprint: alert_id for rows in results[:inserts] for alert_id, fingerprint in rows}
         _, per_service, *rest = results[inserts:]
         caught_rows, known = rest[: len(caught)], [row for rows in rest[len(caught) :] for row in rows]
@@ -379,7 +382,7 @@ class SqlAlertStore:
     def _lock_statement(self, services: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
         keys = sorted({lock_key(name) for name in services})
         # unnest yields the sorted array in order, so locks are taken in key order (a
-        # deadlock would still be detected by PostgreSQL and answered 503).
+        # deadlock would still be detected by PostgreSQL, and retried as a conflict).
         return "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", (keys,)
 
     def known(self, source: str, fingerprints: Sequence[str]) -> dict[str, Known]:
@@ -448,8 +451,9 @@ class SqlAlertStore:
         at = remembered(self._time)  # a group's alerts share times
         stamp = at(now)
         values = []
-        # Sorted, so two transactions inserting overlapping bodies lock index entries in
-        # the same order and cannot deadlock.
+        # Sorted, so two transactions inserting the same body lock its index entries in
+        # the same order (across bodies inserted one by one they can cross: see
+        # begin_ingest).
         for signal, route in sorted(rows, key=lambda pair: pair[0].fingerprint):
             extra = dict(signal.extra)
             if signal.generator_url:
@@ -608,11 +612,13 @@ class SqlAlertStore:
 
         The hot statements skip SQLAlchemy's execution machinery, which costs more per
         statement than SQLite takes to run it; errors are the driver's own (see
-        :func:`is_transient_fault`)."""
+        :func:`is_transient_fault`), but a deadlock is :class:`ConcurrencyConflict`."""
         cursor = self._driver.cursor()
         try:
             cursor.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
+        except psycopg.errors.DeadlockDetected as error:
+            raise _conflict() from error
         finally:
             cursor.close()
 
@@ -622,7 +628,7 @@ class SqlAlertStore:
         """Run ``statements`` in order in one PostgreSQL pipeline (one network round trip
         after the last is sent; each is sent as it comes, so the database runs it while the
         next is made); the rows of each. An error in any fails the transaction, as one by
-        one would."""
+        one would; a deadlock is :class:`ConcurrencyConflict`."""
         cursors: list[Any] = []
         try:
             with self._driver.pipeline():
@@ -630,6 +636,8 @@ class SqlAlertStore:
                     cursors.append(self._driver.cursor())
                     cursors[-1].execute(sql, params)
             return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+        except psycopg.errors.DeadlockDetected as error:
+            raise _conflict() from error
         finally:
             for cursor in cursors:
                 cursor.close()

@@ -148,11 +148,13 @@ class AlertIngest:
     def submit(self, batch: ParsedBatch, actor: str) -> Future[IngestResult]:
         """Queue one body for the writer thread; the future completes after its commit.
 
-        The writer takes every body queued while it wrote the last group and writes them
-        together in one transaction (group commit: one BEGIN, one read per source, one
-        COMMIT for many small deliveries), each with its own result. The future raises
-        ``ConcurrencyConflict`` only when an incident kept changing under it for
-        :data:`ATTEMPTS` attempts, and storage faults for the caller to answer 503.
+        The writer takes every body queued while it wrote the last group, and those queued
+        while it makes the group's inserts that fit it, and writes them together in one
+        transaction (group commit: one BEGIN, one read per source, one COMMIT for many small
+        deliveries), each with its own result. The future raises ``ConcurrencyConflict``
+        only when the group met a concurrent writer for :data:`ATTEMPTS` attempts (an
+        incident that kept changing, or a deadlock with another process's ingest), and
+        storage faults for the caller to answer 503.
         """
         future: Future[IngestResult] = Future()
         signals = list({s.fingerprint: s for s in batch.signals}.values())
@@ -205,7 +207,7 @@ class AlertIngest:
             pending = self._queue[0]
             if (pending.source, pending.actor) != (first.source, first.actor):
                 return None
-            if len(first.signals) + len(pending.signals) > GROUP_SIGNALS:
+            if first.size + len(pending.signals) > GROUP_SIGNALS:
                 return None
             held = first.held
             if any(
@@ -281,6 +283,7 @@ class AlertIngest:
             # On PostgreSQL one pipeline: the inserts, the locks, the reads, and the events
             # other processes appended to the incidents kept here.
             view = alerts.begin_ingest(first, now)
+            locked = set(first.asked)  # what the store locked (the bodies that joined included)
             fresh_steps = first.fresh
             open_incidents = dict(view.open_incidents)
             touched: list[IncidentState] = []
@@ -441,6 +444,8 @@ class _FirstPart:
         self._origin = origin
         self._results = results
         self._locked = locked
+        self.size = sum(len(pending.signals) for pending in group)  # every body's, as the writer counts
+        self.asked: frozenset[str] = frozenset(locked)  # what the store was told to lock
         self._now = now
         self._stored = ingest._stored.of(self.source)  # left out: this process saw them stored
         self.fresh: dict[str, _Step] = {}
@@ -459,6 +464,7 @@ class _FirstPart:
         """Take ``pending`` into the group and this part; its alerts new to the part."""
         self._group.append(pending)
         self._results.append(_Tally())
+        self.size += len(pending.signals)
         index = len(self._group) - 1
         route = self._ingest.router.route
         added = []
@@ -490,7 +496,8 @@ class _FirstPart:
         )
 
     def services(self) -> Collection[str]:
-        return self._locked
+        self.asked = frozenset(self._locked)
+        return self.asked
 
     def fingerprints(self) -> Sequence[str]:
         return [signal.fingerprint for signal in self.signals]
