@@ -95,9 +95,14 @@ _INSERT_WITH_MOVES = (
 )
 
 
+def _with_rows(inserts: Iterable[object]) -> Iterator[_PreparedInsert]:
+    """The prepared inserts that have a row, as they come."""
+    return (each for each in inserts if isinstance(each, _PreparedInsert) and each.values)
+
+
 def _merged(inserts: Iterable[object]) -> _PreparedInsert | None:
     """The prepared inserts as one (the rows of each in turn); None if none has a row."""
-    parts = [p for p in inserts if isinstance(p, _PreparedInsert) and p.values]
+    parts = list(_with_rows(inserts))
     if not parts:
         return None
     if len(parts) == 1:
@@ -178,8 +183,10 @@ _SERVICES_SQL = (
     " WHERE i.is_open AND s.service = n.service ORDER BY i.number DESC LIMIT 1) AS o ON true"
 )
 
-# Links alerts to an incident: the attach, and the incident append that pipelines it.
+# Links alerts to an incident: the attach, and the incident append that records them
+# (on PostgreSQL in its pipeline; on SQLite one row per id, executemany).
 ATTACH_POSTGRES = "UPDATE alerts SET incident = %s WHERE id = ANY(%s)"
+ATTACH_SQLITE = "UPDATE alerts SET incident = ? WHERE id = ?"
 
 
 def is_transient_fault(error: BaseException) -> bool:
@@ -342,11 +349,10 @@ class SqlAlertStore:
 
         def statements() -> Iterator[tuple[str, Sequence[Any] | Mapping[str, Any]]]:
             nonlocal inserts, fingerprints, caught
-            for each in batch.inserts():
-                if isinstance(each, _PreparedInsert) and each.values:
-                    tried.update(row[1] for row in each.values)
-                    inserts += 1
-                    yield _insert_statement(each)
+            for each in _with_rows(batch.inserts()):
+                tried.update(row[1] for row in each.values)
+                inserts += 1
+                yield _insert_statement(each)
             names = sorted(set(batch.services()))
             fingerprints = list(batch.fingerprints())
             caught = sorted(batch.catch_up().items())
@@ -661,7 +667,7 @@ class SqlAlertStore:
             if self._postgres:
                 self._rows(ATTACH_POSTGRES, (number, list(alert_ids)))
             else:
-                self._many("UPDATE alerts SET incident = ? WHERE id = ?", [(number, i) for i in alert_ids])
+                self._many(ATTACH_SQLITE, [(number, i) for i in alert_ids])
 
     def open_incidents(self, services: Iterable[str]) -> dict[str, int]:
         """The newest open incident of each of ``services`` that has one."""

@@ -25,8 +25,7 @@ from warroom.domain.incidents.events import Event
 from warroom.domain.incidents.state import IncidentState, Role
 from warroom.domain.shared.errors import ConcurrencyConflict, NotFound
 from warroom.domain.shared.serial import to_data
-from warroom.storage.alert_store import ATTACH_POSTGRES
-from warroom.storage.alert_tables import alerts
+from warroom.storage.alert_store import ATTACH_POSTGRES, ATTACH_SQLITE
 from warroom.storage.change_feed import CHANNEL
 from warroom.storage.pg_arrays import binary_array
 from warroom.storage.queries import SqlReads
@@ -178,7 +177,9 @@ class SqlIncidentStore(SqlReads, IncidentReads):
         else:
             appended = self._append(new, advance)
             if appended and attach:
-                self._db.execute(update(alerts).where(alerts.c.id.in_(attach)).values(incident=number))
+                self._db.connection.driver_connection.executemany(  # type: ignore[union-attr]
+                    ATTACH_SQLITE, [(number, alert_id) for alert_id in attach]
+                )
         if not appended:
             current = self._db.execute(
                 select(incidents.c.version).where(incidents.c.number == number)
