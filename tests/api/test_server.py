@@ -185,3 +185,36 @@ def test_warroom_serve_starts_empty_prints_a_token_and_answers(tmp_path: Path) -
     assert ops.list_incidents(real.context, {}) == []
     token = output.split("admin token (shown once, keep it): ")[1].split()[0]
     assert token.startswith("wr_")
+
+
+@pytest.mark.parametrize("entry", ["serve", "app_from_parent"])
+def test_a_server_process_freezes_its_start_up_heap_and_collects_young_objects_less_often(
+    tmp_path: Path, entry: str
+) -> None:
+    """Both entry points of a server process (``serve`` and each process of ``serve
+    --workers N``) tune the collector once the app is built: start-up's objects frozen out
+    of every collection, the youngest generation collected after GC_YOUNG objects."""
+    code = (
+        "import base64, gc, os, pickle, uvicorn; from warroom import server; "
+        "from warroom.settings import load_settings; "
+        "report = lambda: print('gc', gc.get_threshold()[0], gc.get_freeze_count() > 10000); "
+    )
+    if entry == "serve":
+        code += "uvicorn.run = lambda app, **kw: report(); server.serve(load_settings(), '127.0.0.1', 1)"
+    else:
+        code += (
+            "os.environ[server.SETTINGS_ENV] = base64.b64encode(pickle.dumps(load_settings())).decode(); "
+            "server.app_from_parent(); report()"
+        )
+    env = os.environ | {"WARROOM_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    if entry == "app_from_parent":  # the parent migrated the database before starting its processes
+        subprocess.run(
+            [sys.executable, "-c", "from warroom.bootstrap import build; from warroom.settings import load_settings; build(load_settings())"],
+            env=env, cwd=tmp_path, check=True, capture_output=True,
+        )  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    from warroom.server import GC_YOUNG
+
+    assert f"gc {GC_YOUNG} True" in out.stdout.splitlines()

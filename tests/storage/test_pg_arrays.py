@@ -121,3 +121,43 @@ def test_the_inserts_memo_of_times_does_not_take_the_repeated_hour_for_its_twin(
         datetime(2026, 11, 1, 6, 30, tzinfo=UTC),
     ] * 2
     assert len(calls) == 3  # the first remembered; its twin converted each time
+
+
+@pytest.mark.parametrize(
+    ("kind", "values"),
+    [
+        ("text", ["alertmanager"] * 100),
+        ("text", [None] * 3),
+        ("boolean", [False] * 40),
+        ("bigint", [7] * 5),
+        ("timestamptz", [datetime(2026, 12, 5, 20, 0, tzinfo=UTC)] * 60),
+        # equal instants in two zones: UTC first, so encoded once and still the instant sent
+        (
+            "timestamptz",
+            [
+                datetime(2026, 12, 5, 20, 0, tzinfo=UTC),
+                datetime(2026, 12, 5, 21, 0, tzinfo=timezone(timedelta(hours=1))),
+            ],
+        ),
+    ],
+)
+def test_a_column_of_one_value_is_the_bytes_psycopg_writes(
+    connection: psycopg.Connection[Any], kind: str, values: list[Any]
+) -> None:
+    """A body's source, status, group key and times are alike in every row: encoded once
+    and repeated, the array is still byte for byte psycopg's and reads back as sent."""
+    encoded = binary_array(kind, values)
+    if kind != "bigint" and values[0] is not None:
+        dumper = Transformer(connection).get_dumper(values, PyFormat.BINARY)
+        assert (bytes(dumper.dump(values)), dumper.oid) == (encoded.data, encoded.oid)
+    read = connection.execute(f"SELECT %b::{kind}[]", [encoded]).fetchone()
+    assert read is not None
+    assert read[0] == values
+
+
+def test_twins_in_a_repeated_hour_are_not_taken_for_one_value() -> None:
+    """01:30 twice in New York (fold 0 and 1) compare equal but are an hour apart: a column
+    of them is not encoded as one repeated element."""
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    data = bytes(binary_array("timestamptz", [first, first.replace(fold=1)]).data)
+    assert data[20:32] != data[32:44]

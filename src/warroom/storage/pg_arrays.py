@@ -89,6 +89,11 @@ psycopg.adapters.register_dumper(Encoded, _EncodedDumper)
 def binary_array(kind: str, values: Sequence[Any]) -> Encoded:
     """``values`` (None for NULL) as a one-dimensional ``kind[]`` in PostgreSQL's binary
     format. ``kind`` is one of text, boolean, bigint, timestamptz."""
+    if values and _all_alike(values):  # a body's source, status, group key, times...
+        element_data = _element(kind, values[0])
+        element, array = _TEXT if kind == "text" else _TYPES[kind][1:]
+        nulls = 1 if values[0] is None else 0
+        return Encoded(_HEADER.pack(1, nulls, element, len(values), 1) + element_data * len(values), array)
     nulls = 0
     parts = []
     if kind == "text":  # mostly distinct (fingerprints, labels): a memo would cost more than it saves
@@ -111,3 +116,24 @@ def binary_array(kind: str, values: Sequence[Any]) -> Encoded:
             else:
                 parts.append(encode(value))
     return Encoded(_HEADER.pack(1, nulls, element, len(values), 1) + b"".join(parts), array)
+
+
+def _all_alike(values: Sequence[Any]) -> bool:
+    """Whether every value is the first one, so one encoding serves all. An equal time is
+    the same instant only in UTC: elsewhere a time in a repeated wall-clock hour equals
+    its twin an hour earlier (fold), so times in other zones are encoded one by one."""
+    first = values[0]
+    if isinstance(first, datetime) and first.tzinfo is not UTC:
+        return False
+    return values.count(first) == len(values)
+
+
+def _element(kind: str, value: Any) -> bytes:
+    """One element's bytes: its length and data, or NULL's length."""
+    if value is None:
+        return _NULL
+    if kind == "text":
+        data: bytes = value.encode()
+        return len(data).to_bytes(4, "big") + data
+    encode = _TYPES[kind][0]
+    return encode(value)
