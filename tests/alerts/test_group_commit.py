@@ -462,3 +462,59 @@ def test_the_store_answers_a_deadlock_as_a_conflict(postgres_url: str, build_app
                     store._rows(raising, ())  # type: ignore[attr-defined]
                 else:
                     store._pipelined([(raising, ())])  # type: ignore[attr-defined]
+
+
+def test_each_alert_stores_its_own_extra_fields_and_link_when_a_group_shares_one(
+    database_url: str, build_app: Callable[..., App]
+) -> None:
+    """The insert writes the ``extra`` of alerts with no extra fields once per link: alerts
+    sharing a link, one with another (not ASCII), one with none and one with extra fields
+    each store their own, as a re-fire (written by the update) does."""
+    import dataclasses
+    import json
+
+    app = with_catalog(build_app(database_url))
+    ingest = AlertIngest(app.context, AlertPolicy())
+    doc = body(range(5), "firing")
+    links = [
+        "http://prom/graph?g0.expr=up",
+        "http://prom/graph?g0.expr=up",
+        "http://prom/g?ü=1",
+        None,
+        "http://x",
+    ]
+    for alert, link in zip(doc["alerts"], links, strict=True):
+        alert.pop("generatorURL", None)
+        if link:
+            alert["generatorURL"] = link
+    batch = parse_alertmanager(doc)
+    signals = list(batch.signals)
+    signals[4] = dataclasses.replace(signals[4], extra={"values": {"B": 1.5}, "note": "ü"})
+    ingest.ingest(dataclasses.replace(batch, signals=signals), "a")
+
+    def stored() -> dict[str, Any]:
+        with app.context.uow() as uow:
+            rows = uow.connection.exec_driver_sql("SELECT fingerprint, extra FROM alerts").all()  # type: ignore[attr-defined]
+        return {fingerprint: json.loads(extra) for fingerprint, extra in rows}
+
+    expected = [{"generator_url": link} if link else {} for link in links[:4]]
+    expected.append({"values": {"B": 1.5}, "note": "ü", "generator_url": "http://x"})
+    assert stored() == {f"{n:016x}": extra for n, extra in enumerate(expected)}
+    with app.context.uow() as uow:  # the text itself is compact JSON, as the update writes it
+        raw = uow.connection.exec_driver_sql(
+            "SELECT extra FROM alerts WHERE fingerprint = '0000000000000002'"
+        ).scalar_one()  # type: ignore[attr-defined]
+    assert raw == json.dumps(
+        {"generator_url": "http://prom/g?ü=1"}, separators=(",", ":"), ensure_ascii=False
+    )
+
+    ingest.ingest(parse_alertmanager(body(range(5), "resolved")), "a")
+    refire = body(range(2), "firing")
+    for alert in refire["alerts"]:
+        alert["startsAt"] = "2026-11-26T23:00:00Z"  # started again after it resolved
+    refire["alerts"][0]["generatorURL"] = "http://prom/graph?g0.expr=down"
+    refire["alerts"][1].pop("generatorURL", None)
+    ingest.ingest(parse_alertmanager(refire), "a")
+    again = stored()
+    assert again["0000000000000000"] == {"generator_url": "http://prom/graph?g0.expr=down"}
+    assert again["0000000000000001"] == {}

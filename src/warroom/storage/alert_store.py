@@ -232,10 +232,23 @@ def _dumps_strings(value: Mapping[str, str]) -> str:
         return _stdlib_dumps(value)
 
 
+def _extra_json(signal: AlertSignal, links: dict[str | None, str] | None = None) -> str:
+    """The ``extra`` column: the signal's extra fields and its link (``generator_url``).
+    ``links`` remembers the column of alerts with no extra fields by their link: a group's
+    alerts mostly share their rule's, and it is written once."""
+    if signal.extra or links is None:
+        extra = dict(signal.extra)
+        if signal.generator_url:
+            extra["generator_url"] = signal.generator_url
+        return _dumps(extra)
+    link = signal.generator_url or None
+    found = links.get(link)
+    if found is None:
+        found = links[link] = _dumps_strings({"generator_url": link}) if link else "{}"
+    return found
+
+
 def _signal_columns(signal: AlertSignal, route: Route) -> dict[str, Any]:
-    extra = dict(signal.extra)
-    if signal.generator_url:
-        extra["generator_url"] = signal.generator_url
     return {
         "name": alert_name(signal.labels, signal.summary),
         "summary": signal.summary,
@@ -245,7 +258,7 @@ def _signal_columns(signal: AlertSignal, route: Route) -> dict[str, Any]:
         "ownership_unclear": route.ownership_unclear,
         "labels": _dumps(signal.labels),
         "annotations": _dumps(signal.annotations),
-        "extra": _dumps(extra),
+        "extra": _extra_json(signal),
         "group_key": signal.group_key,
         "starts_at": signal.starts_at,
     }
@@ -460,10 +473,8 @@ class SqlAlertStore:
         # Sorted, so two transactions inserting the same body lock its index entries in
         # the same order (across bodies inserted one by one they can cross: see
         # begin_ingest).
+        links: dict[str | None, str] = {}
         for signal, route in sorted(rows, key=lambda pair: pair[0].fingerprint):
-            extra = dict(signal.extra)
-            if signal.generator_url:
-                extra["generator_url"] = signal.generator_url
             values.append(
                 (
                     signal.source,
@@ -477,7 +488,7 @@ class SqlAlertStore:
                     route.ownership_unclear,
                     _dumps_strings(signal.labels),
                     _dumps_strings(signal.annotations),
-                    _dumps(extra),
+                    _extra_json(signal, links),
                     signal.group_key,
                     None if signal.starts_at is None else at(signal.starts_at),
                     at(signal.ends_at) if signal.status == "resolved" and signal.ends_at else None,
