@@ -78,7 +78,7 @@ _SEVERITY_SYNONYMS: Mapping[str, Severity] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AlertSignal:
     """One alert as reported by one delivery, normalized across sources.
 
@@ -88,6 +88,12 @@ class AlertSignal:
     identity when it has one (Alertmanager ``groupKey``). ``summary`` is never empty.
     ``extra`` carries source-specific facts, e.g. PagerDuty ``routing_key`` and
     ``event_action`` (an ``acknowledge`` arrives with status ``firing``).
+
+    A value: nothing assigns to a signal once it is made. It is not a frozen dataclass
+    because one is made for every alert of every delivery, and a frozen dataclass's
+    ``__init__`` sets each of its twelve fields through ``object.__setattr__``: that was a
+    tenth of the instructions the server spent per alert ingested (1.5 us a signal
+    against 0.3 us).
     """
 
     source: AlertSource
