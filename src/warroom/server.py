@@ -222,8 +222,8 @@ GC_YOUNG = 10_000  # container objects allocated (net) before the youngest gener
 def settle_heap() -> None:
     """Tune the garbage collector for serving, once the process has built its app: what
     start-up made (modules, routes, models, the catalog) is frozen out of the collector's
-    way, since none of it is ever garbage and each full collection walked all of it (20-80
-    ms); and the youngest generation is collected after :data:`GC_YOUNG` objects instead
+    way, since it lives as long as the process and each full collection walked all of it
+    (20-80 ms); and the youngest generation is collected after :data:`GC_YOUNG` objects instead
     of 700, so a body's short-lived objects (signals, label maps, rows) die by reference
     count before a collection looks at them. Under an ingest storm the default thresholds
     spent about a tenth of a server process's CPU in collections (measured: ~550 young and
@@ -262,11 +262,14 @@ def serve(
         echo(f"  log in at {url}/login, or: export WARROOM_URL={url} WARROOM_TOKEN={token}")
     else:
         echo("create a token with: warroom token create --role responder --name YOUR_NAME")
+    # One process serves it all: its app is built, and the collector settled, before the
+    # jobs' threads start (what they hold in flight must not be frozen with start-up).
+    asgi = create_app(app) if workers == 1 else None
+    if asgi is not None:
+        settle_heap()
     jobs = _start_jobs(app, echo)
     try:
-        if workers == 1:
-            asgi = create_app(app)
-            settle_heap()
+        if asgi is not None:
             uvicorn.run(
                 asgi,
                 host=host,

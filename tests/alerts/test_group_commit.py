@@ -497,13 +497,14 @@ def test_each_alert_stores_its_own_extra_fields_and_link_when_a_group_shares_one
             rows = uow.connection.exec_driver_sql("SELECT fingerprint, extra FROM alerts").all()  # type: ignore[attr-defined]
         return {fingerprint: json.loads(extra) for fingerprint, extra in rows}
 
-    expected = [{"generator_url": link} if link else {} for link in links[:4]]
+    expected: list[dict[str, Any]] = [{"generator_url": link} if link else {} for link in links[:4]]
     expected.append({"values": {"B": 1.5}, "note": "ü", "generator_url": "http://x"})
     assert stored() == {f"{n:016x}": extra for n, extra in enumerate(expected)}
     with app.context.uow() as uow:  # the text itself is compact JSON, as the update writes it
-        raw = uow.connection.exec_driver_sql(
+        connection = uow.connection  # type: ignore[attr-defined]
+        raw = connection.exec_driver_sql(
             "SELECT extra FROM alerts WHERE fingerprint = '0000000000000002'"
-        ).scalar_one()  # type: ignore[attr-defined]
+        ).scalar_one()
     assert raw == json.dumps(
         {"generator_url": "http://prom/g?ü=1"}, separators=(",", ":"), ensure_ascii=False
     )

@@ -150,6 +150,10 @@ def test_a_column_of_one_value_is_the_bytes_psycopg_writes(
     if kind != "bigint" and values[0] is not None:
         dumper = Transformer(connection).get_dumper(values, PyFormat.BINARY)
         assert (bytes(dumper.dump(values)), dumper.oid) == (encoded.data, encoded.oid)
+    # PostgreSQL's own bytes for the array it read, NULL flag and all (it would read a
+    # wrong flag without complaint)
+    sent = connection.execute(f"SELECT array_send(%b::{kind}[])", [encoded]).fetchone()
+    assert sent is not None and bytes(sent[0]) == bytes(encoded.data)
     read = connection.execute(f"SELECT %b::{kind}[]", [encoded]).fetchone()
     assert read is not None
     assert read[0] == values

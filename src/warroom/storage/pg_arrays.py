@@ -4,7 +4,9 @@ psycopg's own list dumper walks a list in Python and asks for each element's dum
 goes: for a storm's bodies, encoding the insert's column arrays that way cost more than
 building the rows. :func:`binary_array` writes the same bytes (the tests compare them with
 psycopg's, and read them back through PostgreSQL) for the element types the alert inserts
-send; a body's alerts share their times, so each distinct one is encoded once per array.
+send; a body's alerts share their times, so each distinct one is encoded once per array,
+and a column whose values are all alike (a body's source, status, group key, stamps) is
+one element repeated.
 """
 
 from __future__ import annotations
@@ -119,13 +121,14 @@ def binary_array(kind: str, values: Sequence[Any]) -> Encoded:
 
 
 def _all_alike(values: Sequence[Any]) -> bool:
-    """Whether every value is the first one, so one encoding serves all. An equal time is
+    """Whether every value equals the first, so one encoding serves all. An equal time is
     the same instant only in UTC: elsewhere a time in a repeated wall-clock hour equals
     its twin an hour earlier (fold), so times in other zones are encoded one by one."""
     first = values[0]
     if isinstance(first, datetime) and first.tzinfo is not UTC:
         return False
-    return values.count(first) == len(values)
+    # the last one first: a column of distinct values (fingerprints, labels) is not counted
+    return values[-1] == first and values.count(first) == len(values)
 
 
 def _element(kind: str, value: Any) -> bytes:
