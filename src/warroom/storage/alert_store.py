@@ -244,7 +244,7 @@ def _extra_json(signal: AlertSignal, links: dict[str | None, str] | None = None)
     link = signal.generator_url or None
     found = links.get(link)
     if found is None:
-        found = links[link] = _dumps_strings({"generator_url": link}) if link else "{}"
+        found = links[link] = _extra_json(signal)
     return found
 
 

@@ -91,33 +91,13 @@ psycopg.adapters.register_dumper(Encoded, _EncodedDumper)
 def binary_array(kind: str, values: Sequence[Any]) -> Encoded:
     """``values`` (None for NULL) as a one-dimensional ``kind[]`` in PostgreSQL's binary
     format. ``kind`` is one of text, boolean, bigint, timestamptz."""
+    element, array = _TEXT if kind == "text" else _TYPES[kind][1:]
     if values and _all_alike(values):  # a body's source, status, group key, times...
-        element_data = _element(kind, values[0])
-        element, array = _TEXT if kind == "text" else _TYPES[kind][1:]
-        nulls = 1 if values[0] is None else 0
-        return Encoded(_HEADER.pack(1, nulls, element, len(values), 1) + element_data * len(values), array)
-    nulls = 0
-    parts = []
-    if kind == "text":  # mostly distinct (fingerprints, labels): a memo would cost more than it saves
-        element, array = _TEXT
-        for value in values:
-            if value is None:
-                parts.append(_NULL)
-                nulls = 1
-            else:
-                data = value.encode()
-                parts.append(len(data).to_bytes(4, "big"))
-                parts.append(data)
-    else:  # times and flags repeat: each distinct one encoded once
-        encoder, element, array = _TYPES[kind]
-        encode = remembered(encoder)
-        for value in values:
-            if value is None:
-                parts.append(_NULL)
-                nulls = 1
-            else:
-                parts.append(encode(value))
-    return Encoded(_HEADER.pack(1, nulls, element, len(values), 1) + b"".join(parts), array)
+        data, nulls = _elements(kind, values[:1])
+        data *= len(values)
+    else:
+        data, nulls = _elements(kind, values)
+    return Encoded(_HEADER.pack(1, nulls, element, len(values), 1) + data, array)
 
 
 def _all_alike(values: Sequence[Any]) -> bool:
@@ -131,12 +111,26 @@ def _all_alike(values: Sequence[Any]) -> bool:
     return values[-1] == first and values.count(first) == len(values)
 
 
-def _element(kind: str, value: Any) -> bytes:
-    """One element's bytes: its length and data, or NULL's length."""
-    if value is None:
-        return _NULL
-    if kind == "text":
-        data: bytes = value.encode()
-        return len(data).to_bytes(4, "big") + data
-    encode = _TYPES[kind][0]
-    return encode(value)
+def _elements(kind: str, values: Sequence[Any]) -> tuple[bytes, int]:
+    """The elements of ``values`` in turn (each its length and data, NULL's length for
+    None), and 1 if any is NULL."""
+    nulls = 0
+    parts = []
+    if kind == "text":  # mostly distinct (fingerprints, labels): a memo would cost more than it saves
+        for value in values:
+            if value is None:
+                parts.append(_NULL)
+                nulls = 1
+            else:
+                data = value.encode()
+                parts.append(len(data).to_bytes(4, "big"))
+                parts.append(data)
+    else:  # times and flags repeat: each distinct one encoded once
+        encode = remembered(_TYPES[kind][0])
+        for value in values:
+            if value is None:
+                parts.append(_NULL)
+                nulls = 1
+            else:
+                parts.append(encode(value))
+    return b"".join(parts), nulls
